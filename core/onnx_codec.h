@@ -1,0 +1,83 @@
+/* ONNX <-> weight-space codec.
+ *
+ * Decode: parse a ModelProto, recognise an MLP classifier (Flatten/Reshape?, then
+ * Gemm | MatMul+Add layers with activations between them, optional Softmax /
+ * LogSoftmax / Identity head) and read its weights into a dws_mlp in the layout of
+ * DWSNET.md section 1, whatever the storage (initializers or Constant nodes;
+ * raw_data or typed fields; FLOAT, DOUBLE, FLOAT16; transposed for MatMul and
+ * Gemm transB = 0; Gemm alpha/beta folded in).
+ * Encode: write new weights into the very same tensors (same names, data type,
+ * layout and storage field), leave the rest of the model untouched and record
+ * provenance in metadata_props.
+ *
+ * Every size read from the file is checked against the bytes present and against
+ * dws_onnx_limits before anything is allocated. Errors use the DWS_E_* codes. */
+#ifndef DWS_ONNX_CODEC_H
+#define DWS_ONNX_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dws_error.h"
+#include "mlp.h"
+
+typedef struct {
+    size_t max_bytes;     /* serialized model size; default 256 MiB */
+    int64_t max_params;   /* total MLP parameters; default 64 Mi */
+    int64_t max_dim;      /* any single width d_l; default 1 Mi */
+    int max_layers;       /* Gemm/MatMul layers; default DWS_MAX_LAYERS */
+    int max_nodes;        /* graph nodes; default 4096 */
+} dws_onnx_limits;
+
+void dws_onnx_limits_default(dws_onnx_limits *lim);
+
+typedef enum { DWS_HEAD_NONE = 0, DWS_HEAD_SOFTMAX, DWS_HEAD_LOG_SOFTMAX, DWS_HEAD_IDENTITY } dws_head;
+
+typedef struct {
+    char producer_name[64];
+    char producer_version[64];
+    int64_t ir_version;
+    int64_t opset;                 /* default-domain opset */
+    char graph_name[128];
+    char input_name[128];
+    char output_name[128];
+    int input_flatten;             /* 1 if the input goes through Flatten or Reshape */
+    dws_head head;
+    /* Per layer: how it is expressed and where its weights are stored, for `inspect`.
+     * layer_op: "Gemm" or "MatMul+Add"; weight_storage e.g. "initializer raw_data FLOAT". */
+    char layer_op[DWS_MAX_LAYERS][16];
+    int weight_transposed[DWS_MAX_LAYERS];   /* 1 when stored d_{l-1} x d_l */
+    char weight_storage[DWS_MAX_LAYERS][64];
+    char weight_name[DWS_MAX_LAYERS][128];
+    char bias_name[DWS_MAX_LAYERS][128];
+} dws_onnx_info;
+
+typedef struct dws_onnx dws_onnx;
+
+dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *lim, dws_error *err);
+/* Reads a file (bounded by lim->max_bytes) and decodes it. */
+dws_onnx *dws_onnx_decode_file(const char *path, const dws_onnx_limits *lim, dws_error *err);
+void dws_onnx_free(dws_onnx *m);
+
+const dws_mlp *dws_onnx_weights(const dws_onnx *m);
+const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m);
+
+typedef struct {
+    const char *key;
+    const char *value;
+} dws_kv;
+
+/* Serializes the decoded model with w's weights written back in place of the
+ * originals; w must have the decoded shape. meta entries are added to (or replace
+ * same-key entries of) metadata_props. *out is malloc'd; caller frees. */
+int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,
+                    uint8_t **out, size_t *out_len, dws_error *err);
+
+/* A fresh ONNX model for w, as torch.onnx.export of nn.Sequential(Flatten, Linear,
+ * ReLU, ..., Linear) writes it: input "input" [N, d0] with a dynamic batch axis,
+ * Gemm(transB=1) layers with FLOAT raw_data initializers, output "logits" [N, dL],
+ * opset 13, IR version 7. Used by the zoo and by tests. */
+int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, size_t n_meta,
+                   uint8_t **out, size_t *out_len, dws_error *err);
+
+#endif
