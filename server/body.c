@@ -1,0 +1,164 @@
+#include "body.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dws_error.h"
+#include "problem.h"
+
+#define FIRST_CAPACITY (64 * 1024)
+#define FORM_BUFFER 16384
+
+static void fail(dwsd_body *b, const char *code, const char *detail)
+{
+    if (!b->error) {
+        b->error = code;
+        snprintf(b->detail, sizeof b->detail, "%s", detail);
+    }
+    dwsd_body_discard(b);
+}
+
+/* Appends to the model bytes; the raw-body limit already bounds the total. */
+static int keep(dwsd_body *b, const char *data, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : FIRST_CAPACITY;
+        while (cap < b->len + n) cap *= 2;
+        if (cap > b->limit) cap = b->limit;
+        uint8_t *p = realloc(b->data, cap);
+        if (!p) {
+            fail(b, DWS_E_OUT_OF_MEMORY, "no memory for the request body");
+            return -1;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
+{
+    (void)kind, (void)content_type, (void)transfer_encoding;
+    dwsd_body *b = cls;
+    if (!key || strcmp(key, "model")) return MHD_YES;   /* other fields are ignored */
+    if (off == 0 && size > 0 && b->len > 0) {
+        fail(b, DWSD_E_INVALID_MULTIPART, "the form has more than one 'model' field");
+        return MHD_NO;
+    }
+    if (off == 0 && filename) dwsd_filename_stem(filename, b->filename);
+    return keep(b, data, size) ? MHD_NO : MHD_YES;
+}
+
+static int media_is(const char *content_type, const char *media)
+{
+    size_t n = strlen(media);
+    if (strncasecmp(content_type, media, n)) return 0;
+    char next = content_type[n];
+    return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
+dwsd_body_start dwsd_body_begin(dwsd_body *b, struct MHD_Connection *c, size_t limit)
+{
+    memset(b, 0, sizeof *b);
+    b->limit = limit;
+    const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(length, &end, 10);
+        if (!errno && end != length && n > limit) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "Content-Length %llu exceeds the limit of %zu bytes", n,
+                     limit);
+            fail(b, DWSD_E_BODY_TOO_LARGE, detail);
+            return DWSD_BODY_REFUSE;
+        }
+    }
+    /* RFC 9110: a body without a type may be taken as application/octet-stream. */
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!type || media_is(type, "application/octet-stream")) return DWSD_BODY_READ;
+    if (media_is(type, "multipart/form-data")) {
+        b->form = MHD_create_post_processor(c, FORM_BUFFER, on_form_part, b);
+        if (!b->form) fail(b, DWSD_E_INVALID_MULTIPART, "multipart/form-data without a boundary");
+        return DWSD_BODY_READ;
+    }
+    char detail[sizeof b->detail];
+    snprintf(detail, sizeof detail,
+             "Content-Type '%.100s' is not supported; send application/octet-stream or "
+             "multipart/form-data with a 'model' file field", type);
+    fail(b, DWSD_E_UNSUPPORTED_MEDIA, detail);
+    return DWSD_BODY_READ;
+}
+
+void dwsd_body_discard(dwsd_body *b)
+{
+    b->discarding = 1;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int dwsd_body_feed(dwsd_body *b, const char *data, size_t n)
+{
+    b->seen += n;
+    if (b->discarding) return b->seen > 2 * b->limit ? -1 : 0;
+    if (b->seen > b->limit) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "the request body exceeds the limit of %zu bytes", b->limit);
+        fail(b, DWSD_E_BODY_TOO_LARGE, detail);
+        return 0;
+    }
+    if (!b->form) {
+        keep(b, data, n);   /* a failure is recorded in b->error */
+        return 0;
+    }
+    if (MHD_post_process(b->form, data, n) != MHD_YES)
+        fail(b, DWSD_E_INVALID_MULTIPART, "the multipart/form-data body is malformed");
+    return 0;
+}
+
+void dwsd_body_end(dwsd_body *b)
+{
+    if (b->form) {
+        if (MHD_destroy_post_processor(b->form) != MHD_YES)
+            fail(b, DWSD_E_INVALID_MULTIPART, "the multipart/form-data body ends early");
+        b->form = NULL;
+    }
+    if (!b->error && b->len == 0)
+        fail(b, DWSD_E_MISSING_BODY,
+             "no model in the request: send the ONNX file as the body or as the 'model' "
+             "field of a multipart form");
+}
+
+void dwsd_body_free(dwsd_body *b)
+{
+    if (b->form) MHD_destroy_post_processor(b->form);
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void dwsd_filename_stem(const char *name, char out[DWSD_FILENAME_MAX + 1])
+{
+    const char *slash = strrchr(name, '/'), *back = strrchr(name, '\\');
+    if (slash) name = slash + 1;
+    if (back && back + 1 > name) name = back + 1;
+    while (*name == '.') name++;   /* no hidden names */
+    size_t n = strlen(name);
+    if (n >= 5 && !strcasecmp(name + n - 5, ".onnx")) n -= 5;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < DWSD_FILENAME_MAX; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = '\0';
+}

@@ -1,0 +1,336 @@
+/* libmicrohttpd glue: the request life cycle. HTTP threads parse requests, collect
+ * bodies and send responses; /adapt and /embed are handed to the worker pool with
+ * the connection suspended, so no HTTP thread ever runs a model and no worker ever
+ * waits on a client. */
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inference.h"
+#include "log.h"
+#include "problem.h"
+#include "request.h"
+
+#define LISTEN_BACKLOG 512
+
+double dwsd_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Per connection: whether it has sent a request yet (drain waits for those that have not). */
+typedef struct {
+    int fresh;
+} connection_state;
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode event)
+{
+    (void)conn;
+    dwsd_server *s = cls;
+    if (event == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&s->connections, 1);
+        connection_state *st = calloc(1, sizeof *st);
+        if (st) {
+            st->fresh = 1;
+            atomic_fetch_add(&s->fresh_connections, 1);
+        }
+        *socket_context = st;
+        return;
+    }
+    connection_state *st = *socket_context;
+    if (st && st->fresh) atomic_fetch_sub(&s->fresh_connections, 1);
+    free(st);
+    *socket_context = NULL;
+    atomic_fetch_sub(&s->connections, 1);
+}
+
+/* Paths are logged and echoed in problem bodies: keep them short and printable. */
+static void copy_path(char *out, size_t n, const char *uri)
+{
+    size_t k = 0;
+    for (; uri[k] && uri[k] != '?' && k + 1 < n; k++)
+        out[k] = (uri[k] > ' ' && uri[k] < 0x7f && uri[k] != '"' && uri[k] != '\\') ? uri[k] : '_';
+    out[k] = '\0';
+}
+
+/* The first callback for each request: its context lives from here to on_completed. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    dwsd_server *s = cls;
+    dwsd_request *rq = calloc(1, sizeof *rq);
+    if (!rq) return NULL;
+    rq->server = s;
+    rq->conn = conn;
+    rq->started = dwsd_now();
+    rq->endpoint = DWSD_EP_OTHER;
+    strcpy(rq->method, "-");
+    strcpy(rq->id, "-");
+    copy_path(rq->path, sizeof rq->path, uri);
+    atomic_fetch_add(&s->requests, 1);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    connection_state *st = ci ? ci->socket_context : NULL;
+    if (st && st->fresh) {
+        st->fresh = 0;
+        atomic_fetch_sub(&s->fresh_connections, 1);
+    }
+    return rq;
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "ok";
+    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    }
+    return "unknown";
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    dwsd_server *s = cls;
+    dwsd_request *rq = *con_cls;
+    if (!rq) return;
+    double seconds = dwsd_now() - rq->started;
+    dwsd_access_entry e = {
+        .request_id = rq->id,
+        .method = rq->method,
+        .path = rq->path,
+        .status = rq->sent_status,
+        .bytes_in = rq->body.seen,
+        .bytes_out = rq->sent_bytes,
+        .latency_ms = seconds * 1e3,
+        .model = rq->reply.model[0] ? rq->reply.model : NULL,
+        .code = rq->sent_status ? rq->reply.code : NULL,
+        .termination = termination_name(toe),
+    };
+    dwsd_log_access(&e);
+    dwsd_metrics_observe(s->metrics, rq->endpoint, rq->sent_status, seconds);
+    if (rq->admitted) atomic_fetch_sub(&s->inflight, 1);
+    dwsd_model_set_release(rq->models);
+    dwsd_body_free(&rq->body);
+    dwsd_reply_free(&rq->reply);
+    free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->requests, 1);
+}
+
+/* Headers are in: route, check the body's type and size, admit or refuse. Anything
+ * decided here is answered once the body has been read (answering earlier would make
+ * the kernel reset the connection under the client's feet), except an oversized
+ * Content-Length, which is answered before reading. */
+static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, const char *method)
+{
+    const dwsd_config *cfg = s->cfg;
+    rq->stage = DWSD_STAGE_BODY;
+    snprintf(rq->method, sizeof rq->method, "%s", method);
+    dwsd_request_id(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Request-Id"), rq->id);
+    const char *allow;
+    switch (dwsd_route(url, method, &rq->endpoint, &allow)) {
+    case DWSD_ROUTE_NOT_FOUND:
+        dwsd_reply_error(&rq->reply, DWSD_E_NOT_FOUND, "no such endpoint: %s", rq->path);
+        break;
+    case DWSD_ROUTE_BAD_METHOD:
+        dwsd_reply_error(&rq->reply, DWSD_E_METHOD_NOT_ALLOWED, "%s takes %s", rq->path, allow);
+        rq->reply.allow = allow;
+        break;
+    case DWSD_ROUTE_OK: break;
+    }
+    if (rq->reply.status || !dwsd_endpoint_is_job(rq->endpoint)) {
+        rq->body.limit = cfg->body_limit;
+        dwsd_body_discard(&rq->body);
+        return MHD_YES;
+    }
+    if (dwsd_body_begin(&rq->body, rq->conn, cfg->body_limit) == DWSD_BODY_REFUSE) {
+        dwsd_reply_error(&rq->reply, rq->body.error, "%s", rq->body.detail);
+        return dwsd_respond(rq);
+    }
+    if (rq->body.error) {
+        dwsd_reply_error(&rq->reply, rq->body.error, "%s", rq->body.detail);
+        return MHD_YES;
+    }
+    if (atomic_fetch_add(&s->inflight, 1) >= cfg->max_inflight) {
+        atomic_fetch_sub(&s->inflight, 1);
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "%d requests are in flight; retry later",
+                         cfg->max_inflight);
+        rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
+        dwsd_body_discard(&rq->body);
+        return MHD_YES;
+    }
+    rq->admitted = 1;
+    rq->models = dwsd_registry_acquire(s->registry);
+    rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
+    dwsd_inference job = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
+    if (dwsd_inference_precheck(&job, &rq->reply)) dwsd_body_discard(&rq->body);
+    return MHD_YES;
+}
+
+static enum MHD_Result receive(dwsd_server *s, dwsd_request *rq, const char *data, size_t n)
+{
+    if (dwsd_now() - rq->started > s->cfg->request_timeout_s) {
+        dwsd_log_event("warn", "request %s: body not received within %d s; closing", rq->id,
+                       s->cfg->request_timeout_s);
+        return MHD_NO;
+    }
+    return dwsd_body_feed(&rq->body, data, n) ? MHD_NO : MHD_YES;
+}
+
+static void run_job(dwsd_job *job)
+{
+    dwsd_request *rq = (dwsd_request *)job;
+    const dwsd_config *cfg = rq->server->cfg;
+    dwsd_inference in = {
+        .op = rq->endpoint,
+        .onnx = rq->body.data,
+        .onnx_len = rq->body.len,
+        .max_bytes = cfg->body_limit,
+        .models = rq->models,
+        .model_id = rq->model_id,
+        .filename = rq->body.filename,
+        .threads = cfg->job_threads,
+    };
+    dwsd_inference_run(&in, &rq->reply);
+    dwsd_body_discard(&rq->body);   /* the upload is no longer needed while the reply waits */
+    MHD_resume_connection(rq->conn);   /* rq belongs to the HTTP thread from here on */
+}
+
+static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
+{
+    if (!dwsd_endpoint_is_job(rq->endpoint)) {
+        if (!rq->reply.status) dwsd_info_reply(s, rq->endpoint, &rq->reply);
+        return dwsd_respond(rq);
+    }
+    if (!rq->reply.status) {
+        dwsd_body_end(&rq->body);
+        if (rq->body.error) dwsd_reply_error(&rq->reply, rq->body.error, "%s", rq->body.detail);
+    }
+    if (rq->reply.status) return dwsd_respond(rq);
+    if (!dwsd_queue_reserve(s->queue)) {
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
+                         "all %d workers are busy and %d requests are queued; retry later",
+                         s->cfg->workers, s->cfg->queue_length);
+        rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
+        return dwsd_respond(rq);
+    }
+    rq->stage = DWSD_STAGE_WORKING;
+    rq->job.run = run_job;
+    MHD_suspend_connection(rq->conn);
+    dwsd_queue_push(s->queue, &rq->job);
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)conn, (void)version;
+    dwsd_server *s = cls;
+    dwsd_request *rq = *con_cls;
+    if (!rq) return MHD_NO;   /* no memory for the request context */
+    switch (rq->stage) {
+    case DWSD_STAGE_HEADERS:
+        return begin(s, rq, url, method);
+    case DWSD_STAGE_BODY:
+        if (*upload_data_size) {
+            enum MHD_Result rc = receive(s, rq, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return rc;
+        }
+        return dispatch(s, rq);
+    case DWSD_STAGE_WORKING:   /* resumed: the worker has filled the reply */
+        return dwsd_respond(rq);
+    case DWSD_STAGE_ANSWERED:
+        break;
+    }
+    return MHD_YES;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    dwsd_log_event("warn", "libmicrohttpd: %s", msg);
+}
+
+int dwsd_http_start(dwsd_server *s, char *why, size_t why_len)
+{
+    const dwsd_config *cfg = s->cfg;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *addr;
+    char port[16];
+    snprintf(port, sizeof port, "%d", cfg->port);
+    int rc = getaddrinfo(cfg->host, port, &hints, &addr);
+    if (rc) {
+        snprintf(why, why_len, "cannot resolve '%s': %s", cfg->host, gai_strerror(rc));
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    s->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->io_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout_s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_END);
+    freeaddrinfo(addr);
+    if (!s->mhd) {
+        snprintf(why, why_len, "cannot listen on %s (address in use or not available?)",
+                 cfg->listen);
+        return -1;
+    }
+    return 0;
+}
+
+int dwsd_http_port(dwsd_server *s)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : -1;
+}
+
+void dwsd_http_stop_accepting(dwsd_server *s)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    if (fd == MHD_INVALID_SOCKET) return;
+    /* Connections the kernel completed but nobody accepted yet are clients too. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+        if (c < 0) break;
+        if (MHD_add_connection(s->mhd, c, (struct sockaddr *)&peer, len) != MHD_YES)
+            dwsd_log_event("warn", "could not hand an accepted connection over while draining");
+    }
+    close(fd);
+}
+
+void dwsd_http_stop(dwsd_server *s)
+{
+    MHD_stop_daemon(s->mhd);
+    s->mhd = NULL;
+}

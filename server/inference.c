@@ -1,0 +1,176 @@
+#include "inference.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dws_model.h"
+#include "onnx_codec.h"
+#include "problem.h"
+#include "version.h"
+
+static dws_model_kind kind_of(dwsd_endpoint op)
+{
+    return op == DWSD_EP_ADAPT ? DWS_MODEL_ADAPTER : DWS_MODEL_ENCODER;
+}
+
+static void core_error(dwsd_reply *out, const dws_error *err)
+{
+    dwsd_reply_error(out, err->code ? err->code : DWSD_E_INTERNAL, "%s", err->message);
+}
+
+int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out)
+{
+    if (!in->model_id) return 0;
+    const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
+    if (!m) {
+        dwsd_reply_error(out, DWSD_E_UNKNOWN_MODEL, "no loaded model has id '%.128s' (see /v1/models)",
+                         in->model_id);
+        return -1;
+    }
+    if (dws_model_get_kind(m) != kind_of(in->op)) {
+        dwsd_reply_error(out, DWSD_E_WRONG_MODEL_KIND, "model '%.128s' is an %s; %s needs an %s",
+                         in->model_id, dws_model_kind_name(dws_model_get_kind(m)),
+                         dwsd_endpoint_name(in->op), dws_model_kind_name(kind_of(in->op)));
+        return -1;
+    }
+    return 0;
+}
+
+/* "3072-128-128-10 relu", for messages. */
+static void describe(const dws_mlp *w, char *out, size_t n)
+{
+    size_t k = 0;
+    for (int l = 0; l <= w->n_layers && k < n; l++)
+        k += (size_t)snprintf(out + k, n - k, l ? "-%lld" : "%lld", (long long)w->widths[l]);
+    if (k < n)
+        snprintf(out + k, n - k, " %s",
+                 dws_activation_name(w->n_layers > 1 ? w->act[0] : DWS_ACT_IDENTITY));
+}
+
+static const dws_model *choose_model(const dwsd_inference *in, const dws_mlp *w, dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    char shape[160];
+    describe(w, shape, sizeof shape);
+    if (in->model_id) {
+        const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
+        if (dws_model_check_input(m, w, &err) == 0) return m;
+        dwsd_reply_error(out, err.code ? err.code : DWS_E_INCOMPATIBLE_MODEL,
+                         "model '%s' does not accept this MLP (%s): %s", in->model_id, shape,
+                         err.message);
+        return NULL;
+    }
+    char why[512] = "";
+    size_t used = 0;
+    int candidates = 0;
+    for (int i = 0; i < dwsd_model_set_count(in->models); i++) {
+        const dws_model *m = dwsd_model_set_get(in->models, i);
+        if (dws_model_get_kind(m) != kind_of(in->op)) continue;
+        candidates++;
+        if (dws_model_check_input(m, w, &err) == 0) return m;
+        if (used < sizeof why)
+            used += (size_t)snprintf(why + used, sizeof why - used, "%s%s: %s", used ? "; " : "",
+                                     dws_model_id(m), err.message);
+    }
+    if (!candidates)
+        dwsd_reply_error(out, DWSD_E_NO_MODEL, "no %s model is loaded",
+                         dws_model_kind_name(kind_of(in->op)));
+    else
+        dwsd_reply_error(out, DWS_E_INCOMPATIBLE_MODEL, "no loaded %s accepts this MLP (%s): %s",
+                         dws_model_kind_name(kind_of(in->op)), shape, why);
+    return NULL;
+}
+
+static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m,
+                  dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    dws_run_opts opts = {.threads = in->threads};
+    dws_mlp adapted;
+    memset(&adapted, 0, sizeof adapted);
+    if (dws_adapter_apply(m, dws_onnx_weights(onnx), &adapted, &opts, &err)) {
+        core_error(out, &err);
+        return;
+    }
+    const dws_kv meta[] = {
+        {"dwsnet.adapter", dws_model_id(m)},
+        {"dwsnet.version", DWS_VERSION},
+    };
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = dws_onnx_encode(onnx, &adapted, meta, sizeof meta / sizeof meta[0], &bytes, &len, &err);
+    dws_mlp_free(&adapted);
+    if (rc) {
+        core_error(out, &err);
+        return;
+    }
+    dwsd_reply_ok(out, "application/octet-stream", bytes, len);
+    snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
+             in->filename && *in->filename ? in->filename : "model");
+}
+
+/* Floats as the shortest text that reads back to the same float. */
+static cJSON *float_number(float v)
+{
+    if (!isfinite(v)) return cJSON_CreateNull();
+    char text[32];
+    snprintf(text, sizeof text, "%.9g", (double)v);
+    return cJSON_CreateRaw(text);
+}
+
+static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m,
+                  dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    dws_run_opts opts = {.threads = in->threads};
+    float *embedding = NULL;
+    int dim = 0;
+    if (dws_encoder_embed(m, dws_onnx_weights(onnx), &embedding, &dim, &opts, &err)) {
+        core_error(out, &err);
+        return;
+    }
+    const dws_mlp *w = dws_onnx_weights(onnx);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", dws_model_id(m));
+    cJSON *arr = cJSON_AddArrayToObject(o, "embedding");
+    for (int i = 0; i < dim; i++) cJSON_AddItemToArray(arr, float_number(embedding[i]));
+    cJSON_AddNumberToObject(o, "dim", dim);
+    cJSON *widths = cJSON_AddArrayToObject(o, "widths");
+    for (int l = 0; l <= w->n_layers; l++)
+        cJSON_AddItemToArray(widths, cJSON_CreateNumber((double)w->widths[l]));
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(embedding);
+    if (!text) {
+        dwsd_reply_error(out, DWS_E_OUT_OF_MEMORY, "out of memory writing the embedding");
+        return;
+    }
+    dwsd_reply_ok(out, "application/json", text, strlen(text));
+}
+
+void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    dws_onnx_limits lim;
+    dws_onnx_limits_default(&lim);
+    lim.max_bytes = in->max_bytes;
+    dws_onnx *onnx = dws_onnx_decode(in->onnx, in->onnx_len, &lim, &err);
+    if (!onnx) {
+        core_error(out, &err);
+        return;
+    }
+    const dws_model *m = choose_model(in, dws_onnx_weights(onnx), out);
+    if (m) {
+        snprintf(out->model, sizeof out->model, "%s", dws_model_id(m));
+        if (in->op == DWSD_EP_ADAPT) adapt(in, onnx, m, out);
+        else embed(in, onnx, m, out);
+    }
+    dws_onnx_free(onnx);
+}

@@ -1,0 +1,31 @@
+/* The work behind POST /adapt and POST /embed, run on a worker thread: decode the
+ * ONNX body, choose the model, run it, and encode the answer. Knows nothing of HTTP
+ * connections; it only fills a dwsd_reply. */
+#ifndef DWSD_INFERENCE_H
+#define DWSD_INFERENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+#include "reply.h"
+#include "routes.h"
+
+typedef struct {
+    dwsd_endpoint op;              /* DWSD_EP_ADAPT or DWSD_EP_EMBED */
+    const uint8_t *onnx;
+    size_t onnx_len;
+    size_t max_bytes;              /* the body limit, also the decoder's size limit */
+    const dwsd_model_set *models;
+    const char *model_id;          /* ?model=ID, or NULL to choose by signature */
+    const char *filename;          /* stem for the attachment name, "" when unknown */
+    int threads;
+} dwsd_inference;
+
+/* Checks ?model=ID before the body is read: unknown ids (404) and models of the
+ * other kind (400) are answered without waiting for the upload. 0 when fine. */
+int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out);
+
+void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out);
+
+#endif

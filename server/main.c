@@ -1,0 +1,139 @@
+/* dwsnetd: loads the models, starts the worker pool and the HTTP server, then
+ * waits for signals on the main thread: SIGHUP reloads the models, SIGTERM or
+ * SIGINT drains (no new connections, in-flight requests finish) and exits. */
+#include <cblas.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+#include "version.h"
+
+static void reload(dwsd_server *s)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    if (dwsd_registry_reload(s->registry, &err)) {
+        dwsd_metrics_reload(s->metrics, 0);
+        dwsd_log_event("error", "reload failed, keeping the current models: %s: %s", err.code,
+                       err.message);
+        return;
+    }
+    dwsd_metrics_reload(s->metrics, 1);
+    dwsd_model_set *set = dwsd_registry_acquire(s->registry);
+    dwsd_log_event("info", "reloaded: %d model(s) from '%s'", dwsd_model_set_count(set),
+                   s->cfg->models_dir);
+    dwsd_model_set_release(set);
+}
+
+/* Waits for the in-flight requests, and for connections that were accepted but
+ * have not sent their request yet. A second SIGTERM or SIGINT stops waiting.
+ * Returns 1 when everything finished in time. */
+static int drain(dwsd_server *s, const sigset_t *signals)
+{
+    double deadline = dwsd_now() + s->cfg->drain_timeout_s;
+    const struct timespec tick = {0, 50 * 1000 * 1000};
+    while (atomic_load(&s->requests) > 0 || atomic_load(&s->fresh_connections) > 0) {
+        if (dwsd_now() >= deadline) return 0;
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            dwsd_log_event("warn", "second signal: not waiting for the rest");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    dwsd_config cfg;
+    int rc = dwsd_config_load(&cfg, argc, argv);
+    if (rc) return rc > 0 ? 0 : 2;
+    dwsd_log_init(cfg.log_format);
+
+    /* Signals are taken synchronously by this thread only: block them before any
+     * other thread exists so every thread inherits the mask. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    openblas_set_num_threads(cfg.job_threads);
+
+    dwsd_server s = {.cfg = &cfg, .started_at = dwsd_now()};
+    s.registry = dwsd_registry_new(cfg.models_dir);
+    s.metrics = dwsd_metrics_new();
+    if (!s.registry || !s.metrics) {
+        fprintf(stderr, "dwsnetd: out_of_memory: cannot start\n");
+        return 1;
+    }
+    dws_error err;
+    dws_error_clear(&err);
+    if (dwsd_registry_reload(s.registry, &err)) {
+        dwsd_log_event("error", "cannot load models: %s: %s", err.code, err.message);
+        fprintf(stderr, "dwsnetd: %s: %s\n", err.code, err.message);
+        return 1;
+    }
+    dwsd_model_set *set = dwsd_registry_acquire(s.registry);
+    if (dwsd_model_set_count(set) == 0)
+        dwsd_log_event("warn", "%s: serving, but /readyz answers 503 until models are added "
+                               "and SIGHUP is sent", dwsd_model_set_empty_reason(set));
+    else
+        dwsd_log_event("info", "loaded %d model(s) from '%s'", dwsd_model_set_count(set),
+                       cfg.models_dir);
+    dwsd_model_set_release(set);
+
+    s.queue = dwsd_queue_start(cfg.workers, cfg.queue_length);
+    if (!s.queue) {
+        fprintf(stderr, "dwsnetd: cannot start %d worker threads\n", cfg.workers);
+        return 1;
+    }
+    char why[256];
+    if (dwsd_http_start(&s, why, sizeof why)) {
+        dwsd_log_event("error", "%s", why);
+        fprintf(stderr, "dwsnetd: io_error: %s\n", why);
+        return 1;
+    }
+    dwsd_log_event("info", "dwsnetd %s listening on %s:%d (pid %d, %d workers, queue %d, "
+                           "body limit %zu bytes)",
+                   DWS_VERSION, cfg.host, dwsd_http_port(&s), (int)getpid(), cfg.workers,
+                   cfg.queue_length, cfg.body_limit);
+
+    for (;;) {
+        int sig;
+        if (sigwait(&signals, &sig)) continue;
+        if (sig == SIGHUP) {
+            reload(&s);
+            continue;
+        }
+        dwsd_log_event("info", "%s: draining %d request(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                       atomic_load(&s.requests));
+        break;
+    }
+    atomic_store(&s.draining, 1);
+    dwsd_http_stop_accepting(&s);
+    int drained = drain(&s, &signals);
+    int waiting, running;
+    dwsd_queue_stats(s.queue, &waiting, &running);
+    if (!drained && waiting + running > 0) {
+        /* Suspended connections cannot be closed safely; leave without cleanup. */
+        dwsd_log_event("error", "drain timed out with %d job(s) unfinished; exiting",
+                       waiting + running);
+        fflush(NULL);
+        _exit(1);
+    }
+    if (!drained)
+        dwsd_log_event("warn", "drain timed out; closing %d unfinished request(s)",
+                       atomic_load(&s.requests));
+    dwsd_http_stop(&s);
+    dwsd_queue_stop(s.queue);
+    dwsd_registry_free(s.registry);
+    dwsd_metrics_free(s.metrics);
+    dwsd_log_event("info", "stopped");
+    return drained ? 0 : 1;
+}

@@ -1,0 +1,191 @@
+#include "metrics.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "version.h"
+
+static const int statuses[] = {200, 400, 404, 405, 413, 415, 422, 500, 503, 0};
+#define N_STATUS (sizeof statuses / sizeof statuses[0])
+#define STATUS_OTHER N_STATUS    /* any status not in the list */
+
+static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+#define N_BUCKETS (sizeof buckets / sizeof buckets[0])
+
+struct dwsd_metrics {
+    atomic_uint_fast64_t requests[DWSD_EP_COUNT][N_STATUS + 1];
+    atomic_uint_fast64_t latency_le[DWSD_EP_COUNT][N_BUCKETS];  /* non-cumulative */
+    atomic_uint_fast64_t latency_count[DWSD_EP_COUNT];
+    atomic_uint_fast64_t latency_sum_us[DWSD_EP_COUNT];
+    atomic_uint_fast64_t reloads[2];                            /* failed, succeeded */
+};
+
+dwsd_metrics *dwsd_metrics_new(void)
+{
+    return calloc(1, sizeof(dwsd_metrics));   /* all-zero is a valid atomic state here */
+}
+
+void dwsd_metrics_free(dwsd_metrics *m)
+{
+    free(m);
+}
+
+void dwsd_metrics_observe(dwsd_metrics *m, dwsd_endpoint ep, int status, double seconds)
+{
+    size_t si = STATUS_OTHER;
+    for (size_t i = 0; i < N_STATUS; i++)
+        if (statuses[i] == status) si = i;
+    atomic_fetch_add_explicit(&m->requests[ep][si], 1, memory_order_relaxed);
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        if (seconds <= buckets[b]) {
+            atomic_fetch_add_explicit(&m->latency_le[ep][b], 1, memory_order_relaxed);
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&m->latency_count[ep], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency_sum_us[ep], (uint64_t)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void dwsd_metrics_reload(dwsd_metrics *m, int ok)
+{
+    atomic_fetch_add(&m->reloads[ok ? 1 : 0], 1);
+}
+
+/* A growing text buffer; on allocation failure it stops growing and render fails. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    for (int tries = 0; tries < 2 && !t->failed; tries++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) t->failed = 1;
+        else if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        } else {
+            size_t cap = 2 * t->cap + (size_t)n + 1;
+            char *p = realloc(t->s, cap);
+            if (!p) t->failed = 1;
+            else t->s = p, t->cap = cap;
+        }
+    }
+}
+
+/* Label values come from model cards: escape as the exposition format requires. */
+static void put_label(text *t, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"') put(t, "\\%c", *v);
+        else if (*v == '\n') put(t, "\\n");
+        else put(t, "%c", *v);
+    }
+}
+
+static void render_requests(text *t, dwsd_metrics *m)
+{
+    put(t, "# HELP dwsnetd_requests_total HTTP requests by endpoint and status "
+           "(status \"none\": closed before a response).\n"
+           "# TYPE dwsnetd_requests_total counter\n");
+    for (int ep = 0; ep < DWSD_EP_COUNT; ep++) {
+        for (size_t si = 0; si <= N_STATUS; si++) {
+            uint64_t v = atomic_load_explicit(&m->requests[ep][si], memory_order_relaxed);
+            if (!v) continue;
+            char status[16];
+            if (si == STATUS_OTHER) snprintf(status, sizeof status, "other");
+            else if (statuses[si] == 0) snprintf(status, sizeof status, "none");
+            else snprintf(status, sizeof status, "%d", statuses[si]);
+            put(t, "dwsnetd_requests_total{endpoint=\"%s\",status=\"%s\"} %llu\n",
+                dwsd_endpoint_name(ep), status, (unsigned long long)v);
+        }
+    }
+    put(t, "# HELP dwsnetd_request_duration_seconds Time from request line to last response "
+           "byte queued.\n# TYPE dwsnetd_request_duration_seconds histogram\n");
+    for (int ep = 0; ep < DWSD_EP_COUNT; ep++) {
+        uint64_t count = atomic_load_explicit(&m->latency_count[ep], memory_order_relaxed);
+        if (!count) continue;
+        const char *name = dwsd_endpoint_name(ep);
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < N_BUCKETS; b++) {
+            cumulative += atomic_load_explicit(&m->latency_le[ep][b], memory_order_relaxed);
+            put(t, "dwsnetd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                name, buckets[b], (unsigned long long)cumulative);
+        }
+        put(t, "dwsnetd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n", name,
+            (unsigned long long)count);
+        put(t, "dwsnetd_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n", name,
+            atomic_load_explicit(&m->latency_sum_us[ep], memory_order_relaxed) * 1e-6);
+        put(t, "dwsnetd_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", name,
+            (unsigned long long)count);
+    }
+}
+
+static void gauge(text *t, const char *name, const char *help, double v)
+{
+    put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name, name, v);
+}
+
+static void render_models(text *t, const dwsd_model_set *models)
+{
+    put(t, "# HELP dwsnetd_model_info Loaded models (value 1) and what they accept.\n"
+           "# TYPE dwsnetd_model_info gauge\n");
+    for (int i = 0; i < dwsd_model_set_count(models); i++) {
+        const dws_model *m = dwsd_model_set_get(models, i);
+        const dws_signature *s = dws_model_signature(m);
+        put(t, "dwsnetd_model_info{id=\"");
+        put_label(t, dws_model_id(m));
+        put(t, "\",kind=\"%s\",d0=\"%lld\",dL=\"%lld\",depth=\"%d\",activation=\"%s\"} 1\n",
+            dws_model_kind_name(dws_model_get_kind(m)), (long long)s->d0, (long long)s->dL,
+            s->depth, dws_activation_name(s->activation));
+    }
+}
+
+char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_model_set *models,
+                          size_t *len)
+{
+    text t = {0};
+    t.cap = 8192;
+    if (!(t.s = malloc(t.cap))) return NULL;
+    t.s[0] = '\0';
+    render_requests(&t, m);
+    gauge(&t, "dwsnetd_inflight_requests", "/adapt and /embed requests admitted and not finished.",
+          g->inflight);
+    gauge(&t, "dwsnetd_queued_jobs", "Jobs waiting for a worker.", g->queued);
+    gauge(&t, "dwsnetd_running_jobs", "Jobs running on a worker.", g->running);
+    gauge(&t, "dwsnetd_workers", "Worker threads.", g->workers);
+    gauge(&t, "dwsnetd_open_connections", "Open client connections.", g->connections);
+    gauge(&t, "dwsnetd_draining", "1 after SIGTERM while in-flight requests finish.", g->draining);
+    gauge(&t, "dwsnetd_models_loaded", "Models in the current set.",
+          dwsd_model_set_count(models));
+    gauge(&t, "dwsnetd_uptime_seconds", "Seconds since start.", g->uptime_s);
+    put(&t, "# HELP dwsnetd_model_reloads_total Model reloads by result.\n"
+            "# TYPE dwsnetd_model_reloads_total counter\n"
+            "dwsnetd_model_reloads_total{result=\"error\"} %llu\n"
+            "dwsnetd_model_reloads_total{result=\"ok\"} %llu\n",
+        (unsigned long long)atomic_load(&m->reloads[0]),
+        (unsigned long long)atomic_load(&m->reloads[1]));
+    render_models(&t, models);
+    put(&t, "# HELP dwsnetd_build_info Version of the daemon and of libmicrohttpd.\n"
+            "# TYPE dwsnetd_build_info gauge\n"
+            "dwsnetd_build_info{version=\"%s\",microhttpd=\"%s\"} 1\n",
+        DWS_VERSION, MHD_get_version());
+    if (t.failed) {
+        free(t.s);
+        return NULL;
+    }
+    *len = t.len;
+    return t.s;
+}

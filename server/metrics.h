@@ -1,0 +1,35 @@
+/* Prometheus metrics: request counts by endpoint and status and latency
+ * histograms (lock-free counters updated by every request), rendered together
+ * with the gauges and model info the caller passes in. */
+#ifndef DWSD_METRICS_H
+#define DWSD_METRICS_H
+
+#include <stddef.h>
+
+#include "registry.h"
+#include "routes.h"
+
+typedef struct dwsd_metrics dwsd_metrics;
+
+dwsd_metrics *dwsd_metrics_new(void);
+void dwsd_metrics_free(dwsd_metrics *m);
+
+/* status 0: the connection ended without a response. */
+void dwsd_metrics_observe(dwsd_metrics *m, dwsd_endpoint ep, int status, double seconds);
+void dwsd_metrics_reload(dwsd_metrics *m, int ok);
+
+typedef struct {
+    int inflight;          /* /adapt + /embed requests admitted */
+    int queued;            /* jobs waiting for a worker */
+    int running;           /* jobs on a worker */
+    int workers;
+    int connections;
+    int draining;
+    double uptime_s;
+} dwsd_gauges;
+
+/* The exposition text (malloc'd, *len bytes), or NULL when out of memory. */
+char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_model_set *models,
+                          size_t *len);
+
+#endif

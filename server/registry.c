@@ -1,0 +1,229 @@
+#include "registry.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MODELS 256
+
+struct dwsd_model_set {
+    atomic_int refs;
+    int n;
+    dws_model *models[MAX_MODELS];
+    char *json;
+    char empty_reason[300];
+};
+
+struct dwsd_registry {
+    char dir[1024];
+    pthread_mutex_t lock;          /* guards current: taking a reference is lock + increment */
+    dwsd_model_set *current;
+};
+
+static void set_free(dwsd_model_set *s)
+{
+    for (int i = 0; i < s->n; i++) dws_model_free(s->models[i]);
+    free(s->json);
+    free(s);
+}
+
+void dwsd_model_set_release(dwsd_model_set *s)
+{
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) set_free(s);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The card's own field, or null when the card lacks it. */
+static cJSON *card_field(const cJSON *card, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, key);
+    return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+static cJSON *model_entry(const dws_model *m, const char *file)
+{
+    const dws_signature *sig = dws_model_signature(m);
+    cJSON *card = cJSON_Parse(dws_model_card_json(m));
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "id", dws_model_id(m));
+    cJSON_AddStringToObject(e, "kind", dws_model_kind_name(dws_model_get_kind(m)));
+    cJSON_AddStringToObject(e, "file", file);
+    cJSON *s = cJSON_AddObjectToObject(e, "signature");
+    cJSON_AddNumberToObject(s, "d0", (double)sig->d0);
+    cJSON_AddNumberToObject(s, "dL", (double)sig->dL);
+    cJSON_AddNumberToObject(s, "depth", sig->depth);
+    cJSON_AddStringToObject(s, "activation", dws_activation_name(sig->activation));
+    cJSON *range = cJSON_AddArrayToObject(s, "width_range");
+    cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->min_width));
+    cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->max_width));
+    cJSON_AddItemToObject(e, "input_convention", card_field(card, "input_convention"));
+    cJSON_AddItemToObject(e, "target_domain", card_field(card, "target_domain"));
+    cJSON_AddItemToObject(e, "metrics", card_field(card, "metrics"));
+    cJSON_Delete(card);
+    return e;
+}
+
+/* Model file names of dir, sorted so ids resolve in a stable order. */
+static int list_model_files(const char *dir, char ***names, int *n, int *missing, dws_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    *missing = !d && errno == ENOENT;
+    if (!d) {
+        if (*missing) return 0;
+        dws_error_set(err, DWS_E_IO, "cannot read models directory '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    char **list = calloc(MAX_MODELS, sizeof *list);
+    int count = 0, rc = 0;
+    struct dirent *ent;
+    while (list && (ent = readdir(d))) {
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] == '.' || len < 5 || strcmp(ent->d_name + len - 4, ".dws")) continue;
+        if (count == MAX_MODELS) {
+            dws_error_set(err, DWS_E_TOO_LARGE, "more than %d model files in '%s'", MAX_MODELS, dir);
+            rc = -1;
+            break;
+        }
+        if (!(list[count] = strdup(ent->d_name))) break;
+        count++;
+    }
+    closedir(d);
+    if (!list || (rc == 0 && ent)) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
+        rc = -1;
+    }
+    if (rc) {
+        for (int i = 0; i < count; i++) free(list[i]);
+        free(list);
+        return -1;
+    }
+    qsort(list, (size_t)count, sizeof *list, compare_names);
+    *names = list;
+    *n = count;
+    return 0;
+}
+
+static dwsd_model_set *load_set(const char *dir, dws_error *err)
+{
+    char **names;
+    int n_names, missing;
+    if (list_model_files(dir, &names, &n_names, &missing, err)) return NULL;
+    dwsd_model_set *s = calloc(1, sizeof *s);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(doc, "models");
+    int ok = s && arr;
+    if (!ok) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory loading models");
+    for (int i = 0; ok && i < n_names; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        dws_error e;
+        dws_error_clear(&e);
+        dws_model *m = dws_model_load(path, &e);
+        if (!m) {
+            dws_error_set(err, e.code ? e.code : DWS_E_BAD_MODEL_FILE, "%s: %s", path, e.message);
+            ok = 0;
+            break;
+        }
+        s->models[s->n++] = m;
+        for (int j = 0; j < s->n - 1; j++) {
+            if (strcmp(dws_model_id(s->models[j]), dws_model_id(m))) continue;
+            dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model id '%s' is already used by %s/%s",
+                          path, dws_model_id(m), dir, names[j]);
+            ok = 0;
+        }
+        if (ok) cJSON_AddItemToArray(arr, model_entry(m, names[i]));
+    }
+    for (int i = 0; i < n_names; i++) free(names[i]);
+    free(names);
+    if (ok && !(s->json = cJSON_PrintUnformatted(doc))) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory loading models");
+        ok = 0;
+    }
+    cJSON_Delete(doc);
+    if (!ok) {
+        if (s) set_free(s);
+        return NULL;
+    }
+    if (s->n == 0)
+        snprintf(s->empty_reason, sizeof s->empty_reason,
+                 missing ? "models directory '%.256s' does not exist"
+                         : "no .dws model files in '%.256s'", dir);
+    atomic_init(&s->refs, 1);
+    return s;
+}
+
+dwsd_registry *dwsd_registry_new(const char *dir)
+{
+    dwsd_registry *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    pthread_mutex_init(&r->lock, NULL);
+    return r;
+}
+
+void dwsd_registry_free(dwsd_registry *r)
+{
+    if (!r) return;
+    dwsd_model_set_release(r->current);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+int dwsd_registry_reload(dwsd_registry *r, dws_error *err)
+{
+    dwsd_model_set *fresh = load_set(r->dir, err);
+    if (!fresh) return -1;
+    pthread_mutex_lock(&r->lock);
+    dwsd_model_set *old = r->current;
+    r->current = fresh;
+    pthread_mutex_unlock(&r->lock);
+    dwsd_model_set_release(old);
+    return 0;
+}
+
+dwsd_model_set *dwsd_registry_acquire(dwsd_registry *r)
+{
+    pthread_mutex_lock(&r->lock);
+    dwsd_model_set *s = r->current;
+    if (s) atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&r->lock);
+    return s;
+}
+
+int dwsd_model_set_count(const dwsd_model_set *s)
+{
+    return s ? s->n : 0;
+}
+
+const dws_model *dwsd_model_set_get(const dwsd_model_set *s, int i)
+{
+    return s->models[i];
+}
+
+const dws_model *dwsd_model_set_find(const dwsd_model_set *s, const char *id)
+{
+    for (int i = 0; s && i < s->n; i++)
+        if (!strcmp(dws_model_id(s->models[i]), id)) return s->models[i];
+    return NULL;
+}
+
+const char *dwsd_model_set_empty_reason(const dwsd_model_set *s)
+{
+    return s ? s->empty_reason : "no models loaded";
+}
+
+const char *dwsd_model_set_json(const dwsd_model_set *s)
+{
+    return s ? s->json : "{\"models\":[]}";
+}

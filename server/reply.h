@@ -1,0 +1,33 @@
+/* What a request is answered with, decided by whichever part handles it and
+ * turned into an HTTP response in one place (respond.c). */
+#ifndef DWSD_REPLY_H
+#define DWSD_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "body.h"
+
+typedef struct {
+    int status;                   /* 0 while undecided */
+    const char *code;             /* problem code of an error reply, else NULL */
+    char detail[768];
+    const char *content_type;     /* of a success reply */
+    uint8_t *body;                /* of a success reply, malloc'd, owned */
+    size_t len;
+    char model[128];              /* the model that ran: X-DWSNet-Model */
+    char filename[DWSD_FILENAME_MAX + 24];   /* Content-Disposition attachment, or "" */
+    const char *allow;            /* Allow header of a 405 */
+    int retry_after;              /* Retry-After seconds of a 503; 0 = none */
+} dwsd_reply;
+
+/* An error reply: status from the problem table. Keeps the first decision. */
+void dwsd_reply_error(dwsd_reply *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A success reply; takes ownership of body (malloc'd). */
+void dwsd_reply_ok(dwsd_reply *r, const char *content_type, void *body, size_t len);
+
+void dwsd_reply_free(dwsd_reply *r);
+
+#endif

@@ -1,0 +1,47 @@
+/* One HTTP request from its request line to its completion callback. */
+#ifndef DWSD_REQUEST_H
+#define DWSD_REQUEST_H
+
+#include <microhttpd.h>
+
+#include "body.h"
+#include "registry.h"
+#include "reply.h"
+#include "request_id.h"
+#include "routes.h"
+#include "server.h"
+#include "workqueue.h"
+
+typedef enum {
+    DWSD_STAGE_HEADERS = 0,   /* the request line is in, headers not looked at yet */
+    DWSD_STAGE_BODY,          /* reading (or dropping) the body */
+    DWSD_STAGE_WORKING,       /* on the worker pool, connection suspended */
+    DWSD_STAGE_ANSWERED,
+} dwsd_stage;
+
+typedef struct {
+    dwsd_job job;                 /* the worker pool's handle; the request is its container */
+    dwsd_server *server;
+    struct MHD_Connection *conn;
+    double started;
+    dwsd_stage stage;
+    char id[DWSD_REQUEST_ID_MAX + 1];
+    char method[16];
+    char path[256];
+    dwsd_endpoint endpoint;
+    int admitted;                 /* counted in server->inflight */
+    dwsd_body body;
+    dwsd_model_set *models;       /* held from admission to completion */
+    const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */
+    dwsd_reply reply;
+    int sent_status;              /* 0 until a response is queued */
+    size_t sent_bytes;
+} dwsd_request;
+
+/* Turns rq->reply into the HTTP response (problem+json for errors) and queues it. */
+enum MHD_Result dwsd_respond(dwsd_request *rq);
+
+/* Answers the GET endpoints (health, readiness, models, metrics). */
+void dwsd_info_reply(dwsd_server *s, dwsd_endpoint ep, dwsd_reply *out);
+
+#endif

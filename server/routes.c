@@ -1,0 +1,46 @@
+#include "routes.h"
+
+#include <string.h>
+
+static const struct {
+    const char *path;
+    dwsd_endpoint ep;
+    int takes_body;    /* POST only; the others are GET (and HEAD) */
+} routes[] = {
+    {"/adapt", DWSD_EP_ADAPT, 1},
+    {"/embed", DWSD_EP_EMBED, 1},
+    {"/v1/models", DWSD_EP_MODELS, 0},
+    {"/healthz", DWSD_EP_HEALTHZ, 0},
+    {"/readyz", DWSD_EP_READYZ, 0},
+    {"/metrics", DWSD_EP_METRICS, 0},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+
+dwsd_route_result dwsd_route(const char *path, const char *method, dwsd_endpoint *ep,
+                             const char **allow)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (strcmp(path, routes[i].path)) continue;
+        *ep = routes[i].ep;
+        *allow = routes[i].takes_body ? "POST" : "GET, HEAD";
+        int ok = routes[i].takes_body ? !strcmp(method, "POST")
+                                      : !strcmp(method, "GET") || !strcmp(method, "HEAD");
+        return ok ? DWSD_ROUTE_OK : DWSD_ROUTE_BAD_METHOD;
+    }
+    *ep = DWSD_EP_OTHER;
+    *allow = NULL;
+    return DWSD_ROUTE_NOT_FOUND;
+}
+
+const char *dwsd_endpoint_name(dwsd_endpoint ep)
+{
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (routes[i].ep == ep) return routes[i].path;
+    return "other";
+}
+
+int dwsd_endpoint_is_job(dwsd_endpoint ep)
+{
+    return ep == DWSD_EP_ADAPT || ep == DWSD_EP_EMBED;
+}
