@@ -92,6 +92,10 @@ test-asan: deps
 .PHONY: build-asan-tests
 build-asan-tests: $(TEST_BIN)
 
+# Extra daemon flags: make run ARGS="--listen 0.0.0.0:8080" (later flags win).
+run: deps all
+	$(BIN)/dwsnetd --listen 127.0.0.1:8080 --models models $(ARGS)
+
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) BIN=$(BIN) bench/run-all
 

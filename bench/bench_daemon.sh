@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Drives POST /adapt of a running bin/dwsnetd with wrk at several concurrencies and
+# writes bench/daemon-report.md (p50/p99 latency, throughput, peak RSS).
+#   bench/bench_daemon.sh                  (what `make bench` runs)
+# Environment:
+#   MODEL=FILE.dws      adapter to serve (default models/cifar10c-adapter.dws when it
+#                       exists, else a fresh `dwsnet init-model` adapter)
+#   DURATION=SECONDS    per run (default 10)
+#   REPORT=FILE         default bench/daemon-report.md
+#   DAEMON_FLAGS=...    extra dwsnetd flags (e.g. "--workers 2 --job-threads 1")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+DURATION=${DURATION:-10}
+REPORT=${REPORT:-bench/daemon-report.md}
+PY=/usr/bin/python3
+command -v wrk >/dev/null || { echo "bench_daemon: wrk is not installed (scripts/install-deps)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/dwsnetd-bench.XXXXXX)
+DPID=
+cleanup() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+
+mkdir -p "$T/models"
+if [ -n "${MODEL:-}" ]; then
+  cp "$MODEL" "$T/models/"
+  model_desc="$MODEL"
+elif [ -f models/cifar10c-adapter.dws ]; then
+  cp models/cifar10c-adapter.dws "$T/models/"
+  model_desc="models/cifar10c-adapter.dws (shipped)"
+else
+  "$BIN/dwsnet" init-model --kind adapter --id bench-adapter --d0 3072 --classes 10 --depth 3 \
+    -o "$T/models/bench-adapter.dws" >/dev/null
+  model_desc="fresh \`dwsnet init-model --kind adapter --d0 3072 --classes 10 --depth 3\` (default channels)"
+fi
+
+# The two classifier sizes the issue sets goals for.
+CLASSIFIERS=(3072,128,128,10 3072,64,64,10)
+for w in "${CLASSIFIERS[@]}"; do
+  $PY tests/integration/lib/make_mlp.py "$T/mlp-$w.onnx" --widths "$w" --seed 1
+done
+
+start_daemon() {
+  # shellcheck disable=SC2086
+  "$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" ${DAEMON_FLAGS:-} >/dev/null 2>"$T/err" &
+  DPID=$!
+  for _ in $(seq 200); do
+    PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" | grep -o '[0-9]*$' || true)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$T/err" >&2; echo "bench_daemon: dwsnetd did not start" >&2; exit 1
+}
+stop_daemon() { kill -TERM "$DPID"; wait "$DPID" || true; DPID=; }
+
+rows=()
+for w in "${CLASSIFIERS[@]}"; do
+  for c in 1 4 8 16; do
+    start_daemon
+    # Warm-up: one request, which must succeed.
+    code=$(curl -s -o "$T/out.onnx" -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
+      --data-binary @"$T/mlp-$w.onnx" "http://127.0.0.1:$PORT/adapt")
+    [ "$code" = 200 ] || { echo "bench_daemon: warm-up /adapt answered $code: $(head -c 300 "$T/out.onnx")" >&2; exit 1; }
+    threads=$((c < 2 ? 1 : 2))
+    BODY_FILE="$T/mlp-$w.onnx" wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 30s \
+      -s bench/daemon.lua "http://127.0.0.1:$PORT/adapt" >"$T/wrk.txt"
+    line=$(grep '^RESULT' "$T/wrk.txt")
+    rss_kb=$(awk '/^VmHWM/ {print $2}' /proc/"$DPID"/status)
+    stop_daemon
+    eval "${line#RESULT }"   # requests=.. duration_s=.. p50_ms=.. ...
+    rps=$(awk -v n="$requests" -v d="$duration_s" 'BEGIN {printf "%.1f", n / d}')
+    rows+=("| ${w//,/-} | $c | $p50_ms | $p99_ms | $rps | $((rss_kb / 1024)) | $socket_errors | $non_2xx |")
+    echo "classifier ${w//,/-} concurrency $c: p50 ${p50_ms} ms, p99 ${p99_ms} ms, ${rps} req/s, peak RSS $((rss_kb / 1024)) MiB, socket errors $socket_errors, non-2xx $non_2xx"
+  done
+done
+
+{
+  echo "# dwsnetd /adapt benchmark"
+  echo
+  echo "Made by \`make bench\` (bench/bench_daemon.sh) on $(date -u +%Y-%m-%d), $(nproc) CPUs"
+  echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')),"
+  echo "dwsnetd $("$BIN/dwsnetd" --version | cut -d' ' -f2) with default flags ${DAEMON_FLAGS:-} ."
+  echo "Model: $model_desc. Load: wrk, ${DURATION} s per row, keep-alive connections each posting a"
+  echo "random classifier made by tests/integration/lib/make_mlp.py (ONNX, torch-export layout)."
+  echo "Latency is per request as wrk sees it (upload, decode, adapt, encode, download)."
+  echo "Peak RSS is the daemon's VmHWM over the row (a fresh daemon per row)."
+  echo
+  echo "| classifier | concurrency | p50 ms | p99 ms | adaptations/s | peak RSS MiB | socket errors | non-2xx |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Goals (issue 7): p50 <= 60 ms for 3072-128-128-10 at concurrency 1;"
+  echo ">= 30 adaptations/s for 3072-64-64-10 at concurrency 8."
+} >"$REPORT"
+echo "wrote $REPORT"
