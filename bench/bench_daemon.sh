@@ -37,7 +37,7 @@ fi
 # The two classifier sizes the issue sets goals for.
 CLASSIFIERS=(3072,128,128,10 3072,64,64,10)
 for w in "${CLASSIFIERS[@]}"; do
-  $PY tests/integration/lib/make_mlp.py "$T/mlp-$w.onnx" --widths "$w" --seed 1
+  $PY tests/integration/lib/make_mlp.py --seed 1 "$T/mlp-$w.onnx=$w"
 done
 
 start_daemon() {

@@ -121,3 +121,30 @@ PYEOF
 }
 
 ONNX=(-H 'Content-Type: application/octet-stream')
+
+# make_model KIND ID D0 CLASSES DEPTH OUT: a freshly initialised DWSNet model.
+make_model() {
+  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$3" --classes "$4" --depth "$5" \
+    -o "$6" >"$T/init-model.log" 2>&1 || { cat "$T/init-model.log"; die "dwsnet init-model failed"; }
+}
+
+# make_classifiers SEED OUT=WIDTHS[:Act]... [--cnn OUT]: random ONNX MLPs (lib/make_mlp.py).
+make_classifiers() {
+  local seed=$1; shift
+  $PY "$(dirname "${BASH_SOURCE[0]}")/make_mlp.py" --seed "$seed" "$@" || die "make_mlp.py failed"
+}
+
+# metric NAME_WITH_LABELS: its value from /metrics (empty when absent).
+metric() {
+  curl -s -m 10 "$URL/metrics" | awk -v k="$1" '$1 == k {print $2}'
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds.
+wait_until() {
+  local limit=$1 i; shift
+  for ((i = 0; i < limit * 20 * SLOW; i++)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
+}
