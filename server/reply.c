@@ -7,6 +7,29 @@
 
 #include "problem.h"
 
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 2 && s[0] < 0xc2) return 0;   /* overlong */
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+/* Details quote names from uploaded files, which may hold any bytes; the problem
+ * body must stay valid JSON text, so invalid UTF-8 becomes '?'. */
+static void scrub_utf8(char *text)
+{
+    unsigned char *s = (unsigned char *)text;
+    while (*s) {
+        size_t n = utf8_sequence(s);
+        if (n) s += n;
+        else *s++ = '?';
+    }
+}
+
 void dwsd_reply_error(dwsd_reply *r, const char *code, const char *fmt, ...)
 {
     if (r->status) return;
@@ -16,6 +39,7 @@ void dwsd_reply_error(dwsd_reply *r, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->detail, sizeof r->detail, fmt, ap);
     va_end(ap);
+    scrub_utf8(r->detail);
 }
 
 void dwsd_reply_ok(dwsd_reply *r, const char *content_type, void *body, size_t len)

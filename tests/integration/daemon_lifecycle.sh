@@ -35,7 +35,7 @@ check "bad model at start-up: names the file" grep -q 'truncated.dws' "$T/err"
 # Environment equivalents: the limit set by DWSNETD_BODY_LIMIT applies.
 DWSNETD_BODY_LIMIT=8K DWSNETD_LOG_FORMAT=text start_daemon env "$T/models"
 req POST /adapt "${ONNX[@]}" --data-binary @"$T/big.onnx"
-check "DWSNETD_BODY_LIMIT=8K -> 413 for a 68 KB body" is_problem 413 body_too_large
+check "DWSNETD_BODY_LIMIT=8K -> 413 for a 32 KB body" is_problem 413 body_too_large
 req POST /adapt "${ONNX[@]}" --data-binary @"$T/mlp.onnx"
 check "DWSNETD_BODY_LIMIT=8K -> 200 for a 5 KB body" [ "$STATUS" = 200 ]
 sleep 0.2
