@@ -124,7 +124,7 @@ ONNX=(-H 'Content-Type: application/octet-stream')
 
 # make_model KIND ID D0 CLASSES DEPTH OUT: a freshly initialised DWSNet model.
 make_model() {
-  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$3" --classes "$4" --depth "$5" \
+  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$3" --dL "$4" --depth "$5" \
     -o "$6" >"$T/init-model.log" 2>&1 || { cat "$T/init-model.log"; die "dwsnet init-model failed"; }
 }
 
