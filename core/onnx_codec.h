@@ -31,6 +31,8 @@ typedef struct {
 
 void dws_onnx_limits_default(dws_onnx_limits *lim);
 
+#define DWS_ONNX_MAX_RANK 8   /* input tensors of higher rank are rejected */
+
 typedef enum { DWS_HEAD_NONE = 0, DWS_HEAD_SOFTMAX, DWS_HEAD_LOG_SOFTMAX, DWS_HEAD_IDENTITY } dws_head;
 
 typedef struct {
@@ -50,7 +52,16 @@ typedef struct {
     char weight_storage[DWS_MAX_LAYERS][64];
     char weight_name[DWS_MAX_LAYERS][128];
     char bias_name[DWS_MAX_LAYERS][128];
+    /* Appended by the codec (the fields above are the agreed ones). */
+    char input_type[16];                     /* "FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16" */
+    int input_rank;                          /* 0 when the model declares no shape */
+    int64_t input_dims[DWS_ONNX_MAX_RANK];   /* -1 for a dynamic (named or unknown) dim */
+    char bias_storage[DWS_MAX_LAYERS][64];
+    double weight_scale[DWS_MAX_LAYERS];     /* Gemm alpha folded into W_l (1 otherwise) */
+    double bias_scale[DWS_MAX_LAYERS];       /* Gemm beta folded into b_l (1 otherwise) */
 } dws_onnx_info;
+
+const char *dws_head_name(dws_head h);       /* "none", "softmax", "log_softmax", "identity" */
 
 typedef struct dws_onnx dws_onnx;
 
