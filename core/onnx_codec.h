@@ -62,6 +62,9 @@ typedef struct {
 } dws_onnx_info;
 
 const char *dws_head_name(dws_head h);       /* "none", "softmax", "log_softmax", "identity" */
+/* Applies the head in place to n rows of logits (classes values each): what the
+ * ONNX model outputs after its last layer. NONE and IDENTITY leave y as it is. */
+void dws_head_apply(dws_head h, float *y, size_t n, int64_t classes);
 
 typedef struct dws_onnx dws_onnx;
 

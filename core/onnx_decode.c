@@ -15,17 +15,6 @@ void dws_onnx_limits_default(dws_onnx_limits *lim)
     lim->max_nodes = 4096;
 }
 
-const char *dws_head_name(dws_head h)
-{
-    switch (h) {
-    case DWS_HEAD_NONE: return "none";
-    case DWS_HEAD_SOFTMAX: return "softmax";
-    case DWS_HEAD_LOG_SOFTMAX: return "log_softmax";
-    case DWS_HEAD_IDENTITY: return "identity";
-    }
-    return "unknown";
-}
-
 /* protobuf-c allocates per message and per repeated field, so a hostile file of
  * many empty sub-messages can expand many times over. This allocator charges every
  * block to a budget proportional to the input and fails once it is spent. */

@@ -104,8 +104,7 @@ static int attr_float(const walker *w, int ni, const char *name, float dflt, flo
     return 0;
 }
 
-/* Every operator must be one an MLP is made of, before anything else is looked at:
- * that names the real reason for a CNN or a transformer. */
+/* Every operator must be one an MLP is made of. */
 static int check_operators(const walker *w, dws_error *err)
 {
     char lab[160], dom[48];
@@ -654,7 +653,7 @@ static void fill_model_info(const walker *w)
 static int recognise_graph(walker *w, dws_error *err)
 {
     const Onnx__GraphProto *g = w->g;
-    if (check_operators(w, err) != 0 || dws_graph_init(&w->gr, g, err) != 0) return -1;
+    if (dws_graph_init(&w->gr, g, err) != 0) return -1;
     const dws_graph_tensor *in = NULL;
     int n_inputs = 0;
     for (size_t k = 0; k < w->gr.n_tensors; k++) {
@@ -683,12 +682,13 @@ int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim
     walker w = {.model = model, .g = model->graph, .lim = lim, .layout = layout, .info = info, .reshape_d0 = -1};
     memset(layout, 0, sizeof *layout);
     memset(info, 0, sizeof *info);
-    if (check_opset(&w, err) != 0) return -1;
-    fill_model_info(&w);
     if (w.g->n_node > (size_t)lim->max_nodes) {
         dws_error_set(err, DWS_E_TOO_LARGE, "the graph has %zu nodes (limit %d)", w.g->n_node, lim->max_nodes);
         return -1;
     }
+    /* The operators first: that names the real reason for a CNN of any opset. */
+    if (check_operators(&w, err) != 0 || check_opset(&w, err) != 0) return -1;
+    fill_model_info(&w);
     int rc = recognise_graph(&w, err);
     dws_graph_free(&w.gr);
     return rc;

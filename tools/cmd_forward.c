@@ -1,5 +1,4 @@
 /* dwsnet forward: run an ONNX MLP classifier with the project's own C forward. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,6 @@ static void usage(FILE *f)
             "head the (log-)probabilities; --logits skips the head.\n");
 }
 
-static void apply_head(dws_head head, float *row, int64_t n)
-{
-    if (head != DWS_HEAD_SOFTMAX && head != DWS_HEAD_LOG_SOFTMAX) return;
-    float max = row[0];
-    for (int64_t j = 1; j < n; j++) max = row[j] > max ? row[j] : max;
-    double sum = 0;
-    for (int64_t j = 0; j < n; j++) sum += exp((double)row[j] - max);
-    for (int64_t j = 0; j < n; j++)
-        row[j] = head == DWS_HEAD_SOFTMAX ? (float)(exp((double)row[j] - max) / sum)
-                                          : (float)((double)row[j] - max - log(sum));
-}
-
 static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int logits, dws_error *err)
 {
     const dws_mlp *w = dws_onnx_weights(m);
@@ -45,8 +32,7 @@ static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int 
         goto out;
     }
     dws_mlp_forward(w, x, (int)n, y, scratch);
-    if (!logits)
-        for (size_t i = 0; i < n; i++) apply_head(dws_onnx_get_info(m)->head, y + i * (size_t)dL, dL);
+    if (!logits) dws_head_apply(dws_onnx_get_info(m)->head, y, n, dL);
     if (out_path) {
         rc = cli_write_file(out_path, y, n * (size_t)dL * sizeof *y, err);
     } else {
