@@ -11,7 +11,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: dwsnet roundtrip IN.onnx -o OUT.onnx [--perturb SIGMA [--seed N]] [--no-provenance]\n\n"
+            "usage: dwsnet roundtrip IN.onnx -o OUT.onnx [--perturb SIGMA [--seed N]] [--rebuild]\n"
+            "                        [--no-provenance]\n\n"
             "Decodes IN.onnx to the weight space and encodes it back into the same tensors,\n"
             "leaving every other part of the model as it was. Unchanged weights keep their exact\n"
             "stored bits (whatever the type: FLOAT, DOUBLE, FLOAT16, BFLOAT16). OUT.onnx records\n"
@@ -19,6 +20,9 @@ static void usage(FILE *f)
             "  --perturb SIGMA  add Gaussian noise N(0, SIGMA^2) to every weight and bias before\n"
             "                   encoding (deterministic for a --seed; default seed 1). A check that\n"
             "                   new weights really reach the file: compare with `dwsnet forward`.\n"
+            "  --rebuild        write a fresh model instead, as torch.onnx.export writes\n"
+            "                   nn.Sequential(Flatten, Linear, ReLU, ..., Linear): Gemm layers, FLOAT\n"
+            "                   raw_data, opset 13, input 'input' [N, d0], output 'logits', no head\n"
             "  -o -             write the model to stdout\n");
 }
 
@@ -57,7 +61,7 @@ int cmd_roundtrip(int argc, char **argv)
     const char *in = NULL, *out = NULL;
     double sigma = 0;
     unsigned long long seed = 1;
-    int provenance = 1;
+    int provenance = 1, rebuild = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -70,6 +74,8 @@ int cmd_roundtrip(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--seed") && has_value && parse_seed(argv[i + 1], &seed)) {
             i++;
+        } else if (!strcmp(a, "--rebuild")) {
+            rebuild = 1;
         } else if (!strcmp(a, "--no-provenance")) {
             provenance = 0;
         } else if ((a[0] != '-' || !a[1]) && !in) {
@@ -96,12 +102,17 @@ int cmd_roundtrip(int argc, char **argv)
     if (sigma > 0)
         for (size_t i = 0; i < w.n_params; i++) w.params[i] += (float)(sigma * next_gaussian(&state));
     char operation[96];
-    if (sigma > 0) snprintf(operation, sizeof operation, "roundtrip --perturb %g --seed %llu", sigma, seed);
-    else snprintf(operation, sizeof operation, "roundtrip");
+    snprintf(operation, sizeof operation, "roundtrip%s", rebuild ? " --rebuild" : "");
+    if (sigma > 0)
+        snprintf(operation + strlen(operation), sizeof operation - strlen(operation), " --perturb %g --seed %llu",
+                 sigma, seed);
     dws_kv meta[] = {{"dwsnet.version", DWS_VERSION}, {"dwsnet.operation", operation}};
+    size_t n_meta = provenance ? 2 : 0;
     uint8_t *bytes;
     size_t len;
-    if (dws_onnx_encode(m, &w, meta, provenance ? 2 : 0, &bytes, &len, &err) != 0) {
+    int encoded = rebuild ? dws_onnx_build(&w, "dwsnet", meta, n_meta, &bytes, &len, &err)
+                          : dws_onnx_encode(m, &w, meta, n_meta, &bytes, &len, &err);
+    if (encoded != 0) {
         cli_fail("roundtrip", &err);
     } else {
         rc = cli_write_file(out, bytes, len, &err) == 0 ? 0 : cli_fail("roundtrip", &err);

@@ -6,14 +6,19 @@
 //        [--same OTHER.onnx]            outputs must be bit-identical to OTHER's
 //        [--close REF.f32 --rtol R]     |out - ref| <= R * max|ref row| for every entry
 //        [--differ REF.f32]             some output must differ from REF by more than 1e-4 relative
-// Exit 0 when every requested comparison holds, 1 otherwise (with the reason on stderr).
+//   node tests/node/run_ort.js --jobs JOBS.jsonl
+//        one job per line: {"model", "input", "shape": [..], "type", "same", "close", "rtol", "differ"}
+// Prints one line per comparison; exit 0 when every comparison holds, 1 otherwise.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const ort = require(path.join(__dirname, 'node_modules', 'onnxruntime-node'));
 
 function parseArgs(argv) {
-  const a = { model: null, type: 'float', rtol: 1e-5 };
+  if (argv[0] === '--jobs') {
+    return fs.readFileSync(argv[1], 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  }
+  const a = {};
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
@@ -27,8 +32,7 @@ function parseArgs(argv) {
     else if (!a.model) a.model = k;
     else throw new Error(`unexpected argument ${k}`);
   }
-  if (!a.model || !a.input || !a.shape) throw new Error('need MODEL --input X.f32 --shape N,...');
-  return a;
+  return [a];
 }
 
 function readF32(file) {
@@ -64,7 +68,7 @@ function inputTensor(type, x, shape) {
 }
 
 async function run(model, a, x) {
-  const session = await ort.InferenceSession.create(model);
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
   const feeds = { [session.inputNames[0]]: inputTensor(a.type, x, a.shape) };
   const out = (await session.run(feeds))[session.outputNames[0]];
   const values = a.type === 'float16' ? Array.from(out.data, fromHalf) : Array.from(out.data);
@@ -89,29 +93,40 @@ function relError(values, ref, rowLen) {
   return worst;
 }
 
-async function main() {
-  const a = parseArgs(process.argv.slice(2));
+// Runs one job; returns whether every comparison it asks for holds.
+async function runJob(a) {
+  if (!a.model || !a.input || !a.shape) throw new Error('a job needs model, input and shape');
+  a.type = a.type || 'float';
+  a.rtol = a.rtol || 1e-5;
   const x = readF32(a.input);
   const expect = a.shape.reduce((p, d) => p * d, 1);
   if (x.length !== expect) throw new Error(`${a.input} has ${x.length} floats, shape needs ${expect}`);
   const { out, values } = await run(a.model, a, x);
   const rowLen = values.length / a.shape[0];
+  const name = path.basename(a.model);
   let ok = true;
   if (a.same) {
     const other = await run(a.same, a, x);
     const same = Buffer.compare(bytesOf(out), bytesOf(other.out)) === 0;
-    console.log(`same-as ${path.basename(a.same)}: ${same ? 'bit-identical' : 'DIFFERENT'} (${values.length} outputs)`);
+    console.log(`${name}: same as ${path.basename(a.same)}: ${same ? 'bit-identical' : 'DIFFERENT'} (${values.length} outputs)`);
     ok = ok && same;
   }
-  for (const [file, mode] of [[a.close, 'close'], [a.differ, 'differ']]) {
+  for (const [file, mode] of [[a.close, 'close to'], [a.differ, 'differs from']]) {
     if (!file) continue;
     const ref = readF32(file);
     if (ref.length !== values.length) throw new Error(`${file} has ${ref.length} floats, the model gave ${values.length}`);
     const err = relError(values, ref, rowLen);
-    const pass = mode === 'close' ? err <= a.rtol : err > 1e-4;
-    console.log(`${mode} ${path.basename(file)}: max relative error ${err.toExponential(3)} (${pass ? 'ok' : 'FAIL'})`);
+    const pass = mode === 'close to' ? err <= a.rtol : err > 1e-4;
+    console.log(`${name}: ${mode} ${path.basename(file)}: max relative error ${err.toExponential(3)}` +
+                `${mode === 'close to' ? ` (rtol ${a.rtol})` : ''} ${pass ? 'ok' : 'FAIL'}`);
     ok = ok && pass;
   }
+  return ok;
+}
+
+async function main() {
+  let ok = true;
+  for (const job of parseArgs(process.argv.slice(2))) ok = (await runJob(job)) && ok;
   process.exit(ok ? 0 : 1);
 }
 
