@@ -84,6 +84,10 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         dws_error_set(err, DWS_E_TOO_LARGE, "the model is %zu bytes (limit %zu)", len, lim.max_bytes);
         return NULL;
     }
+    if (!dws_protobuf_depth_ok(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING)) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "the model nests messages more than %d levels deep", DWS_ONNX_MAX_NESTING);
+        return NULL;
+    }
     dws_onnx *m = calloc(1, sizeof *m);
     if (!m) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the model");

@@ -108,6 +108,11 @@ typedef struct {
 int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim,
                        dws_mlp_layout *layout, dws_onnx_info *info, dws_error *err);
 
+/* ---- protobuf wire pre-scan (onnx_wire.c) ---- */
+#define DWS_ONNX_MAX_NESTING 64
+/* 0 when a message of type d in buf nests sub-messages more than max_depth deep. */
+int dws_protobuf_depth_ok(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth);
+
 /* ---- the decoded model (onnx_decode.c) ---- */
 typedef struct {
     size_t used, budget;

@@ -730,6 +730,30 @@ START_TEST(parse_memory_is_bounded)
 }
 END_TEST
 
+/* Graph > node > attribute > graph > ... a million levels deep in a few MB: the
+ * recursive protobuf parser would overflow the stack; the pre-scan refuses it. */
+START_TEST(deep_nesting_is_refused)
+{
+    int levels = 3 * 300000;
+    uint8_t *buf = malloc((size_t)levels * 6 + 16);
+    /* Written inside out: each prefix is a tag and the length of all that follows. */
+    size_t end = (size_t)levels * 6 + 16, at = end;
+    static const uint8_t fields[3] = {1 << 3 | 2, 5 << 3 | 2, 6 << 3 | 2};   /* node, attribute, g (from outside in) */
+    for (int i = 0; i < levels; i++) {
+        size_t n = end - at;
+        uint8_t len[10];
+        int k = 0;
+        do len[k++] = (uint8_t)((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)); while ((n >>= 7) > 0);
+        at -= (size_t)k;
+        memcpy(buf + at, len, (size_t)k);
+        buf[--at] = i == levels - 1 ? (7 << 3 | 2) : fields[(levels - 2 - i) % 3];
+    }
+    buf[--at] = 0x07, buf[--at] = 0x08;   /* ir_version 7 */
+    expect_rejected_bytes(buf + at, end - at, NULL, DWS_E_TOO_LARGE, "levels deep");
+    free(buf);
+}
+END_TEST
+
 /* ---- hostile bytes ---- */
 
 static int decode_result(const uint8_t *buf, size_t len)
@@ -841,6 +865,7 @@ static Suite *codec_suite(void)
     tcase_add_test(t, rejects_external_data);
     tcase_add_test(t, rejects_too_large);
     tcase_add_test(t, parse_memory_is_bounded);
+    tcase_add_test(t, deep_nesting_is_refused);
     suite_add_tcase(s, t);
 
     t = tcase_create("hostile");
