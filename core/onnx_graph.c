@@ -229,11 +229,6 @@ const dws_graph_tensor *dws_graph_find(const dws_graph *gr, const char *name)
     return k < 0 ? NULL : &gr->tensors[k];
 }
 
-static int is_default_domain(const char *d)
-{
-    return !d || !d[0] || !strcmp(d, "ai.onnx");
-}
-
 int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
                        dws_error *err)
 {
@@ -262,9 +257,14 @@ int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_te
         return 0;
     }
     const Onnx__NodeProto *node = gr->g->node[t->producer];
-    if (strcmp(node->op_type ? node->op_type : "", "Constant") != 0 || !is_default_domain(node->domain)) {
+    if (strcmp(node->op_type ? node->op_type : "", "Constant") != 0 || !dws_onnx_default_domain(node->domain)) {
         dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s' is computed by node %s, not a constant", role,
                       quoted(name, q, sizeof q), dws_node_label(node, t->producer, lab, sizeof lab));
+        return -1;
+    }
+    if (node->n_output != 1) {   /* one tensor per node, so encode rewrites each once */
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s': Constant node %s has %zu outputs", role,
+                      quoted(name, q, sizeof q), dws_node_label(node, t->producer, lab, sizeof lab), node->n_output);
         return -1;
     }
     for (size_t a = 0; a < node->n_attribute; a++) {

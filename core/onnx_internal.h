@@ -91,6 +91,8 @@ const char *dws_node_label(const Onnx__NodeProto *n, int index, char *buf, size_
 /* Copies src into dst (cap bytes), replacing bytes outside printable ASCII with '?'. */
 void dws_safe_copy(char *dst, size_t cap, const char *src);
 
+int dws_onnx_default_domain(const char *domain);   /* "", "ai.onnx" or absent */
+
 /* Resolves a constant input (an initializer or a Constant node's 'value') that
  * only its one consumer reads. Marks a Constant node as used. */
 int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
