@@ -82,15 +82,22 @@ typedef struct {
 } dws_kv;
 
 /* Serializes the decoded model with w's weights written back in place of the
- * originals; w must have the decoded shape. meta entries are added to (or replace
- * same-key entries of) metadata_props. *out is malloc'd; caller frees. */
+ * originals; w must have the decoded shape (its activations are not written: the
+ * graph's operators stay as they are). Entries of w equal bit for bit to the decoded
+ * ones keep their stored bits, so a round trip is exact for every storage type.
+ * meta entries are added to (or replace same-key entries of) metadata_props.
+ * Does not modify m: any number of threads may encode from one decoded model.
+ * *out is malloc'd; caller frees. */
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,
                     uint8_t **out, size_t *out_len, dws_error *err);
 
 /* A fresh ONNX model for w, as torch.onnx.export of nn.Sequential(Flatten, Linear,
  * ReLU, ..., Linear) writes it: input "input" [N, d0] with a dynamic batch axis,
  * Gemm(transB=1) layers with FLOAT raw_data initializers, output "logits" [N, dL],
- * opset 13, IR version 7. Used by the zoo and by tests. */
+ * opset 13, IR version 7. Hidden activations follow w->act (Relu, LeakyRelu with
+ * its alpha, Tanh, Sigmoid; Gelu raises the model to opset 20 / IR 9; identity
+ * writes no node); w's last activation must be the identity. Used by the zoo and
+ * by tests. */
 int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, size_t n_meta,
                    uint8_t **out, size_t *out_len, dws_error *err);
 
