@@ -214,15 +214,16 @@ int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, s
     *out_len = 0;
     if (check_buildable(w, err) != 0) return -1;
     builder *b = calloc(1, sizeof *b);
-    if (b) {
-        b->props = calloc(n_meta + 1, sizeof *b->props);
-        b->prop_list = calloc(n_meta + 1, sizeof *b->prop_list);
-    }
-    if (!b || !b->props || !b->prop_list) {
+    if (!b) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the model builder");
-        if (b) free(b->props), free(b->prop_list);
-        free(b);
         return -1;
+    }
+    b->props = calloc(n_meta + 1, sizeof *b->props);
+    b->prop_list = calloc(n_meta + 1, sizeof *b->prop_list);
+    int rc = -1;
+    if (!b->props || !b->prop_list) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu metadata entries", n_meta);
+        goto out;
     }
     build_graph(b, w);
     onnx__model_proto__init(&b->model);
@@ -249,7 +250,6 @@ int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, s
     b->model.n_metadata_props = n_meta;
     b->model.metadata_props = b->prop_list;
 
-    int rc = -1;
     size_t len = onnx__model_proto__get_packed_size(&b->model);
     *out = malloc(len);
     if (!*out) {
@@ -258,6 +258,7 @@ int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, s
         *out_len = onnx__model_proto__pack(&b->model, *out);
         rc = 0;
     }
+out:
     free(b->props);
     free(b->prop_list);
     free(b);

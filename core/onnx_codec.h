@@ -35,6 +35,8 @@ void dws_onnx_limits_default(dws_onnx_limits *lim);
 
 typedef enum { DWS_HEAD_NONE = 0, DWS_HEAD_SOFTMAX, DWS_HEAD_LOG_SOFTMAX, DWS_HEAD_IDENTITY } dws_head;
 
+/* What inspect reports. Strings are copied from the file truncated to fit, with
+ * bytes outside printable ASCII replaced by '?' (safe to print and to put in JSON). */
 typedef struct {
     char producer_name[64];
     char producer_version[64];

@@ -5,14 +5,13 @@
 
 #include "onnx_walk.h"
 
-static int dims_text(const Onnx__TensorProto *t, char *buf, size_t cap)
+static void dims_text(const Onnx__TensorProto *t, char *buf, size_t cap)
 {
     size_t at = 0;
     buf[0] = '\0';
     for (size_t d = 0; d < t->n_dims && at < cap; d++)
         at += (size_t)snprintf(buf + at, cap - at, "%s%lld", d ? "x" : "", (long long)t->dims[d]);
     if (t->n_dims == 0) snprintf(buf, cap, "scalar");
-    return 0;
 }
 
 /* A dimension of a weight or bias: checked against max_dim before any use. */
