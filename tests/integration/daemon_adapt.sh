@@ -44,14 +44,41 @@ req POST /adapt "${ONNX[@]}" --data-binary @"$T/wide.onnx"
 check "/adapt other widths -> 200" [ "$STATUS" = 200 ]
 check "/adapt other widths equals dwsnet adapt" cmp "$T/body" "$T/wide-offline.onnx"
 
-# onnxruntime: the served model runs and computes what the offline one computes.
-$PY -c 'import numpy as np; np.random.default_rng(0).random((4, 48), dtype=np.float32).tofile("'"$T"'/x.f32")'
-if [ -f tests/node/run_ort.js ]; then
-  check "/adapt output runs in onnxruntime like the offline one" \
-    node tests/node/run_ort.js "$T/raw.onnx" --input "$T/x.f32" --shape 4,48 --same "$T/offline.onnx"
-else
-  die "tests/node/run_ort.js is missing"
-fi
+# Every codec fixture that the adapter accepts (48-16-16-10 ReLU MLPs, however they
+# are stored: Gemm or MatMul+Add, Constant nodes, DOUBLE or FLOAT16 weights, heads):
+# /adapt equals dwsnet adapt, passes onnx.checker and runs in onnxruntime computing
+# what the offline file computes.
+"$BIN/dwsnet" inspect --json tests/fixtures/*.onnx 2>/dev/null | $PY -c '
+import json, sys
+types = {"FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16"}
+for line in sys.stdin:
+    d = json.loads(line)
+    if d["widths"] == [48, 16, 16, 10] and d["activations"][:-1] == ["relu", "relu"]:
+        print(d["file"], ",".join(map(str, [4] + d["input"]["shape"][1:])), types[d["input"]["type"]])
+' >"$T/fixtures.txt"
+check "at least 8 accepted codec fixtures" [ "$(wc -l <"$T/fixtures.txt")" -ge 8 ]
+: >"$T/checker.txt"
+$PY -c 'import numpy as np, sys; np.random.default_rng(0).random((4, 48), dtype=np.float32).tofile(sys.argv[1])' "$T/x.f32"
+printf '{"model": "%s", "same": "%s", "input": "%s", "shape": [4, 48], "type": "float"}\n' \
+  "$T/raw.onnx" "$T/offline.onnx" "$T/x.f32" >"$T/jobs.jsonl"
+while read -r model shape type; do
+  name=$(basename "$model" .onnx)
+  "$BIN/dwsnet" adapt "$model" --model "$T/models/adapter.dws" -o "$T/$name.offline.onnx" \
+    || die "dwsnet adapt $model failed"
+  req POST /adapt -F "model=@$model"
+  cp "$T/body" "$T/$name.served.onnx"
+  check "$name: /adapt 200" [ "$STATUS" = 200 ]
+  check "$name: equals dwsnet adapt byte for byte" cmp "$T/$name.served.onnx" "$T/$name.offline.onnx"
+  echo "$T/$name.served.onnx" >>"$T/checker.txt"
+  printf '{"model": "%s", "same": "%s", "input": "tests/fixtures/%s.input.f32", "shape": [%s], "type": "%s"}\n' \
+    "$T/$name.served.onnx" "$T/$name.offline.onnx" "$name" "$shape" "$type" >>"$T/jobs.jsonl"
+done <"$T/fixtures.txt"
+check "every served fixture passes onnx.checker" $PY -c '
+import onnx, sys
+for path in open(sys.argv[1]).read().split():
+    onnx.checker.check_model(onnx.load(path))' "$T/checker.txt"
+check "every served fixture runs in onnxruntime like its offline twin" \
+  node tests/node/run_ort.js --jobs "$T/jobs.jsonl"
 
 "$BIN/dwsnet" embed "$T/classifier.onnx" --model "$T/models/encoder.dws" >"$T/offline.json" \
   || die "dwsnet embed failed"
