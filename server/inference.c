@@ -59,8 +59,7 @@ static const dws_model *choose_model(const dwsd_inference *in, const dws_mlp *w,
     if (in->model_id) {
         const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
         if (dws_model_check_input(m, w, &err) == 0) return m;
-        dwsd_reply_error(out, err.code ? err.code : DWS_E_INCOMPATIBLE_MODEL,
-                         "model '%s' does not accept this MLP (%s): %s", in->model_id, shape,
+        dwsd_reply_error(out, err.code ? err.code : DWS_E_INCOMPATIBLE_MODEL, "MLP %s: %s", shape,
                          err.message);
         return NULL;
     }
@@ -73,14 +72,14 @@ static const dws_model *choose_model(const dwsd_inference *in, const dws_mlp *w,
         candidates++;
         if (dws_model_check_input(m, w, &err) == 0) return m;
         if (used < sizeof why)
-            used += (size_t)snprintf(why + used, sizeof why - used, "%s%s: %s", used ? "; " : "",
-                                     dws_model_id(m), err.message);
+            used += (size_t)snprintf(why + used, sizeof why - used, "%s%s", used ? "; " : "",
+                                     err.message);
     }
     if (!candidates)
         dwsd_reply_error(out, DWSD_E_NO_MODEL, "no %s model is loaded",
                          dws_model_kind_name(kind_of(in->op)));
     else
-        dwsd_reply_error(out, DWS_E_INCOMPATIBLE_MODEL, "no loaded %s accepts this MLP (%s): %s",
+        dwsd_reply_error(out, DWS_E_INCOMPATIBLE_MODEL, "no loaded %s accepts MLP %s: %s",
                          dws_model_kind_name(kind_of(in->op)), shape, why);
     return NULL;
 }

@@ -75,7 +75,6 @@ int main(int argc, char **argv)
     dws_error err;
     dws_error_clear(&err);
     if (dwsd_registry_reload(s.registry, &err)) {
-        dwsd_log_event("error", "cannot load models: %s: %s", err.code, err.message);
         fprintf(stderr, "dwsnetd: %s: %s\n", err.code, err.message);
         return 1;
     }
@@ -95,7 +94,6 @@ int main(int argc, char **argv)
     }
     char why[256];
     if (dwsd_http_start(&s, why, sizeof why)) {
-        dwsd_log_event("error", "%s", why);
         fprintf(stderr, "dwsnetd: io_error: %s\n", why);
         return 1;
     }

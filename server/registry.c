@@ -131,7 +131,9 @@ static dwsd_model_set *load_set(const char *dir, dws_error *err)
         dws_error_clear(&e);
         dws_model *m = dws_model_load(path, &e);
         if (!m) {
-            dws_error_set(err, e.code ? e.code : DWS_E_BAD_MODEL_FILE, "%s: %s", path, e.message);
+            const char *code = e.code ? e.code : DWS_E_BAD_MODEL_FILE;
+            if (strstr(e.message, path)) dws_error_set(err, code, "%s", e.message);
+            else dws_error_set(err, code, "%s: %s", path, e.message);
             ok = 0;
             break;
         }

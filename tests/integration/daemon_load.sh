@@ -13,7 +13,7 @@ make_classifiers 4 "$T/mlp.onnx=3072,64,64,10"
 # transfer in $T/parallel: "STATUS CURL_EXIT RETRY_AFTER".
 parallel() {
   local n=$1 path=$2; shift 2
-  curl -s -Z --parallel-immediate --parallel-max "$n" -m $((120 * SLOW)) "${ONNX[@]}" \
+  curl -s --no-progress-meter -Z --parallel-immediate --parallel-max "$n" -m $((120 * SLOW)) "${ONNX[@]}" \
     --data-binary @"$T/mlp.onnx" "$@" -o "$T/out_#1" \
     -w '%{http_code} %{exitcode} %header{retry-after}\n' "$URL$path?n=[1-$n]" >"$T/parallel"
 }
