@@ -138,8 +138,9 @@ static const struct option_spec options[] = {
      "directory of .dws model files (reloaded on SIGHUP)", parse_path, FIELD(models_dir), 0, 0},
     {"--workers", "DWSNETD_WORKERS", "N", "0",
      "threads running adapt/embed; 0 = one per CPU", parse_int, FIELD(workers), 0, 256},
-    {"--job-threads", "DWSNETD_JOB_THREADS", "N", "1",
-     "BLAS threads per adapt/embed call", parse_int, FIELD(job_threads), 1, 256},
+    {"--job-threads", "DWSNETD_JOB_THREADS", "N", "0",
+     "threads per adapt/embed call; 0 = the CPUs shared among the running calls", parse_int,
+     FIELD(job_threads), 0, 256},
     {"--max-inflight", "DWSNETD_MAX_INFLIGHT", "N", "64",
      "/adapt and /embed requests handled at once, upload to response; more get 503",
      parse_int, FIELD(max_inflight), 1, 65536},
@@ -237,9 +238,8 @@ int dwsd_config_load(dwsd_config *cfg, int argc, char **argv)
         }
         if (apply(cfg, o, value, "command line")) return -1;
     }
-    if (cfg->workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg->workers = n > 0 ? (int)(n < 256 ? n : 256) : 1;
-    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->cpus = n > 0 ? (int)(n < 256 ? n : 256) : 1;
+    if (cfg->workers == 0) cfg->workers = cfg->cpus;
     return 0;
 }

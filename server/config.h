@@ -15,7 +15,8 @@ typedef struct {
     char models_dir[1024];
     int io_threads;           /* libmicrohttpd polling threads */
     int workers;              /* threads that run adapt/embed */
-    int job_threads;          /* BLAS threads per adapt/embed call */
+    int job_threads;          /* threads per adapt/embed call; 0 = cpus / running calls */
+    int cpus;                 /* online CPUs (not a flag) */
     int max_inflight;         /* /adapt + /embed requests admitted at once */
     int queue_length;         /* jobs waiting for a worker */
     size_t body_limit;        /* bytes of one request body */

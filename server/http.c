@@ -115,6 +115,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         .bytes_in = rq->body.seen,
         .bytes_out = rq->sent_bytes,
         .latency_ms = seconds * 1e3,
+        .queue_ms = rq->work_done > 0 ? (rq->work_started - rq->queued_at) * 1e3 : -1,
+        .work_ms = (rq->work_done - rq->work_started) * 1e3,
         .model = rq->reply.model[0] ? rq->reply.model : NULL,
         .code = rq->sent_status ? rq->reply.code : NULL,
         .termination = termination_name(toe),
@@ -194,6 +196,16 @@ static void run_job(dwsd_job *job)
 {
     dwsd_request *rq = (dwsd_request *)job;
     const dwsd_config *cfg = rq->server->cfg;
+    rq->work_started = dwsd_now();
+    /* Results do not depend on the thread count, so a lone request may use every CPU
+     * and a busy daemon gives each job its share. */
+    int threads = cfg->job_threads;
+    if (threads == 0) {
+        int waiting, running;
+        dwsd_queue_stats(rq->server->queue, &waiting, &running);
+        threads = running > 1 ? cfg->cpus / running : cfg->cpus;
+        if (threads < 1) threads = 1;
+    }
     dwsd_inference in = {
         .op = rq->endpoint,
         .onnx = rq->body.data,
@@ -202,9 +214,10 @@ static void run_job(dwsd_job *job)
         .models = rq->models,
         .model_id = rq->model_id,
         .filename = rq->body.filename,
-        .threads = cfg->job_threads,
+        .threads = threads,
     };
     dwsd_inference_run(&in, &rq->reply);
+    rq->work_done = dwsd_now();
     dwsd_body_discard(&rq->body);   /* the upload is no longer needed while the reply waits */
     MHD_resume_connection(rq->conn);   /* rq belongs to the HTTP thread from here on */
 }
@@ -229,6 +242,7 @@ static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
     }
     rq->stage = DWSD_STAGE_WORKING;
     rq->job.run = run_job;
+    rq->queued_at = dwsd_now();
     MHD_suspend_connection(rq->conn);
     dwsd_queue_push(s->queue, &rq->job);
     return MHD_YES;

@@ -65,6 +65,12 @@ void dwsd_log_event(const char *level, const char *fmt, ...)
     write_json(stderr, o);
 }
 
+/* Milliseconds to the microsecond: more digits would only be noise in the log. */
+static double round_us(double ms)
+{
+    return (double)(long long)(ms * 1000) / 1000;
+}
+
 void dwsd_log_access(const dwsd_access_entry *e)
 {
     char ts[40];
@@ -85,7 +91,11 @@ void dwsd_log_access(const dwsd_access_entry *e)
     cJSON_AddNumberToObject(o, "status", e->status);
     cJSON_AddNumberToObject(o, "bytes_in", (double)e->bytes_in);
     cJSON_AddNumberToObject(o, "bytes", (double)e->bytes_out);
-    cJSON_AddNumberToObject(o, "latency_ms", (double)(long long)(e->latency_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "latency_ms", round_us(e->latency_ms));
+    if (e->queue_ms >= 0) {
+        cJSON_AddNumberToObject(o, "queue_ms", round_us(e->queue_ms));
+        cJSON_AddNumberToObject(o, "work_ms", round_us(e->work_ms));
+    }
     if (e->model) cJSON_AddStringToObject(o, "model", e->model);
     else cJSON_AddNullToObject(o, "model");
     if (e->code) cJSON_AddStringToObject(o, "code", e->code);

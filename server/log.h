@@ -21,6 +21,8 @@ typedef struct {
     size_t bytes_in;
     size_t bytes_out;
     double latency_ms;
+    double queue_ms;          /* waiting for a worker; < 0 when the request did not queue */
+    double work_ms;           /* on the worker: decode, run the model, encode */
     const char *model;        /* NULL when no model ran */
     const char *code;         /* problem code of an error response, else NULL */
     const char *termination;  /* "ok", "client_abort", "timeout", ... */

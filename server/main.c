@@ -63,7 +63,9 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
-    openblas_set_num_threads(cfg.job_threads);
+    /* Jobs split their own work over threads (dws_run_opts); BLAS threads on top of
+     * that, from several workers at once, would only oversubscribe the CPUs. */
+    openblas_set_num_threads(1);
 
     dwsd_server s = {.cfg = &cfg, .started_at = dwsd_now()};
     s.registry = dwsd_registry_new(cfg.models_dir);

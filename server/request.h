@@ -34,6 +34,7 @@ typedef struct {
     dwsd_model_set *models;       /* held from admission to completion */
     const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */
     dwsd_reply reply;
+    double queued_at, work_started, work_done;   /* monotonic seconds; 0 when not reached */
     int sent_status;              /* 0 until a response is queued */
     size_t sent_bytes;
 } dwsd_request;
