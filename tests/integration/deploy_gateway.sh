@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# The gateway configuration, run by real nginx on loopback in front of two real
+# dwsnetd daemons: pass-through of /adapt and /embed, request ids, spreading over
+# both replicas, failover when one is killed mid-run, 413 and 429 at the gateway
+# in dwsnetd's problem+json shape, and 502 when no replica is left.
+set -euo pipefail
+BIN=${BIN:-bin}
+PY=/usr/bin/python3
+
+if [ ! -x "$BIN/dwsnetd" ] || ! "$BIN/dwsnet" init-model --help >/dev/null 2>&1; then
+  echo "skipped: dwsnetd not built"
+  exit 77
+fi
+command -v nginx >/dev/null || { echo "FAIL: nginx is not installed (scripts/install-deps)"; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  # TERM first: a SIGKILLed nginx master leaves its workers serving.
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$tmp"/*.log "$tmp"/gw/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  exit 1
+}
+
+free_port() {
+  $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_http() {  # url: bounded wait for a 200
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1")" = 200 ] && return 0
+    sleep 0.1
+  done
+  fail "$1 did not answer 200 within 10 s"
+}
+# The model set the daemons serve and a classifier they accept.
+mkdir -p "$tmp/models"
+"$BIN/dwsnet" init-model --kind adapter -o "$tmp/models/adapter.dws"
+"$BIN/dwsnet" init-model --kind encoder -o "$tmp/models/encoder.dws"
+classifier=$tmp/classifier.onnx
+$PY - "$classifier" <<'EOF' || fail "could not write the test classifier"
+# A 48-16-16-10 ReLU MLP as torch.onnx.export writes one: Flatten, then Gemm/Relu.
+import sys
+import numpy as np
+from onnx import TensorProto, checker, helper, numpy_helper, save
+widths = [48, 16, 16, 10]
+rng = np.random.default_rng(7)
+nodes = [helper.make_node("Flatten", ["input"], ["h0"], axis=1)]
+inits = []
+for l in range(len(widths) - 1):
+    w = numpy_helper.from_array((rng.standard_normal((widths[l + 1], widths[l])) * 0.2)
+                                .astype(np.float32), "W%d" % l)
+    b = numpy_helper.from_array(np.zeros(widths[l + 1], np.float32), "b%d" % l)
+    inits += [w, b]
+    last = l == len(widths) - 2
+    out = "logits" if last else "z%d" % l
+    nodes.append(helper.make_node("Gemm", ["h%d" % l, "W%d" % l, "b%d" % l], [out], transB=1))
+    if not last:
+        nodes.append(helper.make_node("Relu", [out], ["h%d" % (l + 1)]))
+graph = helper.make_graph(
+    nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", widths[0]])],
+    [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", widths[-1]])], inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+checker.check_model(model)
+save(model, sys.argv[1])
+EOF
+
+# Two daemons, each with its own access log (stdout) and event log (stderr).
+ports=()
+for name in a b; do
+  port=$(free_port)
+  "$BIN/dwsnetd" --listen "127.0.0.1:$port" --models "$tmp/models" --workers 1 --drain-timeout 2 \
+    > "$tmp/daemon-$name.log" 2> "$tmp/daemon-$name.err.log" &
+  pids+=($!)
+  ports+=("$port")
+done
+pid_b=${pids[1]}
+for port in "${ports[@]}"; do wait_http "http://127.0.0.1:$port/readyz"; done
+
+# The gateway, rendered from the shipped template with loopback addresses.
+gw_port=$(free_port)
+gw=http://127.0.0.1:$gw_port
+mkdir -p "$tmp/gw"
+deploy/gateway/render --listen "127.0.0.1:$gw_port" \
+  --upstream "127.0.0.1:${ports[0]}" --upstream "127.0.0.1:${ports[1]}" \
+  --state-dir "$tmp/gw" --access-log "$tmp/gw/access.log" > "$tmp/gw/nginx.conf"
+nginx -p "$tmp/gw" -c "$tmp/gw/nginx.conf" -e "$tmp/gw/error.log" -g 'daemon off;' \
+  2> "$tmp/gw/stderr.log" &
+pids+=($!)
+wait_http "$gw/gateway/healthz"
+
+# The rate limit is per client address; each phase below speaks from its own
+# loopback address so that only the rate-limit phase ever exceeds it.
+post() {  # source-address path body-file out-file [curl args...]: prints the status
+  local src=$1 path=$2 body=$3 out=$4; shift 4
+  curl -s --interface "$src" --max-time 30 -o "$out" -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || echo 000
+}
+json_field() {  # file field
+  $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+echo "== pass-through"
+status=$(post 127.0.0.2 /adapt "$classifier" "$tmp/adapted.onnx" -H 'X-Request-Id: deploy-adapt-1' \
+  -D "$tmp/adapt.headers")
+[ "$status" = 200 ] || fail "/adapt through the gateway: $status $(cat "$tmp/adapted.onnx")"
+grep -qi '^X-Request-Id: deploy-adapt-1' "$tmp/adapt.headers" || fail "X-Request-Id not passed back"
+[ "$(grep -ci '^X-Request-Id:' "$tmp/adapt.headers")" = 1 ] || fail "X-Request-Id sent twice"
+curl -s --max-time 30 -o "$tmp/direct.onnx" -X POST -H 'Content-Type: application/octet-stream' \
+  --data-binary @"$classifier" "http://127.0.0.1:${ports[0]}/adapt"
+cmp -s "$tmp/adapted.onnx" "$tmp/direct.onnx" || fail "/adapt via the gateway differs from direct"
+status=$(post 127.0.0.2 /embed "$classifier" "$tmp/embed.json" -D "$tmp/embed.headers")
+[ "$status" = 200 ] || fail "/embed through the gateway: $status"
+dim=$(json_field "$tmp/embed.json" dim)
+[ "$dim" -gt 0 ] || fail "/embed answered dim $dim"
+# A generated id (none was sent) reaches exactly one daemon's access log.
+rid=$(sed -n 's/^X-Request-Id: *\([^[:space:]]*\).*/\1/Ip' "$tmp/embed.headers")
+[[ $rid =~ ^[0-9a-f]{32}$ ]] || fail "gateway did not generate a request id: '$rid'"
+# A client id dwsnetd would not accept is replaced, not echoed.
+curl -s --interface 127.0.0.2 -D "$tmp/bad-id.headers" -o /dev/null -H 'X-Request-Id: a"b' \
+  "$gw/v1/models"
+grep -qi '^X-Request-Id: [0-9a-f]\{32\}' "$tmp/bad-id.headers" || fail "unsafe X-Request-Id echoed"
+
+echo "== spread over both daemons"
+for i in $(seq 20); do
+  status=$(post 127.0.0.3 /embed "$classifier" /dev/null -H "X-Request-Id: spread-$i")
+  [ "$status" = 200 ] || fail "spread request $i: $status"
+done
+sleep 0.2  # access logs are written after the response
+seen_a=$(grep -c '"spread-' "$tmp/daemon-a.log" || true)
+seen_b=$(grep -c '"spread-' "$tmp/daemon-b.log" || true)
+echo "daemon a served $seen_a, daemon b served $seen_b of 20"
+[ $((seen_a + seen_b)) = 20 ] || fail "daemons logged $((seen_a + seen_b)) of 20 requests"
+[ "$seen_a" -ge 5 ] && [ "$seen_b" -ge 5 ] || fail "requests not spread: $seen_a / $seen_b"
+[ "$(grep -c "\"$rid\"" "$tmp/daemon-a.log" "$tmp/daemon-b.log" | awk -F: '{s += $2} END {print s}')" = 1 ] ||
+  fail "generated request id $rid not in exactly one daemon log"
+
+echo "== 413 at the gateway"
+truncate -s $((64 * 1024 * 1024 + 1)) "$tmp/big.bin"
+status=$(post 127.0.0.4 /adapt "$tmp/big.bin" "$tmp/413.json" -H 'X-Request-Id: too-big-1' \
+  -D "$tmp/413.headers")
+[ "$status" = 413 ] || fail "oversized body: $status"
+grep -qi '^Content-Type: application/problem+json' "$tmp/413.headers" || fail "413 not problem+json"
+grep -q 'too-big-1' "$tmp/daemon-a.log" "$tmp/daemon-b.log" && fail "oversized body reached a daemon"
+# Same fields as a problem dwsnetd writes itself (a body that is not ONNX).
+printf 'not an onnx model' > "$tmp/junk.bin"
+status=$(post 127.0.0.4 /adapt "$tmp/junk.bin" "$tmp/400.json")
+[ "$status" = 400 ] || fail "junk body: expected dwsnetd's 400, got $status"
+$PY - "$tmp/413.json" "$tmp/400.json" <<'EOF' || fail "gateway 413 is not in dwsnetd's problem shape"
+import json, sys
+gw, daemon = (json.load(open(p)) for p in sys.argv[1:])
+assert set(gw) == set(daemon), (sorted(gw), sorted(daemon))
+assert gw["status"] == 413 and gw["code"] == "body_too_large", gw
+assert gw["request_id"] == "too-big-1" and gw["type"].endswith(gw["code"]), gw
+assert daemon["type"].rsplit(":", 1)[0] == gw["type"].rsplit(":", 1)[0], (gw, daemon)
+EOF
+
+echo "== 429 from the rate limit"
+mkdir -p "$tmp/rate"
+seq 60 | xargs -P 30 -I{} curl -s --interface 127.0.0.5 --max-time 10 -o "$tmp/rate/{}.body" \
+  -D "$tmp/rate/{}.headers" -w '%{http_code}\n' "$gw/v1/models" > "$tmp/rate.codes"
+n200=$(grep -c '^200$' "$tmp/rate.codes" || true)
+n429=$(grep -c '^429$' "$tmp/rate.codes" || true)
+echo "burst of 60: $n200 x 200, $n429 x 429"
+[ $((n200 + n429)) = 60 ] || fail "burst answered other statuses: $(sort "$tmp/rate.codes" | uniq -c)"
+[ "$n429" -ge 1 ] && [ "$n200" -ge 1 ] || fail "rate limit did not engage"
+limited=$(grep -li '^HTTP/1.1 429' "$tmp"/rate/*.headers | head -n 1)
+grep -qi '^Retry-After:' "$limited" || fail "429 without Retry-After"
+grep -qi '^Content-Type: application/problem+json' "$limited" || fail "429 not problem+json"
+[ "$(json_field "${limited%.headers}.body" code)" = rate_limited ] ||
+  fail "429 body: $(cat "${limited%.headers}.body")"
+
+echo "== one daemon killed mid-run"
+# 4 clients, each at most one request in flight, paced under the rate limit.
+clients=4 per_client=25 client_pids=()
+for c in $(seq $clients); do
+  (
+    for i in $(seq $per_client); do
+      s=$(post "127.0.0.$((10 + c))" /adapt "$classifier" /dev/null -H "X-Request-Id: kill-$c-$i")
+      echo "$s kill-$c-$i"
+      sleep 0.1
+    done > "$tmp/kill-$c.codes"
+  ) &
+  client_pids+=($!)
+done
+pids+=("${client_pids[@]}")
+sleep 1
+kill -9 "$pid_b"
+deadline=$((SECONDS + 120))
+for p in "${client_pids[@]}"; do
+  while kill -0 "$p" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "clients did not finish within 120 s"
+    sleep 0.2
+  done
+done
+[ "$(cat "$tmp"/kill-*.codes | wc -l)" = $((clients * per_client)) ] || fail "a client lost requests"
+failed=$(cat "$tmp"/kill-*.codes | grep -vc '^200 ' || true)
+after_kill_a=$(grep -c '"kill-' "$tmp/daemon-a.log" || true)
+echo "killed daemon b: $failed of $((clients * per_client)) requests failed; daemon a served $after_kill_a"
+# Requests nginx replayed on the other daemon name both in $upstream_addr.
+retried=$(grep -c '"upstream":"[^"]*, ' "$tmp/gw/access.log" || true)
+echo "the gateway replayed $retried requests on another daemon"
+[ "$failed" -le "$clients" ] ||
+  fail "$failed requests failed, more than the $clients that could be in flight on daemon b"
+grep -q '"kill-' "$tmp/daemon-b.log" || fail "daemon b served no request before it was killed"
+
+echo "== 502 when no daemon is left"
+kill -9 "${pids[0]}"
+status=$(post 127.0.0.6 /embed "$classifier" "$tmp/502.json" -D "$tmp/502.headers")
+[ "$status" = 502 ] || fail "no daemons: expected 502, got $status"
+grep -qi '^Content-Type: application/problem+json' "$tmp/502.headers" || fail "502 not problem+json"
+[ "$(json_field "$tmp/502.json" code)" = upstream_unavailable ] || fail "502 body: $(cat "$tmp/502.json")"
+
+echo "gateway OK"
