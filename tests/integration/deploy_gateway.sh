@@ -93,6 +93,8 @@ for port in "${ports[@]}"; do wait_http "http://127.0.0.1:$port/readyz"; done
 gw_port=$(free_port)
 gw=http://127.0.0.1:$gw_port
 mkdir -p "$tmp/gw"
+# Run as root, nginx's workers are nobody: they need to reach their temp dirs.
+chmod 755 "$tmp" "$tmp/gw"
 deploy/gateway/render --listen "127.0.0.1:$gw_port" \
   --upstream "127.0.0.1:${ports[0]}" --upstream "127.0.0.1:${ports[1]}" \
   --state-dir "$tmp/gw" --access-log "$tmp/gw/access.log" > "$tmp/gw/nginx.conf"
@@ -106,7 +108,7 @@ wait_http "$gw/gateway/healthz"
 post() {  # source-address path body-file out-file [curl args...]: prints the status
   local src=$1 path=$2 body=$3 out=$4; shift 4
   curl -s --interface "$src" --max-time 30 -o "$out" -w '%{http_code}' -X POST \
-    -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || echo 000
+    -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || true  # curl prints 000 itself when no answer came
 }
 json_field() {  # file field
   $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
@@ -155,7 +157,8 @@ status=$(post 127.0.0.4 /adapt "$tmp/big.bin" "$tmp/413.json" -H 'X-Request-Id: 
 grep -qi '^Content-Type: application/problem+json' "$tmp/413.headers" || fail "413 not problem+json"
 grep -q 'too-big-1' "$tmp/daemon-a.log" "$tmp/daemon-b.log" && fail "oversized body reached a daemon"
 # Same fields as a problem dwsnetd writes itself (a body that is not ONNX).
-printf 'not an onnx model' > "$tmp/junk.bin"
+# 2 MiB, so nginx buffers it in a temp file (client_body_buffer_size is 1m).
+{ printf 'not an onnx model'; head -c $((2 * 1024 * 1024)) /dev/zero; } > "$tmp/junk.bin"
 status=$(post 127.0.0.4 /adapt "$tmp/junk.bin" "$tmp/400.json")
 [ "$status" = 400 ] || fail "junk body: expected dwsnetd's 400, got $status"
 $PY - "$tmp/413.json" "$tmp/400.json" <<'EOF' || fail "gateway 413 is not in dwsnetd's problem shape"
