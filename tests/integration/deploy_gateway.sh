@@ -105,10 +105,10 @@ wait_http "$gw/gateway/healthz"
 
 # The rate limit is per client address; each phase below speaks from its own
 # loopback address so that only the rate-limit phase ever exceeds it.
-post() {  # source-address path body-file out-file [curl args...]: prints the status
+post() {  # source-address path body-file out-file [curl args...]: prints the status (000: none)
   local src=$1 path=$2 body=$3 out=$4; shift 4
   curl -s --interface "$src" --max-time 30 -o "$out" -w '%{http_code}' -X POST \
-    -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || true  # curl prints 000 itself when no answer came
+    -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || true
 }
 json_field() {  # file field
   $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
