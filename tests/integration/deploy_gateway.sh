@@ -6,6 +6,8 @@
 set -euo pipefail
 BIN=${BIN:-bin}
 PY=/usr/bin/python3
+# Sanitized daemons start and answer several times slower.
+slow=1; [ -n "${DWSNET_SANITIZED:-}" ] && slow=4
 
 if [ ! -x "$BIN/dwsnetd" ] || ! "$BIN/dwsnet" init-model --help >/dev/null 2>&1; then
   echo "skipped: dwsnetd not built"
@@ -39,11 +41,11 @@ free_port() {
   $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 wait_http() {  # url: bounded wait for a 200
-  for _ in $(seq 100); do
+  for _ in $(seq $((100 * slow))); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1")" = 200 ] && return 0
     sleep 0.1
   done
-  fail "$1 did not answer 200 within 10 s"
+  fail "$1 did not answer 200 within $((10 * slow)) s"
 }
 # The model set the daemons serve and a classifier they accept (the classifier
 # is written by dwsnetd's own test helper).
@@ -86,7 +88,7 @@ wait_http "$gw/gateway/healthz"
 # loopback address so that only the rate-limit phase ever exceeds it.
 post() {  # source-address path body-file out-file [curl args...]: prints the status (000: none)
   local src=$1 path=$2 body=$3 out=$4; shift 4
-  curl -s --interface "$src" --max-time 30 -o "$out" -w '%{http_code}' -X POST \
+  curl -s --interface "$src" --max-time $((30 * slow)) -o "$out" -w '%{http_code}' -X POST \
     -H 'Content-Type: application/octet-stream' --data-binary @"$body" "$@" "$gw$path" || true
 }
 json_field() {  # file field
@@ -110,7 +112,7 @@ dim=$(json_field "$tmp/embed.json" dim)
 rid=$(sed -n 's/^X-Request-Id: *\([^[:space:]]*\).*/\1/Ip' "$tmp/embed.headers")
 [[ $rid =~ ^[0-9a-f]{32}$ ]] || fail "gateway did not generate a request id: '$rid'"
 # A client id dwsnetd would not accept is replaced, not echoed.
-curl -s --interface 127.0.0.2 -D "$tmp/bad-id.headers" -o /dev/null -H 'X-Request-Id: a"b' \
+curl -s --interface 127.0.0.2 --max-time 10 -D "$tmp/bad-id.headers" -o /dev/null -H 'X-Request-Id: a"b' \
   "$gw/v1/models"
 grep -qi '^X-Request-Id: [0-9a-f]\{32\}' "$tmp/bad-id.headers" || fail "unsafe X-Request-Id echoed"
 
@@ -186,7 +188,7 @@ kill -STOP "$pid_b"
 sleep 0.5
 kill -KILL "$pid_b"
 { wait "$pid_b"; } 2>/dev/null || true
-deadline=$((SECONDS + 120))
+deadline=$((SECONDS + 120 * slow))
 for p in "${client_pids[@]}"; do
   while kill -0 "$p" 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || fail "clients did not finish within 120 s"
