@@ -441,6 +441,11 @@ def check_zoo_job(objects):
     check(m and int(m.group(1)) == spec.get("completions"),
           "zoo Job: --shard must be $(JOB_COMPLETION_INDEX)/<completions>, got %r" % shard)
     check(args[:1] == ["zoo"], "zoo Job: must run `dwsnet zoo`")
+    cpu = pod_of(jobs[0])["containers"][0].get("resources", {}).get("limits", {}).get("cpu")
+    jobs_arg = args[args.index("--jobs") + 1] if "--jobs" in args else None
+    check(jobs_arg is not None and str(cpu) == jobs_arg,
+          "zoo Job: --jobs %s must equal the CPU limit %s (it defaults to the node's CPUs)"
+          % (jobs_arg, cpu))
     check(spec.get("parallelism", 1) <= spec.get("completions", 1),
           "zoo Job: parallelism exceeds completions")
 
