@@ -2,6 +2,7 @@
 #   make            bin/dwsnet and bin/dwsnetd
 #   make test       installs missing deps (as root), builds, runs every test
 #   make test-asan  the same suites built with AddressSanitizer + UBSan
+#   make test-deploy  Dockerfile, gateway and Kubernetes checks (also in make test)
 #   make bench      benchmarks (long; not part of make test)
 #   make clean
 
@@ -80,6 +81,9 @@ test-unit: all $(TEST_BIN)
 
 test-integration: all
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration
+
+test-deploy: all
+	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration deploy
 
 # Sanitizer build in its own folders so it never mixes objects with the normal build.
 test-asan: deps
