@@ -43,9 +43,27 @@ overloaded=$(metric 'dwsnetd_requests_total{endpoint="/adapt",status="503"}')
 check "tight: metrics count the 503s ($overloaded)" [ "${overloaded:-0}" -ge 1 ]
 stop_daemon TERM
 
-# 3. SIGTERM while 8 clients are still uploading (slowly) and queued: all answered.
-start_daemon drain "$T/models" --workers 1 --queue-length 64
+# 3. --max-inflight: while 2 slow uploads are in flight a third request is refused at
+# once, before its body is stored; GET endpoints are not counted.
+start_daemon inflight "$T/models" --max-inflight 2
 size=$(stat -c %s "$T/mlp.onnx")
+parallel 2 /adapt --limit-rate $((size / 2)) &
+clients=$!
+check "inflight: 2 slow uploads admitted" \
+  wait_until 20 bash -c "[ \"\$(curl -s -m 5 '$URL/metrics' | awk '\$1 == \"dwsnetd_inflight_requests\" {print \$2}')\" = 2 ]"
+req POST /adapt "${ONNX[@]}" --data-binary @"$T/mlp.onnx"
+check "inflight: a third request gets 503 overloaded" is_problem 503 overloaded
+check "inflight: with Retry-After" grep -Eq '^[0-9]+$' <<<"$(header Retry-After)"
+req GET /readyz
+check "inflight: GET endpoints still answer" [ "$STATUS" = 200 ]
+wait_until 30 bash -c "! kill -0 $clients 2>/dev/null"
+check "inflight: the 2 slow uploads got 200" [ "$(grep -c '^200 0 ' "$T/parallel")" = 2 ]
+req POST /adapt "${ONNX[@]}" --data-binary @"$T/mlp.onnx"
+check "inflight: admitted again afterwards" [ "$STATUS" = 200 ]
+stop_daemon TERM
+
+# 4. SIGTERM while 8 clients are still uploading (slowly) and queued: all answered.
+start_daemon drain "$T/models" --workers 1 --queue-length 64
 rate=$((size / 2))   # each upload takes about 2 s
 parallel 8 /adapt --limit-rate "$rate" &
 clients=$!
