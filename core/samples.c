@@ -19,12 +19,13 @@ void dws_samples_gather(const dws_samples *s, const uint32_t *which, size_t firs
     for (size_t i = 0; i < k; i++) {
         size_t view_row = which ? which[i] : first + i;
         size_t row = s->rows ? s->rows[view_row] : view_row;
-        float *dst = x + i * s->dim;
+        float *restrict dst = x + i * s->dim;
+        const size_t dim = s->dim;
         if (s->x) {
-            memcpy(dst, s->x + row * s->dim, s->dim * sizeof(float));
+            memcpy(dst, s->x + row * dim, dim * sizeof(float));
         } else {
-            const uint8_t *src = s->pixels + row * s->dim;
-            for (size_t j = 0; j < s->dim; j++) dst[j] = (float)src[j] / 255.0f;
+            const uint8_t *restrict src = s->pixels + row * dim;
+            for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] / 255.0f;
         }
         if (y) y[i] = s->labels[row];
     }
