@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -84,15 +85,22 @@ int dws_write_file_atomic(const char *path, const void *data, size_t len, dws_er
         return 0;
     }
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
+    char *tmp = malloc(plen + 16);
     if (!tmp) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory");
         return -1;
     }
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    int ok;
+    /* mkstemp, not a pid suffix: writers in other containers on a shared volume may have our pid. */
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        dws_error_set(err, DWS_E_IO, "cannot create a temporary file next to %s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int ok = fchmod(fd, 0644) == 0;
     if (ends_with(path, ".gz")) {
-        gzFile g = gzopen(tmp, "wb6");
+        gzFile g = ok ? gzdopen(fd, "wb6") : NULL;
         ok = g != NULL;
         const uint8_t *p = data;
         for (size_t done = 0; ok && done < len;) {
@@ -100,11 +108,20 @@ int dws_write_file_atomic(const char *path, const void *data, size_t len, dws_er
             ok = gzwrite(g, p + done, chunk) == (int)chunk;
             done += chunk;
         }
-        if (g && gzclose(g) != Z_OK) ok = 0;
+        if (g) {
+            if (gzclose(g) != Z_OK) ok = 0;
+        } else {
+            close(fd);
+        }
     } else {
-        FILE *f = fopen(tmp, "wb");
-        ok = f && fwrite(data, 1, len, f) == len;
-        if (f && fclose(f) != 0) ok = 0;
+        const uint8_t *p = data;
+        for (size_t done = 0; ok && done < len;) {
+            ssize_t w = write(fd, p + done, len - done);
+            if (w < 0 && errno == EINTR) continue;
+            ok = w > 0;
+            if (ok) done += (size_t)w;
+        }
+        if (close(fd) != 0) ok = 0;
     }
     if (ok && rename(tmp, path) != 0) ok = 0;
     if (!ok) {
