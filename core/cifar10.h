@@ -13,6 +13,8 @@
 #define DWS_CIFAR10_DIM 3072
 #define DWS_CIFAR10_RECORD 3073
 #define DWS_CIFAR10_CLASSES 10
+/* What every classifier here takes, as model cards and ONNX metadata state it. */
+#define DWS_CIFAR10_INPUT_CONVENTION "x = pixel / 255 as float32, channel-major (CHW), flattened to 3072 values"
 /* Official files hold 10,000 records; anything beyond this is not CIFAR-10. */
 #define DWS_CIFAR10_MAX_RECORDS_PER_FILE 1000000
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cifar10.h"
 #include "gzfile.h"
 #include "rng.h"
 #include "version.h"
@@ -132,7 +133,7 @@ static cJSON *manifest(const dws_zoo_spec *s, size_t train_images, size_t test_i
     cJSON_AddNumberToObject(o, "domain_seed", (double)s->domain_seed);
     cJSON_AddNumberToObject(o, "train_images", (double)train_images);
     cJSON_AddNumberToObject(o, "test_images", (double)test_images);
-    cJSON_AddStringToObject(o, "input", "x = pixel / 255 as float32, channel-major (CHW), flattened to 3072 values");
+    cJSON_AddStringToObject(o, "input", DWS_CIFAR10_INPUT_CONVENTION);
     cJSON_AddNumberToObject(o, "classes", 10);
     cJSON_AddItemToObject(o, "hidden_widths", int_array(SEEN_WIDTHS, COUNT_OF(SEEN_WIDTHS)));
     cJSON_AddItemToObject(o, "unseen_hidden_widths", int_array(UNSEEN_WIDTHS, COUNT_OF(UNSEEN_WIDTHS)));

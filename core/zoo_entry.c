@@ -7,6 +7,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "cifar10.h"
 #include "gzfile.h"
 #include "mlp_train.h"
 #include "onnx_codec.h"
@@ -89,7 +90,7 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
         {"dwsnet.zoo_entry", id},
         {"dwsnet.zoo_split", dws_zoo_split_name(split)},
         {"dwsnet.recipe", recipe_text},
-        {"dwsnet.input", "x = pixel / 255 as float32, channel-major (CHW), flattened to 3072 values"},
+        {"dwsnet.input", DWS_CIFAR10_INPUT_CONVENTION},
         {"dwsnet.clean_test_acc", clean_text},
         {"dwsnet.target_domain", domain},
         {"dwsnet.target_test_acc", target_text},
@@ -102,10 +103,8 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
     cJSON_AddNumberToObject(record, "id", index);
     cJSON_AddStringToObject(record, "file", rel);
     cJSON_AddStringToObject(record, "split", dws_zoo_split_name(split));
-    int64_t widths[DWS_MAX_LAYERS + 1];
     cJSON *w = cJSON_AddArrayToObject(record, "widths");
-    memcpy(widths, m.widths, sizeof(int64_t) * (size_t)(m.n_layers + 1));
-    for (int l = 0; l <= m.n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)widths[l]));
+    for (int l = 0; l <= m.n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)m.widths[l]));
     cJSON_AddItemToObject(record, "recipe", dws_recipe_to_json(&r));
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)r.seed);

@@ -10,7 +10,9 @@
 #include "cifar10.h"
 #include "corrupt.h"
 #include "data_cli.h"
+#include "gzfile.h"
 #include "mlp_train.h"
+#include "onnx_codec.h"
 #include "recipe.h"
 
 #define CMD "train-classifier"
@@ -20,14 +22,37 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: dwsnet " CMD " [--data DIR] [--hidden 128,128] [--optimizer adam|adamw|sgd] [--lr X]\n"
             "         [--momentum X] [--weight-decay X] [--epochs N] [--batch N] [--subset N] [--seed N]\n"
-            "         [--domain SPEC] [--domain-seed N]\n\n"
+            "         [--domain SPEC] [--domain-seed N] [--out FILE.onnx]\n\n"
             "Trains a 3072 -> hidden... -> 10 ReLU MLP on the CIFAR-10 training images (x = pixel/255,\n"
             "CHW) with PyTorch's default initialisation, and prints JSON with its clean test accuracy,\n"
             "its accuracy on the test images corrupted by --domain (default %s), the training\n"
             "wall time and the process CPU time. Defaults are the reference recipe: hidden 128,128,\n"
             "Adam lr 1e-3, batch 128, 10 epochs, all 50,000 images.\n"
-            "  --data DIR   CIFAR-10 binary folder (default $DWSNET_DATA)\n",
+            "  --data DIR   CIFAR-10 binary folder (default $DWSNET_DATA)\n"
+            "  --out FILE   also save the classifier as ONNX (Flatten + Gemm/Relu, opset 13)\n",
             DWS_DEFAULT_DOMAIN);
+}
+
+static int save_onnx(const char *path, const dws_mlp *m, const cJSON *recipe, const char *domain, double clean_acc,
+                     double target_acc, dws_error *err)
+{
+    char *recipe_text = cJSON_PrintUnformatted(recipe), clean[32], target[32];
+    snprintf(clean, sizeof clean, "%.4f", clean_acc);
+    snprintf(target, sizeof target, "%.4f", target_acc);
+    const dws_kv meta[] = {
+        {"dwsnet.recipe", recipe_text ? recipe_text : "{}"},
+        {"dwsnet.input", DWS_CIFAR10_INPUT_CONVENTION},
+        {"dwsnet.clean_test_acc", clean},
+        {"dwsnet.target_domain", domain},
+        {"dwsnet.target_test_acc", target},
+    };
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = dws_onnx_build(m, "dwsnet train-classifier", meta, sizeof meta / sizeof *meta, &bytes, &len, err);
+    if (rc == 0) rc = dws_write_file_atomic(path, bytes, len, err);
+    free(bytes);
+    free(recipe_text);
+    return rc;
 }
 
 int cmd_train_classifier(int argc, char **argv)
@@ -39,10 +64,11 @@ int cmd_train_classifier(int argc, char **argv)
         {"epochs", required_argument, 0, 'e'},      {"batch", required_argument, 0, 'b'},
         {"subset", required_argument, 0, 'S'},      {"seed", required_argument, 0, 's'},
         {"domain", required_argument, 0, 'D'},      {"domain-seed", required_argument, 0, 'E'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
+        {"out", required_argument, 0, 'O'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     dws_recipe r = dws_recipe_reference();
-    const char *data_dir = dws_data_dir_from_env(), *domain_spec = DWS_DEFAULT_DOMAIN;
+    const char *data_dir = dws_data_dir_from_env(), *domain_spec = DWS_DEFAULT_DOMAIN, *out = NULL;
     uint64_t domain_seed = 0;
     double lr = -1, momentum = -1, wd = -1;
     long v;
@@ -66,6 +92,7 @@ int cmd_train_classifier(int argc, char **argv)
         case 's': if (data_cli_u64(CMD, "--seed", optarg, &r.seed)) return 2; break;
         case 'D': domain_spec = optarg; break;
         case 'E': if (data_cli_u64(CMD, "--domain-seed", optarg, &domain_seed)) return 2; break;
+        case 'O': out = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -105,8 +132,13 @@ int cmd_train_classifier(int argc, char **argv)
 
     char domain_name[256];
     dws_domain_format(&domain, domain_name, sizeof domain_name);
+    cJSON *recipe = dws_recipe_to_json(&r);
+    if (out && save_onnx(out, &m, recipe, domain_name, clean_acc, target_acc, &err)) {
+        cJSON_Delete(recipe);
+        goto done;
+    }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "recipe", dws_recipe_to_json(&r));
+    cJSON_AddItemToObject(o, "recipe", recipe);
     cJSON_AddNumberToObject(o, "clean_test_acc", clean_acc);
     cJSON_AddStringToObject(o, "domain", domain_name);
     cJSON_AddNumberToObject(o, "target_test_acc", target_acc);

@@ -99,7 +99,13 @@ static int reindex_only(const char *out)
     dws_error err = {0};
     int n;
     if (dws_zoo_reindex(out, &n, &err)) return data_cli_fail(CMD, &err);
-    printf("{\"zoo\":\"%s\",\"index_entries\":%d}\n", out, n);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "zoo", out);
+    cJSON_AddNumberToObject(o, "index_entries", n);
+    char *s = cJSON_PrintUnformatted(o);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
     return 0;
 }
 

@@ -45,7 +45,8 @@ for i in range(0, 10000, 997):
 print("labels and channel means ok")
 PY
 
-out=$("$BIN/dwsnet" train-classifier --data "$data" --hidden 32,32 --epochs 2 --subset 5000)
+out=$("$BIN/dwsnet" train-classifier --data "$data" --hidden 32,32 --epochs 2 --subset 5000 --out "$tmp/mlp.onnx")
+"$BIN/dwsnet" inspect "$tmp/mlp.onnx" | grep -q "3072, 32, 32, 10" || fail "train-classifier --out: $("$BIN/dwsnet" inspect "$tmp/mlp.onnx")"
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["clean_test_acc"] > 0.2, d; assert 0.1 < d["target_test_acc"] < d["clean_test_acc"] + 0.05, d' "$out" \
   || fail "train-classifier: $out"
 
