@@ -45,6 +45,15 @@ void dws_zoo_spec_default(dws_zoo_spec *s)
     dws_domain_parse(DWS_DEFAULT_DOMAIN, &s->domain, NULL);
 }
 
+int dws_zoo_spec_check(const dws_zoo_spec *s, dws_error *err)
+{
+    int ok = s->count >= 1 && s->count <= DWS_ZOO_MAX_COUNT && s->n_epochs >= 1 &&
+             s->n_epochs <= DWS_ZOO_MAX_CHOICES && s->n_subsets >= 1 && s->n_subsets <= DWS_ZOO_MAX_CHOICES;
+    for (int i = 0; ok && i < s->n_epochs; i++) ok = s->epochs[i] >= 0 && s->epochs[i] <= 100000;
+    if (!ok) dws_error_set(err, DWS_E_INVALID_ARGUMENT, "zoo settings out of range (count, epochs or subsets)");
+    return ok ? 0 : -1;
+}
+
 const char *dws_zoo_split_name(dws_zoo_split s)
 {
     switch (s) {
@@ -166,6 +175,7 @@ int dws_zoo_open(const char *dir, const dws_zoo_spec *spec, size_t train_images,
                  dws_error *err)
 {
     char path[4096], tmp[4200];
+    if (dws_zoo_spec_check(spec, err)) return -1;
     snprintf(path, sizeof path, "%s/models", dir);
     if (make_dir(dir, err) || make_dir(path, err)) return -1;
     snprintf(path, sizeof path, "%s/entries", dir);

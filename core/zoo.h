@@ -61,6 +61,10 @@ int dws_zoo_recipes_parse(const char *name, dws_zoo_recipes *out);
  * zoo gives every entry the reference recipe with its own seed (unseen-width entries go to test). */
 void dws_zoo_entry_recipe(const dws_zoo_spec *s, int index, dws_recipe *r, dws_zoo_split *split);
 
+/* 0 when the spec can be built: count 1..DWS_ZOO_MAX_COUNT, 1..DWS_ZOO_MAX_CHOICES epochs
+ * (each 0..100000) and subsets; else DWS_E_INVALID_ARGUMENT. */
+int dws_zoo_spec_check(const dws_zoo_spec *s, dws_error *err);
+
 /* Creates dir, models/ and entries/, and writes zoo.json; when zoo.json is there it
  * must describe the same spec and data sizes (else DWS_E_INVALID_ARGUMENT). */
 int dws_zoo_open(const char *dir, const dws_zoo_spec *spec, size_t train_images, size_t test_images,

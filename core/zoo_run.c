@@ -55,9 +55,10 @@ static void *worker(void *arg)
 int dws_zoo_run(const char *dir, const dws_zoo_spec *spec, const dws_zoo_data *data, const dws_zoo_run_options *opt,
                 dws_zoo_progress *final, dws_error *err)
 {
-    if (opt->shard_count < 1 || opt->shard_index < 0 || opt->shard_index >= opt->shard_count || opt->jobs < 1 ||
-        spec->count < 1 || spec->count > DWS_ZOO_MAX_COUNT) {
-        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "bad zoo run options");
+    if (dws_zoo_spec_check(spec, err)) return -1;
+    if (opt->shard_count < 1 || opt->shard_index < 0 || opt->shard_index >= opt->shard_count || opt->jobs < 1) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "shard %d/%d with %d jobs", opt->shard_index, opt->shard_count,
+                      opt->jobs);
         return -1;
     }
     run_state s = {.dir = dir, .spec = spec, .data = data, .opt = opt, .start = seconds_now()};

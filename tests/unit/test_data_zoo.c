@@ -224,6 +224,10 @@ START_TEST(zoo_refuses_other_settings)
     t.recipes = DWS_ZOO_REFERENCE;
     ck_assert_int_eq(dws_zoo_open(dir, &t, train.n, test.n, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.message, "'recipes'"));
+    t = s;
+    t.n_epochs = 0;
+    ck_assert_int_eq(dws_zoo_open(dir, &t, train.n, test.n, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_INVALID_ARGUMENT);
     ck_assert_int_eq(dws_zoo_read_spec(dir, &t, &err), 0);
     ck_assert_int_eq(t.count, 3);
     ck_assert_uint_eq(t.seed, 5);
