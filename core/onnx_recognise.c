@@ -151,9 +151,10 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
         w->gr.used[ni] = 1;
         dws_activation act = DWS_ACT_IDENTITY;
         dws_op_kind kind = dws_op_classify(n, &act);
-        if (kind == OP_DROPOUT ? dws_walk_dropout(w, ni, err) != 0 : n->n_output != 1 || !n->output[0][0]) {
-            if (kind != OP_DROPOUT)
-                dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu outputs; MLP nodes have one", lab, n->n_output);
+        if (kind == OP_DROPOUT) {   /* it may have a second output, its mask, if nothing reads it */
+            if (dws_walk_dropout(w, ni, err) != 0) return -1;
+        } else if (n->n_output != 1 || !n->output[0][0]) {
+            dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu outputs; MLP nodes have one", lab, n->n_output);
             return -1;
         }
         /* Layers and the ops before them take the data as their first input. */
@@ -178,7 +179,7 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
         case OP_IDENTITY:
             last_identity = 1;
             break;
-        case OP_DROPOUT:   /* checked above */
+        case OP_DROPOUT:   /* checked above; the identity at inference */
             break;
         case OP_GEMM:
         case OP_MATMUL:

@@ -101,17 +101,19 @@ static int check_inputs(const shape_eval *se, int ni, size_t lo, size_t hi, dws_
                 dws_walk_label(se->w, ni, lab, sizeof lab), n->n_input, lo, hi);
 }
 
-/* Axes of Unsqueeze / Squeeze: an attribute before opset 13, an input since. */
-static int eval_axes(shape_eval *se, int ni, shape_value *axes, dws_error *err)
+/* An operand that older opsets give as an INTS attribute and newer ones as input k
+ * (axes of Unsqueeze and Squeeze, bounds of Slice); out->n = 0 when absent. */
+static int eval_operand(shape_eval *se, int ni, int as_input, size_t k, const char *name, shape_value *out,
+                        dws_error *err)
 {
     const Onnx__NodeProto *n = se->w->g->node[ni];
-    axes->rank = 1, axes->n = 0;
-    if (se->w->opset >= 13) return input_at(n, 1) ? eval_known(se, n->input[1], "axes", axes, err) : 0;
+    out->rank = 1, out->n = 0;
+    if (as_input) return input_at(n, k) ? eval_known(se, n->input[k], name, out, err) : 0;
     int64_t vals[SHAPE_MAX_VALUES];
     size_t count;
-    if (dws_walk_attr_ints(se->w, ni, "axes", vals, SHAPE_MAX_VALUES, &count, err) < 0) return -1;
-    axes->n = (int)count;
-    for (size_t k = 0; k < count; k++) axes->v[k] = (shape_num){vals[k], 0};
+    if (dws_walk_attr_ints(se->w, ni, name, vals, SHAPE_MAX_VALUES, &count, err) < 0) return -1;
+    out->n = (int)count;
+    for (size_t i = 0; i < count; i++) out->v[i] = (shape_num){vals[i], 0};
     return 0;
 }
 
@@ -169,7 +171,9 @@ static int eval_squeeze(shape_eval *se, int ni, int unsqueeze, shape_value *out,
 {
     const Onnx__NodeProto *n = se->w->g->node[ni];
     shape_value axes;
-    if (check_inputs(se, ni, 1, 2, err) || eval(se, n->input[0], out, err) || eval_axes(se, ni, &axes, err)) return -1;
+    if (check_inputs(se, ni, 1, 2, err) || eval(se, n->input[0], out, err) ||
+        eval_operand(se, ni, se->w->opset >= 13, 1, "axes", &axes, err))
+        return -1;
     int ok = unsqueeze ? out->rank == 0 && only_axis_zero(&axes, 0) : out->rank == 1 && out->n == 1 && only_axis_zero(&axes, 1);
     if (!ok)
         return fail(se, err, DWS_E_NOT_AN_MLP, "%s in its shape does more than turn a scalar into a 1-vector or back",
@@ -198,22 +202,13 @@ static int eval_concat(shape_eval *se, int ni, shape_value *out, dws_error *err)
     return 0;
 }
 
-/* A Slice bound: one known number, from an attribute before opset 10, an input since. */
+/* A Slice parameter: one known number, from an attribute before opset 10, an input since. */
 static int slice_param(shape_eval *se, int ni, size_t input, const char *attr, int required, int64_t dflt, int64_t *out,
                        dws_error *err)
 {
-    const Onnx__NodeProto *n = se->w->g->node[ni];
-    shape_value v = {.rank = 1, .n = 0};
+    shape_value v;
     *out = dflt;
-    if (se->w->opset >= 10) {
-        if (input_at(n, input) && eval_known(se, n->input[input], attr, &v, err) != 0) return -1;
-    } else {
-        int64_t vals[SHAPE_MAX_VALUES];
-        size_t count;
-        if (dws_walk_attr_ints(se->w, ni, attr, vals, SHAPE_MAX_VALUES, &count, err) < 0) return -1;
-        v.n = (int)count;
-        for (size_t k = 0; k < count; k++) v.v[k] = (shape_num){vals[k], 0};
-    }
+    if (eval_operand(se, ni, se->w->opset >= 10, input, attr, &v, err) != 0) return -1;
     if (v.n > 1 || (v.n == 0 && required))
         return fail(se, err, DWS_E_NOT_AN_MLP, "a Slice in its shape has %d %s; one was expected", v.n, attr);
     if (v.n == 1) *out = v.v[0].c;
