@@ -1,0 +1,351 @@
+#include "dws_layer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas_local.h"
+
+static size_t add_tensor(dws_param_table *pt, const char *prefix, const char *what, int index, int ndim, int64_t d0,
+                         int64_t d1)
+{
+    char name[96];
+    if (index >= 0) snprintf(name, sizeof name, "%s%s%d", prefix, what, index);
+    else snprintf(name, sizeof name, "%s%s", prefix, what);
+    int64_t shape[2] = {d0, d1};
+    return dws_param_table_add(pt, name, ndim, shape);
+}
+
+int dws_layer_build(dws_layer *ly, const dws_axes *slots, const dws_image_shape *image, int c_in, int c_out,
+                    const char *prefix, dws_param_table *pt, dws_error *err)
+{
+    memset(ly, 0, sizeof *ly);
+    ly->c_in = c_in;
+    ly->c_out = c_out;
+    ly->slots = *slots;
+    int L = slots->n_layers;
+    /* The convolution refines the W_0 -> W_0 entry-wise term, which exists when
+     * W_0's rows are hidden neurons. */
+    if (image && image->planes > 0 && L >= 2) {
+        if (image->planes != slots->s[0] || (int64_t)image->planes * image->h * image->w != slots->d[0]) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "image %dx%dx%d does not match d_0 = %lld in %lld groups",
+                          image->planes, image->h, image->w, (long long)slots->d[0], (long long)slots->s[0]);
+            return -1;
+        }
+        ly->image = *image;
+    }
+    size_t bad = (size_t)-1, worst = 0;
+    for (int t = 0; t + 1 < L; t++) {
+        ly->E[t] = add_tensor(pt, prefix, "E", t, 2, c_in, c_out);
+        worst |= ly->E[t] == bad;
+    }
+    if (ly->image.planes) {
+        ly->K = add_tensor(pt, prefix, "K", -1, 2, DWS_TCONV_TAPS, c_out);
+        worst |= ly->K == bad;
+    }
+    for (int n = 0; n < L; n++) {
+        int64_t f = slots->feat_slots[n];
+        ly->M[n] = add_tensor(pt, prefix, "M", n, 2, f * c_in, f * c_out);
+        worst |= ly->M[n] == bad;
+    }
+    ly->pos = add_tensor(pt, prefix, "pos", -1, 2, slots->d[0], slots->feat_slots[0] * (int64_t)c_out);
+    ly->G = add_tensor(pt, prefix, "G", -1, 2, (int64_t)slots->n_global * c_in, (int64_t)slots->n_global * c_out);
+    ly->bias = add_tensor(pt, prefix, "bias", -1, 1, (int64_t)slots->n_global * c_out, 0);
+    if (worst || ly->pos == bad || ly->G == bad || ly->bias == bad) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "too many parameter tensors for layer %s", prefix);
+        return -1;
+    }
+    return 0;
+}
+
+/* Entry-wise terms and convolution kernel are adjacent in the flat buffer (built
+ * first); backward accumulates their gradients per pass part. */
+static size_t entry_begin(const dws_layer *ly)
+{
+    return ly->slots.n_layers >= 2 ? ly->E[0] : 0;
+}
+
+static size_t entry_count(const dws_layer *ly)
+{
+    if (ly->slots.n_layers < 2) return 0;
+    size_t end = ly->image.planes ? ly->K + DWS_TCONV_TAPS * (size_t)ly->c_out
+                                  : ly->E[ly->slots.n_layers - 2] + (size_t)ly->c_in * ly->c_out;
+    return end - ly->E[0];
+}
+
+/* Groups of terms summed into an entry of W_t or b_t: entry, row, column and
+ * global terms for hidden x hidden weights, fewer for the output layer. */
+static int groups_W(const dws_axes *ax, int t)
+{
+    return t + 1 < ax->n_layers ? 4 : 2;
+}
+
+static int groups_b(const dws_axes *ax, int t)
+{
+    return t + 1 < ax->n_layers ? 2 : 1;
+}
+
+static void fill_normal(float *v, size_t n, float std, dws_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) v[i] = std * (float)dws_rng_normal(rng);
+}
+
+/* A fan_in x (slots x c_out) matrix whose output slot j feeds a target summing
+ * groups(j) groups of terms: He initialisation split over the groups. */
+static void init_slot_matrix(float *m, int64_t fan_in, int64_t slots, int c_out, const int *groups, dws_rng *rng)
+{
+    for (int64_t r = 0; r < fan_in; r++)
+        for (int64_t j = 0; j < slots; j++)
+            fill_normal(m + (r * slots + j) * c_out, (size_t)c_out, sqrtf(2.f / (float)(fan_in * groups[j])), rng);
+}
+
+void dws_layer_init_params(const dws_layer *ly, float *params, dws_rng *rng)
+{
+    const dws_axes *ax = &ly->slots;
+    const int L = ax->n_layers, ci = ly->c_in, co = ly->c_out;
+    int groups[DWS_MAX_SLOTS];
+    for (int t = 0; t + 1 < L; t++)
+        fill_normal(params + ly->E[t], (size_t)ci * co, sqrtf(2.f / (float)(ci * groups_W(ax, t))), rng);
+    if (ly->image.planes) memset(params + ly->K, 0, sizeof(float) * DWS_TCONV_TAPS * (size_t)co);
+    for (int n = 0; n < L; n++) {
+        for (int j = 0; j < ax->feat_slots[n]; j++) {
+            if (n >= 1 && j < ax->bias_slot0[n]) groups[j] = groups_W(ax, n - 1);
+            else if (n >= 1 && j == ax->bias_slot0[n]) groups[j] = groups_b(ax, n - 1);
+            else groups[j] = groups_W(ax, n);
+        }
+        init_slot_matrix(params + ly->M[n], (int64_t)ax->feat_slots[n] * ci, ax->feat_slots[n], co, groups, rng);
+    }
+    fill_normal(params + ly->pos, (size_t)(ax->d[0] * ax->feat_slots[0] * co), sqrtf(2.f / (float)groups_W(ax, 0)), rng);
+    for (int t = 0; t < L; t++) {
+        for (int64_t j = 0; j < ax->s[t + 1] * ax->s[t]; j++) groups[ax->gW[t] + j] = groups_W(ax, t);
+        for (int64_t j = 0; j < ax->s[t + 1]; j++) groups[ax->gb[t] + j] = groups_b(ax, t);
+    }
+    init_slot_matrix(params + ly->G, (int64_t)ax->n_global * ci, ax->n_global, co, groups, rng);
+    memset(params + ly->bias, 0, sizeof(float) * (size_t)ax->n_global * co);
+}
+
+static int check_input(const dws_layer *ly, const dws_ws *X, const dws_pool *P, int channels, const char *what,
+                       dws_error *err)
+{
+    const dws_axes *a = &P->ax, *s = &ly->slots;
+    int ok = X->channels == channels && P->channels == channels && X->batch == P->batch &&
+             X->n_layers == s->n_layers && a->n_layers == s->n_layers;
+    for (int n = 0; ok && n <= s->n_layers; n++) ok = a->s[n] == s->s[n] && X->widths[n] == a->d[n];
+    ok = ok && a->d[0] == s->d[0] && a->d[s->n_layers] == s->d[s->n_layers];
+    if (!ok) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer %d -> %d channels: %s has the wrong shape", ly->c_in,
+                      ly->c_out, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int same_widths(const dws_ws *a, const dws_ws *b)
+{
+    if (a->n_layers != b->n_layers || a->batch != b->batch) return 0;
+    for (int n = 0; n <= a->n_layers; n++)
+        if (a->widths[n] != b->widths[n]) return 0;
+    return 1;
+}
+
+typedef struct {
+    const dws_layer *ly;
+    const float *params;
+    const dws_ws *X;
+    const dws_ws *G;            /* backward */
+    float *part_grads;          /* backward: DWS_PASS_PARTS x entry_count(ly) */
+} entry_ctx;
+
+static int has_entry(const dws_layer *ly, const dws_block *blk)
+{
+    return !blk->is_bias && blk->t + 1 < ly->slots.n_layers;
+}
+
+static void zero_rows(const dws_block *blk, int64_t width, int c, float *out)
+{
+    if (out) memset(out, 0, sizeof(float) * (size_t)((blk->i1 - blk->i0) * width * c));
+}
+
+/* Z = X E on the block's rows, then the template convolution on W_0 rows. */
+static void forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
+{
+    (void)part;
+    const entry_ctx *e = vctx;
+    const dws_layer *ly = e->ly;
+    const int ci = ly->c_in, co = ly->c_out;
+    const int64_t dt = e->X->widths[blk->t], rows = blk->i1 - blk->i0;
+    if (!has_entry(ly, blk)) {
+        zero_rows(blk, blk->is_bias ? 1 : dt, co, out);
+        return;
+    }
+    const float *x = dws_ws_W(e->X, blk->t, blk->b) + blk->i0 * dt * ci;
+    const float *E = e->params + ly->E[blk->t];
+    if (blk->t == 0 && ly->image.planes) {
+        for (int64_t r = 0; r < rows; r++) {
+            dws_gemm(0, 0, dt, co, ci, 1.f, x + r * dt * ci, ci, E, co, 0.f, scratch, co);
+            dws_tconv_forward(&ly->image, co, e->params + ly->K, scratch, out + r * dt * co);
+        }
+    } else {
+        dws_gemm(0, 0, rows * dt, co, ci, 1.f, x, ci, E, co, 0.f, out, co);
+    }
+}
+
+/* Pooled summaries through the small maps: feat_n M_n (+ pos on n = 0) and
+ * global G + bias, in the pooled layout of the output. */
+static void map_pooled(const dws_layer *ly, const float *params, const dws_pool *in, dws_pool *out)
+{
+    const dws_axes *ax = &in->ax;
+    const int ci = ly->c_in, co = ly->c_out, B = in->batch;
+    for (int n = 0; n < ax->n_layers; n++) {
+        int64_t f = ax->feat_slots[n];
+        dws_gemm(0, 0, B * ax->d[n], f * co, f * ci, 1.f, in->feat[n], f * ci, params + ly->M[n], f * co, 0.f,
+                 out->feat[n], f * co);
+    }
+    size_t pos_n = (size_t)(ax->d[0] * ax->feat_slots[0] * co);
+    for (int b = 0; b < B; b++) {
+        float *f0 = dws_pool_feat(out, 0, b, 0);
+        for (size_t j = 0; j < pos_n; j++) f0[j] += params[ly->pos + j];
+    }
+    int64_t a = ax->n_global;
+    dws_gemm(0, 0, B, a * co, a * ci, 1.f, in->global, a * ci, params + ly->G, a * co, 0.f, out->global, a * co);
+    for (int b = 0; b < B; b++) {
+        float *g = dws_pool_global(out, b);
+        for (int64_t j = 0; j < a * co; j++) g[j] += params[ly->bias + j];
+    }
+}
+
+int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
+                      dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
+{
+    if (check_input(ly, X, PX, ly->c_in, "input", err) != 0) return -1;
+    if (Y->channels != ly->c_out || !same_widths(X, Y) ||
+        (PY && (PY->channels != ly->c_out || PY->batch != X->batch))) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer output has the wrong shape");
+        return -1;
+    }
+    dws_pool nvec;
+    if (dws_pool_init(&nvec, &PX->ax, X->batch, ly->c_out, err) != 0) return -1;
+    map_pooled(ly, params, PX, &nvec);
+    entry_ctx ctx = {ly, params, X, NULL, NULL};
+    dws_pass pass = {
+        .ax = &PX->ax, .batch = X->batch, .channels = ly->c_out,
+        .entry = forward_entry, .entry_ctx = &ctx,
+        .entry_scratch = ly->image.planes ? (size_t)(PX->ax.d[0] * ly->c_out) : 0,
+        .bcast = &nvec, .act = relu ? DWS_PASS_RELU : DWS_PASS_LINEAR,
+        .out = Y, .pool = PY, .pool_means = 1, .threads = ex->threads,
+    };
+    int rc = dws_pass_run(&pass, &ex->work, err);
+    dws_pool_free(&nvec);
+    return rc;
+}
+
+/* dE += X^T dZ and dX = dZ E^T on the block's rows, with dZ = G, or on W_0 rows of
+ * an image the convolution's adjoint of G (Z recomputed: cheaper than storing). */
+static void backward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
+{
+    const entry_ctx *e = vctx;
+    const dws_layer *ly = e->ly;
+    const int ci = ly->c_in, co = ly->c_out;
+    const int64_t dt = e->X->widths[blk->t], rows = blk->i1 - blk->i0;
+    if (!has_entry(ly, blk)) {
+        zero_rows(blk, blk->is_bias ? 1 : dt, ci, out);
+        return;
+    }
+    const float *x = dws_ws_W(e->X, blk->t, blk->b) + blk->i0 * dt * ci;
+    const float *g = dws_ws_W(e->G, blk->t, blk->b) + blk->i0 * dt * co;
+    const float *E = e->params + ly->E[blk->t];
+    float *pg = e->part_grads + (size_t)part * entry_count(ly);
+    float *dE = pg + (ly->E[blk->t] - entry_begin(ly));
+    if (blk->t == 0 && ly->image.planes) {
+        float *z = scratch, *dz = scratch + dt * co;
+        for (int64_t r = 0; r < rows; r++) {
+            const float *xr = x + r * dt * ci;
+            dws_gemm(0, 0, dt, co, ci, 1.f, xr, ci, E, co, 0.f, z, co);
+            dws_tconv_backward(&ly->image, co, e->params + ly->K, z, g + r * dt * co, dz, pg + (ly->K - entry_begin(ly)));
+            dws_gemm(1, 0, ci, co, dt, 1.f, xr, ci, dz, co, 1.f, dE, co);
+            if (out) dws_gemm(0, 1, dt, ci, co, 1.f, dz, co, E, co, 0.f, out + r * dt * ci, ci);
+        }
+    } else {
+        dws_gemm(1, 0, ci, co, rows * dt, 1.f, x, ci, g, co, 1.f, dE, co);
+        if (out) dws_gemm(0, 1, rows * dt, ci, co, 1.f, g, co, E, co, 0.f, out, ci);
+    }
+}
+
+/* Gradients of the small maps: the pooled input against the pooled output grads. */
+static void pooled_param_grads(const dws_layer *ly, const dws_pool *PX, const dws_pool *PG, float *grads)
+{
+    const dws_axes *ax = &PX->ax;
+    const int ci = ly->c_in, co = ly->c_out, B = PX->batch;
+    for (int n = 0; n < ax->n_layers; n++) {
+        int64_t f = ax->feat_slots[n];
+        dws_gemm(1, 0, f * ci, f * co, B * ax->d[n], 1.f, PX->feat[n], f * ci, PG->feat[n], f * co, 1.f,
+                 grads + ly->M[n], f * co);
+    }
+    size_t pos_n = (size_t)(ax->d[0] * ax->feat_slots[0] * co);
+    for (int b = 0; b < B; b++) {
+        const float *f0 = dws_pool_feat(PG, 0, b, 0);
+        for (size_t j = 0; j < pos_n; j++) grads[ly->pos + j] += f0[j];
+    }
+    int64_t a = ax->n_global;
+    dws_gemm(1, 0, a * ci, a * co, B, 1.f, PX->global, a * ci, PG->global, a * co, 1.f, grads + ly->G, a * co);
+    for (int b = 0; b < B; b++) {
+        const float *g = dws_pool_global(PG, b);
+        for (int64_t j = 0; j < a * co; j++) grads[ly->bias + j] += g[j];
+    }
+}
+
+/* The pooled output grads mapped back through M_n^T and G^T, divided by the
+ * counts: what the pass broadcasts into dX (the adjoint of mean-pooling X). */
+static void unmap_pooled(const dws_layer *ly, const float *params, const dws_pool *PG, dws_pool *out)
+{
+    const dws_axes *ax = &PG->ax;
+    const int ci = ly->c_in, co = ly->c_out, B = PG->batch;
+    for (int n = 0; n < ax->n_layers; n++) {
+        int64_t f = ax->feat_slots[n];
+        dws_gemm(0, 1, B * ax->d[n], f * ci, f * co, 1.f, PG->feat[n], f * co, params + ly->M[n], f * co, 0.f,
+                 out->feat[n], f * ci);
+    }
+    int64_t a = ax->n_global;
+    dws_gemm(0, 1, B, a * ci, a * co, 1.f, PG->global, a * co, params + ly->G, a * co, 0.f, out->global, a * ci);
+    dws_pool_divide_counts(out);
+}
+
+int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, const dws_ws *X, const dws_pool *PX,
+                       const dws_ws *G, const dws_pool *PG, int mask_relu, dws_ws *dX, dws_pool *PdX, dws_exec *ex,
+                       dws_error *err)
+{
+    if (check_input(ly, X, PX, ly->c_in, "input", err) != 0 ||
+        check_input(ly, G, PG, ly->c_out, "output gradient", err) != 0)
+        return -1;
+    if (!same_widths(X, G) || (dX && (dX->channels != ly->c_in || !same_widths(X, dX))) ||
+        (PdX && (!dX || PdX->channels != ly->c_in || PdX->batch != X->batch))) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer gradient has the wrong shape");
+        return -1;
+    }
+    pooled_param_grads(ly, PX, PG, grads);
+
+    size_t n_entry = entry_count(ly);
+    float *part_grads = calloc(DWS_PASS_PARTS * n_entry + 1, sizeof(float));
+    dws_pool bvec = {0};
+    if (!part_grads || (dX && dws_pool_init(&bvec, &PX->ax, X->batch, ly->c_in, err) != 0)) {
+        free(part_grads);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate DWS layer gradients");
+        return -1;
+    }
+    if (dX) unmap_pooled(ly, params, PG, &bvec);
+    entry_ctx ctx = {ly, params, X, G, part_grads};
+    dws_pass pass = {
+        .ax = &PX->ax, .batch = X->batch, .channels = ly->c_in,
+        .entry = backward_entry, .entry_ctx = &ctx,
+        .entry_scratch = ly->image.planes ? (size_t)(2 * PX->ax.d[0] * ly->c_out) : 0,
+        .bcast = dX ? &bvec : NULL, .act = mask_relu ? DWS_PASS_MASK : DWS_PASS_LINEAR, .mask = X,
+        .out = dX, .pool = PdX, .pool_means = 0, .threads = ex->threads,
+    };
+    int rc = dws_pass_run(&pass, &ex->work, err);
+    for (int q = 0; rc == 0 && q < DWS_PASS_PARTS; q++)
+        for (size_t j = 0; j < n_entry; j++) grads[entry_begin(ly) + j] += part_grads[(size_t)q * n_entry + j];
+    free(part_grads);
+    dws_pool_free(&bvec);
+    return rc;
+}

@@ -1,0 +1,335 @@
+#include "ws_pass.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parallel.h"
+
+/* The row loops run over a runtime number of channels; GCC's -O2 cost model
+ * would leave them scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
+
+/* Output floats per block: a block's rows stay in L2 between the entry term, the
+ * broadcast and the pooling. */
+#define BLOCK_FLOATS 16384
+
+typedef struct {
+    const dws_pass *p;
+    const dws_block *blocks;
+    int part_begin[DWS_PASS_PARTS + 1];
+    int bt_lo[DWS_PASS_PARTS], bt_hi[DWS_PASS_PARTS];   /* (b, t) range of a part's W blocks */
+    float *scratch;
+    size_t scratch_per_thread;
+    dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
+} pass_run;
+
+enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
+
+/* One row of W_t: s slots of z columns, c channels. The flags are compile-time
+ * constants at every call site below, so each combination becomes its own loop. */
+static inline __attribute__((always_inline)) void w_row_kernel(
+    float *restrict o, int64_t s, int64_t z, int c, const float *restrict rc, const float *restrict colv,
+    const float *restrict mask, float *restrict rowsum, float *restrict colsum, int64_t fc, const int has_bcast,
+    const int act, const int has_pool)
+{
+    for (int64_t p = 0; p < s; p++) {
+        float *restrict rs = has_pool ? rowsum + p * c : NULL;
+        if (has_pool)
+            for (int ch = 0; ch < c; ch++) rs[ch] = 0.f;
+        for (int64_t k = p * z; k < (p + 1) * z; k++) {
+            float *restrict ok = o + k * c;
+            for (int ch = 0; ch < c; ch++) {
+                float v = ok[ch];
+                if (has_bcast) v += rc[p * c + ch] + colv[k * fc + ch];
+                if (act == ACT_RELU) v = v > 0.f ? v : 0.f;
+                if (act == ACT_MASK) v = mask[k * c + ch] > 0.f ? v : 0.f;
+                ok[ch] = v;
+                if (has_pool) {
+                    rs[ch] += v;
+                    colsum[k * fc + ch] += v;
+                }
+            }
+        }
+    }
+}
+
+static void w_row(float *o, int64_t s, int64_t z, int c, const float *rc, const float *colv, const float *mask,
+                  float *rowsum, float *colsum, int64_t fc, int has_bcast, int act, int has_pool)
+{
+#define W_ROW_CASE(B, A, P)                                                                                         \
+    case (B) * 6 + (A) * 2 + (P):                                                                                   \
+        w_row_kernel(o, s, z, c, rc, colv, mask, rowsum, colsum, fc, B, A, P);                                     \
+        break;
+    switch (has_bcast * 6 + act * 2 + has_pool) {
+        W_ROW_CASE(0, ACT_LINEAR, 0)
+        W_ROW_CASE(0, ACT_LINEAR, 1)
+        W_ROW_CASE(0, ACT_RELU, 0)
+        W_ROW_CASE(0, ACT_RELU, 1)
+        W_ROW_CASE(0, ACT_MASK, 0)
+        W_ROW_CASE(0, ACT_MASK, 1)
+        W_ROW_CASE(1, ACT_LINEAR, 0)
+        W_ROW_CASE(1, ACT_LINEAR, 1)
+        W_ROW_CASE(1, ACT_RELU, 0)
+        W_ROW_CASE(1, ACT_RELU, 1)
+        W_ROW_CASE(1, ACT_MASK, 0)
+        W_ROW_CASE(1, ACT_MASK, 1)
+    }
+#undef W_ROW_CASE
+}
+
+static void w_rows(const pass_run *r, const dws_block *blk, int part, float *o, float *rc)
+{
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const int64_t dt = ax->d[t], st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1];
+    const int64_t fc = (int64_t)ax->feat_slots[t] * c;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += dt * c) {
+        int64_t slot = i / zr;
+        const float *colv = NULL, *mask = NULL;
+        float *rowsum = NULL, *colsum = NULL;
+        if (p->bcast) {
+            const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
+            if (last) {
+                memcpy(rc, g, sizeof(float) * (size_t)(st * c));
+            } else {
+                const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+                for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
+            }
+            colv = dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c;
+        }
+        if (p->act == DWS_PASS_MASK) mask = dws_ws_W(p->mask, t, b) + i * dt * c;
+        if (p->pool) {
+            rowsum = last ? dws_pool_global(p->pool, b) + (ax->gW[t] + i * st) * c
+                          : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + slot) * c;
+        }
+        w_row(o, st, zt, c, rc, colv, mask, rowsum, colsum, fc, p->bcast != NULL, (int)p->act, p->pool != NULL);
+    }
+}
+
+static void bias_rows(const dws_pass *p, const dws_block *blk, float *o)
+{
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
+        if (p->bcast) {
+            const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
+            const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+            for (int ch = 0; ch < c; ch++) o[ch] += g[ch] + (f ? f[ch] : 0.f);
+        }
+        if (p->act == DWS_PASS_RELU)
+            for (int ch = 0; ch < c; ch++) o[ch] = o[ch] > 0.f ? o[ch] : 0.f;
+        if (p->act == DWS_PASS_MASK) {
+            const float *m = dws_ws_b(p->mask, t, b) + i * c;
+            for (int ch = 0; ch < c; ch++) o[ch] = m[ch] > 0.f ? o[ch] : 0.f;
+        }
+        if (p->pool) {
+            float *dst = last ? dws_pool_global(p->pool, b) + (ax->gb[t] + i) * c
+                              : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+            memcpy(dst, o, sizeof(float) * (size_t)c);
+        }
+    }
+}
+
+static void run_part(void *ctx, int part, int thread)
+{
+    pass_run *r = ctx;
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    const int c = p->channels;
+    float *scratch = r->scratch + (size_t)thread * r->scratch_per_thread;
+    float *rc = scratch + p->entry_scratch;
+    if (p->pool) {
+        for (int bt = r->bt_lo[part]; bt <= r->bt_hi[part]; bt++) {
+            int b = bt / ax->n_layers, t = bt % ax->n_layers;
+            memset(dws_pool_feat(&r->parts[part], t, b, 0), 0,
+                   sizeof(float) * (size_t)(ax->d[t] * ax->feat_slots[t] * c));
+        }
+    }
+    for (int j = r->part_begin[part]; j < r->part_begin[part + 1]; j++) {
+        const dws_block *blk = &r->blocks[j];
+        int64_t width = blk->is_bias ? 1 : ax->d[blk->t];
+        float *o = NULL;
+        if (p->out)
+            o = (blk->is_bias ? dws_ws_b(p->out, blk->t, blk->b) : dws_ws_W(p->out, blk->t, blk->b)) +
+                blk->i0 * width * c;
+        if (p->entry)
+            p->entry(p->entry_ctx, blk, part, o, scratch);
+        else if (o)
+            memset(o, 0, sizeof(float) * (size_t)((blk->i1 - blk->i0) * width * c));
+        if (!o) continue;
+        if (blk->is_bias) bias_rows(p, blk, o);
+        else w_rows(r, blk, part, o, rc);
+    }
+}
+
+/* Column sums from the parts, then the global slots of tensors whose rows are
+ * hidden neurons (the output layer's were stored row by row). */
+static void finish_pool(const pass_run *r)
+{
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    dws_pool *pool = p->pool;
+    const int c = p->channels, L = ax->n_layers;
+    for (int b = 0; b < p->batch; b++) {
+        for (int t = 0; t < L; t++) {
+            int bt = b * L + t, first = 1;
+            size_t width = (size_t)(ax->s[t + 1] * c);
+            for (int q = 0; q < DWS_PASS_PARTS; q++) {
+                if (bt < r->bt_lo[q] || bt > r->bt_hi[q]) continue;
+                for (int64_t k = 0; k < ax->d[t]; k++) {
+                    float *dst = dws_pool_feat(pool, t, b, k) + (int64_t)ax->col_slot0[t] * c;
+                    const float *src = dws_pool_feat(&r->parts[q], t, b, k) + (int64_t)ax->col_slot0[t] * c;
+                    if (first) memcpy(dst, src, sizeof(float) * width);
+                    else
+                        for (size_t j = 0; j < width; j++) dst[j] += src[j];
+                }
+                first = 0;
+            }
+        }
+        float *g = dws_pool_global(pool, b);
+        for (int t = 0; t + 1 < L; t++) {
+            const int64_t st = ax->s[t], zr = ax->z[t + 1];
+            memset(g + (int64_t)ax->gW[t] * c, 0, sizeof(float) * (size_t)(ax->s[t + 1] * st * c));
+            memset(g + (int64_t)ax->gb[t] * c, 0, sizeof(float) * (size_t)(ax->s[t + 1] * c));
+            for (int64_t i = 0; i < ax->d[t + 1]; i++) {
+                const float *f = dws_pool_feat(pool, t + 1, b, i);
+                float *gw = g + (ax->gW[t] + (i / zr) * st) * c, *gb = g + (ax->gb[t] + i / zr) * c;
+                for (int64_t j = 0; j < st * c; j++) gw[j] += f[(int64_t)ax->row_slot0[t + 1] * c + j];
+                for (int ch = 0; ch < c; ch++) gb[ch] += f[(int64_t)ax->bias_slot0[t + 1] * c + ch];
+            }
+        }
+    }
+    if (p->pool_means) dws_pool_divide_counts(pool);
+}
+
+static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_error *err)
+{
+    const dws_axes *ax = p->ax;
+    size_t n = 0;
+    for (int t = 0; t < ax->n_layers; t++) {
+        int64_t rows = BLOCK_FLOATS / (ax->d[t] * p->channels);
+        if (rows < 1) rows = 1;
+        n += (size_t)((ax->d[t + 1] + rows - 1) / rows) + 1;
+    }
+    n *= (size_t)p->batch;
+    if (n > (size_t)1 << 30) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "weight-space tensor has too many rows");
+        return -1;
+    }
+    if (n > w->blocks_cap) {
+        dws_block *nb = realloc(w->blocks, n * sizeof *nb);
+        if (!nb) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu row blocks", n);
+            return -1;
+        }
+        w->blocks = nb;
+        w->blocks_cap = n;
+    }
+    int j = 0;
+    for (int b = 0; b < p->batch; b++) {
+        for (int t = 0; t < ax->n_layers; t++) {
+            int64_t rows = BLOCK_FLOATS / (ax->d[t] * p->channels);
+            if (rows < 1) rows = 1;
+            for (int64_t i0 = 0; i0 < ax->d[t + 1]; i0 += rows)
+                w->blocks[j++] = (dws_block){b, t, 0, i0, i0 + rows < ax->d[t + 1] ? i0 + rows : ax->d[t + 1]};
+            w->blocks[j++] = (dws_block){b, t, 1, 0, ax->d[t + 1]};
+        }
+    }
+    *n_out = j;
+    return 0;
+}
+
+/* Contiguous runs of blocks of about equal cost (entries touched). */
+static void split_parts(pass_run *r, const dws_axes *ax, int n_blocks)
+{
+    double total = 0;
+    for (int j = 0; j < n_blocks; j++) {
+        const dws_block *b = &r->blocks[j];
+        total += (double)(b->i1 - b->i0) * (double)(b->is_bias ? 1 : ax->d[b->t]);
+    }
+    for (int q = 0; q < DWS_PASS_PARTS; q++) {
+        r->bt_lo[q] = 1 << 30;
+        r->bt_hi[q] = -1;
+    }
+    double start = 0;
+    int q = 0;
+    r->part_begin[0] = 0;
+    for (int j = 0; j < n_blocks; j++) {
+        const dws_block *b = &r->blocks[j];
+        int want = (int)(start * DWS_PASS_PARTS / total);
+        if (want >= DWS_PASS_PARTS) want = DWS_PASS_PARTS - 1;
+        while (q < want) r->part_begin[++q] = j;
+        if (!b->is_bias) {
+            int bt = b->b * ax->n_layers + b->t;
+            if (bt < r->bt_lo[q]) r->bt_lo[q] = bt;
+            if (bt > r->bt_hi[q]) r->bt_hi[q] = bt;
+        }
+        start += (double)(b->i1 - b->i0) * (double)(b->is_bias ? 1 : ax->d[b->t]);
+    }
+    while (q < DWS_PASS_PARTS) r->part_begin[++q] = n_blocks;
+}
+
+int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
+{
+    const dws_axes *ax = p->ax;
+    pass_run r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    int n_blocks;
+    if (make_blocks(p, w, &n_blocks, err) != 0) return -1;
+    r.blocks = w->blocks;
+    split_parts(&r, ax, n_blocks);
+
+    int64_t max_s = 1;
+    for (int t = 0; t < ax->n_layers; t++)
+        if (ax->s[t] > max_s) max_s = ax->s[t];
+    int threads = p->threads < 1 ? 1 : p->threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : p->threads;
+    r.scratch_per_thread = p->entry_scratch + (size_t)max_s * (size_t)p->channels;
+    size_t pool_floats = p->pool ? dws_pool_floats(ax, p->batch, p->channels) : 0;
+    size_t need = (size_t)threads * r.scratch_per_thread + DWS_PASS_PARTS * pool_floats;
+    if (need > w->arena_cap) {
+        float *a = realloc(w->arena, need * sizeof(float));
+        if (!a) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu floats of pass scratch", need);
+            return -1;
+        }
+        w->arena = a;
+        w->arena_cap = need;
+    }
+    r.scratch = w->arena;
+    for (int q = 0; p->pool && q < DWS_PASS_PARTS; q++)
+        dws_pool_place(&r.parts[q], ax, p->batch, p->channels,
+                       w->arena + (size_t)threads * r.scratch_per_thread + (size_t)q * pool_floats);
+
+    dws_parallel_parts(DWS_PASS_PARTS, threads, run_part, &r);
+    if (p->pool) finish_pool(&r);
+    return 0;
+}
+
+/* Entry term of a pass whose output already holds the values to keep. */
+static void keep_entry(void *ctx, const dws_block *blk, int part, float *out, float *scratch)
+{
+    (void)ctx, (void)blk, (void)part, (void)out, (void)scratch;
+}
+
+int dws_pass_pool(const dws_axes *ax, dws_ws *t, dws_pool *pool, int means, int threads, dws_pass_work *w,
+                  dws_error *err)
+{
+    dws_pass pass = {
+        .ax = ax, .batch = t->batch, .channels = t->channels, .entry = keep_entry,
+        .out = t, .pool = pool, .pool_means = means, .threads = threads,
+    };
+    return dws_pass_run(&pass, w, err);
+}
+
+void dws_pass_work_free(dws_pass_work *w)
+{
+    if (!w) return;
+    free(w->arena);
+    free(w->blocks);
+    memset(w, 0, sizeof *w);
+}
