@@ -178,6 +178,16 @@ void dws_net_state_free(dws_net_state *st)
     free(st);
 }
 
+const dws_ws *dws_net_state_activation(const dws_net_state *st, int t)
+{
+    return t >= 0 && t <= DWS_MAX_DWS_LAYERS && st->x[t].data ? &st->x[t] : NULL;
+}
+
+const float *dws_net_state_encoder_hidden(const dws_net_state *st)
+{
+    return st->hidden;
+}
+
 static int ensure(float **buf, size_t *cap, size_t n, dws_error *err)
 {
     if (n <= *cap) return 0;

@@ -75,6 +75,14 @@ typedef struct dws_net_state dws_net_state;
 dws_net_state *dws_net_state_new(int threads, int keep);
 void dws_net_state_free(dws_net_state *st);
 
+/* What the last forward left in st (valid until the next call; with keep = 0
+ * only the last two activations are intact): activation t, 0 = the normalised
+ * input, t >= 1 = the output of DWS layer t - 1 (after its ReLU); and the
+ * encoder's hidden MLP layer after ReLU (batch x mlp_hidden). For monitoring
+ * (dead ReLUs, activation scale) and tests. */
+const dws_ws *dws_net_state_activation(const dws_net_state *st, int t);
+const float *dws_net_state_encoder_hidden(const dws_net_state *st);
+
 /* Does the net read MLPs of this shape (d_0, d_L, depth)? */
 int dws_net_check_input(const dws_net *net, const dws_ws *in, dws_error *err);
 
