@@ -59,19 +59,17 @@ int dws_layer_build(dws_layer *ly, const dws_axes *slots, const dws_image_shape 
     return 0;
 }
 
-/* Entry-wise terms and convolution kernel are adjacent in the flat buffer (built
- * first); backward accumulates their gradients per pass part. */
-static size_t entry_begin(const dws_layer *ly)
-{
-    return ly->slots.n_layers >= 2 ? ly->E[0] : 0;
-}
-
+/* Backward accumulates the entry-wise maps' gradients (adjacent in the flat
+ * buffer, built first) and the tiled convolution kernel's per pass part. */
 static size_t entry_count(const dws_layer *ly)
 {
-    if (ly->slots.n_layers < 2) return 0;
-    size_t end = ly->image.planes ? ly->K + DWS_TCONV_TAPS * (size_t)ly->c_out
-                                  : ly->E[ly->slots.n_layers - 2] + (size_t)ly->c_in * ly->c_out;
-    return end - ly->E[0];
+    int L = ly->slots.n_layers;
+    return L >= 2 ? (size_t)(L - 1) * (size_t)ly->c_in * (size_t)ly->c_out : 0;
+}
+
+static size_t part_grad_floats(const dws_layer *ly)
+{
+    return entry_count(ly) + (ly->image.planes ? dws_tconv_tiled_floats(&ly->image, ly->c_out) : 0);
 }
 
 /* Groups of terms summed into an entry of W_t or b_t: entry, row, column and
@@ -152,42 +150,43 @@ static int same_widths(const dws_ws *a, const dws_ws *b)
 typedef struct {
     const dws_layer *ly;
     const float *params;
+    const float *K_tiled;       /* image: the convolution kernel tiled along a row */
     const dws_ws *X;
     const dws_ws *G;            /* backward */
-    float *part_grads;          /* backward: DWS_PASS_PARTS x entry_count(ly) */
+    float *part_grads;          /* backward: DWS_PASS_PARTS x part_grad_floats(ly) */
 } entry_ctx;
+
+/* Per-thread scratch of a W_0 block (one plane of one row) with a convolution:
+ * `planes` planes of c_out channels (Z, and dZ in backward) and the padded plane. */
+static size_t conv_scratch_floats(const dws_layer *ly, int planes)
+{
+    const dws_image_shape *im = &ly->image;
+    return (size_t)planes * (size_t)im->h * (size_t)im->w * (size_t)ly->c_out +
+           dws_tconv_scratch_floats(im, ly->c_out);
+}
 
 static int has_entry(const dws_layer *ly, const dws_block *blk)
 {
     return !blk->is_bias && blk->t + 1 < ly->slots.n_layers;
 }
 
-static void zero_rows(const dws_block *blk, int64_t width, int c, float *out)
-{
-    if (out) memset(out, 0, sizeof(float) * (size_t)((blk->i1 - blk->i0) * width * c));
-}
-
-/* Z = X E on the block's rows, then the template convolution on W_0 rows. */
+/* Z = X E (beta = 1 onto zeros or the broadcast: OpenBLAS's beta = 0 path is a
+ * slow extra pass for these shapes). */
 static void forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
     const entry_ctx *e = vctx;
     const dws_layer *ly = e->ly;
+    if (!has_entry(ly, blk)) return;
     const int ci = ly->c_in, co = ly->c_out;
-    const int64_t dt = e->X->widths[blk->t], rows = blk->i1 - blk->i0;
-    if (!has_entry(ly, blk)) {
-        zero_rows(blk, blk->is_bias ? 1 : dt, co, out);
-        return;
-    }
-    const float *x = dws_ws_W(e->X, blk->t, blk->b) + blk->i0 * dt * ci;
-    const float *E = e->params + ly->E[blk->t];
-    if (blk->t == 0 && ly->image.planes) {
-        for (int64_t r = 0; r < rows; r++) {
-            dws_gemm(0, 0, dt, co, ci, 1.f, x + r * dt * ci, ci, E, co, 0.f, scratch, co);
-            dws_tconv_forward(&ly->image, co, e->params + ly->K, scratch, out + r * dt * co);
-        }
+    const int64_t n = dws_block_entries(blk);
+    const float *x = dws_block_data(e->X, blk), *E = e->params + ly->E[blk->t];
+    if (blk->t == 0 && ly->image.planes) {   /* one plane: convolve Z = X E */
+        memset(scratch, 0, sizeof(float) * (size_t)(n * co));
+        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, scratch, co);
+        dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, out, scratch + n * co);
     } else {
-        dws_gemm(0, 0, rows * dt, co, ci, 1.f, x, ci, E, co, 0.f, out, co);
+        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, out, co);
     }
 }
 
@@ -226,50 +225,49 @@ int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X,
     }
     dws_pool nvec;
     if (dws_pool_init(&nvec, &PX->ax, X->batch, ly->c_out, err) != 0) return -1;
+    float *K_tiled = NULL;
+    if (ly->image.planes && !(K_tiled = malloc(sizeof(float) * dws_tconv_tiled_floats(&ly->image, ly->c_out)))) {
+        dws_pool_free(&nvec);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the convolution kernel");
+        return -1;
+    }
+    if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
     map_pooled(ly, params, PX, &nvec);
-    entry_ctx ctx = {ly, params, X, NULL, NULL};
+    entry_ctx ctx = {ly, params, K_tiled, X, NULL, NULL};
     dws_pass pass = {
         .ax = &PX->ax, .batch = X->batch, .channels = ly->c_out,
         .entry = forward_entry, .entry_ctx = &ctx,
-        .entry_scratch = ly->image.planes ? (size_t)(PX->ax.d[0] * ly->c_out) : 0,
+        .entry_scratch = ly->image.planes ? conv_scratch_floats(ly, 1) : 0,
         .bcast = &nvec, .act = relu ? DWS_PASS_RELU : DWS_PASS_LINEAR,
         .out = Y, .pool = PY, .pool_means = 1, .threads = ex->threads,
     };
     int rc = dws_pass_run(&pass, &ex->work, err);
     dws_pool_free(&nvec);
+    free(K_tiled);
     return rc;
 }
 
-/* dE += X^T dZ and dX = dZ E^T on the block's rows, with dZ = G, or on W_0 rows of
+/* dE += X^T dZ and dX += dZ E^T on the block, with dZ = G, or on W_0 planes of
  * an image the convolution's adjoint of G (Z recomputed: cheaper than storing). */
 static void backward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     const entry_ctx *e = vctx;
     const dws_layer *ly = e->ly;
+    if (!has_entry(ly, blk)) return;
     const int ci = ly->c_in, co = ly->c_out;
-    const int64_t dt = e->X->widths[blk->t], rows = blk->i1 - blk->i0;
-    if (!has_entry(ly, blk)) {
-        zero_rows(blk, blk->is_bias ? 1 : dt, ci, out);
-        return;
-    }
-    const float *x = dws_ws_W(e->X, blk->t, blk->b) + blk->i0 * dt * ci;
-    const float *g = dws_ws_W(e->G, blk->t, blk->b) + blk->i0 * dt * co;
-    const float *E = e->params + ly->E[blk->t];
-    float *pg = e->part_grads + (size_t)part * entry_count(ly);
-    float *dE = pg + (ly->E[blk->t] - entry_begin(ly));
+    const int64_t n = dws_block_entries(blk);
+    const float *x = dws_block_data(e->X, blk), *g = dws_block_data(e->G, blk), *E = e->params + ly->E[blk->t];
+    float *pg = e->part_grads + (size_t)part * part_grad_floats(ly);
+    float *dE = pg + (ly->E[blk->t] - ly->E[0]);
     if (blk->t == 0 && ly->image.planes) {
-        float *z = scratch, *dz = scratch + dt * co;
-        for (int64_t r = 0; r < rows; r++) {
-            const float *xr = x + r * dt * ci;
-            dws_gemm(0, 0, dt, co, ci, 1.f, xr, ci, E, co, 0.f, z, co);
-            dws_tconv_backward(&ly->image, co, e->params + ly->K, z, g + r * dt * co, dz, pg + (ly->K - entry_begin(ly)));
-            dws_gemm(1, 0, ci, co, dt, 1.f, xr, ci, dz, co, 1.f, dE, co);
-            if (out) dws_gemm(0, 1, dt, ci, co, 1.f, dz, co, E, co, 0.f, out + r * dt * ci, ci);
-        }
-    } else {
-        dws_gemm(1, 0, ci, co, rows * dt, 1.f, x, ci, g, co, 1.f, dE, co);
-        if (out) dws_gemm(0, 1, rows * dt, ci, co, 1.f, g, co, E, co, 0.f, out, ci);
+        float *z = scratch, *dz = scratch + n * co;
+        memset(scratch, 0, sizeof(float) * (size_t)(2 * n * co));
+        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, z, co);
+        dws_tconv_backward(&ly->image, co, e->K_tiled, z, g, dz, pg + entry_count(ly), dz + n * co);
+        g = dz;
     }
+    dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
+    if (out) dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, out, ci);
 }
 
 /* Gradients of the small maps: the pooled input against the pooled output grads. */
@@ -325,27 +323,33 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
     }
     pooled_param_grads(ly, PX, PG, grads);
 
-    size_t n_entry = entry_count(ly);
-    float *part_grads = calloc(DWS_PASS_PARTS * n_entry + 1, sizeof(float));
+    const size_t n_part = part_grad_floats(ly), n_entry = entry_count(ly);
+    float *part_grads = calloc(DWS_PASS_PARTS * n_part + 1, sizeof(float));
+    float *K_tiled = ly->image.planes ? malloc(sizeof(float) * dws_tconv_tiled_floats(&ly->image, ly->c_out)) : NULL;
     dws_pool bvec = {0};
-    if (!part_grads || (dX && dws_pool_init(&bvec, &PX->ax, X->batch, ly->c_in, err) != 0)) {
-        free(part_grads);
+    if (!part_grads || (ly->image.planes && !K_tiled) ||
+        (dX && dws_pool_init(&bvec, &PX->ax, X->batch, ly->c_in, err) != 0)) {
+        free(part_grads), free(K_tiled);
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate DWS layer gradients");
         return -1;
     }
+    if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
     if (dX) unmap_pooled(ly, params, PG, &bvec);
-    entry_ctx ctx = {ly, params, X, G, part_grads};
+    entry_ctx ctx = {ly, params, K_tiled, X, G, part_grads};
     dws_pass pass = {
         .ax = &PX->ax, .batch = X->batch, .channels = ly->c_in,
         .entry = backward_entry, .entry_ctx = &ctx,
-        .entry_scratch = ly->image.planes ? (size_t)(2 * PX->ax.d[0] * ly->c_out) : 0,
+        .entry_scratch = ly->image.planes ? conv_scratch_floats(ly, 2) : 0,
         .bcast = dX ? &bvec : NULL, .act = mask_relu ? DWS_PASS_MASK : DWS_PASS_LINEAR, .mask = X,
         .out = dX, .pool = PdX, .pool_means = 0, .threads = ex->threads,
     };
     int rc = dws_pass_run(&pass, &ex->work, err);
-    for (int q = 0; rc == 0 && q < DWS_PASS_PARTS; q++)
-        for (size_t j = 0; j < n_entry; j++) grads[entry_begin(ly) + j] += part_grads[(size_t)q * n_entry + j];
-    free(part_grads);
+    for (int q = 0; rc == 0 && q < DWS_PASS_PARTS; q++) {
+        const float *pg = part_grads + (size_t)q * n_part;
+        for (size_t j = 0; j < n_entry; j++) grads[ly->E[0] + j] += pg[j];
+        if (ly->image.planes) dws_tconv_untile_add(&ly->image, ly->c_out, pg + n_entry, grads + ly->K);
+    }
+    free(part_grads), free(K_tiled);
     dws_pool_free(&bvec);
     return rc;
 }

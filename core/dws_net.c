@@ -136,6 +136,28 @@ int dws_net_check_input(const dws_net *net, const dws_ws *in, dws_error *err)
     return 0;
 }
 
+double dws_net_forward_flops(const dws_net *net, const int64_t *widths)
+{
+    const dws_arch *a = &net->arch;
+    dws_axes ax;
+    if (dws_axes_init(&ax, a->depth, widths, net->slots.s[0], NULL) != 0) return 0;
+    double flops = 0;
+    for (int l = 0; l < a->n_dws_layers; l++) {
+        const dws_layer *ly = &net->layers[l];
+        double ci = ly->c_in, co = ly->c_out;
+        for (int t = 0; t + 1 < a->depth; t++) flops += 2.0 * (double)(widths[t + 1] * widths[t]) * ci * co;
+        if (ly->image.planes) flops += 2.0 * DWS_TCONV_TAPS * (double)(widths[1] * widths[0]) * co;
+        for (int n = 0; n < a->depth; n++) {
+            double f = ax.feat_slots[n];
+            flops += 2.0 * (double)widths[n] * f * ci * f * co;
+        }
+        flops += 2.0 * ax.n_global * ci * ax.n_global * co;
+    }
+    if (a->kind == DWS_MODEL_ENCODER)
+        flops += 2.0 * a->mlp_hidden * ((double)ax.n_global * a->channels + a->embed_dim);
+    return flops;
+}
+
 /* ---- state ---- */
 
 struct dws_net_state {
@@ -245,13 +267,10 @@ static void affine_entry(void *vctx, const dws_block *blk, int part, float *out,
     (void)part;
     (void)scratch;
     const affine_ctx *a = vctx;
-    const dws_ws *s = a->src;
-    int64_t width = blk->is_bias ? 1 : s->widths[blk->t];
-    const float *src = (blk->is_bias ? dws_ws_b(s, blk->t, blk->b) : dws_ws_W(s, blk->t, blk->b)) +
-                       blk->i0 * width * s->channels;
+    const float *src = dws_block_data(a->src, blk);
     int k = 2 * blk->t + blk->is_bias;
     float shift = a->shift[k], scale = a->scale[k];
-    for (int64_t j = 0; j < (blk->i1 - blk->i0) * width * s->channels; j++) out[j] = (src[j] - shift) * scale;
+    for (int64_t j = 0; j < dws_block_entries(blk) * a->src->channels; j++) out[j] += (src[j] - shift) * scale;
 }
 
 /* out = (src - shift) * scale per tensor, and out's pooled means (or sums). */

@@ -83,6 +83,11 @@ void dws_net_state_free(dws_net_state *st);
 const dws_ws *dws_net_state_activation(const dws_net_state *st, int t);
 const float *dws_net_state_encoder_hidden(const dws_net_state *st);
 
+/* Multiply-adds x 2 of one forward over one MLP of these widths: the channel
+ * maps (GEMMs) and the template convolution; the memory-bound broadcast and
+ * pooling are not counted. For reporting GFLOP/s. */
+double dws_net_forward_flops(const dws_net *net, const int64_t *widths);
+
 /* Does the net read MLPs of this shape (d_0, d_L, depth)? */
 int dws_net_check_input(const dws_net *net, const dws_ws *in, dws_error *err);
 

@@ -3,16 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hot_loop.h"
 #include "parallel.h"
 
-/* The row loops run over a runtime number of channels; GCC's -O2 cost model
- * would leave them scalar. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
 #endif
 
-/* Output floats per block: a block's rows stay in L2 between the entry term, the
- * broadcast and the pooling. */
+/* Output floats per block: a block stays in L2 from the broadcast through the
+ * entry term to the pooling. */
 #define BLOCK_FLOATS 16384
 
 typedef struct {
@@ -25,26 +24,38 @@ typedef struct {
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
 } pass_run;
 
+/* Columns [k0, k1) of one row of W_t, slots of z columns, c channels:
+ * o[k] = rc[slot of k] + colv[k * fc]. */
+DWS_HOT_LOOP static void fill_row(float *restrict o, int64_t k0, int64_t k1, int64_t z, int c,
+                                  const float *restrict rc, const float *restrict colv, int64_t fc)
+{
+    for (int64_t k = k0; k < k1; k++) {
+        const float *restrict r = rc + (k / z) * c, *restrict cv = colv + k * fc;
+        float *restrict ok = o + (k - k0) * c;
+        for (int ch = 0; ch < c; ch++) ok[ch] = r[ch] + cv[ch];
+    }
+}
+
 enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
 
-/* One row of W_t: s slots of z columns, c channels. The flags are compile-time
- * constants at every call site below, so each combination becomes its own loop. */
-static inline __attribute__((always_inline)) void w_row_kernel(
-    float *restrict o, int64_t s, int64_t z, int c, const float *restrict rc, const float *restrict colv,
-    const float *restrict mask, float *restrict rowsum, float *restrict colsum, int64_t fc, const int has_bcast,
-    const int act, const int has_pool)
+/* Activation and pooling of columns [k0, k1) of one row (whole slots): row sums
+ * per slot into rowsum (written), column sums added to colsum (stride fc). The
+ * flags are constants at every call site in act_pool_row, so each combination
+ * becomes its own loop. */
+static inline __attribute__((always_inline)) void act_pool_kernel(
+    float *restrict o, int64_t k0, int64_t k1, int64_t z, int c, const float *restrict mask,
+    float *restrict rowsum, float *restrict colsum, int64_t fc, const int act, const int has_pool)
 {
-    for (int64_t p = 0; p < s; p++) {
+    for (int64_t p = k0 / z; p < k1 / z; p++) {
         float *restrict rs = has_pool ? rowsum + p * c : NULL;
         if (has_pool)
             for (int ch = 0; ch < c; ch++) rs[ch] = 0.f;
         for (int64_t k = p * z; k < (p + 1) * z; k++) {
-            float *restrict ok = o + k * c;
+            float *restrict ok = o + (k - k0) * c;
             for (int ch = 0; ch < c; ch++) {
                 float v = ok[ch];
-                if (has_bcast) v += rc[p * c + ch] + colv[k * fc + ch];
                 if (act == ACT_RELU) v = v > 0.f ? v : 0.f;
-                if (act == ACT_MASK) v = mask[k * c + ch] > 0.f ? v : 0.f;
+                if (act == ACT_MASK) v = mask[(k - k0) * c + ch] > 0.f ? v : 0.f;
                 ok[ch] = v;
                 if (has_pool) {
                     rs[ch] += v;
@@ -55,76 +66,85 @@ static inline __attribute__((always_inline)) void w_row_kernel(
     }
 }
 
-static void w_row(float *o, int64_t s, int64_t z, int c, const float *rc, const float *colv, const float *mask,
-                  float *rowsum, float *colsum, int64_t fc, int has_bcast, int act, int has_pool)
+DWS_HOT_LOOP static void act_pool_row(float *o, int64_t k0, int64_t k1, int64_t z, int c, const float *mask,
+                                      float *rowsum, float *colsum, int64_t fc, int act, int has_pool)
 {
-#define W_ROW_CASE(B, A, P)                                                                                         \
-    case (B) * 6 + (A) * 2 + (P):                                                                                   \
-        w_row_kernel(o, s, z, c, rc, colv, mask, rowsum, colsum, fc, B, A, P);                                     \
+#define ACT_POOL_CASE(A, P)                                                                                         \
+    case (A) * 2 + (P):                                                                                             \
+        act_pool_kernel(o, k0, k1, z, c, mask, rowsum, colsum, fc, A, P);                                          \
         break;
-    switch (has_bcast * 6 + act * 2 + has_pool) {
-        W_ROW_CASE(0, ACT_LINEAR, 0)
-        W_ROW_CASE(0, ACT_LINEAR, 1)
-        W_ROW_CASE(0, ACT_RELU, 0)
-        W_ROW_CASE(0, ACT_RELU, 1)
-        W_ROW_CASE(0, ACT_MASK, 0)
-        W_ROW_CASE(0, ACT_MASK, 1)
-        W_ROW_CASE(1, ACT_LINEAR, 0)
-        W_ROW_CASE(1, ACT_LINEAR, 1)
-        W_ROW_CASE(1, ACT_RELU, 0)
-        W_ROW_CASE(1, ACT_RELU, 1)
-        W_ROW_CASE(1, ACT_MASK, 0)
-        W_ROW_CASE(1, ACT_MASK, 1)
+    switch (act * 2 + has_pool) {
+        ACT_POOL_CASE(ACT_LINEAR, 0)
+        ACT_POOL_CASE(ACT_LINEAR, 1)
+        ACT_POOL_CASE(ACT_RELU, 0)
+        ACT_POOL_CASE(ACT_RELU, 1)
+        ACT_POOL_CASE(ACT_MASK, 0)
+        ACT_POOL_CASE(ACT_MASK, 1)
     }
-#undef W_ROW_CASE
+#undef ACT_POOL_CASE
 }
 
-static void w_rows(const pass_run *r, const dws_block *blk, int part, float *o, float *rc)
+/* The broadcast onto a W block: per row, its row and global slots (rc, the
+ * block's column slots only) and the column vectors of its row slot. */
+static void fill_w_block(const dws_pass *p, const dws_block *blk, float *o, float *rc)
 {
-    const dws_pass *p = r->p;
     const dws_axes *ax = p->ax;
     const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
-    const int64_t dt = ax->d[t], st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1];
-    const int64_t fc = (int64_t)ax->feat_slots[t] * c;
-    for (int64_t i = blk->i0; i < blk->i1; i++, o += dt * c) {
+    const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += (blk->k1 - blk->k0) * c) {
         int64_t slot = i / zr;
-        const float *colv = NULL, *mask = NULL;
-        float *rowsum = NULL, *colsum = NULL;
-        if (p->bcast) {
-            const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
-            if (last) {
-                memcpy(rc, g, sizeof(float) * (size_t)(st * c));
-            } else {
-                const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
-                for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
-            }
-            colv = dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c;
+        const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
+        if (last) {
+            memcpy(rc, g, sizeof(float) * (size_t)(st * c));
+        } else {
+            const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+            for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
         }
-        if (p->act == DWS_PASS_MASK) mask = dws_ws_W(p->mask, t, b) + i * dt * c;
-        if (p->pool) {
-            rowsum = last ? dws_pool_global(p->pool, b) + (ax->gW[t] + i * st) * c
-                          : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
-            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + slot) * c;
-        }
-        w_row(o, st, zt, c, rc, colv, mask, rowsum, colsum, fc, p->bcast != NULL, (int)p->act, p->pool != NULL);
+        fill_row(o, blk->k0, blk->k1, zt, c, rc, dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c,
+                 fc);
     }
 }
 
-static void bias_rows(const dws_pass *p, const dws_block *blk, float *o)
+static void fill_bias_block(const dws_pass *p, const dws_block *blk, float *o)
 {
     const dws_axes *ax = p->ax;
     const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
     for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
-        if (p->bcast) {
-            const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
-            const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
-            for (int ch = 0; ch < c; ch++) o[ch] += g[ch] + (f ? f[ch] : 0.f);
+        const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
+        const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+        for (int ch = 0; ch < c; ch++) o[ch] = g[ch] + (f ? f[ch] : 0.f);
+    }
+}
+
+static void finish_w_block(const pass_run *r, const dws_block *blk, int part, float *o)
+{
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
+    const float *mask = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
+    for (int64_t i = blk->i0; i < blk->i1; i++) {
+        float *rowsum = NULL, *colsum = NULL;
+        if (p->pool) {
+            rowsum = last ? dws_pool_global(p->pool, b) + (ax->gW[t] + i * st) * c
+                          : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + i / zr) * c;
         }
-        if (p->act == DWS_PASS_RELU)
-            for (int ch = 0; ch < c; ch++) o[ch] = o[ch] > 0.f ? o[ch] : 0.f;
-        if (p->act == DWS_PASS_MASK) {
-            const float *m = dws_ws_b(p->mask, t, b) + i * c;
-            for (int ch = 0; ch < c; ch++) o[ch] = m[ch] > 0.f ? o[ch] : 0.f;
+        int64_t row_off = (i - blk->i0) * (blk->k1 - blk->k0) * c;
+        act_pool_row(o + row_off, blk->k0, blk->k1, zt, c, mask ? mask + row_off : NULL, rowsum, colsum, fc,
+                     (int)p->act, p->pool != NULL);
+    }
+}
+
+static void finish_bias_block(const dws_pass *p, const dws_block *blk, float *o)
+{
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const float *m = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
+        for (int ch = 0; ch < c; ch++) {
+            if (p->act == DWS_PASS_RELU) o[ch] = o[ch] > 0.f ? o[ch] : 0.f;
+            if (m) o[ch] = m[(i - blk->i0) * c + ch] > 0.f ? o[ch] : 0.f;
         }
         if (p->pool) {
             float *dst = last ? dws_pool_global(p->pool, b) + (ax->gb[t] + i) * c
@@ -151,18 +171,16 @@ static void run_part(void *ctx, int part, int thread)
     }
     for (int j = r->part_begin[part]; j < r->part_begin[part + 1]; j++) {
         const dws_block *blk = &r->blocks[j];
-        int64_t width = blk->is_bias ? 1 : ax->d[blk->t];
-        float *o = NULL;
-        if (p->out)
-            o = (blk->is_bias ? dws_ws_b(p->out, blk->t, blk->b) : dws_ws_W(p->out, blk->t, blk->b)) +
-                blk->i0 * width * c;
-        if (p->entry)
-            p->entry(p->entry_ctx, blk, part, o, scratch);
-        else if (o)
-            memset(o, 0, sizeof(float) * (size_t)((blk->i1 - blk->i0) * width * c));
+        float *o = p->out ? dws_block_data(p->out, blk) : NULL;
+        if (o && !p->keep_out) {
+            if (!p->bcast) memset(o, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
+            else if (blk->is_bias) fill_bias_block(p, blk, o);
+            else fill_w_block(p, blk, o, rc);
+        }
+        if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, o, scratch);
         if (!o) continue;
-        if (blk->is_bias) bias_rows(p, blk, o);
-        else w_rows(r, blk, part, o, rc);
+        if (blk->is_bias) finish_bias_block(p, blk, o);
+        else finish_w_block(r, blk, part, o);
     }
 }
 
@@ -206,14 +224,22 @@ static void finish_pool(const pass_run *r)
     if (p->pool_means) dws_pool_divide_counts(pool);
 }
 
+/* Rows per W_t block (whole rows), or 0 when a W_t row is cut into its column
+ * slots, one block each (W_0 rows of an image: one colour plane per block). */
+static int64_t rows_per_block(const dws_axes *ax, int t, int c)
+{
+    if (ax->s[t] > 1) return 0;
+    int64_t rows = BLOCK_FLOATS / (ax->d[t] * c);
+    return rows < 1 ? 1 : rows;
+}
+
 static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_error *err)
 {
     const dws_axes *ax = p->ax;
     size_t n = 0;
     for (int t = 0; t < ax->n_layers; t++) {
-        int64_t rows = BLOCK_FLOATS / (ax->d[t] * p->channels);
-        if (rows < 1) rows = 1;
-        n += (size_t)((ax->d[t + 1] + rows - 1) / rows) + 1;
+        int64_t rows = rows_per_block(ax, t, p->channels);
+        n += (size_t)(rows ? (ax->d[t + 1] + rows - 1) / rows : ax->d[t + 1] * ax->s[t]) + 1;
     }
     n *= (size_t)p->batch;
     if (n > (size_t)1 << 30) {
@@ -232,11 +258,16 @@ static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_erro
     int j = 0;
     for (int b = 0; b < p->batch; b++) {
         for (int t = 0; t < ax->n_layers; t++) {
-            int64_t rows = BLOCK_FLOATS / (ax->d[t] * p->channels);
-            if (rows < 1) rows = 1;
-            for (int64_t i0 = 0; i0 < ax->d[t + 1]; i0 += rows)
-                w->blocks[j++] = (dws_block){b, t, 0, i0, i0 + rows < ax->d[t + 1] ? i0 + rows : ax->d[t + 1]};
-            w->blocks[j++] = (dws_block){b, t, 1, 0, ax->d[t + 1]};
+            int64_t rows = rows_per_block(ax, t, p->channels), dr = ax->d[t + 1], z = ax->z[t];
+            if (rows) {
+                for (int64_t i0 = 0; i0 < dr; i0 += rows)
+                    w->blocks[j++] = (dws_block){b, t, 0, i0, i0 + rows < dr ? i0 + rows : dr, 0, ax->d[t]};
+            } else {
+                for (int64_t i = 0; i < dr; i++)
+                    for (int64_t slot = 0; slot < ax->s[t]; slot++)
+                        w->blocks[j++] = (dws_block){b, t, 0, i, i + 1, slot * z, (slot + 1) * z};
+            }
+            w->blocks[j++] = (dws_block){b, t, 1, 0, dr, 0, 1};
         }
     }
     *n_out = j;
@@ -249,7 +280,7 @@ static void split_parts(pass_run *r, const dws_axes *ax, int n_blocks)
     double total = 0;
     for (int j = 0; j < n_blocks; j++) {
         const dws_block *b = &r->blocks[j];
-        total += (double)(b->i1 - b->i0) * (double)(b->is_bias ? 1 : ax->d[b->t]);
+        total += (double)dws_block_entries(b);
     }
     for (int q = 0; q < DWS_PASS_PARTS; q++) {
         r->bt_lo[q] = 1 << 30;
@@ -268,7 +299,7 @@ static void split_parts(pass_run *r, const dws_axes *ax, int n_blocks)
             if (bt < r->bt_lo[q]) r->bt_lo[q] = bt;
             if (bt > r->bt_hi[q]) r->bt_hi[q] = bt;
         }
-        start += (double)(b->i1 - b->i0) * (double)(b->is_bias ? 1 : ax->d[b->t]);
+        start += (double)dws_block_entries(b);
     }
     while (q < DWS_PASS_PARTS) r->part_begin[++q] = n_blocks;
 }
@@ -310,17 +341,11 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
     return 0;
 }
 
-/* Entry term of a pass whose output already holds the values to keep. */
-static void keep_entry(void *ctx, const dws_block *blk, int part, float *out, float *scratch)
-{
-    (void)ctx, (void)blk, (void)part, (void)out, (void)scratch;
-}
-
 int dws_pass_pool(const dws_axes *ax, dws_ws *t, dws_pool *pool, int means, int threads, dws_pass_work *w,
                   dws_error *err)
 {
     dws_pass pass = {
-        .ax = ax, .batch = t->batch, .channels = t->channels, .entry = keep_entry,
+        .ax = ax, .batch = t->batch, .channels = t->channels, .keep_out = 1,
         .out = t, .pool = pool, .pool_means = means, .threads = threads,
     };
     return dws_pass_run(&pass, w, err);

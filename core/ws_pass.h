@@ -23,14 +23,28 @@
 
 #define DWS_PASS_PARTS 8
 
-/* Rows [i0, i1) of W_t (is_bias = 0) or b_t (is_bias = 1) of network b. */
+/* Rows [i0, i1), columns [k0, k1) of W_t (is_bias = 0; either whole rows or one
+ * column slot of one row, so a block is contiguous) or rows [i0, i1) of b_t
+ * (is_bias = 1, k0 = 0, k1 = 1) of network b. */
 typedef struct {
     int b, t, is_bias;
-    int64_t i0, i1;
+    int64_t i0, i1, k0, k1;
 } dws_block;
 
-/* Writes the entry term of blk's rows to out (laid out as in the output tensor),
- * or, when the pass has no output (out == NULL), only does its side work, e.g.
+/* Where blk starts in a tensor of the pass's shape (any channel count). */
+static inline float *dws_block_data(const dws_ws *T, const dws_block *blk)
+{
+    if (blk->is_bias) return dws_ws_b(T, blk->t, blk->b) + blk->i0 * T->channels;
+    return dws_ws_W(T, blk->t, blk->b) + (blk->i0 * T->widths[blk->t] + blk->k0) * T->channels;
+}
+
+static inline int64_t dws_block_entries(const dws_block *blk)
+{
+    return (blk->i1 - blk->i0) * (blk->k1 - blk->k0);
+}
+
+/* ADDS the entry term of blk to out (which holds the broadcast, or zeros), or,
+ * when the pass has no output (out == NULL), only does its side work, e.g.
  * accumulating parameter gradients into per-part buffers. scratch holds the
  * pass's entry_scratch floats, private to the calling thread. */
 typedef void (*dws_entry_fn)(void *ctx, const dws_block *blk, int part, float *out, float *scratch);
@@ -46,6 +60,7 @@ typedef struct {
     int batch;
     int channels;            /* of out, bcast and mask */
     dws_entry_fn entry;      /* NULL: the entry term is zero */
+    int keep_out;            /* out already holds its values: no broadcast, no entry */
     void *entry_ctx;
     size_t entry_scratch;    /* floats per thread */
     const dws_pool *bcast;   /* NULL: nothing is broadcast */
