@@ -1,7 +1,11 @@
 #include "ws_pass.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "hot_loop.h"
 #include "parallel.h"
@@ -19,8 +23,8 @@ typedef struct {
     const dws_block *blocks;
     int part_begin[DWS_PASS_PARTS + 1];
     int bt_lo[DWS_PASS_PARTS], bt_hi[DWS_PASS_PARTS];   /* (b, t) range of a part's W blocks */
-    float *scratch;
-    size_t scratch_per_thread;
+    float *scratch;                                     /* per thread: entry scratch, rc, block */
+    size_t scratch_per_thread, rc_floats;
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
 } pass_run;
 
@@ -154,6 +158,19 @@ static void finish_bias_block(const dws_pass *p, const dws_block *blk, float *o)
     }
 }
 
+/* The finished block goes to its place in the output with streaming stores: the
+ * output is written once per pass and not read again in it, so fetching its
+ * cache lines first (what a plain store does) would only double the traffic. */
+static void stream_out(float *dst, const float *src, int64_t n)
+{
+    int64_t j = 0;
+#if defined(__SSE__)
+    for (; j < n && ((uintptr_t)(dst + j) & 15) != 0; j++) dst[j] = src[j];
+    for (; j + 4 <= n; j += 4) _mm_stream_ps(dst + j, _mm_loadu_ps(src + j));
+#endif
+    for (; j < n; j++) dst[j] = src[j];
+}
+
 static void run_part(void *ctx, int part, int thread)
 {
     pass_run *r = ctx;
@@ -161,7 +178,7 @@ static void run_part(void *ctx, int part, int thread)
     const dws_axes *ax = p->ax;
     const int c = p->channels;
     float *scratch = r->scratch + (size_t)thread * r->scratch_per_thread;
-    float *rc = scratch + p->entry_scratch;
+    float *rc = scratch + p->entry_scratch, *block = rc + r->rc_floats;
     if (p->pool) {
         for (int bt = r->bt_lo[part]; bt <= r->bt_hi[part]; bt++) {
             int b = bt / ax->n_layers, t = bt % ax->n_layers;
@@ -172,16 +189,22 @@ static void run_part(void *ctx, int part, int thread)
     for (int j = r->part_begin[part]; j < r->part_begin[part + 1]; j++) {
         const dws_block *blk = &r->blocks[j];
         float *o = p->out ? dws_block_data(p->out, blk) : NULL;
-        if (o && !p->keep_out) {
-            if (!p->bcast) memset(o, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
-            else if (blk->is_bias) fill_bias_block(p, blk, o);
-            else fill_w_block(p, blk, o, rc);
+        /* Computed in the thread's block buffer (in L2), unless out already holds it. */
+        float *buf = !o || p->keep_out ? o : block;
+        if (buf && !p->keep_out) {
+            if (!p->bcast) memset(buf, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
+            else if (blk->is_bias) fill_bias_block(p, blk, buf);
+            else fill_w_block(p, blk, buf, rc);
         }
-        if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, o, scratch);
+        if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, buf, scratch);
         if (!o) continue;
-        if (blk->is_bias) finish_bias_block(p, blk, o);
-        else finish_w_block(r, blk, part, o);
+        if (blk->is_bias) finish_bias_block(p, blk, buf);
+        else finish_w_block(r, blk, part, buf);
+        if (buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
     }
+#if defined(__SSE__)
+    _mm_sfence();   /* streamed stores are visible before this worker is joined */
+#endif
 }
 
 /* Column sums from the parts, then the global slots of tensors whose rows are
@@ -233,7 +256,7 @@ static int64_t rows_per_block(const dws_axes *ax, int t, int c)
     return rows < 1 ? 1 : rows;
 }
 
-static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_error *err)
+static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, int64_t *max_entries, dws_error *err)
 {
     const dws_axes *ax = p->ax;
     size_t n = 0;
@@ -262,15 +285,18 @@ static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_erro
             if (rows) {
                 for (int64_t i0 = 0; i0 < dr; i0 += rows)
                     w->blocks[j++] = (dws_block){b, t, 0, i0, i0 + rows < dr ? i0 + rows : dr, 0, ax->d[t]};
-            } else {
-                for (int64_t i = 0; i < dr; i++)
-                    for (int64_t slot = 0; slot < ax->s[t]; slot++)
+            } else {   /* slot-major: consecutive blocks share the slot's column vectors and sums in L2 */
+                for (int64_t slot = 0; slot < ax->s[t]; slot++)
+                    for (int64_t i = 0; i < dr; i++)
                         w->blocks[j++] = (dws_block){b, t, 0, i, i + 1, slot * z, (slot + 1) * z};
             }
             w->blocks[j++] = (dws_block){b, t, 1, 0, dr, 0, 1};
         }
     }
     *n_out = j;
+    *max_entries = 0;
+    for (int k = 0; k < j; k++)
+        if (dws_block_entries(&w->blocks[k]) > *max_entries) *max_entries = dws_block_entries(&w->blocks[k]);
     return 0;
 }
 
@@ -311,7 +337,8 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
     memset(&r, 0, sizeof r);
     r.p = p;
     int n_blocks;
-    if (make_blocks(p, w, &n_blocks, err) != 0) return -1;
+    int64_t max_entries;
+    if (make_blocks(p, w, &n_blocks, &max_entries, err) != 0) return -1;
     r.blocks = w->blocks;
     split_parts(&r, ax, n_blocks);
 
@@ -319,7 +346,8 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
     for (int t = 0; t < ax->n_layers; t++)
         if (ax->s[t] > max_s) max_s = ax->s[t];
     int threads = p->threads < 1 ? 1 : p->threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : p->threads;
-    r.scratch_per_thread = p->entry_scratch + (size_t)max_s * (size_t)p->channels;
+    r.rc_floats = (size_t)max_s * (size_t)p->channels;
+    r.scratch_per_thread = p->entry_scratch + r.rc_floats + (size_t)max_entries * (size_t)p->channels;
     size_t pool_floats = p->pool ? dws_pool_floats(ax, p->batch, p->channels) : 0;
     size_t need = (size_t)threads * r.scratch_per_thread + DWS_PASS_PARTS * pool_floats;
     if (need > w->arena_cap) {
