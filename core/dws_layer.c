@@ -69,7 +69,35 @@ static size_t entry_count(const dws_layer *ly)
 
 static size_t part_grad_floats(const dws_layer *ly)
 {
-    return entry_count(ly) + (ly->image.planes ? dws_tconv_tiled_floats(&ly->image, ly->c_out) : 0);
+    return entry_count(ly) + (ly->image.planes ? DWS_TCONV_TAPS * (size_t)ly->c_out : 0);
+}
+
+void dws_exec_free(dws_exec *ex)
+{
+    dws_pass_work_free(&ex->work);
+    free(ex->mem);
+    ex->mem = NULL;
+    ex->mem_cap = 0;
+}
+
+/* n floats of the exec's reusable memory. */
+static float *exec_mem(dws_exec *ex, size_t n, dws_error *err)
+{
+    if (n > ex->mem_cap) {
+        float *m = realloc(ex->mem, n * sizeof(float));
+        if (!m) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu floats of DWS layer memory", n);
+            return NULL;
+        }
+        ex->mem = m;
+        ex->mem_cap = n;
+    }
+    return ex->mem;
+}
+
+static size_t tiled_floats(const dws_layer *ly)
+{
+    return ly->image.planes ? dws_tconv_tiled_floats(&ly->image, ly->c_out) : 0;
 }
 
 /* Groups of terms summed into an entry of W_t or b_t: entry, row, column and
@@ -223,14 +251,13 @@ int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X,
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer output has the wrong shape");
         return -1;
     }
+    /* exec memory: the broadcast vectors (pooled layout), the tiled kernel */
+    size_t n_pool = dws_pool_floats(&PX->ax, X->batch, ly->c_out);
+    float *mem = exec_mem(ex, n_pool + tiled_floats(ly), err);
+    if (!mem) return -1;
     dws_pool nvec;
-    if (dws_pool_init(&nvec, &PX->ax, X->batch, ly->c_out, err) != 0) return -1;
-    float *K_tiled = NULL;
-    if (ly->image.planes && !(K_tiled = malloc(sizeof(float) * dws_tconv_tiled_floats(&ly->image, ly->c_out)))) {
-        dws_pool_free(&nvec);
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the convolution kernel");
-        return -1;
-    }
+    dws_pool_place(&nvec, &PX->ax, X->batch, ly->c_out, mem);
+    float *K_tiled = ly->image.planes ? mem + n_pool : NULL;
     if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
     map_pooled(ly, params, PX, &nvec);
     entry_ctx ctx = {ly, params, K_tiled, X, NULL, NULL};
@@ -241,10 +268,7 @@ int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X,
         .bcast = &nvec, .act = relu ? DWS_PASS_RELU : DWS_PASS_LINEAR,
         .out = Y, .pool = PY, .pool_means = 1, .threads = ex->threads,
     };
-    int rc = dws_pass_run(&pass, &ex->work, err);
-    dws_pool_free(&nvec);
-    free(K_tiled);
-    return rc;
+    return dws_pass_run(&pass, &ex->work, err);
 }
 
 /* dE += X^T dZ and dX += dZ E^T on the block, with dZ = G, or on W_0 planes of
@@ -323,18 +347,19 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
     }
     pooled_param_grads(ly, PX, PG, grads);
 
-    const size_t n_part = part_grad_floats(ly), n_entry = entry_count(ly);
-    float *part_grads = calloc(DWS_PASS_PARTS * n_part + 1, sizeof(float));
-    float *K_tiled = ly->image.planes ? malloc(sizeof(float) * dws_tconv_tiled_floats(&ly->image, ly->c_out)) : NULL;
-    dws_pool bvec = {0};
-    if (!part_grads || (ly->image.planes && !K_tiled) ||
-        (dX && dws_pool_init(&bvec, &PX->ax, X->batch, ly->c_in, err) != 0)) {
-        free(part_grads), free(K_tiled);
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate DWS layer gradients");
-        return -1;
-    }
+    /* exec memory: per-part gradients (zeroed), the tiled kernel, the broadcast vectors */
+    const size_t n_part = part_grad_floats(ly), n_entry = entry_count(ly), n_grads = DWS_PASS_PARTS * n_part;
+    const size_t n_tiled = tiled_floats(ly), n_pool = dX ? dws_pool_floats(&PX->ax, X->batch, ly->c_in) : 0;
+    float *mem = exec_mem(ex, n_grads + n_tiled + n_pool, err);
+    if (!mem) return -1;
+    float *part_grads = mem, *K_tiled = ly->image.planes ? mem + n_grads : NULL;
+    memset(part_grads, 0, n_grads * sizeof(float));
     if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
-    if (dX) unmap_pooled(ly, params, PG, &bvec);
+    dws_pool bvec = {0};
+    if (dX) {
+        dws_pool_place(&bvec, &PX->ax, X->batch, ly->c_in, mem + n_grads + n_tiled);
+        unmap_pooled(ly, params, PG, &bvec);
+    }
     entry_ctx ctx = {ly, params, K_tiled, X, G, part_grads};
     dws_pass pass = {
         .ax = &PX->ax, .batch = X->batch, .channels = ly->c_in,
@@ -343,13 +368,11 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
         .bcast = dX ? &bvec : NULL, .act = mask_relu ? DWS_PASS_MASK : DWS_PASS_LINEAR, .mask = X,
         .out = dX, .pool = PdX, .pool_means = 0, .threads = ex->threads,
     };
-    int rc = dws_pass_run(&pass, &ex->work, err);
-    for (int q = 0; rc == 0 && q < DWS_PASS_PARTS; q++) {
+    if (dws_pass_run(&pass, &ex->work, err) != 0) return -1;
+    for (int q = 0; q < DWS_PASS_PARTS; q++) {
         const float *pg = part_grads + (size_t)q * n_part;
         for (size_t j = 0; j < n_entry; j++) grads[ly->E[0] + j] += pg[j];
-        if (ly->image.planes) dws_tconv_untile_add(&ly->image, ly->c_out, pg + n_entry, grads + ly->K);
+        for (size_t j = 0; ly->image.planes && j < DWS_TCONV_TAPS * (size_t)ly->c_out; j++) grads[ly->K + j] += pg[n_entry + j];
     }
-    free(part_grads), free(K_tiled);
-    dws_pool_free(&bvec);
-    return rc;
+    return 0;
 }

@@ -41,11 +41,16 @@ typedef struct {
     size_t bias;
 } dws_layer;
 
-/* Per-call execution resources: thread count and reusable pass memory. */
+/* Per-call execution resources: thread count and memory reused from call to
+ * call (one per concurrent user). */
 typedef struct {
     int threads;
     dws_pass_work work;
+    float *mem;
+    size_t mem_cap;
 } dws_exec;
+
+void dws_exec_free(dws_exec *ex);
 
 /* Adds the layer's tensors, named prefix + "E0", "K", "M0", "pos", "G", "bias",
  * to pt. slots gives L, d_0, d_L and the input groups (image planes, or 1). */

@@ -196,7 +196,7 @@ void dws_net_state_free(dws_net_state *st)
         free(st->pgbuf[i]);
     }
     free(st->hidden);
-    dws_pass_work_free(&st->ex.work);
+    dws_exec_free(&st->ex);
     free(st);
 }
 
@@ -295,6 +295,14 @@ static int forward_layers(const dws_net *net, const dws_ws *in, dws_net_state *s
     st->ready = 0;
     if (dws_net_check_input(net, in, err) != 0) return -1;
     if (dws_axes_init(&st->ax, in->n_layers, in->widths, net->slots.s[0], err) != 0) return -1;
+    /* Activations of c channels per entry: refuse inputs whose activations would
+     * not fit rather than let the allocator overcommit and the kernel kill us. */
+    double live = st->keep ? a->n_dws_layers + 1 : 3;
+    if ((double)in->n_floats * a->channels * sizeof(float) * live > DWS_NET_MAX_ACTIVATION_BYTES) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "%zu weights x %d channels: activations exceed %.0f GiB", in->n_floats,
+                      a->channels, DWS_NET_MAX_ACTIVATION_BYTES / (1024.0 * 1024 * 1024));
+        return -1;
+    }
     if (place_act(st, 0, in, 1, 1, err) != 0) return -1;
     affine_ctx norm = {.src = in};
     for (int k = 0; k < 2 * a->depth; k++) {

@@ -31,6 +31,8 @@
 #include "ws_tensor.h"
 
 #define DWS_MAX_DWS_LAYERS 8
+/* Forward refuses batches whose activations would take more memory than this. */
+#define DWS_NET_MAX_ACTIVATION_BYTES (8.0 * 1024 * 1024 * 1024)
 
 typedef struct {
     dws_model_kind kind;

@@ -21,13 +21,6 @@ void dws_tconv_tile(const dws_image_shape *im, int c, const float *K, float *til
             memcpy(tiled + ((size_t)tap * im->w + x) * c, K + (size_t)tap * c, sizeof(float) * (size_t)c);
 }
 
-void dws_tconv_untile_add(const dws_image_shape *im, int c, const float *tiled, float *dK)
-{
-    for (int tap = 0; tap < DWS_TCONV_TAPS; tap++)
-        for (int x = 0; x < im->w; x++)
-            for (int ch = 0; ch < c; ch++) dK[tap * c + ch] += tiled[((size_t)tap * im->w + x) * c + ch];
-}
-
 /* Copies a plane ([h][w][c]) into the middle of a zeroed (h + 2) x (w + 2) x c
  * buffer. */
 static void pad_plane(const dws_image_shape *im, int c, const float *src, float *pad)
@@ -76,14 +69,26 @@ DWS_HOT_LOOP static void conv_row(const float *restrict r, int64_t prow, int64_t
     }
 }
 
-/* dK[tap] += g(y, x) z(y + dy, x + dx) for one output row; r: padded row y of z. */
+/* dK[tap][ch] += sum over x of g(y, x, ch) z(y + dy, x + dx, ch) for one output
+ * row; r: padded row y of z. */
 DWS_HOT_LOOP static void kernel_grad_row(const float *restrict g, const float *restrict r, int64_t prow, int64_t c,
-                                         int64_t n, float *restrict dK_tiled)
+                                         int64_t n, float *restrict dK)
 {
-    for (int tap = 0; tap < DWS_TCONV_TAPS; tap++) {
-        const float *restrict zs = r + (tap / 3 - 1) * prow + (tap % 3 - 1) * c;
-        float *restrict dk = dK_tiled + tap * n;
-        for (int64_t j = 0; j < n; j++) dk[j] += g[j] * zs[j];
+    if (c % 8 == 0) {   /* nine accumulators in registers, as in conv_row */
+        for (int64_t g0 = 0; g0 < c; g0 += 8) {
+            v8f acc[DWS_TCONV_TAPS] = {{0}};
+            for (int64_t j = g0; j < n; j += c) {
+                v8f gv = AT8(g + j);
+                for (int t = 0; t < DWS_TCONV_TAPS; t++) acc[t] += gv * AT8(r + (t / 3 - 1) * prow + (t % 3 - 1) * c + j);
+            }
+            for (int t = 0; t < DWS_TCONV_TAPS; t++) AT8(dK + t * c + g0) += acc[t];
+        }
+        return;
+    }
+    for (int t = 0; t < DWS_TCONV_TAPS; t++) {
+        const float *restrict zs = r + (t / 3 - 1) * prow + (t % 3 - 1) * c;
+        for (int64_t x = 0; x < n; x += c)
+            for (int64_t ch = 0; ch < c; ch++) dK[t * c + ch] += g[x + ch] * zs[x + ch];
     }
 }
 
@@ -97,7 +102,7 @@ void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, c
 }
 
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
-                        float *dz, float *dK_tiled, float *scratch)
+                        float *dz, float *dK, float *scratch)
 {
     const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
     /* dz: the same convolution of g with the kernel reflected. */
@@ -106,5 +111,5 @@ void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, 
         conv_row(scratch + (y + 1) * prow + c, prow, c, rowf, K_tiled, 1, dz + y * rowf);
     pad_plane(im, c, z, scratch);
     for (int y = 0; y < im->h; y++)
-        kernel_grad_row(g + y * rowf, scratch + (y + 1) * prow + c, prow, c, rowf, dK_tiled);
+        kernel_grad_row(g + y * rowf, scratch + (y + 1) * prow + c, prow, c, rowf, dK);
 }

@@ -20,7 +20,7 @@ typedef struct {
 
 #define DWS_TCONV_TAPS 9   /* kernel layout [tap][c], tap = (dy + 1) * 3 + (dx + 1) */
 
-/* Floats of a tiled kernel (or of its gradient accumulator). */
+/* Floats of a tiled kernel. */
 static inline size_t dws_tconv_tiled_floats(const dws_image_shape *im, int c)
 {
     return (size_t)DWS_TCONV_TAPS * (size_t)im->w * (size_t)c;
@@ -28,8 +28,6 @@ static inline size_t dws_tconv_tiled_floats(const dws_image_shape *im, int c)
 
 /* tiled[tap][x][ch] = K[tap][ch]. */
 void dws_tconv_tile(const dws_image_shape *im, int c, const float *K, float *tiled);
-/* Sums a tiled gradient accumulator over x into dK [tap][c] (adding). */
-void dws_tconv_untile_add(const dws_image_shape *im, int c, const float *tiled, float *dK);
 
 /* Floats of the padded-plane scratch the two functions below need. */
 static inline size_t dws_tconv_scratch_floats(const dws_image_shape *im, int c)
@@ -40,8 +38,8 @@ static inline size_t dws_tconv_scratch_floats(const dws_image_shape *im, int c)
 /* On one plane ([h][w][c]): out += z + K * z; out and z do not overlap. */
 void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, float *out,
                        float *scratch);
-/* Its adjoint on one plane: dz += g + K^T * g, and dK_tiled += g (x) shifted z. */
+/* Its adjoint on one plane: dz += g + K^T * g, and dK ([tap][c]) += g (x) shifted z. */
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
-                        float *dz, float *dK_tiled, float *scratch);
+                        float *dz, float *dK, float *scratch);
 
 #endif

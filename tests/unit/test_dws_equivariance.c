@@ -85,7 +85,7 @@ START_TEST(layer_is_equivariant)
     ck_assert_msg(e < TOL, "pooled global summaries not invariant: %g", e);
     dws_ws_free(&X), dws_ws_free(&gX), dws_ws_free(&Y), dws_ws_free(&gY), dws_ws_free(&Yg);
     dws_pool_free(&PX), dws_pool_free(&gPX), dws_pool_free(&PY), dws_pool_free(&PYg);
-    dws_pass_work_free(&ex.work);
+    dws_exec_free(&ex);
     dws_perm_free(&g);
     dws_net_free(&net);
 }
