@@ -31,8 +31,12 @@ typedef struct {
 
 void dws_onnx_limits_default(dws_onnx_limits *lim);
 
+#define DWS_ONNX_MAX_RANK 8   /* input tensors of higher rank are rejected */
+
 typedef enum { DWS_HEAD_NONE = 0, DWS_HEAD_SOFTMAX, DWS_HEAD_LOG_SOFTMAX, DWS_HEAD_IDENTITY } dws_head;
 
+/* What inspect reports. Strings are copied from the file truncated to fit, with
+ * bytes outside printable ASCII replaced by '?' (safe to print and to put in JSON). */
 typedef struct {
     char producer_name[64];
     char producer_version[64];
@@ -50,7 +54,19 @@ typedef struct {
     char weight_storage[DWS_MAX_LAYERS][64];
     char weight_name[DWS_MAX_LAYERS][128];
     char bias_name[DWS_MAX_LAYERS][128];
+    /* Appended by the codec (the fields above are the agreed ones). */
+    char input_type[16];                     /* "FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16" */
+    int input_rank;                          /* 0 when the model declares no shape */
+    int64_t input_dims[DWS_ONNX_MAX_RANK];   /* -1 for a dynamic (named or unknown) dim */
+    char bias_storage[DWS_MAX_LAYERS][64];
+    double weight_scale[DWS_MAX_LAYERS];     /* Gemm alpha folded into W_l (1 otherwise) */
+    double bias_scale[DWS_MAX_LAYERS];       /* Gemm beta folded into b_l (1 otherwise) */
 } dws_onnx_info;
+
+const char *dws_head_name(dws_head h);       /* "none", "softmax", "log_softmax", "identity" */
+/* Applies the head in place to n rows of logits (classes values each): what the
+ * ONNX model outputs after its last layer. NONE and IDENTITY leave y as it is. */
+void dws_head_apply(dws_head h, float *y, size_t n, int64_t classes);
 
 typedef struct dws_onnx dws_onnx;
 
@@ -68,15 +84,22 @@ typedef struct {
 } dws_kv;
 
 /* Serializes the decoded model with w's weights written back in place of the
- * originals; w must have the decoded shape. meta entries are added to (or replace
- * same-key entries of) metadata_props. *out is malloc'd; caller frees. */
+ * originals; w must have the decoded shape (its activations are not written: the
+ * graph's operators stay as they are). Entries of w equal bit for bit to the decoded
+ * ones keep their stored bits, so a round trip is exact for every storage type.
+ * meta entries are added to (or replace same-key entries of) metadata_props.
+ * Does not modify m: any number of threads may encode from one decoded model.
+ * *out is malloc'd; caller frees. */
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,
                     uint8_t **out, size_t *out_len, dws_error *err);
 
 /* A fresh ONNX model for w, as torch.onnx.export of nn.Sequential(Flatten, Linear,
  * ReLU, ..., Linear) writes it: input "input" [N, d0] with a dynamic batch axis,
  * Gemm(transB=1) layers with FLOAT raw_data initializers, output "logits" [N, dL],
- * opset 13, IR version 7. Used by the zoo and by tests. */
+ * opset 13, IR version 7. Hidden activations follow w->act (Relu, LeakyRelu with
+ * its alpha, Tanh, Sigmoid; Gelu raises the model to opset 20 / IR 9; identity
+ * writes no node); w's last activation must be the identity. Used by the zoo and
+ * by tests. */
 int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, size_t n_meta,
                    uint8_t **out, size_t *out_len, dws_error *err);
 

@@ -1,0 +1,133 @@
+/* What the core/onnx_*.c files share. Not a public API: everything outside the
+ * codec goes through onnx_codec.h. */
+#ifndef DWS_ONNX_INTERNAL_H
+#define DWS_ONNX_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnx.pb-c.h"
+#include "onnx_codec.h"
+
+/* ---- float16 / bfloat16 (onnx_float16.c) ---- */
+float dws_half_to_float(uint16_t h);
+uint16_t dws_float_to_half(float f);      /* round to nearest even */
+float dws_bfloat_to_float(uint16_t h);
+uint16_t dws_float_to_bfloat(float f);    /* round to nearest even */
+
+/* ---- string -> int hash table over names owned by the parsed model (onnx_names.c) ---- */
+typedef struct {
+    const char **keys;
+    int *vals;
+    size_t cap;    /* power of two, at least twice the entries it was sized for */
+} dws_name_table;
+
+int dws_names_init(dws_name_table *t, size_t max_entries, dws_error *err);
+void dws_names_free(dws_name_table *t);
+int dws_names_find(const dws_name_table *t, const char *key);   /* value, or -1 */
+/* Adds key -> val; returns -1 (and adds nothing) when key is already present. */
+int dws_names_add(dws_name_table *t, const char *key, int val);
+
+/* ---- a tensor whose numbers we read as floats (onnx_tensor.c) ---- */
+
+/* Where one weight or bias lives and how its storage maps to the weight-space
+ * matrix (rows x cols: d_l x d_{l-1} for W_l, d_l x 1 for b_l). */
+typedef struct {
+    const Onnx__TensorProto *tensor;
+    int init_index;     /* index in graph->initializer, or -1 */
+    int node_index;     /* Constant node holding the tensor, or -1 */
+    int attr_index;     /* that node's 'value' attribute */
+    double scale;       /* Gemm alpha (weights) or beta (bias); 1 otherwise */
+    int transposed;     /* stored cols x rows (MatMul, Gemm transB = 0) */
+    int64_t rows, cols;
+} dws_tensor_ref;
+
+const char *dws_tensor_type_name(int32_t data_type);   /* "FLOAT", ..., or "type 7" style */
+int dws_tensor_type_is_float(int32_t data_type);      /* FLOAT, DOUBLE, FLOAT16, BFLOAT16 */
+
+/* Checks that t holds exactly `count` numbers of a float type in one storage field
+ * and no external or segmented data. what names the tensor in messages. */
+int dws_tensor_check_data(const Onnx__TensorProto *t, int64_t count, const char *what, dws_error *err);
+/* "raw_data FLOAT", "float_data FLOAT", "int32_data FLOAT16", ... (after check_data). */
+const char *dws_tensor_field_name(const Onnx__TensorProto *t);
+
+/* dst (rows x cols, row-major) = scale * stored values (after check_data). */
+void dws_tensor_read(const dws_tensor_ref *r, float *dst);
+
+/* *out = a shallow copy of r->tensor whose data (a fresh malloc'd buffer, returned in
+ * *data for the caller to free) holds `next` written the way r->tensor stores
+ * numbers. Entries where next equals `prev` bit for bit keep their stored bits, so
+ * unchanged weights survive a round trip exactly whatever the type or scale. */
+int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *next,
+                       Onnx__TensorProto *out, void **data, dws_error *err);
+
+/* ---- the graph as tensors with producers and consumers (onnx_graph.c) ---- */
+enum { DWS_FROM_INPUT = -1, DWS_FROM_INITIALIZER = -2 };
+
+typedef struct {
+    const char *name;
+    int producer;       /* node index, DWS_FROM_INPUT or DWS_FROM_INITIALIZER */
+    int init_index;     /* when an initializer (IR 3 lists these as inputs too) */
+    int is_output;
+    int n_consumers;    /* a node reading it twice counts twice */
+    int consumers_at;   /* its consumers: graph.consumers[consumers_at ...] */
+} dws_graph_tensor;
+
+typedef struct {
+    const Onnx__GraphProto *g;
+    dws_name_table names;          /* tensor name -> index in tensors */
+    dws_graph_tensor *tensors;
+    size_t n_tensors;
+    int *consumers;                /* node indices, grouped per tensor */
+    unsigned char *used;           /* per node: part of the recognised MLP */
+} dws_graph;
+
+/* Indexes the graph; rejects duplicate producers, missing tensors and cycles. */
+int dws_graph_init(dws_graph *gr, const Onnx__GraphProto *g, dws_error *err);
+void dws_graph_free(dws_graph *gr);
+const dws_graph_tensor *dws_graph_find(const dws_graph *gr, const char *name);
+/* "'name' (Op)" or "#3 (Op)" with unprintable bytes replaced, for messages. */
+const char *dws_node_label(const Onnx__NodeProto *n, int index, char *buf, size_t cap);
+/* Copies src into dst (cap bytes), replacing bytes outside printable ASCII with '?'. */
+void dws_safe_copy(char *dst, size_t cap, const char *src);
+
+int dws_onnx_default_domain(const char *domain);   /* "", "ai.onnx" or absent */
+
+/* Resolves a constant input (an initializer or a Constant node's 'value') that
+ * only its one consumer reads. Marks a Constant node as used. */
+int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
+                       dws_error *err);
+
+/* ---- recognising the MLP (onnx_recognise.c) ---- */
+typedef struct {
+    int n_layers;
+    int64_t widths[DWS_MAX_LAYERS + 1];
+    dws_activation act[DWS_MAX_LAYERS];
+    float leaky_alpha[DWS_MAX_LAYERS];
+    dws_tensor_ref weight[DWS_MAX_LAYERS], bias[DWS_MAX_LAYERS];
+} dws_mlp_layout;
+
+int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim,
+                       dws_mlp_layout *layout, dws_onnx_info *info, dws_error *err);
+
+/* ---- protobuf wire pre-scan (onnx_wire.c) ---- */
+#define DWS_ONNX_MAX_NESTING 64
+/* 0 when a message of type d in buf nests sub-messages more than max_depth deep. */
+int dws_protobuf_depth_ok(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth);
+
+/* ---- the decoded model (onnx_decode.c) ---- */
+typedef struct {
+    size_t used, budget;
+    int exceeded, out_of_memory;
+} dws_pb_budget;
+
+struct dws_onnx {
+    Onnx__ModelProto *model;
+    ProtobufCAllocator alloc;    /* frees model; allocator_data points at budget */
+    dws_pb_budget budget;
+    dws_mlp weights;
+    dws_mlp_layout layout;
+    dws_onnx_info info;
+};
+
+#endif

@@ -1,0 +1,217 @@
+/* Reading weights out of, and writing them back into, ONNX TensorProtos in
+ * whichever of the float types and storage fields the file uses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx_internal.h"
+
+/* raw_data is little-endian; reading it with memcpy assumes the host is too. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the ONNX codec reads raw_data with memcpy and needs a little-endian host"
+#endif
+
+enum {
+    T_FLOAT = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+    T_DOUBLE = ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE,
+    T_FLOAT16 = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16,
+    T_BFLOAT16 = ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16,
+};
+
+const char *dws_tensor_type_name(int32_t t)
+{
+    static const char *const names[] = {
+        "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64",
+        "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64",
+        "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
+        "FLOAT8E5M2FNUZ", "UINT4", "INT4",
+    };
+    if (t < 0 || (size_t)t >= sizeof names / sizeof names[0]) return "UNKNOWN";
+    return names[t];
+}
+
+int dws_tensor_type_is_float(int32_t t)
+{
+    return t == T_FLOAT || t == T_DOUBLE || t == T_FLOAT16 || t == T_BFLOAT16;
+}
+
+static size_t elem_size(int32_t t)
+{
+    return t == T_DOUBLE ? 8 : t == T_FLOAT ? 4 : 2;
+}
+
+static int uses_raw(const Onnx__TensorProto *t)
+{
+    return t->has_raw_data && t->raw_data.len > 0;
+}
+
+/* Entries in the typed field that holds this data type. */
+static size_t typed_count(const Onnx__TensorProto *t)
+{
+    switch (t->data_type) {
+    case T_FLOAT: return t->n_float_data;
+    case T_DOUBLE: return t->n_double_data;
+    default: return t->n_int32_data;
+    }
+}
+
+int dws_tensor_check_data(const Onnx__TensorProto *t, int64_t count, const char *what, dws_error *err)
+{
+    if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
+        t->n_external_data > 0) {
+        dws_error_set(err, DWS_E_EXTERNAL_DATA, "%s keeps its data in an external file", what);
+        return -1;
+    }
+    if (t->segment) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s is a segment of a larger tensor", what);
+        return -1;
+    }
+    if (!t->has_data_type || !dws_tensor_type_is_float(t->data_type)) {
+        dws_error_set(err, DWS_E_NOT_AN_MLP,
+                      "%s has data type %s; weights must be FLOAT, DOUBLE, FLOAT16 or BFLOAT16", what,
+                      t->has_data_type ? dws_tensor_type_name(t->data_type) : "UNDEFINED");
+        return -1;
+    }
+    size_t other = t->n_float_data + t->n_double_data + t->n_int32_data + t->n_int64_data +
+                   t->n_uint64_data + t->n_string_data - typed_count(t);
+    if (other > 0) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s (%s) holds numbers in a field of another type", what,
+                      dws_tensor_type_name(t->data_type));
+        return -1;
+    }
+    size_t want = (size_t)count;
+    if (uses_raw(t)) {
+        if (typed_count(t) > 0) {
+            dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s holds its numbers twice (raw_data and %s)", what,
+                          dws_tensor_field_name(t));
+            return -1;
+        }
+        size_t esz = elem_size(t->data_type);
+        if (t->raw_data.len % esz != 0 || t->raw_data.len / esz != want) {
+            dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s declares %lld %s values (%zu bytes) but holds %zu bytes",
+                          what, (long long)count, dws_tensor_type_name(t->data_type), want * esz,
+                          t->raw_data.len);
+            return -1;
+        }
+    } else if (typed_count(t) != want) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s declares %lld values but holds %zu", what,
+                      (long long)count, typed_count(t));
+        return -1;
+    }
+    return 0;
+}
+
+const char *dws_tensor_field_name(const Onnx__TensorProto *t)
+{
+    int raw = uses_raw(t);
+    switch (t->data_type) {
+    case T_FLOAT: return raw ? "raw_data FLOAT" : "float_data FLOAT";
+    case T_DOUBLE: return raw ? "raw_data DOUBLE" : "double_data DOUBLE";
+    case T_FLOAT16: return raw ? "raw_data FLOAT16" : "int32_data FLOAT16";
+    case T_BFLOAT16: return raw ? "raw_data BFLOAT16" : "int32_data BFLOAT16";
+    }
+    return "unsupported";
+}
+
+static double get_elem(const Onnx__TensorProto *t, size_t k)
+{
+    const uint8_t *raw = uses_raw(t) ? t->raw_data.data : NULL;
+    switch (t->data_type) {
+    case T_FLOAT: {
+        float f;
+        if (!raw) return t->float_data[k];
+        memcpy(&f, raw + 4 * k, 4);
+        return f;
+    }
+    case T_DOUBLE: {
+        double d;
+        if (!raw) return t->double_data[k];
+        memcpy(&d, raw + 8 * k, 8);
+        return d;
+    }
+    default: {
+        uint16_t h;
+        if (raw) memcpy(&h, raw + 2 * k, 2);
+        else h = (uint16_t)t->int32_data[k];
+        return t->data_type == T_FLOAT16 ? dws_half_to_float(h) : dws_bfloat_to_float(h);
+    }
+    }
+}
+
+/* Index in storage of weight-space entry (i, j). */
+static size_t storage_index(const dws_tensor_ref *r, int64_t i, int64_t j)
+{
+    return (size_t)(r->transposed ? j * r->rows + i : i * r->cols + j);
+}
+
+void dws_tensor_read(const dws_tensor_ref *r, float *dst)
+{
+    for (int64_t i = 0; i < r->rows; i++)
+        for (int64_t j = 0; j < r->cols; j++)
+            dst[i * r->cols + j] = (float)(r->scale * get_elem(r->tensor, storage_index(r, i, j)));
+}
+
+/* Storage element k of `to` (same type and field as `from`) = element k of from. */
+static void copy_elem(const Onnx__TensorProto *from, Onnx__TensorProto *to, size_t k)
+{
+    if (uses_raw(from)) {
+        size_t esz = elem_size(from->data_type);
+        memcpy(to->raw_data.data + esz * k, from->raw_data.data + esz * k, esz);
+        return;
+    }
+    switch (from->data_type) {
+    case T_FLOAT: to->float_data[k] = from->float_data[k]; break;
+    case T_DOUBLE: to->double_data[k] = from->double_data[k]; break;
+    default: to->int32_data[k] = from->int32_data[k]; break;
+    }
+}
+
+static void set_elem(Onnx__TensorProto *to, int raw, size_t k, double v)
+{
+    switch (to->data_type) {
+    case T_FLOAT: {
+        float f = (float)v;
+        if (raw) memcpy(to->raw_data.data + 4 * k, &f, 4);
+        else to->float_data[k] = f;
+        break;
+    }
+    case T_DOUBLE:
+        if (raw) memcpy(to->raw_data.data + 8 * k, &v, 8);
+        else to->double_data[k] = v;
+        break;
+    default: {
+        uint16_t h = to->data_type == T_FLOAT16 ? dws_float_to_half((float)v) : dws_float_to_bfloat((float)v);
+        if (raw) memcpy(to->raw_data.data + 2 * k, &h, 2);
+        else to->int32_data[k] = h;
+        break;
+    }
+    }
+}
+
+int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *next,
+                       Onnx__TensorProto *out, void **data, dws_error *err)
+{
+    const Onnx__TensorProto *t = r->tensor;
+    size_t count = (size_t)(r->rows * r->cols);
+    int raw = uses_raw(t);
+    size_t bytes = raw ? t->raw_data.len : count * (t->data_type == T_DOUBLE ? 8 : 4);
+    *out = *t;
+    *data = malloc(bytes);
+    if (!*data) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu bytes for tensor '%s'", bytes,
+                      t->name ? t->name : "");
+        return -1;
+    }
+    if (raw) out->raw_data.data = *data;
+    else if (t->data_type == T_FLOAT) out->float_data = *data;
+    else if (t->data_type == T_DOUBLE) out->double_data = *data;
+    else out->int32_data = *data;
+
+    for (int64_t i = 0; i < r->rows; i++) {
+        for (int64_t j = 0; j < r->cols; j++) {
+            size_t w = (size_t)(i * r->cols + j), k = storage_index(r, i, j);
+            if (memcmp(&prev[w], &next[w], sizeof(float)) == 0) copy_elem(t, out, k);
+            else set_elem(out, raw, k, (double)next[w] / r->scale);
+        }
+    }
+    return 0;
+}

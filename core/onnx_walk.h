@@ -1,0 +1,45 @@
+/* What the MLP recogniser's files share (onnx_recognise.c walks the chain,
+ * onnx_layers.c reads layers, onnx_io.c checks the input and output,
+ * onnx_ops.c knows the operators). Internal to the codec. */
+#ifndef DWS_ONNX_WALK_H
+#define DWS_ONNX_WALK_H
+
+#include "onnx_internal.h"
+
+typedef enum {
+    OP_UNKNOWN = 0, OP_CONSTANT, OP_FLATTEN, OP_RESHAPE, OP_IDENTITY, OP_GEMM, OP_MATMUL, OP_ADD,
+    OP_ACTIVATION, OP_SOFTMAX, OP_LOG_SOFTMAX, OP_OTHER_ACTIVATION,
+} dws_op_kind;
+
+/* State of one recognition: the model, its graph index and what was found so far. */
+typedef struct {
+    const Onnx__ModelProto *model;
+    const Onnx__GraphProto *g;
+    const dws_onnx_limits *lim;
+    dws_graph gr;
+    dws_mlp_layout *layout;
+    dws_onnx_info *info;
+    int64_t opset;
+    int64_t reshape_d0;      /* the feature count a Reshape asks for, or -1 */
+    int64_t total_params;
+} dws_walker;
+
+/* ---- operators and attributes (onnx_ops.c) ---- */
+dws_op_kind dws_op_classify(const Onnx__NodeProto *n, dws_activation *act);
+const Onnx__AttributeProto *dws_op_attr(const Onnx__NodeProto *n, const char *name);
+const char *dws_walk_label(const dws_walker *w, int ni, char *buf, size_t cap);
+int dws_walk_attr_int(const dws_walker *w, int ni, const char *name, int64_t dflt, int64_t *out, dws_error *err);
+int dws_walk_attr_float(const dws_walker *w, int ni, const char *name, float dflt, float *out, dws_error *err);
+
+/* ---- layers (onnx_layers.c) ---- */
+int dws_walk_gemm(dws_walker *w, int ni, dws_error *err);
+/* MatMul node ni and the bias Add after it; *next_out is the Add's output. */
+int dws_walk_matmul(dws_walker *w, int ni, const dws_graph_tensor **next_out, dws_error *err);
+
+/* ---- input and output (onnx_io.c) ---- */
+int dws_walk_read_input(dws_walker *w, const dws_graph_tensor *in, dws_error *err);
+int dws_walk_flatten(dws_walker *w, int ni, dws_error *err);
+int dws_walk_reshape(dws_walker *w, int ni, dws_error *err);
+int dws_walk_check_io(const dws_walker *w, const dws_graph_tensor *out, dws_error *err);
+
+#endif

@@ -1,0 +1,887 @@
+/* The ONNX <-> weight-space codec: every committed fixture decodes to the right
+ * MLP and computes torch's outputs; encoding is exact and in place; every
+ * rejection code is reachable; hostile bytes never crash it. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx.pb-c.h"
+#include "onnx_codec.h"
+#include "onnx_internal.h"
+#include "read_file.h"
+
+#define FIX "tests/fixtures/"
+
+typedef struct {
+    const char *name;
+    int n_layers;
+    int64_t widths[6];
+    dws_activation act;       /* every hidden layer */
+    float leaky_alpha;
+    dws_head head;
+    const char *layer_op;
+    const char *storage;      /* of W_1 */
+    int transposed;           /* W_1 */
+    int flatten;
+    int64_t opset;
+    const char *input_type;
+} fixture;
+
+#define SMALL {48, 16, 16, 10}
+static const fixture fixtures[] = {
+    {"gemm_flatten", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"gemm_flat_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 13, "FLOAT"},
+    {"matmul_add", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT"},
+    {"softmax_head", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_SOFTMAX, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"opset11", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 11, "FLOAT"},
+    {"opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"opset17", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 17, "FLOAT"},
+    {"leaky_relu", 3, SMALL, DWS_ACT_LEAKY_RELU, 0.2f, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"tanh", 3, SMALL, DWS_ACT_TANH, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"sigmoid", 3, SMALL, DWS_ACT_SIGMOID, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"deep3", 4, {48, 32, 16, 16, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"reshape_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"opset9_initializers_as_inputs", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 9, "FLOAT"},
+    {"cifar_mlp", 3, {3072, 64, 32, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
+    {"helper_constant_weights", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_IDENTITY, "Gemm", "Constant float_data FLOAT", 0, 0, 13, "FLOAT"},
+    {"helper_double", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer double_data DOUBLE", 0, 0, 13, "DOUBLE"},
+    {"helper_transb0_alpha_beta", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT"},
+    {"helper_ir3_opset9", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer float_data FLOAT", 0, 0, 9, "FLOAT"},
+    {"helper_float16", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer int32_data FLOAT16", 0, 0, 13, "FLOAT16"},
+    {"helper_matmul_logsoftmax", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_LOG_SOFTMAX, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 17, "FLOAT"},
+    {"helper_gelu_opset20", 3, SMALL, DWS_ACT_GELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 20, "FLOAT"},
+};
+#define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
+
+static uint8_t *slurp(const char *name, const char *ext, size_t *len)
+{
+    char path[256];
+    dws_error err = {0};
+    snprintf(path, sizeof path, FIX "%s%s", name, ext);
+    uint8_t *buf = dws_read_file(path, (size_t)1 << 26, len, &err);
+    ck_assert_msg(buf != NULL, "%s: %s", path, err.message);
+    return buf;
+}
+
+static dws_onnx *decode_fixture(const char *name)
+{
+    dws_error err = {0};
+    char path[256];
+    snprintf(path, sizeof path, FIX "%s.onnx", name);
+    dws_onnx *m = dws_onnx_decode_file(path, NULL, &err);
+    ck_assert_msg(m != NULL, "%s: %s: %s", name, err.code, err.message);
+    return m;
+}
+
+/* max |a - b| / max |b| over each row of `cols` values. */
+static double row_rel_error(const float *a, const float *b, size_t n, size_t cols)
+{
+    double worst = 0;
+    for (size_t r = 0; r < n / cols; r++) {
+        double scale = 0;
+        for (size_t j = 0; j < cols; j++) scale = fmax(scale, fabs(b[r * cols + j]));
+        for (size_t j = 0; j < cols; j++) worst = fmax(worst, fabs(a[r * cols + j] - b[r * cols + j]) / scale);
+    }
+    return worst;
+}
+
+/* ---- every fixture decodes to the MLP that made it ---- */
+
+START_TEST(fixture_decodes_to_its_mlp)
+{
+    const fixture *f = &fixtures[_i];
+    dws_onnx *m = decode_fixture(f->name);
+    const dws_mlp *w = dws_onnx_weights(m);
+    const dws_onnx_info *info = dws_onnx_get_info(m);
+    ck_assert_int_eq(w->n_layers, f->n_layers);
+    size_t params = 0;
+    for (int l = 0; l <= f->n_layers; l++) ck_assert_int_eq(w->widths[l], f->widths[l]);
+    for (int l = 0; l < f->n_layers; l++) {
+        params += (size_t)(f->widths[l + 1] * f->widths[l] + f->widths[l + 1]);
+        ck_assert_int_eq(w->act[l], l + 1 < f->n_layers ? f->act : DWS_ACT_IDENTITY);
+        ck_assert_str_eq(info->layer_op[l], f->layer_op);
+        if (f->act == DWS_ACT_LEAKY_RELU && l + 1 < f->n_layers) ck_assert_float_eq_tol(w->leaky_alpha[l], f->leaky_alpha, 1e-7);
+    }
+    ck_assert_uint_eq(w->n_params, params);
+    ck_assert_str_eq(info->weight_storage[0], f->storage);
+    ck_assert_int_eq(info->weight_transposed[0], f->transposed);
+    ck_assert_int_eq(info->input_flatten, f->flatten);
+    ck_assert_int_eq(info->head, f->head);
+    ck_assert_int_eq(info->opset, f->opset);
+    ck_assert_str_eq(info->input_type, f->input_type);
+    ck_assert_str_eq(info->input_name, "input");
+    ck_assert_str_eq(info->output_name, "logits");
+    dws_onnx_free(m);
+}
+END_TEST
+
+START_TEST(fixture_forward_matches_reference)
+{
+    const fixture *f = &fixtures[_i];
+    dws_onnx *m = decode_fixture(f->name);
+    const dws_mlp *w = dws_onnx_weights(m);
+    size_t in_len, out_len;
+    float *x = (float *)slurp(f->name, ".input.f32", &in_len);
+    float *ref = (float *)slurp(f->name, ".output.f32", &out_len);
+    int n = (int)(in_len / sizeof(float) / (size_t)w->widths[0]);
+    int64_t dL = w->widths[w->n_layers];
+    ck_assert_int_eq(n, 4);
+    ck_assert_uint_eq(out_len, (size_t)n * (size_t)dL * sizeof(float));
+    float *y = malloc(out_len), *scratch = malloc(dws_mlp_scratch_floats(w, n) * sizeof(float));
+    dws_mlp_forward(w, x, n, y, scratch);
+    dws_head_apply(dws_onnx_get_info(m)->head, y, (size_t)n, dL);
+    double e = row_rel_error(y, ref, (size_t)n * (size_t)dL, (size_t)dL);
+    ck_assert_msg(e <= 1e-5, "%s: relative error %g", f->name, e);
+    free(x), free(ref), free(y), free(scratch);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* Unchanged weights, no metadata: the encoder writes back the very bytes the
+ * exporter wrote (both serialize fields in number order). */
+START_TEST(fixture_roundtrip_is_byte_identical)
+{
+    const fixture *f = &fixtures[_i];
+    size_t len, out_len;
+    uint8_t *orig = slurp(f->name, ".onnx", &len), *out;
+    dws_onnx *m = decode_fixture(f->name);
+    dws_error err = {0};
+    ck_assert_int_eq(dws_onnx_encode(m, dws_onnx_weights(m), NULL, 0, &out, &out_len, &err), 0);
+    ck_assert_uint_eq(out_len, len);
+    ck_assert_msg(memcmp(out, orig, len) == 0, "%s: roundtrip bytes differ", f->name);
+    free(out), free(orig);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* Tolerance of re-reading a written weight: exact for FLOAT at scale 1 (and for
+ * DOUBLE, which holds every float), half precision for FLOAT16. */
+static double reread_tolerance(const dws_onnx_info *info, int l)
+{
+    if (strstr(info->weight_storage[l], "FLOAT16")) return 1e-3;
+    if (info->weight_scale[l] != 1.0 || info->bias_scale[l] != 1.0) return 1e-6;
+    return 0;
+}
+
+START_TEST(fixture_encodes_new_weights)
+{
+    const fixture *f = &fixtures[_i];
+    dws_onnx *m = decode_fixture(f->name);
+    dws_error err = {0};
+    dws_mlp w;
+    ck_assert_int_eq(dws_mlp_clone(&w, dws_onnx_weights(m), &err), 0);
+    for (size_t i = 0; i < w.n_params; i++) w.params[i] += 0.01f * (float)((int)(i % 7) - 3);
+    dws_kv meta[] = {{"dwsnet.operation", "test"}};
+    uint8_t *out, *again;
+    size_t out_len, again_len;
+    ck_assert_int_eq(dws_onnx_encode(m, &w, meta, 1, &out, &out_len, &err), 0);
+    dws_onnx *m2 = dws_onnx_decode(out, out_len, NULL, &err);
+    ck_assert_msg(m2 != NULL, "%s: %s", f->name, err.message);
+    const dws_mlp *w2 = dws_onnx_weights(m2);
+    ck_assert(dws_mlp_same_shape(&w, w2));
+    for (int l = 0; l < w.n_layers; l++) {
+        size_t n = (size_t)(w.widths[l + 1] * (w.widths[l] + 1));   /* W_l and b_l are adjacent */
+        double tol = reread_tolerance(dws_onnx_get_info(m), l);
+        double e = row_rel_error(w2->W[l], w.W[l], n, n);
+        ck_assert_msg(e <= tol, "%s layer %d: re-read error %g > %g", f->name, l + 1, e, tol);
+        ck_assert_int_eq(w2->act[l], w.act[l]);
+    }
+    ck_assert_str_eq(dws_onnx_get_info(m2)->weight_storage[0], f->storage);
+    /* Writing the re-read weights back changes nothing any more. */
+    ck_assert_int_eq(dws_onnx_encode(m2, w2, NULL, 0, &again, &again_len, &err), 0);
+    ck_assert_uint_eq(again_len, out_len);
+    ck_assert(memcmp(again, out, out_len) == 0);
+    free(out), free(again);
+    dws_mlp_free(&w);
+    dws_onnx_free(m2);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* ---- encoding details ---- */
+
+static Onnx__ModelProto *unpack(const uint8_t *buf, size_t len)
+{
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
+    ck_assert(mp != NULL);
+    return mp;
+}
+
+/* One changed weight changes one stored number: the others keep their bits, even
+ * for DOUBLE storage or a Gemm alpha where float -> stored -> float is lossy. */
+START_TEST(unchanged_entries_keep_their_stored_bits)
+{
+    const char *names[] = {"helper_double", "helper_transb0_alpha_beta", "helper_float16"};
+    for (int k = 0; k < 3; k++) {
+        size_t len, out_len;
+        uint8_t *orig = slurp(names[k], ".onnx", &len), *out;
+        dws_onnx *m = decode_fixture(names[k]);
+        dws_error err = {0};
+        dws_mlp w;
+        ck_assert_int_eq(dws_mlp_clone(&w, dws_onnx_weights(m), &err), 0);
+        w.W[0][5] += 0.5f;   /* row 0, column 5 of W_1 */
+        ck_assert_int_eq(dws_onnx_encode(m, &w, NULL, 0, &out, &out_len, &err), 0);
+        Onnx__ModelProto *a = unpack(orig, len), *b = unpack(out, out_len);
+        ck_assert_uint_eq(a->graph->n_initializer, b->graph->n_initializer);
+        int changed = 0;
+        for (size_t t = 0; t < a->graph->n_initializer; t++) {
+            Onnx__TensorProto *ta = a->graph->initializer[t], *tb = b->graph->initializer[t];
+            ck_assert_str_eq(ta->name, tb->name);
+            ck_assert_int_eq(ta->data_type, tb->data_type);
+            ck_assert_uint_eq(ta->raw_data.len, tb->raw_data.len);
+            ck_assert_uint_eq(ta->n_double_data, tb->n_double_data);
+            ck_assert_uint_eq(ta->n_int32_data, tb->n_int32_data);
+            ck_assert_uint_eq(ta->n_float_data, tb->n_float_data);
+            for (size_t i = 0; i < ta->raw_data.len; i += 4) changed += memcmp(ta->raw_data.data + i, tb->raw_data.data + i, 4) != 0;
+            for (size_t i = 0; i < ta->n_double_data; i++) changed += memcmp(&ta->double_data[i], &tb->double_data[i], 8) != 0;
+            for (size_t i = 0; i < ta->n_int32_data; i++) changed += ta->int32_data[i] != tb->int32_data[i];
+        }
+        ck_assert_msg(changed == 1, "%s: %d stored numbers changed", names[k], changed);
+        /* W_1 stored transposed in the transB=0 fixture: entry (0,5) sits at 5*16. */
+        if (k == 1) {
+            float v;
+            memcpy(&v, b->graph->initializer[0]->raw_data.data + 4 * 5 * 16, 4);
+            ck_assert_float_eq_tol(v * dws_onnx_get_info(m)->weight_scale[0], w.W[0][5], 1e-6);
+        }
+        onnx__model_proto__free_unpacked(a, NULL);
+        onnx__model_proto__free_unpacked(b, NULL);
+        free(orig), free(out);
+        dws_mlp_free(&w);
+        dws_onnx_free(m);
+    }
+}
+END_TEST
+
+static const char *meta_value(const Onnx__ModelProto *mp, const char *key, int *count)
+{
+    const char *v = NULL;
+    *count = 0;
+    for (size_t i = 0; i < mp->n_metadata_props; i++) {
+        if (!strcmp(mp->metadata_props[i]->key, key)) {
+            v = mp->metadata_props[i]->value;
+            (*count)++;
+        }
+    }
+    return v;
+}
+
+START_TEST(metadata_is_added_and_replaced)
+{
+    dws_onnx *m = decode_fixture("gemm_flatten");
+    dws_error err = {0};
+    uint8_t *out, *out2;
+    size_t len, len2;
+    dws_kv meta[] = {{"dwsnet.version", "1"}, {"dwsnet.operation", "adapt"}};
+    ck_assert_int_eq(dws_onnx_encode(m, dws_onnx_weights(m), meta, 2, &out, &len, &err), 0);
+    dws_onnx *m2 = dws_onnx_decode(out, len, NULL, &err);
+    ck_assert(m2 != NULL);
+    dws_kv meta2[] = {{"dwsnet.operation", "embed"}};
+    ck_assert_int_eq(dws_onnx_encode(m2, dws_onnx_weights(m2), meta2, 1, &out2, &len2, &err), 0);
+    Onnx__ModelProto *mp = unpack(out2, len2);
+    int count;
+    ck_assert_uint_eq(mp->n_metadata_props, 2);
+    ck_assert_str_eq(meta_value(mp, "dwsnet.version", &count), "1");
+    ck_assert_str_eq(meta_value(mp, "dwsnet.operation", &count), "embed");
+    ck_assert_int_eq(count, 1);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    free(out), free(out2);
+    dws_onnx_free(m2);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* A field this schema does not know survives decode + encode. */
+START_TEST(unknown_fields_are_kept)
+{
+    size_t len, out_len;
+    uint8_t *orig = slurp("gemm_flatten", ".onnx", &len), *out;
+    const uint8_t extra[] = {0x98, 0x06, 0x2a};   /* field 99, varint 42 */
+    uint8_t *buf = malloc(len + sizeof extra);
+    memcpy(buf, orig, len);
+    memcpy(buf + len, extra, sizeof extra);
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len + sizeof extra, NULL, &err);
+    ck_assert(m != NULL);
+    ck_assert_int_eq(dws_onnx_encode(m, dws_onnx_weights(m), NULL, 0, &out, &out_len, &err), 0);
+    ck_assert_uint_eq(out_len, len + sizeof extra);
+    ck_assert(memcmp(out, buf, out_len) == 0);
+    free(orig), free(buf), free(out);
+    dws_onnx_free(m);
+}
+END_TEST
+
+START_TEST(encode_rejects_other_widths)
+{
+    dws_onnx *m = decode_fixture("gemm_flatten");
+    dws_error err = {0};
+    dws_mlp w;
+    int64_t widths[] = {48, 17, 16, 10};
+    ck_assert_int_eq(dws_mlp_init(&w, 3, widths, &err), 0);
+    uint8_t *out;
+    size_t len;
+    ck_assert_int_eq(dws_onnx_encode(m, &w, NULL, 0, &out, &len, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_SHAPE_MISMATCH);
+    ck_assert_ptr_null(out);
+    dws_mlp_free(&w);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* ---- dws_onnx_build ---- */
+
+static void fill_weights(dws_mlp *w, unsigned seed)
+{
+    for (size_t i = 0; i < w->n_params; i++) {
+        seed = seed * 1103515245u + 12345u;
+        w->params[i] = (float)((int)(seed >> 16 & 0x7fff) - 16384) / 16384.f;
+    }
+}
+
+static void build_model(const int64_t *widths, int n_layers, dws_activation act, uint8_t **out, size_t *len)
+{
+    dws_mlp w;
+    dws_error err = {0};
+    ck_assert_int_eq(dws_mlp_init(&w, n_layers, widths, &err), 0);
+    fill_weights(&w, 7);
+    for (int l = 0; l + 1 < n_layers; l++) {
+        w.act[l] = act;
+        w.leaky_alpha[l] = 0.3f;
+    }
+    dws_kv meta[] = {{"dwsnet.zoo.id", "m0001"}};
+    ck_assert_int_eq(dws_onnx_build(&w, "dwsnet-test", meta, 1, out, len, &err), 0);
+    dws_mlp_free(&w);
+}
+
+START_TEST(build_decodes_to_the_same_mlp)
+{
+    const dws_activation acts[] = {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_TANH, DWS_ACT_SIGMOID, DWS_ACT_GELU};
+    int64_t widths[] = {7, 5, 4, 3};
+    for (int k = 0; k < 5; k++) {
+        uint8_t *buf, *out;
+        size_t len, out_len;
+        build_model(widths, 3, acts[k], &buf, &len);
+        dws_error err = {0};
+        dws_onnx *m = dws_onnx_decode(buf, len, NULL, &err);
+        ck_assert_msg(m != NULL, "%s", err.message);
+        dws_mlp w;
+        ck_assert_int_eq(dws_mlp_init(&w, 3, widths, &err), 0);
+        fill_weights(&w, 7);
+        const dws_mlp *got = dws_onnx_weights(m);
+        ck_assert(dws_mlp_same_shape(&w, got));
+        ck_assert(memcmp(got->params, w.params, w.n_params * sizeof(float)) == 0);
+        ck_assert_int_eq(got->act[0], acts[k]);
+        ck_assert_int_eq(got->act[2], DWS_ACT_IDENTITY);
+        if (acts[k] == DWS_ACT_LEAKY_RELU) ck_assert_float_eq(got->leaky_alpha[1], 0.3f);
+        const dws_onnx_info *info = dws_onnx_get_info(m);
+        ck_assert_str_eq(info->producer_name, "dwsnet-test");
+        ck_assert_int_eq(info->opset, acts[k] == DWS_ACT_GELU ? 20 : 13);
+        ck_assert_str_eq(info->weight_name[1], "3.weight");
+        ck_assert_str_eq(info->bias_name[2], "5.bias");
+        ck_assert_str_eq(info->weight_storage[0], "initializer raw_data FLOAT");
+        ck_assert_int_eq(info->input_flatten, 1);
+        ck_assert_int_eq(info->input_dims[0], -1);
+        ck_assert_int_eq(info->input_dims[1], 7);
+        ck_assert_int_eq(dws_onnx_encode(m, got, NULL, 0, &out, &out_len, &err), 0);
+        ck_assert_uint_eq(out_len, len);
+        ck_assert(memcmp(out, buf, len) == 0);
+        Onnx__ModelProto *mp = unpack(buf, len);
+        int count;
+        ck_assert_str_eq(meta_value(mp, "dwsnet.zoo.id", &count), "m0001");
+        onnx__model_proto__free_unpacked(mp, NULL);
+        free(buf), free(out);
+        dws_mlp_free(&w);
+        dws_onnx_free(m);
+    }
+}
+END_TEST
+
+START_TEST(build_rejects_an_activation_on_the_logits)
+{
+    dws_mlp w;
+    dws_error err = {0};
+    int64_t widths[] = {4, 3, 2};
+    ck_assert_int_eq(dws_mlp_init(&w, 2, widths, &err), 0);
+    w.act[1] = DWS_ACT_RELU;
+    uint8_t *out;
+    size_t len;
+    ck_assert_int_eq(dws_onnx_build(&w, "t", NULL, 0, &out, &len, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_INVALID_ARGUMENT);
+    dws_mlp_free(&w);
+}
+END_TEST
+
+/* ---- rejections, from models edited through the generated protobuf API ---- */
+
+/* A 6-5-4-3 ReLU MLP as dws_onnx_build writes it, unpacked with malloc so the
+ * tests can swap in malloc'd strings and messages before packing it again:
+ *   nodes  0 Flatten, 1 Gemm, 2 Relu, 3 Gemm, 4 Relu, 5 Gemm -> "logits"
+ *   inits  0 1.weight, 1 1.bias, 2 3.weight, 3 3.bias, 4 5.weight, 5 5.bias */
+static Onnx__ModelProto *base_model_widths(const int64_t *widths, int n_layers)
+{
+    uint8_t *buf;
+    size_t len;
+    build_model(widths, n_layers, DWS_ACT_RELU, &buf, &len);
+    Onnx__ModelProto *mp = unpack(buf, len);
+    free(buf);
+    return mp;
+}
+
+static Onnx__ModelProto *base_model(void)
+{
+    static const int64_t widths[] = {6, 5, 4, 3};
+    return base_model_widths(widths, 3);
+}
+
+static char *dup(const char *s)
+{
+    char *d = strdup(s);
+    ck_assert(d != NULL);
+    return d;
+}
+
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = dup(v);
+}
+
+static Onnx__NodeProto *append_node(Onnx__GraphProto *g, const char *op, const char *in0, const char *in1,
+                                    const char *out)
+{
+    Onnx__NodeProto *n = malloc(sizeof *n);
+    onnx__node_proto__init(n);
+    n->op_type = dup(op);
+    n->name = dup(out);
+    n->n_input = in1 ? 2 : 1;
+    n->input = malloc(2 * sizeof(char *));
+    n->input[0] = dup(in0);
+    if (in1) n->input[1] = dup(in1);
+    n->n_output = 1;
+    n->output = malloc(sizeof(char *));
+    n->output[0] = dup(out);
+    g->node = realloc(g->node, (g->n_node + 1) * sizeof *g->node);
+    g->node[g->n_node++] = n;
+    return n;
+}
+
+static Onnx__AttributeProto *append_attr(Onnx__NodeProto *n, const char *name)
+{
+    Onnx__AttributeProto *a = malloc(sizeof *a);
+    onnx__attribute_proto__init(a);
+    a->name = dup(name);
+    a->has_type = 1;
+    n->attribute = realloc(n->attribute, (n->n_attribute + 1) * sizeof *n->attribute);
+    n->attribute[n->n_attribute++] = a;
+    return a;
+}
+
+static void append_float_initializer(Onnx__GraphProto *g, const char *name, int64_t n)
+{
+    Onnx__TensorProto *t = malloc(sizeof *t);
+    onnx__tensor_proto__init(t);
+    t->name = dup(name);
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->n_dims = 1;
+    t->dims = malloc(sizeof(int64_t));
+    t->dims[0] = n;
+    t->n_float_data = (size_t)n;
+    t->float_data = calloc((size_t)n, sizeof(float));
+    g->initializer = realloc(g->initializer, (g->n_initializer + 1) * sizeof *g->initializer);
+    g->initializer[g->n_initializer++] = t;
+}
+
+static void expect_rejected_bytes(const uint8_t *buf, size_t len, const dws_onnx_limits *lim, const char *code,
+                                  const char *part)
+{
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len, lim, &err);
+    ck_assert_msg(m == NULL, "decoded a model that should fail with %s (%s)", code, part);
+    ck_assert_msg(err.code && !strcmp(err.code, code), "expected %s, got %s: %s", code, err.code, err.message);
+    ck_assert_msg(strstr(err.message, part) != NULL, "message '%s' lacks '%s'", err.message, part);
+}
+
+/* Packs mp, expects decode to fail with code and a message containing part; frees mp. */
+static void expect_rejected(Onnx__ModelProto *mp, const dws_onnx_limits *lim, const char *code, const char *part)
+{
+    size_t len = onnx__model_proto__get_packed_size(mp);
+    uint8_t *buf = malloc(len + 1);
+    onnx__model_proto__pack(mp, buf);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    expect_rejected_bytes(buf, len, lim, code, part);
+    free(buf);
+}
+
+START_TEST(base_model_is_accepted)
+{
+    Onnx__ModelProto *mp = base_model();
+    size_t len = onnx__model_proto__get_packed_size(mp);
+    uint8_t *buf = malloc(len);
+    onnx__model_proto__pack(mp, buf);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len, NULL, &err);
+    ck_assert_msg(m != NULL, "%s", err.message);
+    dws_onnx_free(m);
+    free(buf);
+}
+END_TEST
+
+START_TEST(rejects_invalid_protobuf)
+{
+    const uint8_t truncated[] = {0x08, 0x07, 0x3a, 0x10, 0x0a};   /* graph says 16 bytes, has 1 */
+    expect_rejected_bytes(truncated, sizeof truncated, NULL, DWS_E_INVALID_PROTOBUF, "parse failed");
+    expect_rejected_bytes((const uint8_t *)"", 0, NULL, DWS_E_INVALID_PROTOBUF, "no graph");
+    Onnx__ModelProto *mp = base_model();
+    mp->ir_version = 2;
+    expect_rejected(mp, NULL, DWS_E_INVALID_PROTOBUF, "IR version 2");
+}
+END_TEST
+
+START_TEST(rejects_not_an_mlp)
+{
+    static const int64_t one_layer[] = {6, 3};
+    expect_rejected(base_model_widths(one_layer, 1), NULL, DWS_E_NOT_AN_MLP, "no hidden layer");
+
+    Onnx__ModelProto *mp = base_model();   /* a second reader of the first hidden layer */
+    append_node(mp->graph, "Identity", "/2/Relu_output_0", NULL, "side");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "branch");
+
+    mp = base_model();   /* Flatten reads the Relu that its own Gemm feeds */
+    set_str(&mp->graph->node[0]->input[0], "/2/Relu_output_0");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "cycle");
+
+    mp = base_model();
+    set_str(&mp->graph->node[1]->input[1], "nope");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "missing tensor");
+
+    mp = base_model();   /* the weight is computed, not a constant */
+    append_node(mp->graph, "Identity", "3.weight", NULL, "w_copy");
+    set_str(&mp->graph->node[3]->input[1], "w_copy");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "not a constant");
+
+    mp = base_model();   /* Gemm, Relu, Relu, Gemm */
+    append_node(mp->graph, "Relu", "/2/Relu_output_0", NULL, "again");
+    set_str(&mp->graph->node[3]->input[0], "again");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "follows another activation");
+
+    mp = base_model();
+    set_str(&mp->graph->node[0]->op_type, "Relu");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "before the first layer");
+
+    mp = base_model();
+    Onnx__AttributeProto *a = append_attr(mp->graph->node[1], "transA");
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, a->has_i = 1, a->i = 1;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "transA=1");
+
+    static const int64_t square[] = {4, 4, 4, 3};
+    mp = base_model_widths(square, 3);   /* two layers share one weight tensor */
+    set_str(&mp->graph->node[3]->input[1], "1.weight");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "also read elsewhere");
+
+    mp = base_model();
+    mp->graph->initializer[0]->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "data type INT64");
+
+    mp = base_model();   /* a MatMul with no bias Add after it */
+    Onnx__NodeProto *g1 = mp->graph->node[1];
+    set_str(&g1->op_type, "MatMul");
+    free(g1->input[2]);
+    g1->n_input = 2;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "not followed by a bias Add");
+
+    mp = base_model();   /* an Add where the Flatten was */
+    append_float_initializer(mp->graph, "c", 6);
+    set_str(&mp->graph->node[0]->op_type, "Add");
+    mp->graph->node[0]->input = realloc(mp->graph->node[0]->input, 2 * sizeof(char *));
+    mp->graph->node[0]->input[1] = dup("c");
+    mp->graph->node[0]->n_input = 2;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "does not follow a MatMul");
+
+    mp = base_model();   /* a second graph input */
+    Onnx__ValueInfoProto *vi = malloc(sizeof *vi);
+    onnx__value_info_proto__init(vi);
+    vi->name = dup("extra");
+    mp->graph->input = realloc(mp->graph->input, 2 * sizeof *mp->graph->input);
+    mp->graph->input[mp->graph->n_input++] = vi;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "2 inputs");
+}
+END_TEST
+
+START_TEST(rejects_unsupported_operators)
+{
+    Onnx__ModelProto *mp = base_model();
+    set_str(&mp->graph->node[2]->op_type, "Conv");
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "'/2/Relu' (Conv)");
+
+    mp = base_model();
+    mp->opset_import[0]->version = 8;
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "opset 8");
+
+    mp = base_model();
+    mp->opset_import[0]->version = 22;
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "opset 22");
+
+    mp = base_model();
+    set_str(&mp->graph->node[2]->domain, "com.example");
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "domain 'com.example'");
+}
+END_TEST
+
+START_TEST(rejects_unsupported_activations)
+{
+    Onnx__ModelProto *mp = base_model();
+    set_str(&mp->graph->node[4]->op_type, "Elu");
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_ACTIVATION, "'/4/Relu' (Elu)");
+
+    mp = base_model();
+    set_str(&mp->graph->node[2]->op_type, "Gelu");
+    Onnx__AttributeProto *a = append_attr(mp->graph->node[2], "approximate");
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, a->has_s = 1;
+    a->s.data = (uint8_t *)dup("tanh"), a->s.len = 4;
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_ACTIVATION, "approximate");
+
+    mp = base_model();   /* a ReLU on the logits */
+    set_str(&mp->graph->node[5]->output[0], "pre");
+    append_node(mp->graph, "Relu", "pre", NULL, "logits");
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_ACTIVATION, "follows the last layer");
+}
+END_TEST
+
+START_TEST(rejects_shape_mismatches)
+{
+    Onnx__ModelProto *mp = base_model();
+    mp->graph->initializer[2]->raw_data.len -= 4;
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "holds 76 bytes");
+
+    mp = base_model();
+    mp->graph->initializer[1]->dims[0] = 4;
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "bias of layer 1");
+
+    mp = base_model();   /* layer 2 takes 6 inputs, layer 1 gives 5 */
+    mp->graph->initializer[2]->dims[1] = 6;
+    mp->graph->initializer[2]->dims[0] = 4 * 5 / 6 + 1;
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "layer 2");
+
+    mp = base_model();
+    mp->graph->input[0]->type->tensor_type->shape->dim[1]->dim_value = 7;
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "gives 7 features");
+
+    mp = base_model();
+    mp->graph->initializer[0]->dims[1] = -6;
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "dimension of -6");
+}
+END_TEST
+
+START_TEST(rejects_external_data)
+{
+    Onnx__ModelProto *mp = base_model();
+    mp->graph->initializer[2]->has_data_location = 1;
+    mp->graph->initializer[2]->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    expect_rejected(mp, NULL, DWS_E_EXTERNAL_DATA, "'3.weight'");
+}
+END_TEST
+
+START_TEST(rejects_too_large)
+{
+    Onnx__ModelProto *mp = base_model();   /* declared, not present: refused before allocating */
+    mp->graph->initializer[0]->dims[0] = (int64_t)1 << 40;
+    expect_rejected(mp, NULL, DWS_E_TOO_LARGE, "dimension of 1099511627776");
+
+    size_t len;
+    uint8_t *buf = slurp("gemm_flatten", ".onnx", &len);
+    dws_onnx_limits lim;
+    dws_onnx_limits_default(&lim);
+    lim.max_params = 1000;
+    expect_rejected_bytes(buf, len, &lim, DWS_E_TOO_LARGE, "parameter count");
+    dws_onnx_limits_default(&lim);
+    lim.max_dim = 40;
+    expect_rejected_bytes(buf, len, &lim, DWS_E_TOO_LARGE, "dimension of 48");
+    dws_onnx_limits_default(&lim);
+    lim.max_layers = 2;
+    expect_rejected_bytes(buf, len, &lim, DWS_E_TOO_LARGE, "more than 2 layers");
+    dws_onnx_limits_default(&lim);
+    lim.max_nodes = 4;
+    expect_rejected_bytes(buf, len, &lim, DWS_E_TOO_LARGE, "nodes");
+    dws_onnx_limits_default(&lim);
+    lim.max_bytes = 1000;
+    expect_rejected_bytes(buf, len, &lim, DWS_E_TOO_LARGE, "bytes");
+    free(buf);
+}
+END_TEST
+
+/* Empty sub-messages cost 2 bytes each in the file and far more once parsed: the
+ * parse itself is cut off by the memory budget. */
+START_TEST(parse_memory_is_bounded)
+{
+    size_t n_nodes = 4u << 20, payload = 2 * n_nodes;
+    uint8_t *buf = malloc(payload + 16), *p = buf;
+    *p++ = 0x08, *p++ = 0x07;   /* ir_version 7 */
+    *p++ = 0x3a;                /* graph, length-delimited */
+    for (size_t v = payload; ; v >>= 7) {
+        *p++ = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80) break;
+    }
+    for (size_t i = 0; i < n_nodes; i++) *p++ = 0x0a, *p++ = 0x00;   /* node {} */
+    expect_rejected_bytes(buf, (size_t)(p - buf), NULL, DWS_E_TOO_LARGE, "memory");
+    free(buf);
+}
+END_TEST
+
+/* Graph > node > attribute > graph > ... a million levels deep in a few MB: the
+ * recursive protobuf parser would overflow the stack; the pre-scan refuses it. */
+START_TEST(deep_nesting_is_refused)
+{
+    int levels = 3 * 300000;
+    uint8_t *buf = malloc((size_t)levels * 6 + 16);
+    /* Written inside out: each prefix is a tag and the length of all that follows. */
+    size_t end = (size_t)levels * 6 + 16, at = end;
+    static const uint8_t fields[3] = {1 << 3 | 2, 5 << 3 | 2, 6 << 3 | 2};   /* node, attribute, g (from outside in) */
+    for (int i = 0; i < levels; i++) {
+        size_t n = end - at;
+        uint8_t len[10];
+        int k = 0;
+        do len[k++] = (uint8_t)((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)); while ((n >>= 7) > 0);
+        at -= (size_t)k;
+        memcpy(buf + at, len, (size_t)k);
+        buf[--at] = i == levels - 1 ? (7 << 3 | 2) : fields[(levels - 2 - i) % 3];
+    }
+    buf[--at] = 0x07, buf[--at] = 0x08;   /* ir_version 7 */
+    expect_rejected_bytes(buf + at, end - at, NULL, DWS_E_TOO_LARGE, "levels deep");
+    free(buf);
+}
+END_TEST
+
+/* ---- hostile bytes ---- */
+
+static int decode_result(const uint8_t *buf, size_t len)
+{
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len, NULL, &err);
+    if (!m) {
+        ck_assert_msg(err.code != NULL, "rejected without a code");
+        return 0;
+    }
+    uint8_t *out;
+    size_t out_len;
+    ck_assert_int_eq(dws_onnx_encode(m, dws_onnx_weights(m), NULL, 0, &out, &out_len, &err), 0);
+    free(out);
+    dws_onnx_free(m);
+    return 1;
+}
+
+START_TEST(every_truncation_is_rejected)
+{
+    size_t len;
+    uint8_t *buf = slurp("helper_constant_weights", ".onnx", &len);
+    int decoded = 0;
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *copy = malloc(cut + 1);   /* exact-size copies let ASan see over-reads */
+        memcpy(copy, buf, cut);
+        decoded += decode_result(copy, cut);
+        free(copy);
+    }
+    ck_assert_int_eq(decoded, 0);
+    free(buf);
+}
+END_TEST
+
+START_TEST(random_mutations_never_crash)
+{
+    size_t len;
+    uint8_t *buf = slurp("gemm_flatten", ".onnx", &len);
+    uint8_t *copy = malloc(len);
+    uint64_t s = 12345;
+    int decoded = 0, rounds = 3000;
+    for (int r = 0; r < rounds; r++) {
+        memcpy(copy, buf, len);
+        int flips = 1 + r % 4;
+        for (int k = 0; k < flips; k++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(s >> 33) % len;
+            copy[at] = (uint8_t)(s >> 17);
+        }
+        decoded += decode_result(copy, len);
+    }
+    /* Most flips land in weight bytes and leave a valid model; some must break it. */
+    ck_assert_int_gt(decoded, 0);
+    ck_assert_int_lt(decoded, rounds);
+    free(copy), free(buf);
+}
+END_TEST
+
+/* ---- float16 / bfloat16 ---- */
+
+START_TEST(half_conversions_are_exact_and_round_to_even)
+{
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        float f = dws_half_to_float((uint16_t)h);
+        if (isnan(f)) ck_assert(isnan(dws_half_to_float(dws_float_to_half(f))));
+        else ck_assert_uint_eq(dws_float_to_half(f), h);
+    }
+    ck_assert_uint_eq(dws_float_to_half(1.0f + 1.0f / 2048), 0x3c00);          /* tie: down to even */
+    ck_assert_uint_eq(dws_float_to_half(1.0f + 3.0f / 2048), 0x3c02);          /* tie: up to even */
+    ck_assert_uint_eq(dws_float_to_half(65519.f), 0x7bff);
+    ck_assert_uint_eq(dws_float_to_half(65520.f), 0x7c00);
+    ck_assert_uint_eq(dws_float_to_half(-0x1p-25f), 0x8000);                   /* tie to zero */
+    ck_assert_uint_eq(dws_float_to_half(0x1.8p-24f), 0x0002);                  /* subnormal tie up */
+    ck_assert_float_eq(dws_bfloat_to_float(0x3f80), 1.0f);
+    ck_assert_uint_eq(dws_float_to_bfloat(1.0f + 0x1p-8f), 0x3f80);            /* tie: down */
+    ck_assert_uint_eq(dws_float_to_bfloat(1.0f + 0x1.8p-7f), 0x3f82);          /* tie: up */
+    ck_assert(isnan(dws_bfloat_to_float(dws_float_to_bfloat(NAN))));
+}
+END_TEST
+
+static Suite *codec_suite(void)
+{
+    Suite *s = suite_create("codec");
+    TCase *t = tcase_create("fixtures");
+    tcase_set_timeout(t, 60);
+    tcase_add_loop_test(t, fixture_decodes_to_its_mlp, 0, N_FIXTURES);
+    tcase_add_loop_test(t, fixture_forward_matches_reference, 0, N_FIXTURES);
+    tcase_add_loop_test(t, fixture_roundtrip_is_byte_identical, 0, N_FIXTURES);
+    tcase_add_loop_test(t, fixture_encodes_new_weights, 0, N_FIXTURES);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("encode");
+    tcase_add_test(t, unchanged_entries_keep_their_stored_bits);
+    tcase_add_test(t, metadata_is_added_and_replaced);
+    tcase_add_test(t, unknown_fields_are_kept);
+    tcase_add_test(t, encode_rejects_other_widths);
+    tcase_add_test(t, build_decodes_to_the_same_mlp);
+    tcase_add_test(t, build_rejects_an_activation_on_the_logits);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("rejections");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, base_model_is_accepted);
+    tcase_add_test(t, rejects_invalid_protobuf);
+    tcase_add_test(t, rejects_not_an_mlp);
+    tcase_add_test(t, rejects_unsupported_operators);
+    tcase_add_test(t, rejects_unsupported_activations);
+    tcase_add_test(t, rejects_shape_mismatches);
+    tcase_add_test(t, rejects_external_data);
+    tcase_add_test(t, rejects_too_large);
+    tcase_add_test(t, parse_memory_is_bounded);
+    tcase_add_test(t, deep_nesting_is_refused);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("hostile");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, every_truncation_is_rejected);
+    tcase_add_test(t, random_mutations_never_crash);
+    tcase_add_test(t, half_conversions_are_exact_and_round_to_even);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(codec_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}

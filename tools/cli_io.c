@@ -1,0 +1,41 @@
+#include "cli_io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_write_file(const char *path, const void *data, size_t len, dws_error *err)
+{
+    if (!strcmp(path, "-")) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+            dws_error_set(err, DWS_E_IO, "cannot write to stdout: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a file name");
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok) {
+        dws_error_set(err, DWS_E_IO, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+int cli_fail(const char *cmd, const dws_error *err)
+{
+    fprintf(stderr, "dwsnet %s: %s: %s\n", cmd, err->code ? err->code : "error", err->message);
+    return 1;
+}

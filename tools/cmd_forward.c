@@ -1,0 +1,93 @@
+/* dwsnet forward: run an ONNX MLP classifier with the project's own C forward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_io.h"
+#include "onnx_codec.h"
+#include "read_file.h"
+
+#define MAX_INPUT_BYTES ((size_t)1 << 30)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dwsnet forward MODEL.onnx --input X.f32 [-o OUT.f32] [--logits]\n\n"
+            "Decodes MODEL.onnx to the weight space and evaluates it on the inputs in X.f32:\n"
+            "raw little-endian float32, N rows of d0 values (an image in CHW order is one row).\n"
+            "Prints one line of outputs per row, or with -o writes them as raw float32 (N x dL).\n"
+            "The outputs are what the model outputs: logits, or with a Softmax / LogSoftmax\n"
+            "head the (log-)probabilities; --logits skips the head.\n");
+}
+
+static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int logits, dws_error *err)
+{
+    const dws_mlp *w = dws_onnx_weights(m);
+    int64_t dL = w->widths[w->n_layers];
+    float *y = malloc(n * (size_t)dL * sizeof *y);
+    float *scratch = malloc((dws_mlp_scratch_floats(w, (int)n) + 1) * sizeof *scratch);
+    int rc = -1;
+    if (!y || !scratch) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate outputs for %zu rows", n);
+        goto out;
+    }
+    dws_mlp_forward(w, x, (int)n, y, scratch);
+    if (!logits) dws_head_apply(dws_onnx_get_info(m)->head, y, n, dL);
+    if (out_path) {
+        rc = cli_write_file(out_path, y, n * (size_t)dL * sizeof *y, err);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < dL; j++) printf("%.9g%c", y[i * (size_t)dL + (size_t)j], j + 1 < dL ? ' ' : '\n');
+        rc = 0;
+    }
+out:
+    free(y);
+    free(scratch);
+    return rc;
+}
+
+int cmd_forward(int argc, char **argv)
+{
+    const char *model = NULL, *input = NULL, *out = NULL;
+    int logits = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--input") && i + 1 < argc) {
+            input = argv[++i];
+        } else if (!strcmp(a, "-o") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--logits")) {
+            logits = 1;
+        } else if (a[0] != '-' && !model) {
+            model = a;
+        } else {
+            fprintf(stderr, "dwsnet forward: invalid_argument: unexpected argument %s (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!model || !input) {
+        usage(stderr);
+        return 2;
+    }
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode_file(model, NULL, &err);
+    if (!m) return cli_fail("forward", &err);
+    size_t len = 0;
+    float *x = (float *)dws_read_file(input, MAX_INPUT_BYTES, &len, &err);
+    int rc = 1;
+    if (x) {
+        size_t row = (size_t)dws_onnx_weights(m)->widths[0] * sizeof(float);
+        if (len == 0 || len % row != 0)
+            dws_error_set(&err, DWS_E_BAD_DATA, "%s holds %zu bytes, not a whole number of %zu-byte rows",
+                          input, len, row);
+        else
+            rc = run(m, x, len / row, out, logits, &err) == 0 ? 0 : 1;
+    }
+    if (rc != 0) cli_fail("forward", &err);
+    free(x);
+    dws_onnx_free(m);
+    return rc;
+}

@@ -1,0 +1,162 @@
+/* dwsnet inspect: what an ONNX MLP classifier is made of, or why it is not one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_io.h"
+#include "onnx_codec.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dwsnet inspect [--json] FILE.onnx [FILE.onnx ...]\n\n"
+            "Decodes ONNX MLP classifiers and prints, for each: producer, IR and opset versions,\n"
+            "input and output, layer widths [d0, ..., dL], activations, parameter count and how\n"
+            "the weights are stored. --json prints one JSON object (one per line for several files).\n"
+            "A file that is not an MLP the codec accepts is reported on stderr as\n"
+            "  dwsnet inspect: CODE: FILE: reason\n"
+            "and makes the exit status 1.\n");
+}
+
+static void print_dims(const dws_onnx_info *info)
+{
+    printf("[");
+    for (int d = 0; d < info->input_rank; d++) {
+        if (info->input_dims[d] < 0) printf("%s?", d ? ", " : "");
+        else printf("%s%lld", d ? ", " : "", (long long)info->input_dims[d]);
+    }
+    printf("]");
+}
+
+static void print_text(const char *path, const dws_onnx_info *info, const dws_mlp *w)
+{
+    printf("model:        %s\n", path);
+    printf("producer:     %s %s\n", info->producer_name, info->producer_version);
+    printf("ir_version:   %lld\nopset:        %lld\n", (long long)info->ir_version, (long long)info->opset);
+    printf("graph:        %s\n", info->graph_name);
+    printf("input:        %s %s ", info->input_name, info->input_type);
+    if (info->input_rank > 0) print_dims(info);
+    else printf("(no shape)");
+    printf("%s\n", info->input_flatten ? " through Flatten/Reshape" : "");
+    printf("output:       %s\n", info->output_name);
+    printf("widths:       [");
+    for (int l = 0; l <= w->n_layers; l++) printf("%s%lld", l ? ", " : "", (long long)w->widths[l]);
+    printf("]\nactivations:  ");
+    for (int l = 0; l < w->n_layers; l++) {
+        printf("%s%s", l ? ", " : "", dws_activation_name(w->act[l]));
+        if (w->act[l] == DWS_ACT_LEAKY_RELU) printf("(%g)", w->leaky_alpha[l]);
+    }
+    printf("\nhead:         %s\nparameters:   %zu\nlayers:\n", dws_head_name(info->head), w->n_params);
+    for (int l = 0; l < w->n_layers; l++) {
+        printf("  %2d  %-10s W %lldx%lld '%s' (%s%s", l + 1, info->layer_op[l], (long long)w->widths[l + 1],
+               (long long)w->widths[l], info->weight_name[l], info->weight_storage[l],
+               info->weight_transposed[l] ? ", stored transposed" : "");
+        if (info->weight_scale[l] != 1.0) printf(", alpha %g", info->weight_scale[l]);
+        printf(")  b '%s' (%s", info->bias_name[l], info->bias_storage[l]);
+        if (info->bias_scale[l] != 1.0) printf(", beta %g", info->bias_scale[l]);
+        printf(")\n");
+    }
+}
+
+static cJSON *to_json(const char *path, const dws_onnx_info *info, const dws_mlp *w)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", path);
+    cJSON *prod = cJSON_AddObjectToObject(o, "producer");
+    cJSON_AddStringToObject(prod, "name", info->producer_name);
+    cJSON_AddStringToObject(prod, "version", info->producer_version);
+    cJSON_AddNumberToObject(o, "ir_version", (double)info->ir_version);
+    cJSON_AddNumberToObject(o, "opset", (double)info->opset);
+    cJSON_AddStringToObject(o, "graph", info->graph_name);
+    cJSON *in = cJSON_AddObjectToObject(o, "input");
+    cJSON_AddStringToObject(in, "name", info->input_name);
+    cJSON_AddStringToObject(in, "type", info->input_type);
+    cJSON *shape = info->input_rank > 0 ? cJSON_AddArrayToObject(in, "shape") : cJSON_AddNullToObject(in, "shape");
+    for (int d = 0; d < info->input_rank; d++)
+        cJSON_AddItemToArray(shape, info->input_dims[d] < 0 ? cJSON_CreateNull()
+                                                            : cJSON_CreateNumber((double)info->input_dims[d]));
+    cJSON_AddBoolToObject(in, "flatten", info->input_flatten);
+    cJSON *out = cJSON_AddObjectToObject(o, "output");
+    cJSON_AddStringToObject(out, "name", info->output_name);
+    cJSON *widths = cJSON_AddArrayToObject(o, "widths");
+    for (int l = 0; l <= w->n_layers; l++) cJSON_AddItemToArray(widths, cJSON_CreateNumber((double)w->widths[l]));
+    cJSON *acts = cJSON_AddArrayToObject(o, "activations");
+    for (int l = 0; l < w->n_layers; l++) cJSON_AddItemToArray(acts, cJSON_CreateString(dws_activation_name(w->act[l])));
+    cJSON_AddStringToObject(o, "head", dws_head_name(info->head));
+    cJSON_AddNumberToObject(o, "parameters", (double)w->n_params);
+    cJSON *layers = cJSON_AddArrayToObject(o, "layers");
+    for (int l = 0; l < w->n_layers; l++) {
+        cJSON *ly = cJSON_CreateObject();
+        cJSON_AddStringToObject(ly, "op", info->layer_op[l]);
+        cJSON_AddNumberToObject(ly, "outputs", (double)w->widths[l + 1]);
+        cJSON_AddNumberToObject(ly, "inputs", (double)w->widths[l]);
+        cJSON_AddStringToObject(ly, "activation", dws_activation_name(w->act[l]));
+        if (w->act[l] == DWS_ACT_LEAKY_RELU) cJSON_AddNumberToObject(ly, "leaky_alpha", w->leaky_alpha[l]);
+        cJSON_AddStringToObject(ly, "weight", info->weight_name[l]);
+        cJSON_AddStringToObject(ly, "weight_storage", info->weight_storage[l]);
+        cJSON_AddBoolToObject(ly, "weight_transposed", info->weight_transposed[l]);
+        cJSON_AddNumberToObject(ly, "alpha", info->weight_scale[l]);
+        cJSON_AddStringToObject(ly, "bias", info->bias_name[l]);
+        cJSON_AddStringToObject(ly, "bias_storage", info->bias_storage[l]);
+        cJSON_AddNumberToObject(ly, "beta", info->bias_scale[l]);
+        cJSON_AddItemToArray(layers, ly);
+    }
+    return o;
+}
+
+/* Returns 0 when path decoded, 1 when it was rejected. */
+static int inspect_one(const char *path, int json, int compact, int first)
+{
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode_file(path, NULL, &err);
+    if (!m) {
+        fprintf(stderr, "dwsnet inspect: %s: %s: %s\n", err.code, path, err.message);
+        return 1;
+    }
+    const dws_onnx_info *info = dws_onnx_get_info(m);
+    const dws_mlp *w = dws_onnx_weights(m);
+    if (json) {
+        cJSON *o = to_json(path, info, w);
+        char *s = compact ? cJSON_PrintUnformatted(o) : cJSON_Print(o);
+        printf("%s\n", s ? s : "null");
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("%s", first ? "" : "\n");
+        print_text(path, info, w);
+    }
+    dws_onnx_free(m);
+    return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    int json = 0, options_done = 0, n_files = 0, rejected = 0;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    if (!files) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (options_done || a[0] != '-' || !a[1]) {
+            files[n_files++] = a;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(files);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--")) {
+            options_done = 1;
+        } else {
+            fprintf(stderr, "dwsnet inspect: invalid_argument: unknown option %s\n", a);
+            free(files);
+            return 2;
+        }
+    }
+    if (n_files == 0) usage(stderr);
+    for (int k = 0; k < n_files; k++) rejected += inspect_one(files[k], json, n_files > 1, k == 0);
+    free(files);
+    fflush(stdout);
+    return n_files == 0 ? 2 : rejected ? 1 : 0;
+}
