@@ -1,13 +1,14 @@
 /* dwsnet init-model: writes a freshly initialised (untrained) adapter or encoder
  * model file: for tests, and as the starting point of training. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_io.h"
 #include "dws_model.h"
 #include "dws_net.h"
+#include "model_cli.h"
 
 #define CMD "init-model"
 
@@ -27,29 +28,17 @@ static void usage(FILE *f)
             "  --embed-dim D    encoder embedding size (32)\n"
             "  --mlp-hidden H   encoder MLP hidden width (128)\n"
             "  --seed S         initialisation seed (0)\n"
+            "  --alpha A        adapter residual scale of every tensor (0: the identity; nonzero\n"
+            "                   gives an untrained but non-trivial adapter, for tests)\n"
             "  --id NAME        model id, [A-Za-z0-9._-] (untrained-KIND)\n"
             "Prints {\"id\", \"kind\", \"parameters\", \"path\"} as JSON.\n");
 }
 
 static int fail(const char *code, const char *msg)
 {
-    fprintf(stderr, "dwsnet " CMD ": %s: %s\n", code, msg);
-    return 1;
-}
-
-/* A whole-string integer in [lo, hi]. */
-static int parse_int(const char *flag, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "dwsnet " CMD ": %s: %s needs an integer in %ld..%ld, got '%s'\n", DWS_E_INVALID_ARGUMENT,
-                flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    dws_error err;
+    dws_error_set(&err, code, "%s", msg);
+    return cli_fail(CMD, &err);
 }
 
 static int parse_image(const char *s, dws_image_shape *im)
@@ -69,7 +58,7 @@ static int parse_image(const char *s, dws_image_shape *im)
 
 int cmd_init_model(int argc, char **argv)
 {
-    const char *kind = NULL, *out = NULL, *id = NULL, *image = NULL;
+    const char *kind = NULL, *out = NULL, *id = NULL, *image = NULL, *alpha = NULL;
     long v, seed = 0;
     dws_arch a;
     dws_arch_default(&a, DWS_MODEL_ADAPTER);
@@ -89,14 +78,15 @@ int cmd_init_model(int argc, char **argv)
         else if (!strcmp(f, "-o")) out = val;
         else if (!strcmp(f, "--id")) id = val;
         else if (!strcmp(f, "--image")) image = val;
-        else if (!strcmp(f, "--channels")) rc = parse_int(f, val, 1, 256, &v), a.channels = (int)v;
-        else if (!strcmp(f, "--layers")) rc = parse_int(f, val, 1, DWS_MAX_DWS_LAYERS, &v), a.n_dws_layers = (int)v;
-        else if (!strcmp(f, "--d0")) rc = parse_int(f, val, 1, 1L << 24, &v), a.d0 = v;
-        else if (!strcmp(f, "--dL")) rc = parse_int(f, val, 1, 64, &v), a.dL = v;
-        else if (!strcmp(f, "--depth")) rc = parse_int(f, val, 1, DWS_MAX_LAYERS, &v), a.depth = (int)v;
-        else if (!strcmp(f, "--embed-dim")) rc = parse_int(f, val, 1, 4096, &v), a.embed_dim = (int)v;
-        else if (!strcmp(f, "--mlp-hidden")) rc = parse_int(f, val, 1, 4096, &v), a.mlp_hidden = (int)v;
-        else if (!strcmp(f, "--seed")) rc = parse_int(f, val, 0, 0x7fffffffL, &seed);
+        else if (!strcmp(f, "--alpha")) alpha = val;
+        else if (!strcmp(f, "--channels")) rc = model_cli_int(CMD, f, val, 1, 256, &v), a.channels = (int)v;
+        else if (!strcmp(f, "--layers")) rc = model_cli_int(CMD, f, val, 1, DWS_MAX_DWS_LAYERS, &v), a.n_dws_layers = (int)v;
+        else if (!strcmp(f, "--d0")) rc = model_cli_int(CMD, f, val, 1, 1L << 24, &v), a.d0 = v;
+        else if (!strcmp(f, "--dL")) rc = model_cli_int(CMD, f, val, 1, 64, &v), a.dL = v;
+        else if (!strcmp(f, "--depth")) rc = model_cli_int(CMD, f, val, 1, DWS_MAX_LAYERS, &v), a.depth = (int)v;
+        else if (!strcmp(f, "--embed-dim")) rc = model_cli_int(CMD, f, val, 1, 4096, &v), a.embed_dim = (int)v;
+        else if (!strcmp(f, "--mlp-hidden")) rc = model_cli_int(CMD, f, val, 1, 4096, &v), a.mlp_hidden = (int)v;
+        else if (!strcmp(f, "--seed")) rc = model_cli_int(CMD, f, val, 0, 0x7fffffffL, &seed);
         else {
             fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
             return 2;
@@ -119,12 +109,21 @@ int cmd_init_model(int argc, char **argv)
     snprintf(default_id, sizeof default_id, "untrained-%s", kind);
     dws_error err;
     dws_net net;
-    if (dws_net_init(&net, &a, (uint64_t)seed, &err) != 0) return fail(err.code, err.message);
+    if (dws_net_init(&net, &a, (uint64_t)seed, &err) != 0) return cli_fail(CMD, &err);
+    if (alpha) {
+        char *end;
+        float v = strtof(alpha, &end);
+        if (end == alpha || *end || !(v >= -100.f && v <= 100.f) || a.kind != DWS_MODEL_ADAPTER) {
+            dws_net_free(&net);
+            return fail(DWS_E_INVALID_ARGUMENT, "--alpha needs a number in -100..100, for an adapter");
+        }
+        for (int k = 0; k < 2 * a.depth; k++) net.params[net.alpha + (size_t)k] = v;
+    }
     dws_model_info info = {.id = id ? id : default_id};
     dws_model *m = dws_model_from_net(&net, &info, &err);
     if (!m) {
         dws_net_free(&net);
-        return fail(err.code, err.message);
+        return cli_fail(CMD, &err);
     }
     size_t n_params = dws_model_net(m)->n_params;
     int rc = dws_model_save(m, out, &err);
@@ -140,5 +139,5 @@ int cmd_init_model(int argc, char **argv)
         cJSON_Delete(o);
     }
     dws_model_free(m);
-    return rc == 0 ? 0 : fail(err.code, err.message);
+    return rc == 0 ? 0 : cli_fail(CMD, &err);
 }
