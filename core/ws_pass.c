@@ -28,15 +28,18 @@ typedef struct {
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
 } pass_run;
 
-/* Columns [k0, k1) of one row of W_t, slots of z columns, c channels:
+/* Columns [k0, k1) (whole slots of z columns) of one row of W_t, c channels:
  * o[k] = rc[slot of k] + colv[k * fc]. */
 DWS_HOT_LOOP static void fill_row(float *restrict o, int64_t k0, int64_t k1, int64_t z, int c,
                                   const float *restrict rc, const float *restrict colv, int64_t fc)
 {
-    for (int64_t k = k0; k < k1; k++) {
-        const float *restrict r = rc + (k / z) * c, *restrict cv = colv + k * fc;
-        float *restrict ok = o + (k - k0) * c;
-        for (int ch = 0; ch < c; ch++) ok[ch] = r[ch] + cv[ch];
+    for (int64_t p = k0 / z; p < k1 / z; p++) {
+        const float *restrict r = rc + p * c;
+        for (int64_t k = p * z; k < (p + 1) * z; k++) {
+            const float *restrict cv = colv + k * fc;
+            float *restrict ok = o + (k - k0) * c;
+            for (int ch = 0; ch < c; ch++) ok[ch] = r[ch] + cv[ch];
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 /* One fused pass over every entry of a weight-space tensor: the memory-bound part
- * of a DWS layer. For every row of every W_t and b_t (rows cut into blocks that
- * stay in L2):
- *   out = act(entry term + broadcast of pooled-layout vectors)
- * and, while the row is still in cache, the pooled sums of out (ws_pool.h) that
- * the next layer needs. The entry term comes from a callback (the layer's GEMM and
- * template convolution, or a per-tensor affine map); the broadcast adds, to entry
- * (i, k) of W_t, the row slots of feat_{t+1}[i], the column slot of feat_t[k] for
- * i's slot, and the global slot of (i, k), i.e. the exact adjoint of pooling.
+ * of a DWS layer. The rows of every W_t and b_t are cut into blocks that fit in L2
+ * (whole rows, or one input group of a W_0 row); for each block, in a per-thread
+ * buffer:
+ *   v = broadcast of pooled-layout vectors; v += entry term; v = act(v);
+ * then the pooled sums (or means, ws_pool.h) of v that the next layer needs, and v
+ * is streamed to its place in the output. The broadcast gives entry (i, k) of W_t
+ * the row slots of feat_{t+1}[i], the column slot of feat_t[k] for i's slot and
+ * the global slot of (i, k): the exact adjoint of pooling. The entry term comes
+ * from a callback (the layer's GEMM and template convolution, or a per-tensor
+ * affine map).
  *
  * The blocks are split into DWS_PASS_PARTS parts by cost, independently of the
  * thread count; column sums go to per-part buffers reduced in part order, so the
