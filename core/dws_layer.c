@@ -151,13 +151,15 @@ void dws_layer_init_params(const dws_layer *ly, float *params, dws_rng *rng)
     memset(params + ly->bias, 0, sizeof(float) * (size_t)ax->n_global * co);
 }
 
-static int check_input(const dws_layer *ly, const dws_ws *X, const dws_pool *P, int channels, const char *what,
+/* T (t_channels) and P (the pooled means of the layer's input, c_in channels)
+ * have the batch and the slot structure of this layer. */
+static int check_input(const dws_layer *ly, const dws_ws *T, int t_channels, const dws_pool *P, const char *what,
                        dws_error *err)
 {
     const dws_axes *a = &P->ax, *s = &ly->slots;
-    int ok = X->channels == channels && P->channels == channels && X->batch == P->batch &&
-             X->n_layers == s->n_layers && a->n_layers == s->n_layers;
-    for (int n = 0; ok && n <= s->n_layers; n++) ok = a->s[n] == s->s[n] && X->widths[n] == a->d[n];
+    int ok = T->channels == t_channels && P->channels == ly->c_in && T->batch == P->batch &&
+             T->n_layers == s->n_layers && a->n_layers == s->n_layers;
+    for (int n = 0; ok && n <= s->n_layers; n++) ok = a->s[n] == s->s[n] && T->widths[n] == a->d[n];
     ok = ok && a->d[0] == s->d[0] && a->d[s->n_layers] == s->d[s->n_layers];
     if (!ok) {
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer %d -> %d channels: %s has the wrong shape", ly->c_in,
@@ -179,7 +181,8 @@ typedef struct {
     const dws_layer *ly;
     const float *params;
     const float *K_tiled;       /* image: the convolution kernel tiled along a row */
-    const dws_ws *X;
+    const dws_ws *X;            /* forward: the input, or */
+    const dws_ws *Z;            /* forward: its entry-wise term X E, precomputed */
     const dws_ws *G;            /* backward */
     float *part_grads;          /* backward: DWS_PASS_PARTS x part_grad_floats(ly) */
 } entry_ctx;
@@ -199,23 +202,49 @@ static int has_entry(const dws_layer *ly, const dws_block *blk)
 }
 
 /* Z = X E (beta = 1 onto zeros or the broadcast: OpenBLAS's beta = 0 path is a
- * slow extra pass for these shapes). */
+ * slow extra pass for these shapes), or Z given; on W_0 planes of an image Z goes
+ * through the template convolution. */
 static void forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
     const entry_ctx *e = vctx;
     const dws_layer *ly = e->ly;
     if (!has_entry(ly, blk)) return;
-    const int ci = ly->c_in, co = ly->c_out;
+    const int ci = ly->c_in, co = ly->c_out, conv = blk->t == 0 && ly->image.planes;
     const int64_t n = dws_block_entries(blk);
-    const float *x = dws_block_data(e->X, blk), *E = e->params + ly->E[blk->t];
-    if (blk->t == 0 && ly->image.planes) {   /* one plane: convolve Z = X E */
+    const float *E = e->params + ly->E[blk->t];
+    if (e->Z) {
+        const float *z = dws_block_data(e->Z, blk);
+        if (conv) dws_tconv_forward(&ly->image, co, e->K_tiled, z, out, scratch + n * co);
+        else
+            for (int64_t j = 0; j < n * co; j++) out[j] += z[j];
+    } else if (conv) {
         memset(scratch, 0, sizeof(float) * (size_t)(n * co));
-        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, scratch, co);
+        dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, scratch, co);
         dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, out, scratch + n * co);
     } else {
-        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, out, co);
+        dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, out, co);
     }
+}
+
+/* A finished block of this layer's output, straight through the next layer's
+ * entry-wise map. */
+typedef struct {
+    const dws_layer *next;
+    const float *params;
+    dws_ws *Znext;
+} next_ctx;
+
+static void next_entry_sink(void *vctx, const dws_block *blk, int part, float *y, float *scratch)
+{
+    (void)part, (void)scratch;
+    const next_ctx *s = vctx;
+    if (!has_entry(s->next, blk)) return;
+    const int ci = s->next->c_in, co = s->next->c_out;
+    const int64_t n = dws_block_entries(blk);
+    float *z = dws_block_data(s->Znext, blk);
+    memset(z, 0, sizeof(float) * (size_t)(n * co));
+    dws_gemm(0, 0, n, co, ci, 1.f, y, ci, s->params + s->next->E[blk->t], co, 1.f, z, co);
 }
 
 /* Pooled summaries through the small maps: feat_n M_n (+ pos on n = 0) and
@@ -242,33 +271,59 @@ static void map_pooled(const dws_layer *ly, const float *params, const dws_pool 
     }
 }
 
-int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
-                      dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
+/* Every forward: from X or from its entry term Z; into Y, or into the next
+ * layer's entry term Znext (Y then not stored). */
+static int forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_ws *Z, const dws_pool *PX,
+                   int relu, dws_ws *Y, const dws_layer *next, dws_ws *Znext, dws_pool *PY, dws_exec *ex,
+                   dws_error *err)
 {
-    if (check_input(ly, X, PX, ly->c_in, "input", err) != 0) return -1;
-    if (Y->channels != ly->c_out || !same_widths(X, Y) ||
-        (PY && (PY->channels != ly->c_out || PY->batch != X->batch))) {
+    const dws_ws *in = X ? X : Z, *out = Y ? Y : Znext;
+    if (check_input(ly, in, X ? ly->c_in : ly->c_out, PX, "input", err) != 0) return -1;
+    if (out->channels != (Y ? ly->c_out : next->c_out) || !same_widths(in, out) ||
+        (next && (next->c_in != ly->c_out || next->slots.n_layers != ly->slots.n_layers)) ||
+        (PY && (PY->channels != ly->c_out || PY->batch != in->batch))) {
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer output has the wrong shape");
         return -1;
     }
     /* exec memory: the broadcast vectors (pooled layout), the tiled kernel */
-    size_t n_pool = dws_pool_floats(&PX->ax, X->batch, ly->c_out);
+    size_t n_pool = dws_pool_floats(&PX->ax, in->batch, ly->c_out);
     float *mem = exec_mem(ex, n_pool + tiled_floats(ly), err);
     if (!mem) return -1;
     dws_pool nvec;
-    dws_pool_place(&nvec, &PX->ax, X->batch, ly->c_out, mem);
+    dws_pool_place(&nvec, &PX->ax, in->batch, ly->c_out, mem);
     float *K_tiled = ly->image.planes ? mem + n_pool : NULL;
     if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
     map_pooled(ly, params, PX, &nvec);
-    entry_ctx ctx = {ly, params, K_tiled, X, NULL, NULL};
+    entry_ctx ctx = {.ly = ly, .params = params, .K_tiled = K_tiled, .X = X, .Z = Z};
+    next_ctx sink = {next, params, Znext};
     dws_pass pass = {
-        .ax = &PX->ax, .batch = X->batch, .channels = ly->c_out,
+        .ax = &PX->ax, .batch = in->batch, .channels = ly->c_out,
         .entry = forward_entry, .entry_ctx = &ctx,
         .entry_scratch = ly->image.planes ? conv_scratch_floats(ly, 1) : 0,
         .bcast = &nvec, .act = relu ? DWS_PASS_RELU : DWS_PASS_LINEAR,
-        .out = Y, .pool = PY, .pool_means = 1, .threads = ex->threads,
+        .out = Y, .sink = Y ? NULL : next_entry_sink, .sink_ctx = &sink,
+        .pool = PY, .pool_means = 1, .threads = ex->threads,
     };
     return dws_pass_run(&pass, &ex->work, err);
+}
+
+int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
+                      dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
+{
+    return forward(ly, params, X, NULL, PX, relu, Y, NULL, NULL, PY, ex, err);
+}
+
+int dws_layer_forward_to_next(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX,
+                              int relu, const dws_layer *next, dws_ws *Znext, dws_pool *PY, dws_exec *ex,
+                              dws_error *err)
+{
+    return forward(ly, params, X, NULL, PX, relu, NULL, next, Znext, PY, ex, err);
+}
+
+int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_ws *Z, const dws_pool *PX, int relu,
+                            dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
+{
+    return forward(ly, params, NULL, Z, PX, relu, Y, NULL, NULL, PY, ex, err);
 }
 
 /* dE += X^T dZ and dX += dZ E^T on the block, with dZ = G, or on W_0 planes of
@@ -337,9 +392,12 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
                        const dws_ws *G, const dws_pool *PG, int mask_relu, dws_ws *dX, dws_pool *PdX, dws_exec *ex,
                        dws_error *err)
 {
-    if (check_input(ly, X, PX, ly->c_in, "input", err) != 0 ||
-        check_input(ly, G, PG, ly->c_out, "output gradient", err) != 0)
+    if (check_input(ly, X, ly->c_in, PX, "input", err) != 0 || check_input(ly, G, ly->c_out, PX, "gradient", err) != 0)
         return -1;
+    if (PG->channels != ly->c_out || PG->batch != G->batch) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer: pooled gradient has the wrong shape");
+        return -1;
+    }
     if (!same_widths(X, G) || (dX && (dX->channels != ly->c_in || !same_widths(X, dX))) ||
         (PdX && (!dX || PdX->channels != ly->c_in || PdX->batch != X->batch))) {
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer gradient has the wrong shape");
@@ -360,7 +418,7 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
         dws_pool_place(&bvec, &PX->ax, X->batch, ly->c_in, mem + n_grads + n_tiled);
         unmap_pooled(ly, params, PG, &bvec);
     }
-    entry_ctx ctx = {ly, params, K_tiled, X, G, part_grads};
+    entry_ctx ctx = {.ly = ly, .params = params, .K_tiled = K_tiled, .X = X, .G = G, .part_grads = part_grads};
     dws_pass pass = {
         .ax = &PX->ax, .batch = X->batch, .channels = ly->c_in,
         .entry = backward_entry, .entry_ctx = &ctx,

@@ -67,6 +67,18 @@ void dws_layer_init_params(const dws_layer *ly, float *params, dws_rng *rng);
 int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
                       dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err);
 
+/* Inference shortcut over two layers: as dws_layer_forward, but Y is not stored;
+ * each finished block goes at once through the entry-wise map of the next layer,
+ * Znext = Y E_next (next->c_out channels, Y's widths), and PY gets Y's pooled
+ * means: all that dws_layer_forward_entry needs to run `next`. Saves writing and
+ * reading back Y. */
+int dws_layer_forward_to_next(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX,
+                              int relu, const dws_layer *next, dws_ws *Znext, dws_pool *PY, dws_exec *ex,
+                              dws_error *err);
+/* Forward from a precomputed entry-wise term Z = X E (see above); PX: X's pooled means. */
+int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_ws *Z, const dws_pool *PX, int relu,
+                            dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err);
+
 /* G: dLoss/d(layer output before activation), PG: its pooled sums. Adds
  * dLoss/dparams to grads. When dX is given it receives dLoss/dX, multiplied by
  * [X > 0] when mask_relu (X being the previous layer's ReLU output), and PdX (may

@@ -246,11 +246,14 @@ static int act_slot(const dws_net_state *st, int t)
     return st->keep || t == 0 ? t : 1 + (t - 1) % 2;
 }
 
-static int place_act(dws_net_state *st, int t, const dws_ws *like, int channels, int pooled, dws_error *err)
+/* Activation t (x_channels) and, unless pool_channels is 0, its pooled means. */
+static int place_act(dws_net_state *st, int t, const dws_ws *like, int x_channels, int pool_channels,
+                     dws_error *err)
 {
     int s = act_slot(st, t);
-    if (place_ws(&st->xbuf[s], &st->xcap[s], like, channels, &st->x[t], err) != 0) return -1;
-    if (pooled && place_pool(&st->pbuf[s], &st->pcap[s], &st->ax, like->batch, channels, &st->px[t], err) != 0)
+    if (place_ws(&st->xbuf[s], &st->xcap[s], like, x_channels, &st->x[t], err) != 0) return -1;
+    if (pool_channels &&
+        place_pool(&st->pbuf[s], &st->pcap[s], &st->ax, like->batch, pool_channels, &st->px[t], err) != 0)
         return -1;
     return 0;
 }
@@ -310,12 +313,26 @@ static int forward_layers(const dws_net *net, const dws_ws *in, dws_net_state *s
         norm.scale[k] = 1.f / net->norm_std[k];
     }
     if (affine_pass(st, &norm, &st->x[0], &st->px[0], 1, err) != 0) return -1;
-    for (int t = 0; t < a->n_dws_layers; t++) {
-        int last = t + 1 == a->n_dws_layers, pooled = !last || invariant_head;
-        if (place_act(st, t + 1, in, net->layers[t].c_out, pooled, err) != 0) return -1;
-        if (dws_layer_forward(&net->layers[t], net->params, &st->x[t], &st->px[t], pooled, &st->x[t + 1],
-                              pooled ? &st->px[t + 1] : NULL, &st->ex, err) != 0)
-            return -1;
+    const int N = a->n_dws_layers;
+    /* Without backward, the adapter's last hidden activation (c channels) need not
+     * be stored: it goes straight through the last layer's entry-wise map (to one
+     * channel), x[N - 1] holding that instead. */
+    const int fuse = !st->keep && !invariant_head && N >= 2;
+    for (int t = 0; t < N; t++) {
+        const dws_layer *ly = &net->layers[t];
+        int last = t + 1 == N, relu = !last || invariant_head, rc;
+        if (fuse && t == N - 2) {
+            if (place_act(st, t + 1, in, net->layers[t + 1].c_out, ly->c_out, err) != 0) return -1;
+            rc = dws_layer_forward_to_next(ly, net->params, &st->x[t], &st->px[t], relu, &net->layers[t + 1],
+                                           &st->x[t + 1], &st->px[t + 1], &st->ex, err);
+        } else {
+            if (place_act(st, t + 1, in, ly->c_out, relu ? ly->c_out : 0, err) != 0) return -1;
+            rc = fuse && last ? dws_layer_forward_entry(ly, net->params, &st->x[t], &st->px[t], relu, &st->x[t + 1],
+                                                        NULL, &st->ex, err)
+                              : dws_layer_forward(ly, net->params, &st->x[t], &st->px[t], relu, &st->x[t + 1],
+                                                  relu ? &st->px[t + 1] : NULL, &st->ex, err);
+        }
+        if (rc != 0) return -1;
     }
     return 0;
 }

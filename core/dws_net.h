@@ -77,8 +77,8 @@ typedef struct dws_net_state dws_net_state;
 dws_net_state *dws_net_state_new(int threads, int keep);
 void dws_net_state_free(dws_net_state *st);
 
-/* What the last forward left in st (valid until the next call; with keep = 0
- * only the last two activations are intact): activation t, 0 = the normalised
+/* What the last forward left in st (valid until the next call; only with
+ * keep = 1, which stores every activation): activation t, 0 = the normalised
  * input, t >= 1 = the output of DWS layer t - 1 (after its ReLU); and the
  * encoder's hidden MLP layer after ReLU (batch x mlp_hidden). For monitoring
  * (dead ReLUs, activation scale) and tests. */

@@ -193,17 +193,18 @@ static void run_part(void *ctx, int part, int thread)
         const dws_block *blk = &r->blocks[j];
         float *o = p->out ? dws_block_data(p->out, blk) : NULL;
         /* Computed in the thread's block buffer (in L2), unless out already holds it. */
-        float *buf = !o || p->keep_out ? o : block;
+        float *buf = p->keep_out ? o : o || p->sink ? block : NULL;
         if (buf && !p->keep_out) {
             if (!p->bcast) memset(buf, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
             else if (blk->is_bias) fill_bias_block(p, blk, buf);
             else fill_w_block(p, blk, buf, rc);
         }
         if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, buf, scratch);
-        if (!o) continue;
+        if (!buf) continue;
         if (blk->is_bias) finish_bias_block(p, blk, buf);
         else finish_w_block(r, blk, part, buf);
-        if (buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
+        if (p->sink) p->sink(p->sink_ctx, blk, part, buf, scratch);
+        if (o && buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
     }
 #if defined(__SSE__)
     _mm_sfence();   /* streamed stores are visible before this worker is joined */

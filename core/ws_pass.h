@@ -68,8 +68,10 @@ typedef struct {
     const dws_pool *bcast;   /* NULL: nothing is broadcast */
     dws_pass_act act;
     const dws_ws *mask;      /* DWS_PASS_MASK only */
-    dws_ws *out;             /* NULL: entry callbacks only */
-    dws_pool *pool;          /* NULL: no pooling; needs out */
+    dws_ws *out;             /* NULL: not stored (entry callbacks only, unless a sink) */
+    dws_entry_fn sink;       /* NULL, or gets each finished block (after act and pooling) */
+    void *sink_ctx;
+    dws_pool *pool;          /* NULL: no pooling; needs out or a sink */
     int pool_means;          /* 1: pool holds means (forward); 0: sums (backward) */
     int threads;
 } dws_pass;

@@ -161,6 +161,37 @@ START_TEST(results_do_not_depend_on_the_thread_count)
 }
 END_TEST
 
+/* Inference (keep = 0) sends the last hidden activation straight through the
+ * last layer's entry-wise map instead of storing it: same result as the
+ * stored path that training uses. */
+START_TEST(inference_shortcut_matches_the_stored_path)
+{
+    dws_rng rng;
+    dws_rng_seed(&rng, 12);
+    dws_error err;
+    dws_arch a;
+    small_arch(&a, DWS_MODEL_ADAPTER);
+    a.n_dws_layers = 2 + (int)_i;   /* the fused layer is the first, or a middle one */
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 13, &err), 0);
+    th_randomise_net(&net, &rng);
+    for (int k = 0; k < 6; k++) net.params[net.alpha + (size_t)k] = 1.f / net.norm_std[k];
+    const int64_t widths[] = {108, 19, 11, 4};
+    dws_ws in, stored, fused;
+    th_random_ws(&in, 3, widths, 2, &rng);
+    dws_ws_init(&stored, 3, widths, 2, 1, &err);
+    dws_ws_init(&fused, 3, widths, 2, 1, &err);
+    dws_net_state *train = dws_net_state_new(2, 1), *infer = dws_net_state_new(2, 0);
+    ck_assert_int_eq(dws_adapter_forward(&net, &in, &stored, train, &err), 0);
+    ck_assert_int_eq(dws_adapter_forward(&net, &in, &fused, infer, &err), 0);
+    ck_assert(th_rel_err(fused.data, stored.data, in.n_floats) < 1e-6);
+    ck_assert(th_rel_err(stored.data, in.data, in.n_floats) > 0.1);
+    dws_net_state_free(train), dws_net_state_free(infer);
+    dws_ws_free(&in), dws_ws_free(&stored), dws_ws_free(&fused);
+    dws_net_free(&net);
+}
+END_TEST
+
 /* A batch gives each network what it gets alone. */
 START_TEST(batch_members_are_independent)
 {
@@ -253,6 +284,7 @@ int main(void)
     tcase_add_test(tc, one_model_serves_every_width);
     tcase_add_test(tc, initialisation_is_seeded);
     tcase_add_loop_test(tc, results_do_not_depend_on_the_thread_count, 0, 2);
+    tcase_add_loop_test(tc, inference_shortcut_matches_the_stored_path, 0, 2);
     tcase_add_test(tc, batch_members_are_independent);
     tcase_add_test(tc, rejects_what_it_cannot_read);
     suite_add_tcase(s, tc);
