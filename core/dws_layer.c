@@ -59,8 +59,8 @@ int dws_layer_build(dws_layer *ly, const dws_axes *slots, const dws_image_shape 
     return 0;
 }
 
-/* Backward accumulates the entry-wise maps' gradients (adjacent in the flat
- * buffer, built first) and the tiled convolution kernel's per pass part. */
+/* Backward accumulates, per pass part, the gradients of the entry-wise maps
+ * (E_0 .. E_{L-2}, adjacent in the flat buffer) and then of the kernel K. */
 static size_t entry_count(const dws_layer *ly)
 {
     int L = ly->slots.n_layers;

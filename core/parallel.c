@@ -1,18 +1,25 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 typedef struct {
     dws_part_fn fn;
     void *ctx;
-    int n_parts, threads, thread;
+    int n_parts;
+    atomic_int next;   /* the next part to take: a descheduled worker delays only its own part */
+} work;
+
+typedef struct {
+    work *w;
+    int thread;
 } worker;
 
 static void *run_worker(void *arg)
 {
-    const worker *w = arg;
-    for (int part = w->thread; part < w->n_parts; part += w->threads) w->fn(w->ctx, part, w->thread);
+    const worker *k = arg;
+    for (int part; (part = atomic_fetch_add(&k->w->next, 1)) < k->w->n_parts;) k->w->fn(k->w->ctx, part, k->thread);
     return NULL;
 }
 
@@ -20,24 +27,22 @@ void dws_parallel_parts(int n_parts, int threads, dws_part_fn fn, void *ctx)
 {
     if (threads > n_parts) threads = n_parts;
     if (threads > DWS_MAX_THREADS) threads = DWS_MAX_THREADS;
+    work w = {fn, ctx, n_parts, 0};
     if (threads <= 1) {
-        for (int part = 0; part < n_parts; part++) fn(ctx, part, 0);
+        worker k = {&w, 0};
+        run_worker(&k);
         return;
     }
-    worker w[threads];
+    worker k[threads];
     pthread_t tid[threads];
     int started[threads];
     for (int j = 0; j < threads; j++) {
-        w[j] = (worker){fn, ctx, n_parts, threads, j};
-        started[j] = j > 0 && pthread_create(&tid[j], NULL, run_worker, &w[j]) == 0;
+        k[j] = (worker){&w, j};
+        started[j] = j > 0 && pthread_create(&tid[j], NULL, run_worker, &k[j]) == 0;
     }
-    run_worker(&w[0]);
-    /* A worker that could not start is run here, with its own thread index (and so
-     * its own scratch), after the others are joined. */
+    run_worker(&k[0]);   /* takes whatever parts workers that could not start leave */
     for (int j = 1; j < threads; j++)
         if (started[j]) pthread_join(tid[j], NULL);
-    for (int j = 1; j < threads; j++)
-        if (!started[j]) run_worker(&w[j]);
 }
 
 int dws_threads_for_call(int requested, int max)

@@ -5,10 +5,10 @@
 #ifndef DWS_PARALLEL_H
 #define DWS_PARALLEL_H
 
-/* fn(ctx, part, thread) for every part in [0, n_parts); thread in [0, threads)
- * names the worker (for per-thread scratch); parts of one thread run in increasing
- * order. Runs on the calling thread alone when threads <= 1 or a thread cannot be
- * started. */
+/* fn(ctx, part, thread) once for every part in [0, n_parts), parts handed out in
+ * order to whichever worker is free; thread in [0, threads) names the worker (for
+ * per-thread scratch). Runs on the calling thread alone when threads <= 1, and
+ * the caller takes over the parts of workers that cannot be started. */
 #define DWS_MAX_THREADS 64
 
 typedef void (*dws_part_fn)(void *ctx, int part, int thread);
