@@ -38,27 +38,34 @@ static void pad_plane(const dws_image_shape *im, int c, const float *src, float 
 
 /* o += centre + sum over taps of k[tap] * (row dy, shifted dx) of a padded plane;
  * r points at padded row y (the output's own row) at column 0; k is the tiled
- * kernel, tap t at k + t * n. flip = 1 reflects the taps (the adjoint). */
+ * kernel, tap t at k + t * n. flip = 1 reflects the taps (the adjoint): tap t
+ * then takes kernel 8 - t, which mirrors both dy and dx. */
 DWS_HOT_LOOP static void conv_row(const float *restrict r, int64_t prow, int64_t c, int64_t n,
                                   const float *restrict k, int flip, float *restrict o)
 {
-    const float *restrict above = flip ? r + prow : r - prow, *restrict below = flip ? r - prow : r + prow;
-    const int64_t left = flip ? c : -c, right = -left;
     if (c % 8 == 0) {
-        /* Eight channels at a time with their nine kernel values held in registers. */
+        /* Eight channels at a time, the nine kernel values in registers, and each
+         * input row's values at x - 1, x, x + 1 rotated along x (three loads per
+         * output, not nine). */
         for (int64_t g = 0; g < c; g += 8) {
             v8f kv[DWS_TCONV_TAPS];
-            for (int t = 0; t < DWS_TCONV_TAPS; t++) kv[t] = AT8(k + t * n + g);
-            for (int64_t j = g; j < n; j += c) {
-                v8f acc = AT8(o + j) + AT8(r + j);
-                acc += kv[0] * AT8(above + j + left) + kv[1] * AT8(above + j) + kv[2] * AT8(above + j + right);
-                acc += kv[3] * AT8(r + j + left) + kv[4] * AT8(r + j) + kv[5] * AT8(r + j + right);
-                acc += kv[6] * AT8(below + j + left) + kv[7] * AT8(below + j) + kv[8] * AT8(below + j + right);
-                AT8(o + j) = acc;
+            for (int t = 0; t < DWS_TCONV_TAPS; t++) kv[t] = AT8(k + (flip ? 8 - t : t) * n + g);
+            const float *up = r - prow + g, *mid = r + g, *dn = r + prow + g;
+            v8f u0 = AT8(up - c), u1 = AT8(up), m0 = AT8(mid - c), m1 = AT8(mid), d0 = AT8(dn - c), d1 = AT8(dn);
+            for (int64_t j = 0; j < n; j += c) {
+                v8f u2 = AT8(up + j + c), m2 = AT8(mid + j + c), d2 = AT8(dn + j + c);
+                v8f acc = AT8(o + g + j) + m1;
+                acc += kv[0] * u0 + kv[1] * u1 + kv[2] * u2;
+                acc += kv[3] * m0 + kv[4] * m1 + kv[5] * m2;
+                acc += kv[6] * d0 + kv[7] * d1 + kv[8] * d2;
+                AT8(o + g + j) = acc;
+                u0 = u1, u1 = u2, m0 = m1, m1 = m2, d0 = d1, d1 = d2;
             }
         }
         return;
     }
+    const float *restrict above = flip ? r + prow : r - prow, *restrict below = flip ? r - prow : r + prow;
+    const int64_t left = flip ? c : -c, right = -left;
     const float *restrict k0 = k, *restrict k1 = k + n, *restrict k2 = k + 2 * n, *restrict k3 = k + 3 * n;
     const float *restrict k4 = k + 4 * n, *restrict k5 = k + 5 * n, *restrict k6 = k + 6 * n;
     const float *restrict k7 = k + 7 * n, *restrict k8 = k + 8 * n;
@@ -69,26 +76,35 @@ DWS_HOT_LOOP static void conv_row(const float *restrict r, int64_t prow, int64_t
     }
 }
 
-/* dK[tap][ch] += sum over x of g(y, x, ch) z(y + dy, x + dx, ch) for one output
- * row; r: padded row y of z. */
-DWS_HOT_LOOP static void kernel_grad_row(const float *restrict g, const float *restrict r, int64_t prow, int64_t c,
-                                         int64_t n, float *restrict dK)
+/* dK[tap][ch] += sum over positions of g(y, x, ch) z(y + dy, x + dx, ch), from
+ * both planes padded (g is zero on the border, so one flat run over the padded
+ * plane from the first to the last inner position covers every row). */
+DWS_HOT_LOOP static void kernel_grad_plane(const dws_image_shape *im, const float *restrict gp,
+                                           const float *restrict zp, int64_t c, float *restrict dK)
 {
-    if (c % 8 == 0) {   /* nine accumulators in registers, as in conv_row */
+    const int64_t prow = (int64_t)(im->w + 2) * c, first = prow + c;
+    const int64_t count = (int64_t)(im->h - 1) * (im->w + 2) + im->w;   /* positions, first to last inner */
+    if (c % 8 == 0) {   /* nine accumulators in registers, z rotated along x as in conv_row */
         for (int64_t g0 = 0; g0 < c; g0 += 8) {
             v8f acc[DWS_TCONV_TAPS] = {{0}};
-            for (int64_t j = g0; j < n; j += c) {
-                v8f gv = AT8(g + j);
-                for (int t = 0; t < DWS_TCONV_TAPS; t++) acc[t] += gv * AT8(r + (t / 3 - 1) * prow + (t % 3 - 1) * c + j);
+            const float *gv = gp + first + g0, *up = zp + first - prow + g0, *mid = zp + first + g0,
+                        *dn = zp + first + prow + g0;
+            v8f u0 = AT8(up - c), u1 = AT8(up), m0 = AT8(mid - c), m1 = AT8(mid), d0 = AT8(dn - c), d1 = AT8(dn);
+            for (int64_t j = 0; j < count * c; j += c) {
+                v8f g = AT8(gv + j), u2 = AT8(up + j + c), m2 = AT8(mid + j + c), d2 = AT8(dn + j + c);
+                acc[0] += g * u0, acc[1] += g * u1, acc[2] += g * u2;
+                acc[3] += g * m0, acc[4] += g * m1, acc[5] += g * m2;
+                acc[6] += g * d0, acc[7] += g * d1, acc[8] += g * d2;
+                u0 = u1, u1 = u2, m0 = m1, m1 = m2, d0 = d1, d1 = d2;
             }
             for (int t = 0; t < DWS_TCONV_TAPS; t++) AT8(dK + t * c + g0) += acc[t];
         }
         return;
     }
     for (int t = 0; t < DWS_TCONV_TAPS; t++) {
-        const float *restrict zs = r + (t / 3 - 1) * prow + (t % 3 - 1) * c;
-        for (int64_t x = 0; x < n; x += c)
-            for (int64_t ch = 0; ch < c; ch++) dK[t * c + ch] += g[x + ch] * zs[x + ch];
+        const float *restrict zs = zp + first + (t / 3 - 1) * prow + (t % 3 - 1) * c;
+        for (int64_t p = 0; p < count; p++)
+            for (int64_t ch = 0; ch < c; ch++) dK[t * c + ch] += gp[first + p * c + ch] * zs[p * c + ch];
     }
 }
 
@@ -105,11 +121,10 @@ void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, 
                         float *dz, float *dK, float *scratch)
 {
     const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
-    /* dz: the same convolution of g with the kernel reflected. */
-    pad_plane(im, c, g, scratch);
-    for (int y = 0; y < im->h; y++)
-        conv_row(scratch + (y + 1) * prow + c, prow, c, rowf, K_tiled, 1, dz + y * rowf);
-    pad_plane(im, c, z, scratch);
-    for (int y = 0; y < im->h; y++)
-        kernel_grad_row(g + y * rowf, scratch + (y + 1) * prow + c, prow, c, rowf, dK);
+    float *gp = scratch, *zp = scratch + (im->h + 2) * prow;
+    pad_plane(im, c, g, gp);
+    for (int y = 0; y < im->h; y++)   /* dz: the same convolution of g, kernel reflected */
+        conv_row(gp + (y + 1) * prow + c, prow, c, rowf, K_tiled, 1, dz + y * rowf);
+    pad_plane(im, c, z, zp);
+    kernel_grad_plane(im, gp, zp, c, dK);
 }

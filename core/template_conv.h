@@ -29,10 +29,10 @@ static inline size_t dws_tconv_tiled_floats(const dws_image_shape *im, int c)
 /* tiled[tap][x][ch] = K[tap][ch]. */
 void dws_tconv_tile(const dws_image_shape *im, int c, const float *K, float *tiled);
 
-/* Floats of the padded-plane scratch the two functions below need. */
+/* Floats of the scratch the two functions below need: two padded planes. */
 static inline size_t dws_tconv_scratch_floats(const dws_image_shape *im, int c)
 {
-    return (size_t)(im->h + 2) * (size_t)(im->w + 2) * (size_t)c;
+    return 2 * (size_t)(im->h + 2) * (size_t)(im->w + 2) * (size_t)c;
 }
 
 /* On one plane ([h][w][c]): out += z + K * z; out and z do not overlap. */

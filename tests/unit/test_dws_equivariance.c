@@ -25,7 +25,7 @@ static void small_arch(dws_arch *a, dws_model_kind kind, int depth, int image)
     dws_arch_default(a, kind);
     a->depth = depth;
     a->dL = 5;
-    a->channels = 4;
+    a->channels = image ? 8 : 4;   /* 8: the register-blocked convolution loops */
     a->n_dws_layers = 3;
     a->embed_dim = 6;
     a->mlp_hidden = 8;
