@@ -54,35 +54,39 @@ void dws_optim_free(dws_optim *o)
     memset(o, 0, sizeof *o);
 }
 
-static void sgd_step(dws_optim *o, float *p, const float *g)
+static void sgd_step(dws_optim *o, float *restrict p, const float *restrict g)
 {
     const float lr = o->cfg.lr, mu = o->cfg.momentum, wd = o->cfg.weight_decay;
-    float *buf = o->m;
-    for (size_t i = 0; i < o->n; i++) {
-        float d = g[i] + wd * p[i];
-        if (mu != 0.f) {
-            /* PyTorch starts the momentum buffer at the first gradient, not at zero. */
-            buf[i] = o->step == 1 ? d : mu * buf[i] + d;
-            d = buf[i];
-        }
-        p[i] -= lr * d;
+    float *restrict buf = o->m;
+    const size_t n = o->n;
+    if (mu == 0.f) {
+        for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
+        return;
+    }
+    /* PyTorch starts the momentum buffer at the first gradient, not at zero. */
+    const float keep = o->step == 1 ? 0.f : mu;
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = keep * buf[i] + (g[i] + wd * p[i]);
+        p[i] -= lr * buf[i];
     }
 }
 
-static void adam_step(dws_optim *o, float *p, const float *g, int decoupled)
+static void adam_step(dws_optim *o, float *restrict p, const float *restrict g, int decoupled)
 {
-    const float lr = o->cfg.lr, b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps, wd = o->cfg.weight_decay;
+    const float lr = o->cfg.lr, b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
     const float step_size = lr / (float)(1.0 - pow(b1, (double)o->step));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(b2, (double)o->step));
-    const float shrink = 1.f - lr * wd;
-    float *m = o->m, *v = o->v;
-    for (size_t i = 0; i < o->n; i++) {
-        float grad = g[i];
-        if (decoupled) p[i] *= shrink;
-        else grad += wd * p[i];
+    /* Adam adds wd * p to the gradient (L2); AdamW shrinks p by lr * wd first. */
+    const float l2 = decoupled ? 0.f : o->cfg.weight_decay;
+    const float shrink = decoupled ? 1.f - lr * o->cfg.weight_decay : 1.f;
+    float *restrict m = o->m, *restrict v = o->v;
+    const size_t n = o->n;
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i] * shrink;
+        float grad = g[i] + l2 * pi;
         m[i] += (1.f - b1) * (grad - m[i]);
         v[i] = b2 * v[i] + (1.f - b2) * grad * grad;
-        p[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
+        p[i] = pi - step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
     }
 }
 
