@@ -120,6 +120,33 @@ void dws_activation_apply(dws_activation a, float leaky_alpha, float *v, size_t 
     }
 }
 
+void dws_activation_backward(dws_activation a, float leaky_alpha, const float *z, const float *act_out, float *d,
+                             size_t n)
+{
+    switch (a) {
+    case DWS_ACT_IDENTITY: break;
+    case DWS_ACT_RELU:
+        for (size_t i = 0; i < n; i++) d[i] = z[i] > 0.f ? d[i] : 0.f;
+        break;
+    case DWS_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) d[i] = z[i] > 0.f ? d[i] : leaky_alpha * d[i];
+        break;
+    case DWS_ACT_TANH:
+        for (size_t i = 0; i < n; i++) d[i] *= 1.f - act_out[i] * act_out[i];
+        break;
+    case DWS_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++) d[i] *= act_out[i] * (1.f - act_out[i]);
+        break;
+    case DWS_ACT_GELU: /* d/dz [z Phi(z)] = Phi(z) + z phi(z) */
+        for (size_t i = 0; i < n; i++) {
+            float cdf = 0.5f * (1.f + erff(z[i] * (float)M_SQRT1_2));
+            float pdf = expf(-0.5f * z[i] * z[i]) * 0.3989422804014327f;
+            d[i] *= cdf + z[i] * pdf;
+        }
+        break;
+    }
+}
+
 void dws_mlp_forward(const dws_mlp *m, const float *x, int n, float *out, float *scratch)
 {
     const float *in = x;

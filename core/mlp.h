@@ -52,5 +52,9 @@ void dws_mlp_forward(const dws_mlp *m, const float *x, int n, float *out, float 
 
 /* Applies activation a in place to n values. */
 void dws_activation_apply(dws_activation a, float leaky_alpha, float *v, size_t n);
+/* Its backward: d[i] *= a'(z[i]) for pre-activations z (a = act(z) is also given,
+ * since most derivatives are cheapest from the output). */
+void dws_activation_backward(dws_activation a, float leaky_alpha, const float *z, const float *act_out, float *d,
+                             size_t n);
 
 #endif

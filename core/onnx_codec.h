@@ -1,14 +1,18 @@
 /* ONNX <-> weight-space codec.
  *
  * Decode: parse a ModelProto, recognise an MLP classifier (Flatten/Reshape?, then
- * Gemm | MatMul+Add layers with activations between them, optional Softmax /
- * LogSoftmax / Identity head) and read its weights into a dws_mlp in the layout of
- * DWSNET.md section 1, whatever the storage (initializers or Constant nodes;
- * raw_data or typed fields; FLOAT, DOUBLE, FLOAT16; transposed for MatMul and
- * Gemm transB = 0; Gemm alpha/beta folded in).
+ * Gemm | MatMul(+Add) layers with activations between them, optional Softmax /
+ * LogSoftmax / Identity head; Identity and Dropout anywhere pass through) and read
+ * its weights into a dws_mlp in the layout of DWSNET.md section 1, whatever the
+ * storage (initializers or Constant nodes, or a Transpose of one; raw_data or typed
+ * fields; FLOAT, DOUBLE, FLOAT16; transposed for MatMul and Gemm transB = 0; Gemm
+ * alpha/beta folded in). A layer with no bias (nn.Linear(bias=False): Gemm without
+ * C, MatMul without Add) reads as b_l = 0. A Reshape's shape may be a constant or
+ * computed from the input's Shape, as torch writes x.view(x.size(0), -1).
  * Encode: write new weights into the very same tensors (same names, data type,
  * layout and storage field), leave the rest of the model untouched and record
- * provenance in metadata_props.
+ * provenance in metadata_props. The one addition: a bias-free layer given a
+ * nonzero bias gets a new bias tensor (see dws_onnx_encode).
  *
  * Every size read from the file is checked against the bytes present and against
  * dws_onnx_limits before anything is allocated. Errors use the DWS_E_* codes. */
@@ -61,6 +65,9 @@ typedef struct {
     char bias_storage[DWS_MAX_LAYERS][64];
     double weight_scale[DWS_MAX_LAYERS];     /* Gemm alpha folded into W_l (1 otherwise) */
     double bias_scale[DWS_MAX_LAYERS];       /* Gemm beta folded into b_l (1 otherwise) */
+    int bias_stored[DWS_MAX_LAYERS];         /* 0: no bias in the file (bias_name ""); b_l reads as 0 */
+    int dropout_nodes;                       /* Dropout nodes passed through as the identity */
+    int dropout_training;                    /* of those, with training_mode true (a runtime may drop units) */
 } dws_onnx_info;
 
 const char *dws_head_name(dws_head h);       /* "none", "softmax", "log_softmax", "identity" */
@@ -87,9 +94,15 @@ typedef struct {
  * originals; w must have the decoded shape (its activations are not written: the
  * graph's operators stay as they are). Entries of w equal bit for bit to the decoded
  * ones keep their stored bits, so a round trip is exact for every storage type.
+ * A layer stored without a bias stays so while w's b_l is all zeros; otherwise it
+ * gets a new initializer "<weight name>.dwsnet_bias" (the weight's data type, raw_data;
+ * also a graph input below IR version 4): a Gemm reads it as C, a MatMul gets an Add
+ * node right after it (the MatMul's output is renamed, the Add writes the old name).
+ * Such additions are listed in metadata_props under DWS_ONNX_ADDED_BIAS_KEY.
  * meta entries are added to (or replace same-key entries of) metadata_props.
  * Does not modify m: any number of threads may encode from one decoded model.
  * *out is malloc'd; caller frees. */
+#define DWS_ONNX_ADDED_BIAS_KEY "dwsnet.added_bias"
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,
                     uint8_t **out, size_t *out_len, dws_error *err);
 

@@ -17,6 +17,7 @@ typedef struct {
     Onnx__NodeProto **node_list;
     Onnx__StringStringEntryProto **props;
     Onnx__StringStringEntryProto *new_props;
+    dws_bias_patch *patch;
     Onnx__GraphProto graph;
     Onnx__ModelProto model;
 } overlay;
@@ -31,6 +32,7 @@ static void overlay_free(overlay *o)
     free(o->node_list);
     free(o->props);
     free(o->new_props);
+    dws_bias_patch_free(o->patch);
     free(o);
 }
 
@@ -57,24 +59,26 @@ static int place_tensor(overlay *o, const Onnx__GraphProto *g, const dws_tensor_
     return 0;
 }
 
-/* metadata_props: the originals, with meta's keys replaced in place or appended. */
-static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta, dws_error *err)
+/* metadata_props: the originals, with meta's keys (and the record of added biases,
+ * if any) replaced in place or appended. */
+static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta, const char *added,
+                        dws_error *err)
 {
-    size_t n = src->n_metadata_props;
-    o->props = malloc((n + n_meta + 1) * sizeof *o->props);
-    o->new_props = malloc((n_meta + 1) * sizeof *o->new_props);
+    size_t n = src->n_metadata_props, n_new = n_meta + (added != NULL);
+    o->props = malloc((n + n_new + 1) * sizeof *o->props);
+    o->new_props = malloc((n_new + 1) * sizeof *o->new_props);
     if (!o->props || !o->new_props) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot copy metadata_props");
         return -1;
     }
     if (n) memcpy(o->props, src->metadata_props, n * sizeof *o->props);
-    for (size_t i = 0; i < n_meta; i++) {
+    for (size_t i = 0; i < n_new; i++) {
         Onnx__StringStringEntryProto *e = &o->new_props[i];
         onnx__string_string_entry_proto__init(e);
-        e->key = (char *)meta[i].key;
-        e->value = (char *)meta[i].value;
+        e->key = (char *)(i < n_meta ? meta[i].key : DWS_ONNX_ADDED_BIAS_KEY);
+        e->value = (char *)(i < n_meta ? meta[i].value : added);
         size_t at = 0;
-        while (at < n && !(o->props[at]->key && !strcmp(o->props[at]->key, meta[i].key))) at++;
+        while (at < n && !(o->props[at]->key && !strcmp(o->props[at]->key, e->key))) at++;
         if (at == n) n++;
         o->props[at] = e;
     }
@@ -106,13 +110,16 @@ static int build_overlay(overlay *o, const dws_onnx *m, const dws_mlp *w, const 
         for (int part = 0; part < 2; part++) {
             int k = 2 * l + part;
             const dws_tensor_ref *r = part ? &m->layout.bias[l] : &m->layout.weight[l];
+            if (!r->tensor) continue;   /* no stored bias: see dws_bias_patch_apply */
             const float *before = part ? prev->b[l] : prev->W[l], *after = part ? w->b[l] : w->W[l];
             if (dws_tensor_rewrite(r, before, after, &o->tensors[k], &o->data[k], err) != 0 ||
                 place_tensor(o, g, r, k, err) != 0)
                 return -1;
         }
     }
-    return set_metadata(o, m->model, meta, n_meta, err);
+    const char *added;
+    if (dws_bias_patch_apply(m, w, &o->graph, &o->patch, &added, err) != 0) return -1;
+    return set_metadata(o, m->model, meta, n_meta, added, err);
 }
 
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,

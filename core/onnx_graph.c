@@ -229,23 +229,61 @@ const dws_graph_tensor *dws_graph_find(const dws_graph *gr, const char *name)
     return k < 0 ? NULL : &gr->tensors[k];
 }
 
-int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
-                       dws_error *err)
+/* The 'value' tensor of node p if it is a default-domain Constant with one output;
+ * else NULL with err set (role and name say which input wanted it). */
+static const Onnx__TensorProto *constant_value(const dws_graph *gr, int p, const char *role, const char *name,
+                                               int *attr_index, dws_error *err)
 {
     char q[96], lab[160];
+    const Onnx__NodeProto *node = gr->g->node[p];
+    if (strcmp(node->op_type ? node->op_type : "", "Constant") != 0 || !dws_onnx_default_domain(node->domain)) {
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s' is computed by node %s, not a constant", role,
+                      quoted(name, q, sizeof q), dws_node_label(node, p, lab, sizeof lab));
+        return NULL;
+    }
+    if (node->n_output != 1) {   /* one tensor per node, so encode rewrites each once */
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s': Constant node %s has %zu outputs", role,
+                      quoted(name, q, sizeof q), dws_node_label(node, p, lab, sizeof lab), node->n_output);
+        return NULL;
+    }
+    for (size_t a = 0; a < node->n_attribute; a++) {
+        const Onnx__AttributeProto *attr = node->attribute[a];
+        if (attr->name && !strcmp(attr->name, "value") && attr->t) {
+            *attr_index = (int)a;
+            return attr->t;
+        }
+    }
+    dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s': Constant node %s has no 'value' tensor", role,
+                  quoted(name, q, sizeof q), dws_node_label(node, p, lab, sizeof lab));
+    return NULL;
+}
+
+/* The tensor `name`, which must not be the graph input. */
+static const dws_graph_tensor *constant_tensor(const dws_graph *gr, const char *name, const char *role, dws_error *err)
+{
+    char q[96];
     const dws_graph_tensor *t = name[0] ? dws_graph_find(gr, name) : NULL;
-    memset(ref, 0, sizeof *ref);
-    ref->init_index = ref->node_index = ref->attr_index = -1;
-    ref->scale = 1.0;
     if (!t) {
         dws_error_set(err, DWS_E_NOT_AN_MLP, "missing tensor: the %s '%s' is not defined", role, quoted(name, q, sizeof q));
-        return -1;
+        return NULL;
     }
     if (t->producer == DWS_FROM_INPUT) {
         dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s' is a graph input, not a constant", role,
                       quoted(name, q, sizeof q));
-        return -1;
+        return NULL;
     }
+    return t;
+}
+
+int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
+                       dws_error *err)
+{
+    char q[96];
+    memset(ref, 0, sizeof *ref);
+    ref->init_index = ref->node_index = ref->attr_index = -1;
+    ref->scale = 1.0;
+    const dws_graph_tensor *t = constant_tensor(gr, name, role, err);
+    if (!t) return -1;
     if (t->n_consumers != 1 || t->is_output) {
         dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s' is also read elsewhere (%d readers%s)", role,
                       quoted(name, q, sizeof q), t->n_consumers, t->is_output ? " and a graph output" : "");
@@ -256,28 +294,25 @@ int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_te
         ref->init_index = t->init_index;
         return 0;
     }
-    const Onnx__NodeProto *node = gr->g->node[t->producer];
-    if (strcmp(node->op_type ? node->op_type : "", "Constant") != 0 || !dws_onnx_default_domain(node->domain)) {
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s' is computed by node %s, not a constant", role,
-                      quoted(name, q, sizeof q), dws_node_label(node, t->producer, lab, sizeof lab));
-        return -1;
+    ref->tensor = constant_value(gr, t->producer, role, name, &ref->attr_index, err);
+    if (!ref->tensor) return -1;
+    ref->node_index = t->producer;
+    gr->used[t->producer] = 1;
+    return 0;
+}
+
+int dws_graph_shared_constant(dws_graph *gr, const char *name, const char *role, const Onnx__TensorProto **out,
+                              dws_error *err)
+{
+    const dws_graph_tensor *t = constant_tensor(gr, name, role, err);
+    if (!t) return -1;
+    if (t->producer == DWS_FROM_INITIALIZER) {
+        *out = gr->g->initializer[t->init_index];
+        return 0;
     }
-    if (node->n_output != 1) {   /* one tensor per node, so encode rewrites each once */
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s': Constant node %s has %zu outputs", role,
-                      quoted(name, q, sizeof q), dws_node_label(node, t->producer, lab, sizeof lab), node->n_output);
-        return -1;
-    }
-    for (size_t a = 0; a < node->n_attribute; a++) {
-        const Onnx__AttributeProto *attr = node->attribute[a];
-        if (attr->name && !strcmp(attr->name, "value") && attr->t) {
-            ref->tensor = attr->t;
-            ref->node_index = t->producer;
-            ref->attr_index = (int)a;
-            gr->used[t->producer] = 1;
-            return 0;
-        }
-    }
-    dws_error_set(err, DWS_E_NOT_AN_MLP, "%s '%s': Constant node %s has no 'value' tensor", role,
-                  quoted(name, q, sizeof q), dws_node_label(node, t->producer, lab, sizeof lab));
-    return -1;
+    int attr_index;
+    *out = constant_value(gr, t->producer, role, name, &attr_index, err);
+    if (!*out) return -1;
+    gr->used[t->producer] = 1;
+    return 0;
 }

@@ -51,8 +51,20 @@ int dws_tensor_check_data(const Onnx__TensorProto *t, int64_t count, const char 
 /* "raw_data FLOAT", "float_data FLOAT", "int32_data FLOAT16", ... (after check_data). */
 const char *dws_tensor_field_name(const Onnx__TensorProto *t);
 
-/* dst (rows x cols, row-major) = scale * stored values (after check_data). */
+/* dst (rows x cols, row-major) = scale * stored values (after check_data); zeros
+ * when r has no tensor (a layer without a bias). */
 void dws_tensor_read(const dws_tensor_ref *r, float *dst);
+
+/* Reads a small integer tensor (INT64, INT32 or BOOL; a scalar or a vector of at
+ * most max values) into out: *n values, *rank 0 or 1. what names it in messages. */
+int dws_tensor_read_ints(const Onnx__TensorProto *t, int64_t *out, size_t max, size_t *n, int *rank,
+                         const char *what, dws_error *err);
+
+/* *out = a new tensor of data_type (a float type) with the caller's dims, holding
+ * values[i] / scale in raw_data (a fresh malloc'd buffer, returned in *data for
+ * the caller to free). */
+int dws_tensor_create(char *name, int32_t data_type, size_t n_dims, int64_t *dims, const float *values,
+                      size_t count, double scale, Onnx__TensorProto *out, void **data, dws_error *err);
 
 /* *out = a shallow copy of r->tensor whose data (a fresh malloc'd buffer, returned in
  * *data for the caller to free) holds `next` written the way r->tensor stores
@@ -97,6 +109,9 @@ int dws_onnx_default_domain(const char *domain);   /* "", "ai.onnx" or absent */
  * only its one consumer reads. Marks a Constant node as used. */
 int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_tensor_ref *ref,
                        dws_error *err);
+/* The same for a small operand that several nodes may share (a Dropout ratio). */
+int dws_graph_shared_constant(dws_graph *gr, const char *name, const char *role, const Onnx__TensorProto **t,
+                              dws_error *err);
 
 /* ---- recognising the MLP (onnx_recognise.c) ---- */
 typedef struct {
@@ -104,11 +119,22 @@ typedef struct {
     int64_t widths[DWS_MAX_LAYERS + 1];
     dws_activation act[DWS_MAX_LAYERS];
     float leaky_alpha[DWS_MAX_LAYERS];
-    dws_tensor_ref weight[DWS_MAX_LAYERS], bias[DWS_MAX_LAYERS];
+    dws_tensor_ref weight[DWS_MAX_LAYERS], bias[DWS_MAX_LAYERS];   /* bias.tensor NULL: none stored */
+    int node[DWS_MAX_LAYERS];      /* the layer's Gemm or MatMul node */
 } dws_mlp_layout;
 
 int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim,
                        dws_mlp_layout *layout, dws_onnx_info *info, dws_error *err);
+
+/* ---- a bias tensor for bias-free layers given a nonzero bias (onnx_add_bias.c) ---- */
+typedef struct dws_bias_patch dws_bias_patch;
+/* Extends graph (the encoder's shallow copy of m's graph, its node list indexed as
+ * m's) with what w's nonzero biases of bias-free layers need. *patch (NULL when
+ * nothing was added) owns every addition: free it after packing. *record is the
+ * metadata value listing them (after any earlier list), or NULL. */
+int dws_bias_patch_apply(const dws_onnx *m, const dws_mlp *w, Onnx__GraphProto *graph, dws_bias_patch **patch,
+                         const char **record, dws_error *err);
+void dws_bias_patch_free(dws_bias_patch *p);
 
 /* ---- protobuf wire pre-scan (onnx_wire.c) ---- */
 #define DWS_ONNX_MAX_NESTING 64

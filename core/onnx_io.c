@@ -1,4 +1,4 @@
-/* The MLP's input (type, shape, Flatten or Reshape to [N, d0]) and output. */
+/* The MLP's input (type, shape, Flatten to [N, d0]) and output. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,39 +60,6 @@ static int64_t input_features(const dws_onnx_info *info)
         if (info->input_dims[d] < 0 || __builtin_mul_overflow(p, info->input_dims[d], &p)) return -1;
     }
     return p;
-}
-
-int dws_walk_reshape(dws_walker *w, int ni, dws_error *err)
-{
-    const Onnx__NodeProto *n = w->g->node[ni];
-    char lab[160];
-    dws_walk_label(w, ni, lab, sizeof lab);
-    dws_tensor_ref s;
-    if (n->n_input != 2 || !n->input[1][0]) {
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "Reshape node %s needs a shape input", lab);
-        return -1;
-    }
-    if (dws_graph_constant(&w->gr, n->input[1], "shape", &s, err) != 0) return -1;
-    const Onnx__TensorProto *t = s.tensor;
-    int64_t v[2];
-    int ok = t->has_data_type && t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && t->n_dims == 1 &&
-             t->dims[0] == 2 && !t->segment && t->n_external_data == 0;
-    if (ok && t->has_raw_data && t->raw_data.len > 0 && t->n_int64_data == 0 && t->raw_data.len == sizeof v)
-        memcpy(v, t->raw_data.data, sizeof v);
-    else if (ok && (!t->has_raw_data || t->raw_data.len == 0) && t->n_int64_data == 2)
-        memcpy(v, t->int64_data, sizeof v);
-    else
-        ok = 0;
-    int64_t allow_zero;
-    if (dws_walk_attr_int(w, ni, "allowzero", 0, &allow_zero, err) != 0) return -1;
-    if (ok) ok = v[0] >= -1 && (v[1] == -1 || v[1] > 0) && !(v[0] == -1 && v[1] == -1) &&
-                 !(allow_zero && v[0] == 0);
-    if (!ok) {
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "Reshape node %s: the shape must be a constant [batch, features]", lab);
-        return -1;
-    }
-    if (v[1] > 0) w->reshape_d0 = v[1];
-    return 0;
 }
 
 int dws_walk_flatten(dws_walker *w, int ni, dws_error *err)

@@ -1,5 +1,6 @@
 /* Layers: a Gemm, or a MatMul and the Add after it, read into the weight-space
- * layout with every size checked against the limits and the bytes present. */
+ * layout with every size checked against the limits and the bytes present. A layer
+ * without a bias (a Gemm with no C, a MatMul with no Add) reads as b = 0. */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static int check_dim(const dws_walker *w, int64_t d, const char *what, dws_error
 }
 
 /* Records layer n_layers with weight ref (its rows/cols/transposed/scale set by the
- * caller from the stored dims) and bias tensor bref; checks every size. */
+ * caller from the stored dims) and bias tensor bref (none when bref->tensor is NULL;
+ * then bname is ignored); checks every size. */
 static int add_layer(dws_walker *w, int ni, const char *op, const char *wname, const char *bname,
                      dws_tensor_ref *wref, dws_tensor_ref *bref, dws_error *err)
 {
@@ -53,7 +55,7 @@ static int add_layer(dws_walker *w, int ni, const char *op, const char *wname, c
     }
     /* The bias: one value per output neuron, as [d_out] or [1, d_out]. */
     const Onnx__TensorProto *b = bref->tensor;
-    int bias_ok = (b->n_dims == 1 && b->dims[0] == d_out) ||
+    int bias_ok = !b || (b->n_dims == 1 && b->dims[0] == d_out) ||
                   (b->n_dims == 2 && b->dims[0] == 1 && b->dims[1] == d_out);
     if (!bias_ok) {
         dims_text(b, dims, sizeof dims);
@@ -71,8 +73,8 @@ static int add_layer(dws_walker *w, int ni, const char *op, const char *wname, c
     char q[96];
     snprintf(what, sizeof what, "weight '%s' of node %s", (dws_safe_copy(q, sizeof q, wname), q), lab);
     if (dws_tensor_check_data(wref->tensor, n_w, what, err) != 0) return -1;
-    snprintf(what, sizeof what, "bias '%s' of node %s", (dws_safe_copy(q, sizeof q, bname), q), lab);
-    if (dws_tensor_check_data(b, d_out, what, err) != 0) return -1;
+    snprintf(what, sizeof what, "bias '%s' of node %s", (dws_safe_copy(q, sizeof q, b ? bname : ""), q), lab);
+    if (b && dws_tensor_check_data(b, d_out, what, err) != 0) return -1;
     bref->rows = d_out;
     bref->cols = 1;
 
@@ -81,6 +83,7 @@ static int add_layer(dws_walker *w, int ni, const char *op, const char *wname, c
     ly->leaky_alpha[l] = 0.01f;
     ly->weight[l] = *wref;
     ly->bias[l] = *bref;
+    ly->node[l] = ni;
     ly->n_layers = l + 1;
 
     dws_onnx_info *info = w->info;
@@ -88,10 +91,14 @@ static int add_layer(dws_walker *w, int ni, const char *op, const char *wname, c
     info->weight_transposed[l] = wref->transposed;
     snprintf(info->weight_storage[l], sizeof info->weight_storage[l], "%s %s",
              wref->init_index >= 0 ? "initializer" : "Constant", dws_tensor_field_name(wref->tensor));
-    snprintf(info->bias_storage[l], sizeof info->bias_storage[l], "%s %s",
-             bref->init_index >= 0 ? "initializer" : "Constant", dws_tensor_field_name(b));
+    if (b)
+        snprintf(info->bias_storage[l], sizeof info->bias_storage[l], "%s %s",
+                 bref->init_index >= 0 ? "initializer" : "Constant", dws_tensor_field_name(b));
+    else
+        snprintf(info->bias_storage[l], sizeof info->bias_storage[l], "none");
+    info->bias_stored[l] = b != NULL;
     dws_safe_copy(info->weight_name[l], sizeof info->weight_name[l], wname);
-    dws_safe_copy(info->bias_name[l], sizeof info->bias_name[l], bname);
+    dws_safe_copy(info->bias_name[l], sizeof info->bias_name[l], b ? bname : "");
     info->weight_scale[l] = wref->scale;
     info->bias_scale[l] = bref->scale;
     return 0;
@@ -116,6 +123,37 @@ static int weight_shape(const dws_walker *w, int ni, dws_tensor_ref *r, int tran
     return 0;
 }
 
+/* The weight input `name` of layer node ni: a constant, or a Transpose of one (as
+ * torch writes a bias-free nn.Linear without constant folding), which flips how
+ * the stored matrix maps to W. *stored names the tensor that holds the numbers. */
+static int layer_weight(dws_walker *w, int ni, const char *name, int transposed, dws_tensor_ref *ref,
+                        const char **stored, dws_error *err)
+{
+    const dws_graph_tensor *t = dws_graph_find(&w->gr, name);
+    int ti = t ? t->producer : DWS_FROM_INPUT;
+    dws_activation unused;
+    *stored = name;
+    if (ti >= 0 && dws_op_classify(w->g->node[ti], &unused) == OP_TRANSPOSE) {
+        const Onnx__NodeProto *tr = w->g->node[ti];
+        char lab[160];
+        int64_t perm[2];
+        size_t n_perm;
+        int has_perm = dws_walk_attr_ints(w, ti, "perm", perm, 2, &n_perm, err);
+        if (has_perm < 0) return -1;
+        if (tr->n_input != 1 || tr->n_output != 1 || t->n_consumers != 1 || t->is_output ||
+            (has_perm && !(n_perm == 2 && perm[0] == 1 && perm[1] == 0))) {
+            dws_error_set(err, DWS_E_NOT_AN_MLP, "Transpose node %s: a weight may only be a matrix transposed for one layer",
+                          dws_walk_label(w, ti, lab, sizeof lab));
+            return -1;
+        }
+        w->gr.used[ti] = 1;
+        *stored = tr->input[0];
+        transposed = !transposed;
+    }
+    if (dws_graph_constant(&w->gr, *stored, "weight", ref, err) != 0) return -1;
+    return weight_shape(w, ni, ref, transposed, err);
+}
+
 int dws_walk_gemm(dws_walker *w, int ni, dws_error *err)
 {
     const Onnx__NodeProto *n = w->g->node[ni];
@@ -136,32 +174,30 @@ int dws_walk_gemm(dws_walker *w, int ni, dws_error *err)
                       lab, alpha, beta);
         return -1;
     }
-    if (n->n_input < 3 || !n->input[2][0]) {
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "Gemm node %s has no bias C", lab);
-        return -1;
-    }
-    dws_tensor_ref wref, bref;
-    if (dws_graph_constant(&w->gr, n->input[1], "weight", &wref, err) != 0 ||
-        dws_graph_constant(&w->gr, n->input[2], "bias", &bref, err) != 0 ||
-        weight_shape(w, ni, &wref, trans_b == 0, err) != 0)
+    dws_tensor_ref wref, bref = {.init_index = -1, .node_index = -1, .attr_index = -1};
+    const char *wname, *bname = n->n_input >= 3 ? n->input[2] : "";
+    if (layer_weight(w, ni, n->input[1], trans_b == 0, &wref, &wname, err) != 0 ||
+        (bname[0] && dws_graph_constant(&w->gr, bname, "bias", &bref, err) != 0))
         return -1;
     wref.scale = alpha;
-    bref.scale = beta;
-    return add_layer(w, ni, "Gemm", n->input[1], n->input[2], &wref, &bref, err);
+    bref.scale = beta;   /* also for a missing C: a bias added later is scaled by it */
+    return add_layer(w, ni, "Gemm", wname, bname, &wref, &bref, err);
 }
 
-/* MatMul(x, W) then Add(., b) in either operand order; *next_out is the Add's output. */
+/* MatMul(x, W), then Add(., b) in either operand order unless the layer has no
+ * bias; *next_out is the layer's output. */
 int dws_walk_matmul(dws_walker *w, int ni, const dws_graph_tensor **next_out, dws_error *err)
 {
     const Onnx__NodeProto *n = w->g->node[ni];
-    char lab[160];
-    dws_walk_label(w, ni, lab, sizeof lab);
     const dws_graph_tensor *y = dws_graph_find(&w->gr, n->output[0]);
     int ai = y->n_consumers == 1 && !y->is_output ? w->gr.consumers[y->consumers_at] : -1;
     dws_activation unused;
+    dws_tensor_ref wref, bref = {.init_index = -1, .node_index = -1, .attr_index = -1, .scale = 1.0};
+    const char *wname;
+    if (layer_weight(w, ni, n->input[1], 1, &wref, &wname, err) != 0) return -1;
     if (ai < 0 || dws_op_classify(w->g->node[ai], &unused) != OP_ADD) {
-        dws_error_set(err, DWS_E_NOT_AN_MLP, "MatMul node %s is not followed by a bias Add (and only by it)", lab);
-        return -1;
+        *next_out = y;   /* no bias: whatever reads y is the chain's next node */
+        return add_layer(w, ni, "MatMul", wname, "", &wref, &bref, err);
     }
     const Onnx__NodeProto *add = w->g->node[ai];
     char alab[160];
@@ -177,11 +213,7 @@ int dws_walk_matmul(dws_walker *w, int ni, const dws_graph_tensor **next_out, dw
         return -1;
     }
     w->gr.used[ai] = 1;
-    dws_tensor_ref wref, bref;
-    if (dws_graph_constant(&w->gr, n->input[1], "weight", &wref, err) != 0 ||
-        dws_graph_constant(&w->gr, bname, "bias", &bref, err) != 0 ||
-        weight_shape(w, ni, &wref, 1, err) != 0)
-        return -1;
+    if (dws_graph_constant(&w->gr, bname, "bias", &bref, err) != 0) return -1;
     *next_out = dws_graph_find(&w->gr, add->output[0]);
-    return add_layer(w, ni, "MatMul+Add", n->input[1], bname, &wref, &bref, err);
+    return add_layer(w, ni, "MatMul+Add", wname, bname, &wref, &bref, err);
 }

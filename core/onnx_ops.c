@@ -10,6 +10,11 @@ static const struct { const char *name; dws_op_kind kind; dws_activation act; } 
     {"Relu", OP_ACTIVATION, DWS_ACT_RELU}, {"LeakyRelu", OP_ACTIVATION, DWS_ACT_LEAKY_RELU},
     {"Tanh", OP_ACTIVATION, DWS_ACT_TANH}, {"Sigmoid", OP_ACTIVATION, DWS_ACT_SIGMOID},
     {"Gelu", OP_ACTIVATION, DWS_ACT_GELU}, {"Softmax", OP_SOFTMAX, 0}, {"LogSoftmax", OP_LOG_SOFTMAX, 0},
+    {"Dropout", OP_DROPOUT, 0}, {"Transpose", OP_TRANSPOSE, 0},
+    /* What torch writes to compute x.view(x.size(0), -1)'s target shape. */
+    {"Shape", OP_SHAPE_MATH, 0}, {"Gather", OP_SHAPE_MATH, 0}, {"Unsqueeze", OP_SHAPE_MATH, 0},
+    {"Squeeze", OP_SHAPE_MATH, 0}, {"Concat", OP_SHAPE_MATH, 0}, {"Slice", OP_SHAPE_MATH, 0},
+    {"Cast", OP_SHAPE_MATH, 0}, {"Mul", OP_SHAPE_MATH, 0}, {"Div", OP_SHAPE_MATH, 0},
     /* Element-wise activations an MLP could use but dws_mlp cannot compute. */
     {"Elu", OP_OTHER_ACTIVATION, 0}, {"Selu", OP_OTHER_ACTIVATION, 0}, {"Celu", OP_OTHER_ACTIVATION, 0},
     {"PRelu", OP_OTHER_ACTIVATION, 0}, {"Softplus", OP_OTHER_ACTIVATION, 0},
@@ -77,4 +82,21 @@ int dws_walk_attr_float(const dws_walker *w, int ni, const char *name, float dfl
     }
     *out = a->f;
     return 0;
+}
+
+int dws_walk_attr_ints(const dws_walker *w, int ni, const char *name, int64_t *out, size_t max, size_t *n,
+                       dws_error *err)
+{
+    const Onnx__AttributeProto *a = dws_op_attr(w->g->node[ni], name);
+    *n = 0;
+    if (!a) return 0;
+    if ((a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS) || a->n_ints > max) {
+        char lab[160];
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s: attribute %s is not a list of at most %zu integers",
+                      dws_walk_label(w, ni, lab, sizeof lab), name, max);
+        return -1;
+    }
+    if (a->n_ints) memcpy(out, a->ints, a->n_ints * sizeof *out);
+    *n = a->n_ints;
+    return 1;
 }

@@ -1,8 +1,11 @@
 /* Recognises an MLP classifier in an ONNX graph: walks from the one graph input
  * along a single chain of nodes to the one graph output, collecting layers
- * (Gemm, or MatMul followed by Add) and the activations between them. Anything
- * else (a branch, a second input, an operator that is not part of an MLP, a
- * weight that is not a constant) rejects the model with a reason. */
+ * (Gemm, or MatMul and maybe an Add) and the activations between them; Identity
+ * and Dropout pass through. Off the chain there may only be the constants and
+ * Transposes that feed layers and the shape arithmetic that feeds a Reshape (the
+ * graph input's one other kind of reader: Shape). Anything else (a branch, a second
+ * input, an operator that is not part of an MLP, a weight that is not a constant)
+ * rejects the model with a reason. */
 #include <stdio.h>
 #include <string.h>
 
@@ -86,10 +89,37 @@ static int check_input_count(const dws_walker *w, int ni, dws_op_kind kind, dws_
     size_t n = w->g->node[ni]->n_input, lo = 1, hi = 1;
     if (kind == OP_RESHAPE || kind == OP_MATMUL || kind == OP_ADD) lo = hi = 2;
     if (kind == OP_GEMM) lo = 2, hi = 3;
+    if (kind == OP_DROPOUT) hi = 3;
     if (n >= lo && n <= hi) return 0;
     char lab[160];
-    dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu inputs (expected %zu%s)", dws_walk_label(w, ni, lab, sizeof lab), n,
-                  lo, hi > lo ? " or 3" : "");
+    dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu inputs (expected %zu to %zu)", dws_walk_label(w, ni, lab, sizeof lab),
+                  n, lo, hi);
+    return -1;
+}
+
+/* The one node that reads cur next along the chain; the graph input may also be
+ * read by Shape nodes, which a Reshape's shape must then account for. */
+static int chain_reader(const dws_walker *w, const dws_graph_tensor *cur, dws_error *err)
+{
+    char q[96];
+    int found = -1, readers = 0;
+    for (int c = 0; c < cur->n_consumers; c++) {
+        int ni = w->gr.consumers[cur->consumers_at + c];
+        dws_activation unused;
+        const char *op = w->g->node[ni]->op_type;
+        if (cur->producer == DWS_FROM_INPUT && dws_op_classify(w->g->node[ni], &unused) == OP_SHAPE_MATH &&
+            !strcmp(op, "Shape"))
+            continue;
+        found = ni;
+        readers++;
+    }
+    if (readers == 1) return found;
+    if (readers == 0)
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "tensor '%s' is read by no node and is not the graph output",
+                      (dws_safe_copy(q, sizeof q, cur->name), q));
+    else
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "a branch: tensor '%s' is read by %d nodes",
+                      (dws_safe_copy(q, sizeof q, cur->name), q), readers);
     return -1;
 }
 
@@ -110,16 +140,8 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             }
             break;
         }
-        if (cur->n_consumers != 1) {
-            if (cur->n_consumers == 0)
-                dws_error_set(err, DWS_E_NOT_AN_MLP, "tensor '%s' is read by no node and is not the graph output",
-                              (dws_safe_copy(q, sizeof q, cur->name), q));
-            else
-                dws_error_set(err, DWS_E_NOT_AN_MLP, "a branch: tensor '%s' is read by %d nodes",
-                              (dws_safe_copy(q, sizeof q, cur->name), q), cur->n_consumers);
-            return -1;
-        }
-        int ni = w->gr.consumers[cur->consumers_at];
+        int ni = chain_reader(w, cur, err);
+        if (ni < 0) return -1;
         const Onnx__NodeProto *n = w->g->node[ni];
         dws_walk_label(w, ni, lab, sizeof lab);
         if (w->gr.used[ni]) {
@@ -127,12 +149,14 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             return -1;
         }
         w->gr.used[ni] = 1;
-        if (n->n_output != 1 || !n->output[0][0]) {
+        dws_activation act = DWS_ACT_IDENTITY;
+        dws_op_kind kind = dws_op_classify(n, &act);
+        if (kind == OP_DROPOUT) {   /* it may have a second output, its mask, if nothing reads it */
+            if (dws_walk_dropout(w, ni, err) != 0) return -1;
+        } else if (n->n_output != 1 || !n->output[0][0]) {
             dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu outputs; MLP nodes have one", lab, n->n_output);
             return -1;
         }
-        dws_activation act = DWS_ACT_IDENTITY;
-        dws_op_kind kind = dws_op_classify(n, &act);
         /* Layers and the ops before them take the data as their first input. */
         if (kind != OP_ADD && (n->n_input < 1 || strcmp(n->input[0], cur->name) != 0)) {
             dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s reads the data '%s' as other than its first input", lab,
@@ -154,6 +178,8 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             break;
         case OP_IDENTITY:
             last_identity = 1;
+            break;
+        case OP_DROPOUT:   /* checked above; the identity at inference */
             break;
         case OP_GEMM:
         case OP_MATMUL:
@@ -196,6 +222,11 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             w->info->head = kind == OP_SOFTMAX ? DWS_HEAD_SOFTMAX : DWS_HEAD_LOG_SOFTMAX;
             phase = AFTER_HEAD;
             break;
+        case OP_TRANSPOSE:
+        case OP_SHAPE_MATH:
+            dws_error_set(err, DWS_E_UNSUPPORTED_OPERATOR,
+                          "node %s works on the data; in an MLP it may only transpose a weight or compute a Reshape's shape", lab);
+            return -1;
         default:   /* check_operators let nothing else through; Constant has no data input */
             dws_error_set(err, DWS_E_UNSUPPORTED_OPERATOR, "node %s is not part of an MLP", lab);
             return -1;

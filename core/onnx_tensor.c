@@ -145,6 +145,10 @@ static size_t storage_index(const dws_tensor_ref *r, int64_t i, int64_t j)
 
 void dws_tensor_read(const dws_tensor_ref *r, float *dst)
 {
+    if (!r->tensor) {
+        memset(dst, 0, (size_t)(r->rows * r->cols) * sizeof *dst);
+        return;
+    }
     for (int64_t i = 0; i < r->rows; i++)
         for (int64_t j = 0; j < r->cols; j++)
             dst[i * r->cols + j] = (float)(r->scale * get_elem(r->tensor, storage_index(r, i, j)));
@@ -213,5 +217,72 @@ int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *
             else set_elem(out, raw, k, (double)next[w] / r->scale);
         }
     }
+    return 0;
+}
+
+int dws_tensor_read_ints(const Onnx__TensorProto *t, int64_t *out, size_t max, size_t *n, int *rank,
+                         const char *what, dws_error *err)
+{
+    int32_t type = t->has_data_type ? t->data_type : 0;
+    size_t esz = type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ? 8 : type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ? 4
+               : type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL ? 1 : 0;
+    if (esz == 0) {
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s has data type %s; an integer was expected", what,
+                      dws_tensor_type_name(type));
+        return -1;
+    }
+    if (t->n_dims > 1 || (t->n_dims == 1 && (t->dims[0] < 0 || (uint64_t)t->dims[0] > max)) ||
+        (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
+        t->n_external_data > 0 || t->segment) {
+        dws_error_set(err, DWS_E_NOT_AN_MLP, "%s must be a scalar or a vector of at most %zu values held in the file",
+                      what, max);
+        return -1;
+    }
+    size_t count = t->n_dims ? (size_t)t->dims[0] : 1;
+    size_t typed = esz == 8 ? t->n_int64_data : t->n_int32_data;
+    size_t other = t->n_float_data + t->n_double_data + t->n_int32_data + t->n_int64_data + t->n_uint64_data +
+                   t->n_string_data - typed;
+    int raw = uses_raw(t);
+    if (other > 0 || (raw ? typed != 0 || t->raw_data.len != count * esz : typed != count)) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s declares %zu values but holds others", what, count);
+        return -1;
+    }
+    for (size_t k = 0; k < count; k++) {
+        if (!raw) {
+            out[k] = esz == 8 ? t->int64_data[k] : t->int32_data[k];
+        } else if (esz == 8) {
+            memcpy(&out[k], t->raw_data.data + 8 * k, 8);
+        } else if (esz == 4) {
+            int32_t v;
+            memcpy(&v, t->raw_data.data + 4 * k, 4);
+            out[k] = v;
+        } else {
+            out[k] = t->raw_data.data[k];
+        }
+    }
+    *n = count;
+    *rank = (int)t->n_dims;
+    return 0;
+}
+
+int dws_tensor_create(char *name, int32_t data_type, size_t n_dims, int64_t *dims, const float *values,
+                      size_t count, double scale, Onnx__TensorProto *out, void **data, dws_error *err)
+{
+    onnx__tensor_proto__init(out);
+    out->name = name;
+    out->has_data_type = 1;
+    out->data_type = data_type;
+    out->n_dims = n_dims;
+    out->dims = dims;
+    size_t bytes = count * elem_size(data_type);
+    *data = malloc(bytes ? bytes : 1);
+    if (!*data) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu bytes for tensor '%s'", bytes, name);
+        return -1;
+    }
+    out->has_raw_data = 1;
+    out->raw_data.len = bytes;
+    out->raw_data.data = *data;
+    for (size_t k = 0; k < count; k++) set_elem(out, 1, k, (double)values[k] / scale);
     return 0;
 }

@@ -7,8 +7,10 @@
 #include "onnx_internal.h"
 
 typedef enum {
-    OP_UNKNOWN = 0, OP_CONSTANT, OP_FLATTEN, OP_RESHAPE, OP_IDENTITY, OP_GEMM, OP_MATMUL, OP_ADD,
+    OP_UNKNOWN = 0, OP_CONSTANT, OP_FLATTEN, OP_RESHAPE, OP_IDENTITY, OP_DROPOUT, OP_GEMM, OP_MATMUL, OP_ADD,
     OP_ACTIVATION, OP_SOFTMAX, OP_LOG_SOFTMAX, OP_OTHER_ACTIVATION,
+    OP_TRANSPOSE,     /* only of a weight, as torch writes a bias-free Linear without constant folding */
+    OP_SHAPE_MATH,    /* Shape, Gather, Concat, ...: only in the computation of a Reshape's shape */
 } dws_op_kind;
 
 /* State of one recognition: the model, its graph index and what was found so far. */
@@ -30,6 +32,9 @@ const Onnx__AttributeProto *dws_op_attr(const Onnx__NodeProto *n, const char *na
 const char *dws_walk_label(const dws_walker *w, int ni, char *buf, size_t cap);
 int dws_walk_attr_int(const dws_walker *w, int ni, const char *name, int64_t dflt, int64_t *out, dws_error *err);
 int dws_walk_attr_float(const dws_walker *w, int ni, const char *name, float dflt, float *out, dws_error *err);
+/* An INTS attribute of at most max values: 1 when present (*n values), 0 when absent, -1 on error. */
+int dws_walk_attr_ints(const dws_walker *w, int ni, const char *name, int64_t *out, size_t max, size_t *n,
+                       dws_error *err);
 
 /* ---- layers (onnx_layers.c) ---- */
 int dws_walk_gemm(dws_walker *w, int ni, dws_error *err);
@@ -39,7 +44,12 @@ int dws_walk_matmul(dws_walker *w, int ni, const dws_graph_tensor **next_out, dw
 /* ---- input and output (onnx_io.c) ---- */
 int dws_walk_read_input(dws_walker *w, const dws_graph_tensor *in, dws_error *err);
 int dws_walk_flatten(dws_walker *w, int ni, dws_error *err);
-int dws_walk_reshape(dws_walker *w, int ni, dws_error *err);
 int dws_walk_check_io(const dws_walker *w, const dws_graph_tensor *out, dws_error *err);
+
+/* ---- Reshape to [N, d0], its shape constant or computed (onnx_shape.c) ---- */
+int dws_walk_reshape(dws_walker *w, int ni, dws_error *err);
+
+/* ---- Dropout, the identity at inference (onnx_dropout.c) ---- */
+int dws_walk_dropout(dws_walker *w, int ni, dws_error *err);
 
 #endif

@@ -54,10 +54,17 @@ static void print_text(const char *path, const dws_onnx_info *info, const dws_ml
                (long long)w->widths[l], info->weight_name[l], info->weight_storage[l],
                info->weight_transposed[l] ? ", stored transposed" : "");
         if (info->weight_scale[l] != 1.0) printf(", alpha %g", info->weight_scale[l]);
+        if (!info->bias_stored[l]) {
+            printf(")  no stored bias (b = 0)\n");
+            continue;
+        }
         printf(")  b '%s' (%s", info->bias_name[l], info->bias_storage[l]);
         if (info->bias_scale[l] != 1.0) printf(", beta %g", info->bias_scale[l]);
         printf(")\n");
     }
+    if (info->dropout_nodes)
+        printf("dropout:      %d node(s), the identity for dwsnet%s\n", info->dropout_nodes,
+               info->dropout_training ? "; training_mode=true in some: a runtime that honours it drops units" : "");
 }
 
 static cJSON *to_json(const char *path, const dws_onnx_info *info, const dws_mlp *w)
@@ -98,11 +105,15 @@ static cJSON *to_json(const char *path, const dws_onnx_info *info, const dws_mlp
         cJSON_AddStringToObject(ly, "weight_storage", info->weight_storage[l]);
         cJSON_AddBoolToObject(ly, "weight_transposed", info->weight_transposed[l]);
         cJSON_AddNumberToObject(ly, "alpha", info->weight_scale[l]);
-        cJSON_AddStringToObject(ly, "bias", info->bias_name[l]);
+        if (info->bias_stored[l]) cJSON_AddStringToObject(ly, "bias", info->bias_name[l]);
+        else cJSON_AddNullToObject(ly, "bias");
         cJSON_AddStringToObject(ly, "bias_storage", info->bias_storage[l]);
         cJSON_AddNumberToObject(ly, "beta", info->bias_scale[l]);
         cJSON_AddItemToArray(layers, ly);
     }
+    cJSON *dropout = cJSON_AddObjectToObject(o, "dropout");
+    cJSON_AddNumberToObject(dropout, "nodes", info->dropout_nodes);
+    cJSON_AddNumberToObject(dropout, "training_mode", info->dropout_training);
     return o;
 }
 

@@ -37,12 +37,35 @@ expect_exit 0 "$BIN/dwsnet" inspect --json $F/leaky_relu.onnx $F/helper_transb0_
 grep -q '"leaky_alpha":0.2' "$work/out" || fail "leaky alpha missing"
 grep -q '"weight_transposed":true,"alpha":0.3' "$work/out" || fail "transB=0 / alpha not reported"
 
+# torch export styles: x.view(x.size(0), -1) at CIFAR size, bias-free layers, Dropout.
+expect_exit 0 "$BIN/dwsnet" inspect $F/view_cifar.onnx
+grep -q '^widths: *\[3072, 32, 16, 10\]$' "$work/out" || fail "view() cifar widths: $(cat "$work/out")"
+grep -q "^input: *input FLOAT \[?, 3, 32, 32\] through Flatten/Reshape$" "$work/out" || fail "view() cifar input"
+expect_exit 0 "$BIN/dwsnet" inspect $F/no_constant_folding.onnx
+grep -q "^   2  MatMul .* no stored bias (b = 0)$" "$work/out" || fail "bias-free layer 2: $(cat "$work/out")"
+grep -q "^   3  MatMul .* no stored bias (b = 0)$" "$work/out" || fail "bias-free layer 3"
+grep -q "^   1  Gemm .* b 'fcs.0.bias'" "$work/out" || fail "layer 1 keeps its bias"
+expect_exit 0 "$BIN/dwsnet" inspect --json $F/no_bias_hidden.onnx
+tr -d ' \t\n' < "$work/out" > "$work/compact"
+grep -qF '"op":"MatMul","outputs":16,"inputs":16,' "$work/compact" || fail "bias-free layer op in JSON"
+grep -qF '"bias":null,"bias_storage":"none"' "$work/compact" || fail "bias-free layer in JSON"
+expect_exit 0 "$BIN/dwsnet" inspect $F/dropout_train_opset13.onnx
+grep -q "^dropout: *2 node(s), the identity for dwsnet; training_mode=true in some" "$work/out" || fail "dropout line: $(cat "$work/out")"
+expect_exit 0 "$BIN/dwsnet" inspect --json $F/helper_dropout_opset13.onnx
+tr -d ' \t\n' < "$work/out" | grep -qF '"dropout":{"nodes":3,"training_mode":0}' || fail "dropout in JSON"
+# A nonzero bias written into the bias-free layers: named in metadata, back as stored biases.
+expect_exit 0 "$BIN/dwsnet" roundtrip $F/no_constant_folding.onnx -o $work/biased.onnx --perturb 0.01
+grep -q "dwsnet.added_bias" $work/biased.onnx || fail "no dwsnet.added_bias record"
+expect_exit 0 "$BIN/dwsnet" inspect $work/biased.onnx
+[ "$(grep -c "^   [23]  MatMul+Add .* b 'fcs\.[12]\.weight\.dwsnet_bias' (initializer raw_data FLOAT)$" "$work/out")" = 2 ] ||
+  fail "added biases: $(cat "$work/out")"
+
 # Rejections: code and file on stderr, nothing on stdout, exit 1.
 expect_exit 1 "$BIN/dwsnet" inspect $F/cnn.onnx
 grep -q "^dwsnet inspect: unsupported_operator: $F/cnn.onnx: node '/conv/Conv' (Conv)" "$work/err" || fail "cnn: $(cat "$work/err")"
 [ ! -s "$work/out" ] || fail "a rejected file printed to stdout"
 expect_exit 1 "$BIN/dwsnet" inspect $F/gelu_opset13.onnx
-grep -q "^dwsnet inspect: unsupported_operator: .*(Div)" "$work/err" || fail "decomposed GELU: $(cat "$work/err")"
+grep -q "^dwsnet inspect: unsupported_operator: .*(Erf)" "$work/err" || fail "decomposed GELU: $(cat "$work/err")"
 expect_exit 1 "$BIN/dwsnet" inspect $F/gemm_flatten.input.f32
 grep -q "^dwsnet inspect: invalid_protobuf: " "$work/err" || fail "raw floats: $(cat "$work/err")"
 expect_exit 1 "$BIN/dwsnet" inspect $work/missing.onnx

@@ -2,10 +2,14 @@
 # Every MLP fixture written back by `dwsnet roundtrip`:
 #  - unchanged: passes onnx.checker, nothing but provenance metadata differs, and
 #    onnxruntime gives bit-identical outputs to the original;
-#  - with perturbed weights: passes onnx.checker, only the weight numbers differ,
-#    and onnxruntime's outputs equal the C forward's (1e-5 relative; 2e-3 for
+#  - with perturbed weights: passes onnx.checker, only the weight numbers differ
+#    (bias-free layers get a nonzero bias, in the documented form), and
+#    onnxruntime's outputs equal the C forward's (1e-5 relative; 2e-3 for
 #    FLOAT16 models, which onnxruntime computes in half precision);
 #  - rebuilt fresh (dws_onnx_build): passes onnx.checker, onnxruntime equals the C forward.
+# Models exported in training mode keep Dropout nodes with training_mode = true, which
+# onnxruntime may apply at random (it does with graph optimizations off); it runs
+# copies with training_mode left out (false), whatever its optimizer does.
 set -euo pipefail
 BIN=${BIN:-bin}
 py=/usr/bin/python3
@@ -25,11 +29,11 @@ types = {"FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16"}
 for line in sys.stdin:
     d = json.loads(line)
     shape = [4] + d["input"]["shape"][1:]
-    print(d["file"], ",".join(map(str, shape)), types[d["input"]["type"]], d["widths"][0])
+    print(d["file"], ",".join(map(str, shape)), types[d["input"]["type"]], d["widths"][0], d["dropout"]["training_mode"])
 ' > "$work/fixtures.txt"
-[ "$(wc -l < "$work/fixtures.txt")" -ge 20 ] || { echo "expected at least 20 MLP fixtures"; exit 1; }
+[ "$(wc -l < "$work/fixtures.txt")" -ge 35 ] || { echo "expected at least 35 MLP fixtures"; exit 1; }
 
-while read -r model shape type d0; do
+while read -r model shape type d0 training; do
   name=$(basename "$model" .onnx)
   input=tests/fixtures/$name.input.f32
   rt=$work/$name.roundtrip.onnx pt=$work/$name.perturbed.onnx rb=$work/$name.rebuilt.onnx
@@ -40,13 +44,22 @@ while read -r model shape type d0; do
   "$BIN/dwsnet" forward "$rb" --input "$input" -o "$work/$name.rebuilt.c.f32"
   rtol=1e-5; [ "$type" = float16 ] && rtol=2e-3
   printf 'same %s %s\nperturbed %s %s\nrebuilt %s %s\n' "$model" "$rt" "$model" "$pt" "$model" "$rb" >> "$work/written.txt"
+  orig=$model
+  if [ "$training" != 0 ]; then
+    orig=$work/$name.eval.onnx
+    printf '%s %s %s %s %s %s ' "$model" "$orig" "$rt" "$rt.eval" "$pt" "$pt.eval" >> "$work/dropout_off.txt"
+    rt=$rt.eval pt=$pt.eval
+  fi
   cat >> "$work/jobs.jsonl" <<JOBS
-{"model": "$rt", "same": "$model", "input": "$input", "shape": [$shape], "type": "$type"}
+{"model": "$rt", "same": "$orig", "input": "$input", "shape": [$shape], "type": "$type"}
 {"model": "$pt", "close": "$work/$name.c.f32", "rtol": $rtol, "differ": "tests/fixtures/$name.output.f32", "input": "$input", "shape": [$shape], "type": "$type"}
 {"model": "$rb", "close": "$work/$name.rebuilt.c.f32", "rtol": 1e-5, "input": "$input", "shape": [4, $d0], "type": "float"}
 JOBS
 done < "$work/fixtures.txt"
 
 $py tests/integration/codec_checker.py "$work/written.txt"
+[ -s "$work/dropout_off.txt" ] || { echo "no fixture exported in training mode"; exit 1; }
+# shellcheck disable=SC2046
+$py tests/integration/dropout_off.py $(cat "$work/dropout_off.txt")
 node tests/node/run_ort.js --jobs "$work/jobs.jsonl"
 echo "$(wc -l < "$work/fixtures.txt") fixtures: checker and onnxruntime agree"

@@ -27,31 +27,48 @@ typedef struct {
     int flatten;
     int64_t opset;
     const char *input_type;
+    unsigned no_bias;         /* bit l: layer l + 1 stores no bias */
+    const char *no_bias_op;   /* layer_op of those layers */
+    int dropouts, dropouts_training;
 } fixture;
 
 #define SMALL {48, 16, 16, 10}
 static const fixture fixtures[] = {
-    {"gemm_flatten", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"gemm_flat_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 13, "FLOAT"},
-    {"matmul_add", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT"},
-    {"softmax_head", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_SOFTMAX, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"opset11", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 11, "FLOAT"},
-    {"opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"opset17", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 17, "FLOAT"},
-    {"leaky_relu", 3, SMALL, DWS_ACT_LEAKY_RELU, 0.2f, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"tanh", 3, SMALL, DWS_ACT_TANH, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"sigmoid", 3, SMALL, DWS_ACT_SIGMOID, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"deep3", 4, {48, 32, 16, 16, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"reshape_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"opset9_initializers_as_inputs", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 9, "FLOAT"},
-    {"cifar_mlp", 3, {3072, 64, 32, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT"},
-    {"helper_constant_weights", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_IDENTITY, "Gemm", "Constant float_data FLOAT", 0, 0, 13, "FLOAT"},
-    {"helper_double", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer double_data DOUBLE", 0, 0, 13, "DOUBLE"},
-    {"helper_transb0_alpha_beta", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT"},
-    {"helper_ir3_opset9", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer float_data FLOAT", 0, 0, 9, "FLOAT"},
-    {"helper_float16", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer int32_data FLOAT16", 0, 0, 13, "FLOAT16"},
-    {"helper_matmul_logsoftmax", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_LOG_SOFTMAX, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 17, "FLOAT"},
-    {"helper_gelu_opset20", 3, SMALL, DWS_ACT_GELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 20, "FLOAT"},
+    {"gemm_flatten", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"gemm_flat_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 13, "FLOAT", 0, NULL, 0, 0},
+    {"matmul_add", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT", 0, NULL, 0, 0},
+    {"softmax_head", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_SOFTMAX, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"opset11", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 11, "FLOAT", 0, NULL, 0, 0},
+    {"opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"opset17", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 17, "FLOAT", 0, NULL, 0, 0},
+    {"leaky_relu", 3, SMALL, DWS_ACT_LEAKY_RELU, 0.2f, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"tanh", 3, SMALL, DWS_ACT_TANH, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"sigmoid", 3, SMALL, DWS_ACT_SIGMOID, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"deep3", 4, {48, 32, 16, 16, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"reshape_input", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"opset9_initializers_as_inputs", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 9, "FLOAT", 0, NULL, 0, 0},
+    {"cifar_mlp", 3, {3072, 64, 32, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"helper_constant_weights", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_IDENTITY, "Gemm", "Constant float_data FLOAT", 0, 0, 13, "FLOAT", 0, NULL, 0, 0},
+    {"helper_double", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer double_data DOUBLE", 0, 0, 13, "DOUBLE", 0, NULL, 0, 0},
+    {"helper_transb0_alpha_beta", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 1, 0, 13, "FLOAT", 0, NULL, 0, 0},
+    {"helper_ir3_opset9", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer float_data FLOAT", 0, 0, 9, "FLOAT", 0, NULL, 0, 0},
+    {"helper_float16", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer int32_data FLOAT16", 0, 0, 13, "FLOAT16", 0, NULL, 0, 0},
+    {"helper_matmul_logsoftmax", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_LOG_SOFTMAX, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 17, "FLOAT", 0, NULL, 0, 0},
+    {"helper_gelu_opset20", 3, SMALL, DWS_ACT_GELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 20, "FLOAT", 0, NULL, 0, 0},
+    {"view_opset9", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 9, "FLOAT", 0, NULL, 0, 0},
+    {"view_opset11", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 11, "FLOAT", 0, NULL, 0, 0},
+    {"view_opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"view_opset17", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 17, "FLOAT", 0, NULL, 0, 0},
+    {"reshape_batch", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"flatten_log_softmax", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_LOG_SOFTMAX, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"view_cifar", 3, {3072, 32, 16, 10}, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 0, 0},
+    {"no_bias_hidden", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 2, "MatMul", 0, 0},
+    {"no_constant_folding", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 6, "MatMul", 0, 0},
+    {"dropout_train_opset11", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 11, "FLOAT", 0, NULL, 2, 0},
+    {"dropout_train_opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 1, 13, "FLOAT", 0, NULL, 2, 2},
+    {"helper_gemm_no_bias", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data DOUBLE", 0, 0, 11, "DOUBLE", 5, "Gemm", 0, 0},
+    {"helper_ir3_matmul_no_bias", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "MatMul+Add", "initializer raw_data FLOAT", 1, 0, 9, "FLOAT", 6, "MatMul", 0, 0},
+    {"helper_dropout_opset13", 3, SMALL, DWS_ACT_RELU, 0, DWS_HEAD_NONE, "Gemm", "initializer raw_data FLOAT", 0, 0, 13, "FLOAT", 0, NULL, 3, 0},
 };
 #define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
 
@@ -101,7 +118,12 @@ START_TEST(fixture_decodes_to_its_mlp)
     for (int l = 0; l < f->n_layers; l++) {
         params += (size_t)(f->widths[l + 1] * f->widths[l] + f->widths[l + 1]);
         ck_assert_int_eq(w->act[l], l + 1 < f->n_layers ? f->act : DWS_ACT_IDENTITY);
-        ck_assert_str_eq(info->layer_op[l], f->layer_op);
+        int no_bias = f->no_bias >> l & 1;
+        ck_assert_str_eq(info->layer_op[l], no_bias ? f->no_bias_op : f->layer_op);
+        ck_assert_int_eq(info->bias_stored[l], !no_bias);
+        ck_assert_int_eq(!strcmp(info->bias_storage[l], "none"), no_bias);
+        if (no_bias) ck_assert_str_eq(info->bias_name[l], "");
+        for (int64_t i = 0; no_bias && i < w->widths[l + 1]; i++) ck_assert_float_eq(w->b[l][i], 0.f);
         if (f->act == DWS_ACT_LEAKY_RELU && l + 1 < f->n_layers) ck_assert_float_eq_tol(w->leaky_alpha[l], f->leaky_alpha, 1e-7);
     }
     ck_assert_uint_eq(w->n_params, params);
@@ -111,6 +133,8 @@ START_TEST(fixture_decodes_to_its_mlp)
     ck_assert_int_eq(info->head, f->head);
     ck_assert_int_eq(info->opset, f->opset);
     ck_assert_str_eq(info->input_type, f->input_type);
+    ck_assert_int_eq(info->dropout_nodes, f->dropouts);
+    ck_assert_int_eq(info->dropout_training, f->dropouts_training);
     ck_assert_str_eq(info->input_name, "input");
     ck_assert_str_eq(info->output_name, "logits");
     dws_onnx_free(m);
@@ -447,23 +471,29 @@ static void set_str(char **field, const char *v)
     *field = dup(v);
 }
 
-static Onnx__NodeProto *append_node(Onnx__GraphProto *g, const char *op, const char *in0, const char *in1,
-                                    const char *out)
+/* A node named after its one output, reading the n_in tensors in (NULL-terminated if n_in < 0). */
+static Onnx__NodeProto *append_node_n(Onnx__GraphProto *g, const char *op, const char *const *in, const char *out)
 {
     Onnx__NodeProto *n = malloc(sizeof *n);
     onnx__node_proto__init(n);
     n->op_type = dup(op);
     n->name = dup(out);
-    n->n_input = in1 ? 2 : 1;
-    n->input = malloc(2 * sizeof(char *));
-    n->input[0] = dup(in0);
-    if (in1) n->input[1] = dup(in1);
+    while (in[n->n_input]) n->n_input++;
+    n->input = malloc((n->n_input + 1) * sizeof(char *));
+    for (size_t i = 0; i < n->n_input; i++) n->input[i] = dup(in[i]);
     n->n_output = 1;
     n->output = malloc(sizeof(char *));
     n->output[0] = dup(out);
     g->node = realloc(g->node, (g->n_node + 1) * sizeof *g->node);
     g->node[g->n_node++] = n;
     return n;
+}
+
+static Onnx__NodeProto *append_node(Onnx__GraphProto *g, const char *op, const char *in0, const char *in1,
+                                    const char *out)
+{
+    const char *in[] = {in0, in1, NULL};
+    return append_node_n(g, op, in, out);
 }
 
 static Onnx__AttributeProto *append_attr(Onnx__NodeProto *n, const char *name)
@@ -489,6 +519,24 @@ static void append_float_initializer(Onnx__GraphProto *g, const char *name, int6
     t->dims[0] = n;
     t->n_float_data = (size_t)n;
     t->float_data = calloc((size_t)n, sizeof(float));
+    g->initializer = realloc(g->initializer, (g->n_initializer + 1) * sizeof *g->initializer);
+    g->initializer[g->n_initializer++] = t;
+}
+
+/* An INT64 initializer: a vector of n values, or a scalar when n is 0 (value v[0]). */
+static void append_int_initializer(Onnx__GraphProto *g, const char *name, int n, const int64_t *v)
+{
+    Onnx__TensorProto *t = malloc(sizeof *t);
+    onnx__tensor_proto__init(t);
+    t->name = dup(name);
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    t->n_dims = n > 0;
+    t->dims = malloc(sizeof(int64_t));
+    t->dims[0] = n;
+    t->n_int64_data = n > 0 ? (size_t)n : 1;
+    t->int64_data = malloc(t->n_int64_data * sizeof(int64_t));
+    memcpy(t->int64_data, v, t->n_int64_data * sizeof(int64_t));
     g->initializer = realloc(g->initializer, (g->n_initializer + 1) * sizeof *g->initializer);
     g->initializer[g->n_initializer++] = t;
 }
@@ -585,12 +633,15 @@ START_TEST(rejects_not_an_mlp)
     mp->graph->initializer[0]->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
     expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "data type INT64");
 
-    mp = base_model();   /* a MatMul with no bias Add after it */
+    mp = base_model();   /* the Add after a MatMul adds a computed tensor, not a bias */
     Onnx__NodeProto *g1 = mp->graph->node[1];
     set_str(&g1->op_type, "MatMul");
     free(g1->input[2]);
     g1->n_input = 2;
-    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "not followed by a bias Add");
+    set_str(&g1->output[0], "m");
+    append_node(mp->graph, "Identity", "1.bias", NULL, "b_copy");
+    append_node(mp->graph, "Add", "m", "b_copy", "/1/Gemm_output_0");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "computed by node 'b_copy' (Identity), not a constant");
 
     mp = base_model();   /* an Add where the Flatten was */
     append_float_initializer(mp->graph, "c", 6);
@@ -754,6 +805,412 @@ START_TEST(deep_nesting_is_refused)
 }
 END_TEST
 
+/* ---- layers without a bias ---- */
+
+static const Onnx__TensorProto *find_initializer(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (!strcmp(g->initializer[i]->name, name)) return g->initializer[i];
+    return NULL;
+}
+
+static int has_input(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_input; i++)
+        if (!strcmp(g->input[i]->name, name)) return 1;
+    return 0;
+}
+
+/* A nonzero bias for a layer stored without one: a new tensor of the weight's type,
+ * read as Gemm's C or added by an Add right after the MatMul (also a graph input at
+ * IR 3), listed in metadata; decoding the result gives back exactly the new weights. */
+START_TEST(bias_free_layers_get_a_new_bias)
+{
+    const char *names[] = {"no_bias_hidden", "no_constant_folding", "helper_gemm_no_bias", "helper_ir3_matmul_no_bias"};
+    for (int k = 0; k < 4; k++) {
+        dws_onnx *m = decode_fixture(names[k]);
+        const dws_onnx_info *info = dws_onnx_get_info(m);
+        dws_error err = {0};
+        dws_mlp w;
+        ck_assert_int_eq(dws_mlp_clone(&w, dws_onnx_weights(m), &err), 0);
+        int added = 0, adds = 0;
+        for (int l = 0; l < w.n_layers; l++) {
+            if (info->bias_stored[l]) continue;
+            for (int64_t i = 0; i < w.widths[l + 1]; i++) w.b[l][i] = 0.25f * (float)(i % 3) - 0.25f;
+            added++;
+        }
+        uint8_t *orig, *out;
+        size_t orig_len, out_len;
+        orig = slurp(names[k], ".onnx", &orig_len);
+        ck_assert_int_eq(dws_onnx_encode(m, &w, NULL, 0, &out, &out_len, &err), 0);
+        Onnx__ModelProto *a = unpack(orig, orig_len), *b = unpack(out, out_len);
+        const Onnx__GraphProto *ga = a->graph, *gb = b->graph;
+        int ir3 = a->ir_version < 4;
+        ck_assert_uint_eq(gb->n_initializer, ga->n_initializer + (size_t)added);
+        ck_assert_uint_eq(gb->n_input, ga->n_input + (size_t)(ir3 ? added : 0));
+        int count;
+        const char *record = meta_value(b, DWS_ONNX_ADDED_BIAS_KEY, &count);
+        ck_assert_int_eq(count, 1);
+        for (int l = 0; l < w.n_layers; l++) {
+            if (info->bias_stored[l]) continue;
+            char name[160], entry[200];
+            snprintf(name, sizeof name, "%s.dwsnet_bias", info->weight_name[l]);
+            snprintf(entry, sizeof entry, "layer %d: bias '%s'", l + 1, name);
+            ck_assert_msg(strstr(record, entry) != NULL, "%s: record '%s' lacks '%s'", names[k], record, entry);
+            const Onnx__TensorProto *t = find_initializer(gb, name), *wt = find_initializer(ga, info->weight_name[l]);
+            ck_assert_msg(t != NULL, "%s: no initializer %s", names[k], name);
+            ck_assert_int_eq(t->data_type, wt->data_type);
+            ck_assert_uint_eq(t->n_dims, 1);
+            ck_assert_int_eq(t->dims[0], w.widths[l + 1]);
+            ck_assert_int_eq(has_input(gb, name), ir3);
+            const Onnx__NodeProto *before = ga->node[m->layout.node[l]], *layer = gb->node[m->layout.node[l] + adds];
+            ck_assert_str_eq(layer->op_type, before->op_type);
+            ck_assert_str_eq(layer->input[1], before->input[1]);
+            if (!strcmp(info->layer_op[l], "Gemm")) {
+                ck_assert_uint_eq(layer->n_input, 3);
+                ck_assert_str_eq(layer->input[2], name);
+                continue;
+            }
+            const Onnx__NodeProto *add = gb->node[m->layout.node[l] + adds + 1];
+            ck_assert_str_eq(add->op_type, "Add");
+            ck_assert_str_eq(add->input[0], layer->output[0]);
+            ck_assert_str_ne(layer->output[0], before->output[0]);
+            ck_assert_str_eq(add->input[1], name);
+            ck_assert_str_eq(add->output[0], before->output[0]);
+            adds++;
+        }
+        ck_assert_uint_eq(gb->n_node, ga->n_node + (size_t)adds);
+        dws_onnx *m2 = dws_onnx_decode(out, out_len, NULL, &err);
+        ck_assert_msg(m2 != NULL, "%s: %s", names[k], err.message);
+        const dws_mlp *w2 = dws_onnx_weights(m2);
+        ck_assert(dws_mlp_same_shape(&w, w2));
+        ck_assert(memcmp(w2->params, w.params, w.n_params * sizeof(float)) == 0);
+        for (int l = 0; l < w.n_layers; l++) ck_assert(dws_onnx_get_info(m2)->bias_stored[l]);
+        onnx__model_proto__free_unpacked(a, NULL);
+        onnx__model_proto__free_unpacked(b, NULL);
+        free(orig), free(out);
+        dws_mlp_free(&w);
+        dws_onnx_free(m2);
+        dws_onnx_free(m);
+    }
+}
+END_TEST
+
+static dws_onnx *decode_packed(Onnx__ModelProto *mp)
+{
+    size_t len = onnx__model_proto__get_packed_size(mp);
+    uint8_t *buf = malloc(len);
+    onnx__model_proto__pack(mp, buf);
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len, NULL, &err);
+    ck_assert_msg(m != NULL, "%s: %s", err.code, err.message);
+    free(buf);
+    return m;
+}
+
+/* Encodes m with layer l's bias set to 1 and decodes the result. */
+static dws_onnx *with_bias_one(const dws_onnx *m, int l)
+{
+    dws_error err = {0};
+    dws_mlp w;
+    ck_assert_int_eq(dws_mlp_clone(&w, dws_onnx_weights(m), &err), 0);
+    for (int64_t i = 0; i < w.widths[l + 1]; i++) w.b[l][i] = 1.f;
+    uint8_t *out;
+    size_t len;
+    ck_assert_int_eq(dws_onnx_encode(m, &w, NULL, 0, &out, &len, &err), 0);
+    dws_onnx *m2 = dws_onnx_decode(out, len, NULL, &err);
+    ck_assert_msg(m2 != NULL, "%s", err.message);
+    free(out);
+    dws_mlp_free(&w);
+    return m2;
+}
+
+/* New names step around names the graph already has, and a second encode adds to
+ * the record of the first. */
+START_TEST(added_bias_names_are_fresh_and_recorded)
+{
+    dws_onnx *m = decode_fixture("no_constant_folding");
+    const dws_onnx_info *info = dws_onnx_get_info(m);
+    char taken[3][200];
+    const char *matmul_out = m->model->graph->node[m->layout.node[1]]->output[0];
+    snprintf(taken[0], sizeof taken[0], "%s.dwsnet_bias", info->weight_name[1]);
+    snprintf(taken[1], sizeof taken[1], "%s.dwsnet_bias_1", info->weight_name[1]);
+    snprintf(taken[2], sizeof taken[2], "%s.dwsnet_matmul", matmul_out);
+    size_t len;
+    uint8_t *buf = slurp("no_constant_folding", ".onnx", &len);
+    Onnx__ModelProto *mp = unpack(buf, len);
+    for (int i = 0; i < 3; i++) append_float_initializer(mp->graph, taken[i], 3);   /* unused, but names */
+    dws_onnx *crowded = decode_packed(mp);
+    onnx__model_proto__free_unpacked(mp, NULL);
+
+    dws_onnx *m2 = with_bias_one(crowded, 1);
+    char want[200];
+    snprintf(want, sizeof want, "%s.dwsnet_bias_2", info->weight_name[1]);
+    ck_assert_str_eq(dws_onnx_get_info(m2)->bias_name[1], want);
+    snprintf(want, sizeof want, "%s.dwsnet_matmul_1", matmul_out);
+    ck_assert_str_eq(m2->model->graph->node[m2->layout.node[1]]->output[0], want);
+    ck_assert(!dws_onnx_get_info(m2)->bias_stored[2]);
+
+    dws_onnx *m3 = with_bias_one(m2, 2);
+    int count;
+    const char *record = meta_value(m3->model, DWS_ONNX_ADDED_BIAS_KEY, &count);
+    ck_assert_int_eq(count, 1);
+    ck_assert_msg(strstr(record, "layer 2: ") && strstr(record, "; layer 3: "), "record: %s", record);
+    free(buf);
+    dws_onnx_free(m3);
+    dws_onnx_free(m2);
+    dws_onnx_free(crowded);
+    dws_onnx_free(m);
+}
+END_TEST
+
+/* ---- a Reshape's shape computed from the input's Shape ---- */
+
+/* base_model with its Flatten turned into Reshape(input, "shape") and the input
+ * declared with the given dims (-1: dynamic; dim 0 is always the dynamic batch). */
+static Onnx__ModelProto *reshape_model(const int64_t *dims, int rank)
+{
+    Onnx__ModelProto *mp = base_model();
+    Onnx__NodeProto *n = mp->graph->node[0];
+    set_str(&n->op_type, "Reshape");
+    set_str(&n->name, "/Reshape");
+    for (size_t a = 0; a < n->n_attribute; a++) protobuf_c_message_free_unpacked(&n->attribute[a]->base, NULL);
+    n->n_attribute = 0;
+    n->input = realloc(n->input, 2 * sizeof(char *));
+    n->input[1] = dup("shape");
+    n->n_input = 2;
+    Onnx__TensorShapeProto *sh = mp->graph->input[0]->type->tensor_type->shape;
+    for (size_t d = 0; d < sh->n_dim; d++) protobuf_c_message_free_unpacked(&sh->dim[d]->base, NULL);
+    sh->dim = realloc(sh->dim, (size_t)rank * sizeof *sh->dim);
+    sh->n_dim = (size_t)rank;
+    for (int d = 0; d < rank; d++) {
+        Onnx__TensorShapeProto__Dimension *dim = malloc(sizeof *dim);
+        onnx__tensor_shape_proto__dimension__init(dim);
+        if (d == 0 || dims[d] < 0) {
+            dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            dim->dim_param = dup(d == 0 ? "N" : "d");
+        } else {
+            dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            dim->dim_value = dims[d];
+        }
+        sh->dim[d] = dim;
+    }
+    return mp;
+}
+
+static void append_ints(Onnx__GraphProto *g, const char *name, int64_t v)
+{
+    append_int_initializer(g, name, 1, &v);
+}
+
+static void append_unsqueeze(Onnx__GraphProto *g, const char *in, const char *out)
+{
+    char axes[96];
+    snprintf(axes, sizeof axes, "%s_axes", out);
+    append_ints(g, axes, 0);
+    append_node(g, "Unsqueeze", in, axes, out);
+}
+
+/* out = Shape(input)[index], a scalar (as torch writes x.size(index)), or unsqueezed to [1]. */
+static void append_dim(Onnx__GraphProto *g, int64_t index, int unsqueeze, const char *out)
+{
+    char shape[96], idx[96], gathered[96];
+    snprintf(shape, sizeof shape, "%s_shape", out);
+    snprintf(idx, sizeof idx, "%s_index", out);
+    snprintf(gathered, sizeof gathered, unsqueeze ? "%s_scalar" : "%s", out);
+    append_node(g, "Shape", "input", NULL, shape);
+    append_int_initializer(g, idx, 0, &index);
+    append_node(g, "Gather", shape, idx, gathered);
+    if (unsqueeze) append_unsqueeze(g, gathered, out);
+}
+
+static void append_concat(Onnx__GraphProto *g, const char *a, const char *b)
+{
+    Onnx__AttributeProto *axis = append_attr(append_node(g, "Concat", a, b, "shape"), "axis");
+    axis->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, axis->has_i = 1, axis->i = 0;
+}
+
+static void expect_d0(Onnx__ModelProto *mp, int64_t d0)
+{
+    dws_onnx *m = decode_packed(mp);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    ck_assert_int_eq(dws_onnx_weights(m)->widths[0], d0);
+    ck_assert_int_eq(dws_onnx_get_info(m)->input_flatten, 1);
+    dws_onnx_free(m);
+}
+
+START_TEST(computed_reshape_shapes_are_evaluated)
+{
+    static const int64_t image[] = {-1, 2, 3}, dynamic[] = {-1, -1, 3};
+    Onnx__ModelProto *mp = reshape_model(image, 3);   /* x.view(x.size(0), -1) */
+    append_dim(mp->graph, 0, 1, "n");
+    append_ints(mp->graph, "minus1", -1);
+    append_concat(mp->graph, "n", "minus1");
+    expect_d0(mp, 6);
+
+    mp = reshape_model(dynamic, 3);   /* x.view(x.size(0), x.size(1) * x.size(2)), dim 1 dynamic */
+    append_dim(mp->graph, 0, 1, "n");
+    append_dim(mp->graph, 1, 0, "d1");
+    append_dim(mp->graph, 2, 0, "d2");
+    append_node(mp->graph, "Mul", "d1", "d2", "f");
+    append_unsqueeze(mp->graph, "f", "fv");
+    append_concat(mp->graph, "n", "fv");
+    expect_d0(mp, 6);
+
+    mp = reshape_model(image, 3);   /* x.view(x.shape[:1] + (-1,)): Slice, and a Cast */
+    append_node(mp->graph, "Shape", "input", NULL, "s");
+    append_ints(mp->graph, "zero", 0);
+    append_ints(mp->graph, "one", 1);
+    const char *slice_in[] = {"s", "zero", "one", NULL};
+    append_node_n(mp->graph, "Slice", slice_in, "b");
+    Onnx__AttributeProto *to = append_attr(append_node(mp->graph, "Cast", "b", NULL, "bc"), "to");
+    to->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, to->has_i = 1, to->i = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    append_ints(mp->graph, "minus1", -1);
+    append_concat(mp->graph, "bc", "minus1");
+    expect_d0(mp, 6);
+}
+END_TEST
+
+START_TEST(bad_reshape_shapes_are_rejected)
+{
+    static const int64_t image[] = {-1, 2, 3}, flat[] = {-1, 6}, dynamic[] = {-1, -1, 3};
+    Onnx__ModelProto *mp = reshape_model(image, 3);   /* [N, N] */
+    append_dim(mp->graph, 0, 1, "n");
+    append_concat(mp->graph, "n", "n");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "Reshape node '/Reshape' (Reshape): its target shape [N, N] does not keep");
+
+    mp = reshape_model(dynamic, 3);   /* [d1, -1]: a dynamic dim where the batch belongs */
+    append_dim(mp->graph, 1, 1, "d");
+    append_ints(mp->graph, "minus1", -1);
+    append_concat(mp->graph, "d", "minus1");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "target shape [d1, -1]");
+
+    mp = reshape_model(image, 3);   /* [N, 7] for a 6-input first layer */
+    append_dim(mp->graph, 0, 1, "n");
+    append_ints(mp->graph, "seven", 7);
+    append_concat(mp->graph, "n", "seven");
+    expect_rejected(mp, NULL, DWS_E_SHAPE_MISMATCH, "gives 7 features");
+
+    mp = reshape_model(image, 3);   /* an Add is not shape arithmetic */
+    append_dim(mp->graph, 0, 1, "n");
+    append_ints(mp->graph, "minus1", -1);
+    append_node(mp->graph, "Add", "minus1", "minus1", "sum");
+    append_concat(mp->graph, "n", "sum");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "computed by node 'sum' (Add), which is not shape arithmetic");
+
+    mp = reshape_model(image, 3);   /* the Shape of a weight */
+    append_node(mp->graph, "Shape", "1.weight", NULL, "ws");
+    append_ints(mp->graph, "minus1", -1);
+    append_concat(mp->graph, "ws", "minus1");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "takes the Shape of something other than the input");
+
+    mp = reshape_model(image, 3);   /* the batch through 70 Casts: past the node budget */
+    append_dim(mp->graph, 0, 0, "c0");
+    for (int i = 0; i < 70; i++) {
+        char in[16], out[16];
+        snprintf(in, sizeof in, "c%d", i), snprintf(out, sizeof out, "c%d", i + 1);
+        Onnx__AttributeProto *cast_to = append_attr(append_node(mp->graph, "Cast", in, NULL, out), "to");
+        cast_to->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, cast_to->has_i = 1, cast_to->i = 7;
+    }
+    append_unsqueeze(mp->graph, "c70", "n");
+    append_ints(mp->graph, "minus1", -1);
+    append_concat(mp->graph, "n", "minus1");
+    expect_rejected(mp, NULL, DWS_E_TOO_LARGE, "more than 64 nodes");
+
+    mp = reshape_model(flat, 2);   /* allowzero: a 0 is a zero-size dim, not the batch */
+    int64_t zero_minus1[] = {0, -1};
+    append_int_initializer(mp->graph, "shape", 2, zero_minus1);
+    Onnx__AttributeProto *az = append_attr(mp->graph->node[0], "allowzero");
+    az->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, az->has_i = 1, az->i = 1;
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "target shape [0, -1]");
+
+    mp = base_model();   /* a Shape of the input that no Reshape uses */
+    append_node(mp->graph, "Shape", "input", NULL, "unused");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "node 'unused' (Shape) is not on the chain");
+
+    mp = base_model();   /* shape arithmetic on the data itself */
+    set_str(&mp->graph->node[2]->op_type, "Cast");
+    expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "'/2/Relu' (Cast) works on the data");
+}
+END_TEST
+
+/* ---- Dropout and Transpose ---- */
+
+/* base_model with its first Relu turned into a Dropout reading the given extra inputs. */
+static Onnx__ModelProto *dropout_model(const char *ratio, const char *training_mode)
+{
+    Onnx__ModelProto *mp = base_model();
+    Onnx__NodeProto *n = mp->graph->node[2];
+    set_str(&n->op_type, "Dropout");
+    n->input = realloc(n->input, 3 * sizeof(char *));
+    n->input[1] = dup(ratio);
+    n->input[2] = dup(training_mode);
+    n->n_input = 3;
+    return mp;
+}
+
+START_TEST(dropout_passes_through)
+{
+    Onnx__ModelProto *mp = dropout_model("", "tm");   /* training_mode true: counted */
+    append_ints(mp->graph, "tm", 1);
+    dws_onnx *m = decode_packed(mp);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    ck_assert_int_eq(dws_onnx_get_info(m)->dropout_nodes, 1);
+    ck_assert_int_eq(dws_onnx_get_info(m)->dropout_training, 1);
+    ck_assert_int_eq(dws_onnx_weights(m)->act[0], DWS_ACT_IDENTITY);   /* the Relu it replaced is gone */
+    dws_onnx_free(m);
+
+    mp = dropout_model("", "tm");
+    append_float_initializer(mp->graph, "tm", 1);
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "data type FLOAT; an integer was expected");
+
+    mp = dropout_model("r", "");
+    append_float_initializer(mp->graph, "half", 1);
+    append_node(mp->graph, "Identity", "half", NULL, "r");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "Dropout ratio 'r' is computed by node 'r' (Identity), not a constant");
+
+    mp = dropout_model("", "");   /* its mask read by another node */
+    Onnx__NodeProto *n = mp->graph->node[2];
+    n->output = realloc(n->output, 2 * sizeof(char *));
+    n->output[1] = dup("mask");
+    n->n_output = 2;
+    append_node(mp->graph, "Identity", "mask", NULL, "mask_copy");
+    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "its mask 'mask' is used");
+}
+END_TEST
+
+/* A Transpose of a weight flips how the stored matrix maps to W; only [1, 0] is a layer. */
+START_TEST(transposed_weights)
+{
+    Onnx__ModelProto *base = base_model();
+    dws_onnx *plain = decode_packed(base);
+    onnx__model_proto__free_unpacked(base, NULL);
+    for (int bad = 0; bad < 2; bad++) {
+        Onnx__ModelProto *mp = base_model();
+        Onnx__NodeProto *gemm = mp->graph->node[3];
+        set_str(&gemm->input[1], "wt");
+        for (size_t a = 0; a < gemm->n_attribute; a++)
+            if (!strcmp(gemm->attribute[a]->name, "transB")) gemm->attribute[a]->i = 0;
+        Onnx__AttributeProto *perm = append_attr(append_node(mp->graph, "Transpose", "3.weight", NULL, "wt"), "perm");
+        perm->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+        perm->n_ints = 2;
+        perm->ints = malloc(2 * sizeof(int64_t));
+        perm->ints[0] = !bad, perm->ints[1] = bad;
+        if (bad) {
+            expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "'wt' (Transpose): a weight may only be");
+            continue;
+        }
+        dws_onnx *m = decode_packed(mp);
+        onnx__model_proto__free_unpacked(mp, NULL);
+        ck_assert(memcmp(dws_onnx_weights(m)->params, dws_onnx_weights(plain)->params,
+                         dws_onnx_weights(m)->n_params * sizeof(float)) == 0);
+        ck_assert_str_eq(dws_onnx_get_info(m)->weight_name[1], "3.weight");
+        dws_onnx_free(m);
+    }
+    dws_onnx_free(plain);
+}
+END_TEST
+
 /* ---- hostile bytes ---- */
 
 static int decode_result(const uint8_t *buf, size_t len)
@@ -772,10 +1229,13 @@ static int decode_result(const uint8_t *buf, size_t len)
     return 1;
 }
 
+/* Models with Constant nodes, shape arithmetic, Transposes and Dropouts. */
+static const char *const hostile_bases[] = {"helper_constant_weights", "no_constant_folding", "helper_dropout_opset13"};
+
 START_TEST(every_truncation_is_rejected)
 {
     size_t len;
-    uint8_t *buf = slurp("helper_constant_weights", ".onnx", &len);
+    uint8_t *buf = slurp(hostile_bases[_i], ".onnx", &len);
     int decoded = 0;
     for (size_t cut = 0; cut < len; cut++) {
         uint8_t *copy = malloc(cut + 1);   /* exact-size copies let ASan see over-reads */
@@ -791,10 +1251,10 @@ END_TEST
 START_TEST(random_mutations_never_crash)
 {
     size_t len;
-    uint8_t *buf = slurp("gemm_flatten", ".onnx", &len);
+    uint8_t *buf = slurp(_i == 0 ? "gemm_flatten" : hostile_bases[_i], ".onnx", &len);
     uint8_t *copy = malloc(len);
     uint64_t s = 12345;
-    int decoded = 0, rounds = 3000;
+    int decoded = 0, rounds = 2000;
     for (int r = 0; r < rounds; r++) {
         memcpy(copy, buf, len);
         int flips = 1 + r % 4;
@@ -852,6 +1312,15 @@ static Suite *codec_suite(void)
     tcase_add_test(t, encode_rejects_other_widths);
     tcase_add_test(t, build_decodes_to_the_same_mlp);
     tcase_add_test(t, build_rejects_an_activation_on_the_logits);
+    tcase_add_test(t, bias_free_layers_get_a_new_bias);
+    tcase_add_test(t, added_bias_names_are_fresh_and_recorded);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("export_styles");
+    tcase_add_test(t, computed_reshape_shapes_are_evaluated);
+    tcase_add_test(t, bad_reshape_shapes_are_rejected);
+    tcase_add_test(t, dropout_passes_through);
+    tcase_add_test(t, transposed_weights);
     suite_add_tcase(s, t);
 
     t = tcase_create("rejections");
@@ -870,8 +1339,8 @@ static Suite *codec_suite(void)
 
     t = tcase_create("hostile");
     tcase_set_timeout(t, 120);
-    tcase_add_test(t, every_truncation_is_rejected);
-    tcase_add_test(t, random_mutations_never_crash);
+    tcase_add_loop_test(t, every_truncation_is_rejected, 0, 3);
+    tcase_add_loop_test(t, random_mutations_never_crash, 0, 3);
     tcase_add_test(t, half_conversions_are_exact_and_round_to_even);
     suite_add_tcase(s, t);
     return s;

@@ -1,0 +1,30 @@
+/* Softmax cross-entropy of an MLP classifier on a batch, and its gradient with
+ * respect to every weight (and optionally the inputs): the building block of
+ * classifier training, fine-tuning, and of adapter training, which back-propagates
+ * this gradient further into the network that produced the weights. */
+#ifndef DWS_MLP_GRAD_H
+#define DWS_MLP_GRAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dws_error.h"
+#include "mlp.h"
+
+/* Floats of workspace dws_mlp_xent_grad needs for a batch of n. */
+size_t dws_mlp_grad_ws_floats(const dws_mlp *m, int n);
+
+/* Mean over the batch of -log softmax(logits)[label]:
+ *   x: n x d_0 row-major inputs; labels: n class indices, each < d_L (checked);
+ *   grad: same shape as m, OVERWRITTEN with dLoss/dparams (W_l, b_l in m's layout);
+ *   dx: n x d_0, overwritten with dLoss/dx, or NULL to skip that product;
+ *   ws: dws_mlp_grad_ws_floats(m, n) floats;
+ *   loss: the mean loss; correct: number of rows whose arg-max logit is the label (or NULL).
+ * Every product goes through OpenBLAS. Thread-safe for distinct grad/ws buffers. */
+int dws_mlp_xent_grad(const dws_mlp *m, const float *x, const uint8_t *labels, int n, dws_mlp *grad, float *dx,
+                      float *ws, float *loss, int *correct, dws_error *err);
+
+/* Index of the largest of v[0..k) (the first one on ties). */
+int dws_argmax(const float *v, int k);
+
+#endif
