@@ -29,9 +29,9 @@ elif [ -f models/cifar10c-adapter.dws ]; then
   cp models/cifar10c-adapter.dws "$T/models/"
   model_desc="models/cifar10c-adapter.dws (shipped)"
 else
-  "$BIN/dwsnet" init-model --kind adapter --id bench-adapter --d0 3072 --dL 10 --depth 3 \
+  "$BIN/dwsnet" init-model --kind adapter --id bench-adapter --d0 3072 --dL 10 --depth 3 --alpha 0.05 \
     -o "$T/models/bench-adapter.dws" >/dev/null
-  model_desc="fresh \`dwsnet init-model --kind adapter --d0 3072 --dL 10 --depth 3\` (default channels)"
+  model_desc="fresh \`dwsnet init-model --kind adapter --d0 3072 --dL 10 --depth 3 --alpha 0.05\` (default channels: an untrained adapter of the shipped size)"
 fi
 
 # The two classifier sizes the issue sets goals for.

@@ -122,9 +122,11 @@ PYEOF
 
 ONNX=(-H 'Content-Type: application/octet-stream')
 
-# make_model KIND ID D0 CLASSES DEPTH OUT: a freshly initialised DWSNet model.
+# make_model KIND ID D0 CLASSES DEPTH OUT: a freshly initialised DWSNet model. Adapters
+# get a nonzero residual scale, so adapting really changes the weights.
 make_model() {
-  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$3" --dL "$4" --depth "$5" \
+  local alpha=(); [ "$1" = adapter ] && alpha=(--alpha 0.05)
+  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$3" --dL "$4" --depth "$5" "${alpha[@]}" \
     -o "$6" >"$T/init-model.log" 2>&1 || { cat "$T/init-model.log"; die "dwsnet init-model failed"; }
 }
 
