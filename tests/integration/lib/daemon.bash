@@ -66,8 +66,15 @@ start_daemon() {
 
 # stop_daemon [SIGNAL]: signals $PID and waits (bounded); sets EXIT to its status.
 stop_daemon() {
-  local sig=${1:-TERM} i
-  kill -"$sig" "$PID" 2>/dev/null
+  kill -"${1:-TERM}" "$PID" 2>/dev/null
+  await_daemon
+}
+
+# await_daemon: waits (bounded) for $PID to exit by itself; sets EXIT to its status
+# ("timeout" when it had to be killed).
+await_daemon() {
+  local i
+  EXIT=
   for ((i = 0; i < 300 * SLOW; i++)); do
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.05
