@@ -42,7 +42,7 @@ done
 
 start_daemon() {
   # shellcheck disable=SC2086
-  "$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" ${DAEMON_FLAGS:-} >/dev/null 2>"$T/err" &
+  "$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" ${DAEMON_FLAGS:-} >"$T/access" 2>"$T/err" &
   DPID=$!
   for _ in $(seq 200); do
     PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" | grep -o '[0-9]*$' || true)
@@ -53,24 +53,35 @@ start_daemon() {
 }
 stop_daemon() { kill -TERM "$DPID"; wait "$DPID" || true; DPID=; }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=()
 for w in "${CLASSIFIERS[@]}"; do
   for c in 1 4 8 16; do
     start_daemon
     # Warm-up: one request, which must succeed.
-    code=$(curl -s -o "$T/out.onnx" -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
-      --data-binary @"$T/mlp-$w.onnx" "http://127.0.0.1:$PORT/adapt")
+    code=$(curl -sS -m 60 -o "$T/out.onnx" -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
+      --data-binary @"$T/mlp-$w.onnx" "http://127.0.0.1:$PORT/adapt") || true
     [ "$code" = 200 ] || { echo "bench_daemon: warm-up /adapt answered $code: $(head -c 300 "$T/out.onnx")" >&2; exit 1; }
     threads=$((c < 2 ? 1 : 2))
     BODY_FILE="$T/mlp-$w.onnx" wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 30s \
       -s bench/daemon.lua "http://127.0.0.1:$PORT/adapt" >"$T/wrk.txt"
-    line=$(grep '^RESULT' "$T/wrk.txt")
+    line=$(grep '^RESULT' "$T/wrk.txt") || { cat "$T/wrk.txt" "$T/err" >&2; echo "bench_daemon: wrk failed" >&2; exit 1; }
     rss_kb=$(awk '/^VmHWM/ {print $2}' /proc/"$DPID"/status)
     stop_daemon
+    # From the access log: median time on the worker (decode, adapt, encode) and
+    # median time spent in the daemon outside the worker and the queue.
+    read -r work_ms http_ms < <($PY -c '
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if r.get("status") == 200 and "work_ms" in r]
+print("%.1f %.1f" % (statistics.median(r["work_ms"] for r in rows),
+                     statistics.median(r["latency_ms"] - r["queue_ms"] - r["work_ms"] for r in rows)))
+' "$T/access")
     eval "${line#RESULT }"   # requests=.. duration_s=.. p50_ms=.. ...
     rps=$(awk -v n="$requests" -v d="$duration_s" 'BEGIN {printf "%.1f", n / d}')
-    rows+=("| ${w//,/-} | $c | $p50_ms | $p99_ms | $rps | $((rss_kb / 1024)) | $socket_errors | $non_2xx |")
-    echo "classifier ${w//,/-} concurrency $c: p50 ${p50_ms} ms, p99 ${p99_ms} ms, ${rps} req/s, peak RSS $((rss_kb / 1024)) MiB, socket errors $socket_errors, non-2xx $non_2xx"
+    rows+=("| ${w//,/-} | $c | $p50_ms | $p99_ms | $rps | $work_ms | $http_ms | $((rss_kb / 1024)) | $socket_errors | $non_2xx |")
+    echo "classifier ${w//,/-} concurrency $c: p50 ${p50_ms} ms, p99 ${p99_ms} ms, ${rps} req/s," \
+      "work ${work_ms} ms, http ${http_ms} ms, peak RSS $((rss_kb / 1024)) MiB, socket errors $socket_errors, non-2xx $non_2xx"
   done
 done
 
@@ -79,14 +90,17 @@ done
   echo
   echo "Made by \`make bench\` (bench/bench_daemon.sh) on $(date -u +%Y-%m-%d), $(nproc) CPUs"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')),"
-  echo "dwsnetd $("$BIN/dwsnetd" --version | cut -d' ' -f2) with default flags ${DAEMON_FLAGS:-} ."
+  echo "dwsnetd $("$BIN/dwsnetd" --version | cut -d' ' -f2), flags: ${DAEMON_FLAGS:-none (defaults)}."
   echo "Model: $model_desc. Load: wrk, ${DURATION} s per row, keep-alive connections each posting a"
   echo "random classifier made by tests/integration/lib/make_mlp.py (ONNX, torch-export layout)."
-  echo "Latency is per request as wrk sees it (upload, decode, adapt, encode, download)."
+  echo "Latency is per request as wrk sees it (upload, queue, decode, adapt, encode, download)."
+  echo "From the daemon's access log: \"work\" is the time on a worker (decode + adapter + encode),"
+  echo "\"HTTP\" the time in the daemon outside the worker and the queue (parsing, body copy, response)."
   echo "Peak RSS is the daemon's VmHWM over the row (a fresh daemon per row)."
+  echo "Load average when the run started: $load_before (other work on the machine inflates latency)."
   echo
-  echo "| classifier | concurrency | p50 ms | p99 ms | adaptations/s | peak RSS MiB | socket errors | non-2xx |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| classifier | concurrency | p50 ms | p99 ms | adaptations/s | work p50 ms | HTTP p50 ms | peak RSS MiB | socket errors | non-2xx |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Goals (issue 7): p50 <= 60 ms for 3072-128-128-10 at concurrency 1;"
