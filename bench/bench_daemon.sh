@@ -88,7 +88,7 @@ done
 {
   echo "# dwsnetd /adapt benchmark"
   echo
-  echo "Made by \`make bench\` (bench/bench_daemon.sh) on $(date -u +%Y-%m-%d), $(nproc) CPUs"
+  echo "Made by bench/bench_daemon.sh (part of \`make bench\`; alone: \`bench/run-all daemon\`) on $(date -u +%Y-%m-%d), $(nproc) CPUs"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')),"
   echo "dwsnetd $("$BIN/dwsnetd" --version | cut -d' ' -f2), flags: ${DAEMON_FLAGS:-none (defaults)}."
   echo "Model: $model_desc. Load: wrk, ${DURATION} s per row, keep-alive connections each posting a"

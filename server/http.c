@@ -177,8 +177,8 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
     rq->admitted = 1;
     rq->models = dwsd_registry_acquire(s->registry);
     rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
-    dwsd_inference job = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
-    if (dwsd_inference_precheck(&job, &rq->reply)) dwsd_body_discard(&rq->body);
+    dwsd_inference ask = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
+    if (dwsd_inference_precheck(&ask, &rq->reply)) dwsd_body_discard(&rq->body);
     return MHD_YES;
 }
 
