@@ -332,7 +332,6 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
                 p.best_val = p.val_after;
                 p.best_step = p.step;
             }
-            if (rc == 0 && hooks->on_validation) rc = hooks->on_validation(hooks->ctx, net, &p, improved, err);
             if (rc == 0 && hooks->checkpoint) {
                 cs.step = p.step;
                 cs.best_step = p.best_step;
@@ -340,6 +339,7 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
                 cs.rng = T.rng;
                 rc = dws_ckpt_save(hooks->checkpoint, net->params, &T.opt, &cs, err);
             }
+            if (rc == 0 && hooks->on_validation) rc = hooks->on_validation(hooks->ctx, net, &p, improved, err);
         }
         if (hooks->on_report && (p.validated || (hooks->report_every > 0 && p.step % hooks->report_every == 0))) {
             hooks->on_report(hooks->ctx, &p);
