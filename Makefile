@@ -105,6 +105,10 @@ build-asan-tests: $(TEST_BIN)
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) BIN=$(BIN) bench/run-all
 
+# Zoo -> adapter training -> evaluation -> models/cifar10c-adapter.{dws,md} (about 90 min on 2 cores).
+pretrained: all
+	@BIN=$(BIN) scripts/pretrained.sh
+
 clean:
 	rm -rf build build-asan bin
 

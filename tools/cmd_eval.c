@@ -19,6 +19,7 @@
 #include "corrupt.h"
 #include "data_cli.h"
 #include "dws_model.h"
+#include "eval_oracle.h"
 #include "eval_plots.h"
 #include "eval_results.h"
 #include "model_cli.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
             "  --limit N          at most N classifiers per zoo split\n"
             "  --domain-seed S    noise seed of the corrupted test set (the zoo's, else 0)\n"
             "  --card-entry KEY   also store the summary in the model file's card under KEY\n"
+            "  --extra-oracle     also fine-tune every --extra classifier (TASK.md's oracle: 1 epoch\n"
+            "                     of Adam 5e-4, batch 128, corrupted training images)\n"
             "  --threads N        adapter threads (0: one per CPU)\n");
 }
 
@@ -57,30 +60,49 @@ typedef struct {
     const dws_model *model;
     dws_run_opts opts;
     eval_results ours;
+    const eval_oracle_data *oracle_data;   /* NULL: no oracle for --extra classifiers */
+    eval_results oracle;
 } evaluator;
 
-static int eval_one(evaluator *e, const char *id, const char *split, const dws_mlp *m, dws_error *err)
+/* Accuracy of m and of its changed copy on the corrupted and clean test images. */
+static int score(const evaluator *e, const char *id, const char *split, const dws_mlp *m, const dws_mlp *changed,
+                 eval_row *row, dws_error *err)
+{
+    memset(row, 0, sizeof *row);
+    snprintf(row->id, sizeof row->id, "%s", id);
+    snprintf(row->split, sizeof row->split, "%s", split);
+    row->n_widths = m->n_layers + 1;
+    memcpy(row->widths, m->widths, sizeof(int64_t) * (size_t)row->n_widths);
+    if (dws_mlp_accuracy(m, &e->target, &row->target_before, err) != 0 ||
+        dws_mlp_accuracy(changed, &e->target, &row->target_after, err) != 0 ||
+        dws_mlp_accuracy(m, &e->clean, &row->clean_before, err) != 0 ||
+        dws_mlp_accuracy(changed, &e->clean, &row->clean_after, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int eval_one(evaluator *e, const char *id, const char *split, const dws_mlp *m, int with_oracle,
+                    dws_error *err)
 {
     eval_row row;
-    memset(&row, 0, sizeof row);
-    snprintf(row.id, sizeof row.id, "%s", id);
-    snprintf(row.split, sizeof row.split, "%s", split);
-    row.n_widths = m->n_layers + 1;
-    memcpy(row.widths, m->widths, sizeof(int64_t) * (size_t)row.n_widths);
     dws_mlp adapted = {0};
     int rc = dws_adapter_apply(e->model, m, &adapted, &e->opts, err);
-    if (rc == 0) rc = dws_mlp_accuracy(m, &e->target, &row.target_before, err);
-    if (rc == 0) rc = dws_mlp_accuracy(&adapted, &e->target, &row.target_after, err);
-    if (rc == 0) rc = dws_mlp_accuracy(m, &e->clean, &row.clean_before, err);
-    if (rc == 0) rc = dws_mlp_accuracy(&adapted, &e->clean, &row.clean_after, err);
+    if (rc == 0) rc = score(e, id, split, m, &adapted, &row, err);
     dws_mlp_free(&adapted);
-    if (rc == 0) {
-        fprintf(stderr, "%-20s %-18s %4lld-%-4lld corrupted %.4f -> %.4f  clean %.4f -> %.4f\n", id, split,
-                (long long)m->widths[1], (long long)m->widths[m->n_layers > 1 ? 2 : 1], row.target_before,
-                row.target_after, row.clean_before, row.clean_after);
-        rc = eval_results_add(&e->ours, &row, err);
+    if (rc != 0 || eval_results_add(&e->ours, &row, err) != 0) return -1;
+    fprintf(stderr, "%-24s %-18s %4lld-%-4lld corrupted %.4f -> %.4f  clean %.4f -> %.4f", id, split,
+            (long long)m->widths[1], (long long)m->widths[m->n_layers > 1 ? 2 : 1], row.target_before,
+            row.target_after, row.clean_before, row.clean_after);
+    if (with_oracle && e->oracle_data) {
+        dws_mlp tuned = {0};
+        rc = eval_oracle_finetune(e->oracle_data, m, &tuned, err);
+        if (rc == 0) rc = score(e, id, split, m, &tuned, &row, err);
+        dws_mlp_free(&tuned);
+        if (rc != 0 || eval_results_add(&e->oracle, &row, err) != 0) return -1;
+        fprintf(stderr, "  oracle %.4f", row.target_after);
     }
-    return rc;
+    fprintf(stderr, "\n");
+    return 0;
 }
 
 static int eval_zoo(evaluator *e, const char *dir, int limit, dws_error *err)
@@ -92,7 +114,7 @@ static int eval_zoo(evaluator *e, const char *dir, int limit, dws_error *err)
         for (int i = 0; i < set.n && rc == 0; i++) {
             char id[16];
             snprintf(id, sizeof id, "%06d", set.m[i].id);
-            rc = eval_one(e, id, dws_zoo_split_name((dws_zoo_split)s), &set.m[i].mlp, err);
+            rc = eval_one(e, id, dws_zoo_split_name((dws_zoo_split)s), &set.m[i].mlp, 0, err);
         }
         dws_zoo_set_free(&set);
         if (rc != 0) return -1;
@@ -135,7 +157,7 @@ static int eval_extra(evaluator *e, const char *dir, dws_error *err)
         if (rc == 0 && (!onnx || dws_model_check_input(e->model, dws_onnx_weights(onnx), &e2) != 0))
             fprintf(stderr, "dwsnet " CMD ": skipping %s: %s: %s\n", path, e2.code, e2.message);
         else if (rc == 0)
-            rc = eval_one(e, id, "extra", dws_onnx_weights(onnx), err);
+            rc = eval_one(e, id, "extra", dws_onnx_weights(onnx), 1, err);
         dws_onnx_free(onnx);
         free(names[i]);
     }
@@ -181,12 +203,16 @@ int cmd_eval(int argc, char **argv)
     int n_base = 0, n_extra = 0;
     long limit_images = 0, limit = 0, threads = 0;
     uint64_t domain_seed = 0;
-    int seed_given = 0;
+    int seed_given = 0, extra_oracle = 0;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(f, "--extra-oracle")) {
+            extra_oracle = 1;
+            continue;
         }
         if (i + 1 >= argc) return data_cli_usage(CMD, "unknown or incomplete option '%s'", f);
         const char *a = argv[++i];
@@ -197,7 +223,7 @@ int cmd_eval(int argc, char **argv)
         else if (!strcmp(f, "--out")) out = a;
         else if (!strcmp(f, "--curves")) curves = a;
         else if (!strcmp(f, "--card-entry")) card_entry = a;
-        else if (!strcmp(f, "--baselines") && n_base < MAX_FILES - 2) baselines[n_base++] = a;
+        else if (!strcmp(f, "--baselines") && n_base < MAX_FILES - 3) baselines[n_base++] = a;
         else if (!strcmp(f, "--extra") && n_extra < MAX_FILES) extras[n_extra++] = a;
         else if (!strcmp(f, "--limit-images")) rc = data_cli_long(CMD, f, a, 1, 10000000, &limit_images);
         else if (!strcmp(f, "--limit")) rc = data_cli_long(CMD, f, a, 1, DWS_ZOO_MAX_COUNT, &limit);
@@ -247,16 +273,33 @@ int cmd_eval(int argc, char **argv)
             rc = -1;
         }
     }
+    eval_oracle_data od = {0};
+    snprintf(e.oracle.method, sizeof e.oracle.method, "fine-tuning oracle");
+    if (rc == 0 && extra_oracle && n_extra) {
+        rc = eval_oracle_data_load(&od, data, &domain, domain_seed + 1, &err);
+        e.oracle_data = &od;
+    }
     if (rc == 0 && zoo) rc = eval_zoo(&e, zoo, (int)limit, &err);
     for (int i = 0; i < n_extra && rc == 0; i++) rc = eval_extra(&e, extras[i], &err);
 
     eval_results others[MAX_FILES];
     const eval_results *optr[MAX_FILES];
-    int n_loaded = 0;
+    int n_loaded = 0, n_methods = 0;
     for (; n_loaded < n_base && rc == 0; n_loaded++) {
         rc = eval_results_read(baselines[n_loaded], &others[n_loaded], &err);
         optr[n_loaded] = &others[n_loaded];
         if (rc != 0) break;
+    }
+    n_methods = n_loaded;
+    /* Our oracle rows join the baselines' oracle, or stand as one. */
+    if (rc == 0 && e.oracle.n) {
+        eval_results *base_oracle = NULL;
+        for (int i = 0; i < n_loaded; i++)
+            if (strcasestr(others[i].method, "oracle")) base_oracle = &others[i];
+        for (int i = 0; base_oracle && i < e.oracle.n && rc == 0; i++)
+            rc = eval_results_add(base_oracle, &e.oracle.rows[i], &err);
+        if (!base_oracle) optr[n_loaded + 0] = &e.oracle;
+        n_methods = n_loaded + !base_oracle;
     }
     char path[4096];
     FILE *md = NULL;
@@ -282,13 +325,13 @@ int cmd_eval(int argc, char **argv)
         cJSON_AddNumberToObject(summary, "test_images", (double)test.n);
         for (size_t k = 0; k < sizeof SPLITS / sizeof *SPLITS && rc == 0; k++) {
             eval_summary s[EVAL_MAX_METHODS];
-            rc = eval_summarise(&e.ours, optr, n_loaded, SPLITS[k], s, &err);
+            rc = eval_summarise(&e.ours, optr, n_methods, SPLITS[k], s, &err);
             if (rc != 0 || s[1].n == 0) continue;
-            table_md(md, s, n_loaded + 2, SPLITS[k]);
+            table_md(md, s, n_methods + 2, SPLITS[k]);
             fprintf(md, "\nTargets:\n");
-            failed += eval_targets(md, s, n_loaded + 2, SPLITS[k]);
+            failed += eval_targets(md, s, n_methods + 2, SPLITS[k]);
             cJSON *arr = cJSON_AddArrayToObject(summary, SPLITS[k]);
-            for (int i = 0; i < n_loaded + 2; i++)
+            for (int i = 0; i < n_methods + 2; i++)
                 if (s[i].n) cJSON_AddItemToArray(arr, summary_json(&s[i]));
         }
         cJSON_AddNumberToObject(summary, "targets_missed", failed);
@@ -318,6 +361,8 @@ int cmd_eval(int argc, char **argv)
     cJSON_Delete(summary);
     for (int i = 0; i < n_loaded; i++) eval_results_free(&others[i]);
     eval_results_free(&e.ours);
+    eval_results_free(&e.oracle);
+    eval_oracle_data_free(&od);
     free(clean);
     free(target);
     dws_image_set_free(&test);

@@ -245,7 +245,7 @@ int cmd_train_adapter(int argc, char **argv)
     }
     char ckpt[4096], csv_path[4096];
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
-    snprintf(csv_path, sizeof csv_path, "%.*s.csv", (int)(strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".dws") ? strlen(out) - 4 : strlen(out)), out);
+    cli_sibling_path(out, ".dws", ".csv", csv_path, sizeof csv_path);
     if (rc == 0) {
         FILE *probe = resume ? fopen(ckpt, "rb") : NULL;
         int continuing = probe != NULL;

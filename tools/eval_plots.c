@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_io.h"
 #include "svg_plot.h"
 
 static const char *const SPLITS[] = {"test", "test_unseen_widths", "extra"};
@@ -120,9 +121,7 @@ int eval_plots_write(const char *dir, const eval_results *ours, const char *curv
     if (per_classifier_plots(dir, ours, err) != 0) return -1;
     char csv[4096];
     if (!curves_csv) {
-        size_t len = strlen(model_path);
-        int stem = len > 4 && !strcmp(model_path + len - 4, ".dws") ? (int)len - 4 : (int)len;
-        snprintf(csv, sizeof csv, "%.*s.csv", stem, model_path);
+        cli_sibling_path(model_path, ".dws", ".csv", csv, sizeof csv);
         curves_csv = csv;
     }
     return curve_plots(dir, curves_csv, err);
