@@ -42,7 +42,7 @@ def main():
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
     if times:
-        print(f"- `make pretrained` stage end times (s): " + ", ".join(f"{k} {v}" for k, v in times.items()) + ".")
+        print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) + ".")
     print("\n## Metrics\n")
     if ours and none:
         frac = ours.get("fraction_of_oracle_gain")
@@ -55,6 +55,9 @@ def main():
     if os.path.exists(md):
         print(open(md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
     print("\n## Limits\n")
+    if t and "snap" in t.get("zoo", ""):
+        print(f"- Trained on a snapshot of the zoo while it was still being built ({t['train_classifiers']} "
+              "training classifiers of the planned ~375); `make pretrained` trains on the whole zoo.")
     print("- Only the domain above; other corruptions need another adapter (`--domain`).")
     print("- The gain depends on how far the classifier is from what fine-tuning could reach; it is "
           "measured against the fine-tuning oracle on the same classifiers above.")

@@ -3,11 +3,11 @@
 #   1. the zoo (ZOO, default zoo/; resumable: finished entries are kept),
 #   2. train-adapter on its train/val splits (runs/pretrained/, resumable),
 #   3. eval on its test and test_unseen_widths splits and on the PyTorch-trained
-#      classifiers of tests/fixtures/torch_mlps, with any baseline results in
-#      runs/baselines/*.json (or $BASELINES) beside it,
+#      classifiers of tests/fixtures/torch_mlps (with their fine-tuning oracle), and the
+#      baseline results of models/cifar10c-adapter-eval/baselines (or $BASELINES) beside it,
 # then installs models/cifar10c-adapter.dws (its card gets the metrics), the
 # evaluation report in models/cifar10c-adapter-eval/ and the prose card
-# models/cifar10c-adapter.md. Stage times go to runs/pretrained/timings.txt.
+# models/cifar10c-adapter.md. Stage durations (seconds) go to runs/pretrained/timings.txt.
 set -euo pipefail
 D=${BIN:-bin}/dwsnet
 DATA=${DWSNET_DATA:-../shared/data/cifar10}
@@ -15,10 +15,10 @@ ZOO=${ZOO:-zoo}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
 # The training setup chosen on the validation split (docs-snippets/adapter.md).
-TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 2400 --batch-nets 4 --batch-images 128 --lr 1e-2 --wd 1e-4 --clip 1 --val-every 200 --val-images 2000 --seed 0 --threads 2}
+TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 1800 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 150 --val-images 2000 --seed 0 --threads 2}
 mkdir -p "$RUN" models
 t0=$(date +%s)
-stamp() { echo "$1 $(( $(date +%s) - t0 ))s" | tee -a "$RUN/timings.txt"; }
+stamp() { local now; now=$(date +%s); echo "$1 $((now - t0))" | tee -a "$RUN/timings.txt"; t0=$now; }
 : > "$RUN/timings.txt"
 
 "$D" zoo --out "$ZOO" --data "$DATA" --jobs "$JOBS"
@@ -28,11 +28,15 @@ stamp zoo
 stamp train-adapter
 cp "$RUN/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
+# Baseline results (`dwsnet baseline`, bench/baselines.sh), by default the committed ones.
 base=()
-for f in ${BASELINES:-$RUN/../baselines/*.json}; do [ -f "$f" ] && base+=(--baselines "$f"); done
+B=models/cifar10c-adapter-eval/baselines
+for f in ${BASELINES:-$B/baseline-rescale.json $B/baseline-flat-mlp.json $B/baseline-flat-mlp-perm.json $B/baseline-oracle.json}; do
+  [ -f "$f" ] && base+=(--baselines "$f")
+done
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --extra tests/fixtures/torch_mlps \
-    --curves "$RUN/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval --card-entry metrics "${base[@]}" \
-    > /dev/null
+    --extra-oracle --common --curves "$RUN/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
+    --card-entry metrics "${base[@]}" > /dev/null
 # The figures tests/integration/adapter_shipped.sh checks: the committed small
 # PyTorch classifiers on the first 300 corrupted test images.
 "$D" eval --model models/cifar10c-adapter.dws --data "$DATA" --extra tests/fixtures/torch_mlps \

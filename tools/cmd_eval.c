@@ -50,6 +50,7 @@ static void usage(FILE *f)
             "  --limit N          at most N classifiers per zoo split\n"
             "  --domain-seed S    noise seed of the corrupted test set (the zoo's, else 0)\n"
             "  --card-entry KEY   also store the summary in the model file's card under KEY\n"
+            "  --common           add tables over the zoo classifiers that every --baselines file covers\n"
             "  --extra-oracle     also fine-tune every --extra classifier (TASK.md's oracle: 1 epoch\n"
             "                     of Adam 5e-4, batch 128, corrupted training images)\n"
             "  --threads N        adapter threads (0: one per CPU)\n");
@@ -196,6 +197,45 @@ static void table_md(FILE *f, const eval_summary *s, int n, const char *split)
     }
 }
 
+/* The table and targets of every split into md, and their figures into summary
+ * under prefix + split; summary[prefix + "targets_missed"] counts the misses. */
+static int report(FILE *md, cJSON *summary, const char *prefix, const eval_results *ours,
+                  const eval_results *const *others, int n_others, dws_error *err)
+{
+    int failed = 0;
+    char key[64];
+    for (size_t k = 0; k < sizeof SPLITS / sizeof *SPLITS; k++) {
+        eval_summary s[EVAL_MAX_METHODS];
+        if (eval_summarise(ours, others, n_others, SPLITS[k], s, err) != 0) return -1;
+        if (s[1].n == 0) continue;
+        table_md(md, s, n_others + 2, SPLITS[k]);
+        fprintf(md, "\nTargets:\n");
+        failed += eval_targets(md, s, n_others + 2, SPLITS[k]);
+        snprintf(key, sizeof key, "%s%s", prefix, SPLITS[k]);
+        cJSON *arr = cJSON_AddArrayToObject(summary, key);
+        for (int i = 0; i < n_others + 2; i++)
+            if (s[i].n) cJSON_AddItemToArray(arr, summary_json(&s[i]));
+    }
+    snprintf(key, sizeof key, "%stargets_missed", prefix);
+    cJSON_AddNumberToObject(summary, key, failed);
+    return 0;
+}
+
+/* Drops our zoo rows that some baseline lacks, so that every row of the table
+ * averages the same classifiers (--extra rows stay). */
+static void keep_common(eval_results *ours, const eval_results *others, int n)
+{
+    int kept = 0;
+    for (int i = 0; i < ours->n; i++) {
+        const eval_row *r = &ours->rows[i];
+        int all = 1;
+        for (int k = 0; k < n && strcmp(r->split, "extra") != 0; k++)
+            all &= eval_results_find(&others[k], r->id, r->split) != NULL;
+        if (all) ours->rows[kept++] = *r;
+    }
+    ours->n = kept;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *zoo = NULL, *data = NULL, *out = "eval-out", *curves = NULL, *card_entry = NULL;
@@ -203,7 +243,7 @@ int cmd_eval(int argc, char **argv)
     int n_base = 0, n_extra = 0;
     long limit_images = 0, limit = 0, threads = 0;
     uint64_t domain_seed = 0;
-    int seed_given = 0, extra_oracle = 0;
+    int seed_given = 0, extra_oracle = 0, common = 0;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
@@ -212,6 +252,10 @@ int cmd_eval(int argc, char **argv)
         }
         if (!strcmp(f, "--extra-oracle")) {
             extra_oracle = 1;
+            continue;
+        }
+        if (!strcmp(f, "--common")) {
+            common = 1;
             continue;
         }
         if (i + 1 >= argc) return data_cli_usage(CMD, "unknown or incomplete option '%s'", f);
@@ -315,7 +359,6 @@ int cmd_eval(int argc, char **argv)
             rc = -1;
         }
     }
-    int failed = 0;
     if (rc == 0) {
         fprintf(md, "## DWSNet adapter evaluation: %s\n\nTarget domain `%s` applied to test_batch (seed %llu, %zu images); "
                     "accuracy in %%.\n", dws_model_id(model), domain_text, (unsigned long long)domain_seed, test.n);
@@ -323,21 +366,16 @@ int cmd_eval(int argc, char **argv)
         cJSON_AddStringToObject(summary, "domain", domain_text);
         cJSON_AddNumberToObject(summary, "domain_seed", (double)domain_seed);
         cJSON_AddNumberToObject(summary, "test_images", (double)test.n);
-        for (size_t k = 0; k < sizeof SPLITS / sizeof *SPLITS && rc == 0; k++) {
-            eval_summary s[EVAL_MAX_METHODS];
-            rc = eval_summarise(&e.ours, optr, n_methods, SPLITS[k], s, &err);
-            if (rc != 0 || s[1].n == 0) continue;
-            table_md(md, s, n_methods + 2, SPLITS[k]);
-            fprintf(md, "\nTargets:\n");
-            failed += eval_targets(md, s, n_methods + 2, SPLITS[k]);
-            cJSON *arr = cJSON_AddArrayToObject(summary, SPLITS[k]);
-            for (int i = 0; i < n_methods + 2; i++)
-                if (s[i].n) cJSON_AddItemToArray(arr, summary_json(&s[i]));
-        }
-        cJSON_AddNumberToObject(summary, "targets_missed", failed);
+        rc = report(md, summary, "", &e.ours, optr, n_methods, &err);
+    }
+    if (rc == 0) rc = eval_plots_write(out, &e.ours, curves, model_path, &err);
+    /* Then the same on the classifiers that every baseline covers: a like-for-like table. */
+    if (rc == 0 && common && n_loaded) {
+        keep_common(&e.ours, others, n_loaded);
+        fprintf(md, "\n## On the classifiers that every method covers\n");
+        rc = report(md, summary, "common_", &e.ours, optr, n_methods, &err);
     }
     if (md) fclose(md);
-    if (rc == 0) rc = eval_plots_write(out, &e.ours, curves, model_path, &err);
     char *sj = rc == 0 ? cJSON_Print(summary) : NULL;
     if (sj) {
         snprintf(path, sizeof path, "%s/eval.json", out);
