@@ -39,3 +39,10 @@ int cli_fail(const char *cmd, const dws_error *err)
     fprintf(stderr, "dwsnet %s: %s: %s\n", cmd, err->code ? err->code : "error", err->message);
     return 1;
 }
+
+void cli_sibling_path(const char *path, const char *ext, const char *new_ext, char *buf, size_t size)
+{
+    size_t len = strlen(path), el = strlen(ext);
+    int stem = len > el && !strcmp(path + len - el, ext) ? (int)(len - el) : (int)len;
+    snprintf(buf, size, "%.*s%s", stem, path, new_ext);
+}

@@ -14,4 +14,7 @@ int cli_write_file(const char *path, const void *data, size_t len, dws_error *er
 /* Prints "dwsnet CMD: code: message" to stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const dws_error *err);
 
+/* path with its ending ext (when present) replaced by new_ext: model.dws -> model.csv */
+void cli_sibling_path(const char *path, const char *ext, const char *new_ext, char *buf, size_t size);
+
 #endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Writes the prose model card (markdown) of a trained adapter from its .dws card,
+its evaluation folder (eval.md) and the stage timings of `make pretrained`.
+usage: scripts/adapter_card.py MODEL.dws EVAL_DIR TIMINGS.txt > MODEL.md"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dws_card import read_card  # noqa: E402
+
+
+def main():
+    model, eval_dir, timings = sys.argv[1:4]
+    c = read_card(model)
+    t, a, s = c.get("training", {}), c["architecture"], c["signature"]
+    m = {r["method"]: r for r in c.get("metrics", {}).get("test", [])}
+    times = dict(line.split() for line in open(timings) if line.strip())
+    ours = next((r for k, r in m.items() if k.startswith("DWSNet")), None)
+    none = m.get("no adaptation")
+    print(f"# {c['id']}: DWSNet adapter, clean CIFAR-10 -> `{c['target_domain']}`\n")
+    print("Adapts an MLP classifier trained on clean CIFAR-10 so that it works better on corrupted "
+          "images, from its weights alone: one forward pass of a permutation-equivariant network over "
+          "the classifier's weight space, no target data (`dwsnet adapt IN.onnx -o OUT.onnx`).\n")
+    print("## What it accepts\n")
+    print(f"- MLPs {s['d0']} -> h1 -> h2 -> {s['dL']} ({s['depth']} linear layers), hidden activation "
+          f"`{s['activation']}`, logits out (a trailing Softmax/LogSoftmax is kept as it was).")
+    print(f"- Any hidden widths (no parameter depends on them); trained on widths {s['min_width']}-"
+          f"{s['max_width']}; evaluated on unseen widths too (below).")
+    print(f"- Input convention: {c['input_convention']}.")
+    print("- Refused with `incompatible_model`: another input size, class count, depth or activation.\n")
+    print("## How it was trained\n")
+    print(f"- Architecture: {a['dws_layers']} DWS layers, {a['channels']} channels, {a['parameters']} "
+          f"parameters; input axis: {a['input_axis']}; class axis: {a['class_axis']}.")
+    if t:
+        print(f"- Data: zoo `{t['zoo']}` (index.jsonl CRC32 {t['zoo_index_crc32']}), "
+              f"{t['train_classifiers']} training and {t['val_classifiers']} validation classifiers; CIFAR-10 "
+              f"training images (CRC32 {t['train_images_crc32']}) through `{t['domain']}` with fresh noise "
+              f"every step; the last {t['val_images']} held out for validation.")
+        print(f"- Optimisation: {t['schedule']}, lr {t['lr']:.3g}, weight decay {t['weight_decay']:.3g}, "
+              f"gradient clipping {t['clip']:g}, {t['steps']} steps of {t['batch_nets']} classifiers x "
+              f"{t['batch_images']} images, seed {t['seed']}; kept: step {t['step']} (best validation "
+              f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
+              f"{t['seconds'] / 60:.0f} min of training.")
+    if times:
+        print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) + ".")
+    print("\n## Metrics\n")
+    if ours and none:
+        frac = ours.get("fraction_of_oracle_gain")
+        print(f"Held-out test classifiers, corrupted test split: {100 * none['target_acc_mean']:.2f}% -> "
+              f"{100 * ours['target_acc_mean']:.2f}% ({100 * ours['gain_mean']:+.2f} points"
+              + (f", {100 * frac:.0f}% of the fine-tuning oracle's gain" if frac is not None else "")
+              + f"), {100 * ours['fraction_improved']:.0f}% of classifiers improved; clean accuracy "
+              f"{100 * ours['clean_acc_before']:.2f}% -> {100 * ours['clean_acc_after']:.2f}%.\n")
+    md = os.path.join(eval_dir, "eval.md")
+    if os.path.exists(md):
+        print(open(md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
+    print("\n## Limits\n")
+    if t and "snap" in t.get("zoo", ""):
+        print(f"- Trained on a snapshot of the zoo while it was still being built ({t['train_classifiers']} "
+              "training classifiers of the planned ~375); `make pretrained` trains on the whole zoo.")
+    print("- Only the domain above; other corruptions need another adapter (`--domain`).")
+    print("- The gain depends on how far the classifier is from what fine-tuning could reach; it is "
+          "measured against the fine-tuning oracle on the same classifiers above.")
+    print("- Classifiers far outside the zoo's recipes (much wider, much better trained, input "
+          "normalisation other than x = pixel / 255) are outside what it has seen.")
+
+
+if __name__ == "__main__":
+    main()

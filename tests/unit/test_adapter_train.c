@@ -1,0 +1,212 @@
+/* Adapter training: the warm-up + cosine schedule, input normalisation from a zoo,
+ * and that a run stopped at a checkpoint and resumed ends with exactly the
+ * parameters of an uninterrupted run; checkpoints of another run are refused. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter_train.h"
+#include "mlp_train.h"
+
+START_TEST(schedule_warms_up_then_decays_to_zero)
+{
+    dws_adapter_train_config c;
+    dws_adapter_train_defaults(&c);
+    c.lr = 0.01f;
+    c.steps = 100;
+    c.warmup = 10;
+    ck_assert_double_eq_tol(dws_adapter_lr_at(&c, 0), 0.001, 1e-9);
+    ck_assert_double_eq_tol(dws_adapter_lr_at(&c, 9), 0.01, 1e-9);
+    ck_assert_double_eq_tol(dws_adapter_lr_at(&c, 10), 0.01, 1e-9);
+    ck_assert_double_eq_tol(dws_adapter_lr_at(&c, 55), 0.005, 1e-9);   /* half way through the cosine */
+    for (int s = 11; s < 100; s++) ck_assert(dws_adapter_lr_at(&c, s) < dws_adapter_lr_at(&c, s - 1));
+    ck_assert(dws_adapter_lr_at(&c, 99) < 1e-5);
+}
+END_TEST
+
+static void random_zoo(dws_zoo_set *z, int n, uint64_t seed)
+{
+    dws_error err;
+    dws_rng rng;
+    dws_rng_seed(&rng, seed);
+    z->n = n;
+    z->m = calloc((size_t)n, sizeof *z->m);
+    for (int i = 0; i < n; i++) {
+        int64_t w[4] = {3072, i % 2 ? 16 : 8, 8, 10};
+        z->m[i].id = i;
+        ck_assert_int_eq(dws_mlp_init(&z->m[i].mlp, 3, w, &err), 0);
+        dws_mlp_init_default(&z->m[i].mlp, &rng);
+    }
+}
+
+START_TEST(normalisation_is_each_tensors_mean_and_std)
+{
+    dws_zoo_set z;
+    random_zoo(&z, 3, 5);
+    dws_arch a;
+    dws_arch_default(&a, DWS_MODEL_ADAPTER);
+    a.channels = 2;
+    a.n_dws_layers = 1;
+    dws_net net;
+    dws_error err;
+    ck_assert_int_eq(dws_net_init(&net, &a, 1, &err), 0);
+    ck_assert_int_eq(dws_adapter_set_norm(&net, &z, &err), 0);
+    /* b_2 (k = 5): 10 entries per classifier. */
+    double s = 0, q = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 10; j++) s += z.m[i].mlp.b[2][j], q += (double)z.m[i].mlp.b[2][j] * z.m[i].mlp.b[2][j];
+    double mean = s / 30, std = sqrt(q / 30 - mean * mean);
+    ck_assert_double_eq_tol(net.norm_mean[5], mean, 1e-6);
+    ck_assert_double_eq_tol(net.norm_std[5], std, 1e-6);
+    /* W_1 of PyTorch's init: U(+-1/sqrt(3072)) has std 1/sqrt(3 * 3072). */
+    ck_assert_double_eq_tol(net.norm_std[0], 1 / sqrt(3.0 * 3072), 2e-4);
+    dws_net_free(&net);
+    dws_zoo_set_free(&z);
+}
+END_TEST
+
+typedef struct {
+    int64_t stop_at;
+    int validations;
+} stopper;
+
+static int stop_hook(void *ctx, const dws_net *net, const dws_adapter_train_progress *p, int improved, dws_error *err)
+{
+    (void)net, (void)improved;
+    stopper *s = ctx;
+    s->validations++;
+    ck_assert(p->val_before > 0 && p->val_after > 0);
+    if (p->step == s->stop_at) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "stopped by the test");
+        return -1;
+    }
+    return 0;
+}
+
+static void fixture(dws_zoo_set *train, dws_zoo_set *val, dws_image_set *img, dws_adapter_train_config *c)
+{
+    random_zoo(train, 4, 11);
+    random_zoo(val, 1, 12);
+    memset(img, 0, sizeof *img);
+    img->n = 300;
+    img->channels = 3, img->height = 32, img->width = 32, img->dim = 3072, img->n_classes = 10;
+    img->pixels = malloc(img->n * img->dim);
+    img->labels = malloc(img->n);
+    dws_rng rng;
+    dws_rng_seed(&rng, 13);
+    for (size_t i = 0; i < img->n * img->dim; i++) img->pixels[i] = (uint8_t)dws_rng_below(&rng, 256);
+    for (size_t i = 0; i < img->n; i++) img->labels[i] = (uint8_t)dws_rng_below(&rng, 10);
+    dws_adapter_train_defaults(c);
+    c->steps = 6;
+    c->warmup = 1;
+    c->val_every = 3;
+    c->val_images = 50;
+    c->batch_images = 16;
+    c->batch_nets = 2;
+    c->lr = 0.05f;
+    c->seed = 3;
+}
+
+static void fresh_net(dws_net *net, const dws_zoo_set *train)
+{
+    dws_arch a;
+    dws_arch_default(&a, DWS_MODEL_ADAPTER);
+    a.channels = 2;
+    a.n_dws_layers = 2;
+    dws_error err;
+    ck_assert_int_eq(dws_net_init(net, &a, 7, &err), 0);
+    ck_assert_int_eq(dws_adapter_set_norm(net, train, &err), 0);
+}
+
+START_TEST(resumed_run_matches_an_uninterrupted_one)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    char ckpt[] = "/tmp/test_adapter_train_XXXXXX";
+    int fd = mkstemp(ckpt);
+    ck_assert(fd >= 0);
+    close(fd);
+    remove(ckpt);
+    dws_error err;
+    dws_adapter_train_progress fin;
+
+    dws_net straight, resumed;
+    fresh_net(&straight, &train);
+    stopper s0 = {.stop_at = -1};
+    dws_adapter_train_hooks h0 = {.on_validation = stop_hook, .ctx = &s0};
+    ck_assert_int_eq(dws_adapter_train(&straight, &train, &val, &img, &c, &h0, &fin, &err), 0);
+    ck_assert_int_eq(fin.step, 6);
+    ck_assert_int_eq(s0.validations, 2);
+    double alpha_norm = 0;
+    for (int k = 0; k < 6; k++) alpha_norm += fabs(straight.params[straight.alpha + (size_t)k]);
+    ck_assert(alpha_norm > 0);   /* it trained */
+
+    fresh_net(&resumed, &train);
+    stopper s1 = {.stop_at = 3};
+    dws_adapter_train_hooks h1 = {.on_validation = stop_hook, .checkpoint = ckpt, .resume = 1, .ctx = &s1};
+    ck_assert_int_eq(dws_adapter_train(&resumed, &train, &val, &img, &c, &h1, &fin, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_INVALID_ARGUMENT);
+    dws_net_free(&resumed);
+    fresh_net(&resumed, &train);   /* a new process: parameters come from the checkpoint */
+    s1.stop_at = -1;
+    ck_assert_int_eq(dws_adapter_train(&resumed, &train, &val, &img, &c, &h1, &fin, &err), 0);
+    ck_assert_int_eq(fin.step, 6);
+    ck_assert_int_eq(memcmp(straight.params, resumed.params, sizeof(float) * straight.n_params), 0);
+
+    /* A run of another length does not take this checkpoint. */
+    c.steps = 8;
+    ck_assert_int_eq(dws_adapter_train(&resumed, &train, &val, &img, &c, &h1, &fin, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_BAD_MODEL_FILE);
+    remove(ckpt);
+    dws_net_free(&straight);
+    dws_net_free(&resumed);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
+START_TEST(bad_configs_are_refused)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    dws_net net;
+    fresh_net(&net, &train);
+    dws_adapter_train_hooks h = {0};
+    dws_error err;
+    c.val_images = 300;   /* nothing left to train on */
+    ck_assert_int_eq(dws_adapter_train(&net, &train, &val, &img, &c, &h, NULL, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_INVALID_ARGUMENT);
+    c.val_images = 50;
+    c.batch_nets = 0;
+    ck_assert_int_eq(dws_adapter_train(&net, &train, &val, &img, &c, &h, NULL, &err), -1);
+    dws_net_free(&net);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("adapter_train");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, schedule_warms_up_then_decays_to_zero);
+    tcase_add_test(tc, normalisation_is_each_tensors_mean_and_std);
+    tcase_add_test(tc, resumed_run_matches_an_uninterrupted_one);
+    tcase_add_test(tc, bad_configs_are_refused);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
