@@ -62,16 +62,16 @@ static int flat_forward(dws_baseline *a, const dws_mlp *const *in, dws_mlp *cons
     const float *p = a->params;
     dense_relu(s->X, batch, (int)P, p + s->W_in, p + s->b_in, H, s->H1);
     dense_relu(s->H1, batch, H, p + s->W_hid, p + s->b_hid, H, s->H2);
-    /* The residual in normalised units, then back to each tensor's scale: G = D. */
+    /* G = D, the residual in normalised units. */
     for (int b = 0; b < batch; b++) memcpy(s->G + (size_t)b * P, p + s->b_out, P * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, (int)P, H, 1.0f, s->H2, H, p + s->W_out, (int)P, 1.0f,
                 s->G, (int)P);
+    /* out = in + s * D: exactly the input while D is zero. */
     for (int b = 0; b < batch; b++) {
         float *d = s->G + (size_t)b * P;
-        const float *x = s->X + (size_t)b * P;
-        for (size_t j = 0; j < P; j++) d[j] += x[j];   /* x + D, normalised */
         scale_by_tensor(s, d, 0);
         dws_unpad_mlp(d, s->max_widths, out[b]);
+        for (size_t j = 0; j < in[b]->n_params; j++) out[b]->params[j] += in[b]->params[j];
     }
     return 0;
 }
