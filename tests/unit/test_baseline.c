@@ -42,8 +42,8 @@ static double adapted_loss(dws_baseline *a, const dws_mlp *const *in, int batch,
                            int n, int grad)
 {
     dws_error err = {0};
-    dws_mlp out[4], dout[4];
-    dws_mlp *outp[4], *doutp[4];
+    dws_mlp out[4] = {0}, dout[4] = {0};
+    dws_mlp *outp[4] = {0}, *doutp[4] = {0};
     double total = 0;
     for (int b = 0; b < batch; b++) {
         ck_assert_int_eq(dws_mlp_clone(&out[b], in[b], &err), 0);
