@@ -229,3 +229,17 @@ const float *dws_flat_scales(const dws_baseline *a, int *n)
     *n = 2 * s->n_layers;
     return s->scale;
 }
+
+void dws_flat_shape(const dws_baseline *a, int *n_layers, int64_t *max_widths, int *hidden)
+{
+    const flat_state *s = a->state;
+    *n_layers = s->n_layers;
+    memcpy(max_widths, s->max_widths, sizeof(int64_t) * (size_t)(s->n_layers + 1));
+    *hidden = s->H;
+}
+
+void dws_flat_set_scales(dws_baseline *a, const float *scales)
+{
+    flat_state *s = a->state;
+    memcpy(s->scale, scales, sizeof(float) * (size_t)(2 * s->n_layers));
+}

@@ -24,4 +24,9 @@ void dws_flat_fit_scales(dws_baseline *a, const dws_mlp *const *mlps, int n);
 /* The per-tensor scales (2 * n_layers: W_1, b_1, W_2, ...), for the settings record. */
 const float *dws_flat_scales(const dws_baseline *a, int *n);
 
+/* The shape it was created with, for saving it. */
+void dws_flat_shape(const dws_baseline *a, int *n_layers, int64_t *max_widths, int *hidden);
+/* Sets the 2 * n_layers per-tensor scales (a saved adapter's). */
+void dws_flat_set_scales(dws_baseline *a, const float *scales);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "adapt_results.h"
+#include "baseline_file.h"
 #include "baseline_flat.h"
 #include "cifar10.h"
 #include "baseline_oracle.h"
@@ -27,7 +28,8 @@ static void usage(FILE *f)
             "usage: dwsnet " CMD " --method none|rescale|flat-mlp|flat-mlp-perm|oracle --zoo ZOO [--data DIR]\n"
             "         [--domain SPEC] [--out FILE] [--splits test,test_unseen_widths] [--limit N]\n"
             "         [--steps N] [--classifiers-per-step B] [--images-per-step M] [--lr X] [--hidden H]\n"
-            "         [--val-every N] [--val-images N] [--max-train N] [--seed N]\n\n"
+            "         [--val-every N] [--val-images N] [--max-train N] [--seed N]\n"
+            "         [--model-out FILE | --model-in FILE] [--resume RESULTS.json]\n\n"
             "Measures a baseline on every classifier of the given zoo splits: accuracy on the corrupted\n"
             "test images (test_batch through the domain, noise seed %d, as `dwsnet eval`) and on the clean\n"
             "test images, before and after adaptation, as JSON {method, settings, per_classifier, summary}.\n"
@@ -48,7 +50,11 @@ static void usage(FILE *f)
             "  --hidden H            flat-MLP hidden width (default 64; two hidden layers)\n"
             "  --val-every N         steps between validations (default 50); --val-images N (default 2000)\n"
             "  --max-train N         use at most N training classifiers (default all)\n"
-            "  --seed N              training draws, initialisation and oracle batches (default 0)\n",
+            "  --seed N              training draws, initialisation and oracle batches (default 0)\n"
+            "  --model-out FILE      save the trained adapter (rescale, flat-mlp*)\n"
+            "  --model-in FILE       measure a saved adapter instead of training one (its settings are\n"
+            "                        not in the file: pass the same training flags to record them)\n"
+            "  --resume FILE         keep the rows of an earlier results file of this method, measure the rest\n",
             DWS_EVAL_TEST_SEED, 50000 - DWS_EVAL_VAL_IMAGES - 1, DWS_EVAL_TRAIN_SEED, DWS_EVAL_VAL_IMAGES);
 }
 
@@ -57,7 +63,7 @@ static const char *const METHOD_NAMES[] = {"none", "rescale", "flat-mlp", "flat-
 
 typedef struct {
     method_kind method;
-    const char *zoo, *data, *domain_spec, *out;
+    const char *zoo, *data, *domain_spec, *out, *model_out, *model_in, *resume;
     int splits[4];                          /* 1 when split k is evaluated */
     long limit, max_train, hidden;
     dws_baseline_train_config train;
@@ -215,6 +221,25 @@ done:
     return rc;
 }
 
+/* Rows of an earlier run of the same method (--resume). */
+static int read_resume(const char *path, const char *method, dws_result_row **rows, int *n, dws_error *err)
+{
+    char found[32];
+    if (dws_results_read(path, found, sizeof found, rows, n, err)) return -1;
+    if (strcmp(found, method)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "%s holds %s results, not %s", path, found, method);
+        return -1;
+    }
+    return 0;
+}
+
+static const dws_result_row *find_row(const dws_result_row *rows, int n, int id)
+{
+    for (int i = 0; i < n; i++)
+        if (rows[i].id == id) return &rows[i];
+    return NULL;
+}
+
 static int parse_splits(const char *s, int *splits)
 {
     char buf[256];
@@ -290,6 +315,8 @@ static int parse_options(int argc, char **argv, options *o)
         {"lr", required_argument, 0, 'l'},          {"hidden", required_argument, 0, 'H'},
         {"val-every", required_argument, 0, 'v'},   {"val-images", required_argument, 0, 'V'},
         {"max-train", required_argument, 0, 'T'},   {"seed", required_argument, 0, 'e'},
+        {"model-out", required_argument, 0, 'W'},   {"model-in", required_argument, 0, 'R'},
+        {"resume", required_argument, 0, 'U'},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -338,12 +365,19 @@ static int parse_options(int argc, char **argv, options *o)
             break;
         case 'T': if (data_cli_long(CMD, "--max-train", optarg, 1, 1000000, &o->max_train)) return 2; break;
         case 'e': if (data_cli_u64(CMD, "--seed", optarg, &o->seed)) return 2; break;
+        case 'W': o->model_out = optarg; break;
+        case 'R': o->model_in = optarg; break;
+        case 'U': o->resume = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     if (optind < argc) return data_cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
     if ((int)o->method < 0 || !o->zoo) return data_cli_usage(CMD, "--method and --zoo are required (see --help)");
+    int learned = o->method == M_RESCALE || o->method == M_FLAT || o->method == M_FLAT_PERM;
+    if ((o->model_in || o->model_out) && !learned)
+        return data_cli_usage(CMD, "--model-in and --model-out are for rescale, flat-mlp and flat-mlp-perm");
+    if (o->model_in && o->model_out) return data_cli_usage(CMD, "give --model-in or --model-out, not both");
     if (o->train.lr < 0) o->train.lr = o->method == M_RESCALE ? 0.01f : 1e-4f;
     o->train.permute = o->method == M_FLAT_PERM;
     o->train.seed = o->seed;
@@ -360,19 +394,31 @@ int cmd_baseline(int argc, char **argv)
     dws_domain domain;
     dws_zoo_spec spec;
     dws_zoo_record *recs = NULL;
-    dws_result_row *rows = NULL;
+    dws_result_row *rows = NULL, *kept = NULL;
     dws_eval_data data = {0};
     dws_baseline *a = NULL;
     cJSON *settings = NULL, *doc = NULL;
-    int n_recs = 0, n_rows = 0, rc = 1;
+    int n_recs = 0, n_rows = 0, n_kept = 0, rc = 1;
     if (o.domain_spec ? dws_domain_parse(o.domain_spec, &domain, &err) : dws_zoo_read_spec(o.zoo, &spec, &err))
         goto done;
     if (!o.domain_spec) domain = spec.domain;
     if (dws_zoo_catalog_read(o.zoo, &recs, &n_recs, &err) || dws_eval_data_load(&data, o.data, &domain, &err))
         goto done;
     settings = base_settings(&o, &domain, n_recs);
-    if (o.method != M_NONE && o.method != M_ORACLE && !(a = train_learned(&o, recs, n_recs, &data, settings, &err)))
-        goto done;
+    if (o.model_in) {
+        if (!(a = dws_baseline_load(o.model_in, 1, &err))) goto done;
+        int flat = o.method != M_RESCALE;
+        if (flat != !strcmp(a->method, "flat-mlp")) {
+            dws_error_set(&err, DWS_E_INCOMPATIBLE_MODEL, "%s holds a %s adapter, not %s", o.model_in, a->method,
+                          METHOD_NAMES[o.method]);
+            goto done;
+        }
+        cJSON_AddStringToObject(settings, "model_in", o.model_in);
+    } else if (o.method != M_NONE && o.method != M_ORACLE) {
+        if (!(a = train_learned(&o, recs, n_recs, &data, settings, &err))) goto done;
+        if (o.model_out && dws_baseline_save(a, o.model_out, &err)) goto done;
+    }
+    if (o.resume && read_resume(o.resume, METHOD_NAMES[o.method], &kept, &n_kept, &err)) goto done;
     if (!(rows = calloc((size_t)n_recs + 1, sizeof *rows))) {
         dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot allocate results");
         goto done;
@@ -385,7 +431,9 @@ int cmd_baseline(int argc, char **argv)
         const dws_zoo_record *r = &recs[i];
         if (!o.splits[r->split] || (o.limit >= 0 && per_split[r->split] >= o.limit)) continue;
         per_split[r->split]++;
-        if (measure(&o, a, &data, r, &rows[n_rows], &err)) goto done;
+        const dws_result_row *earlier = find_row(kept, n_kept, r->id);
+        if (earlier) rows[n_rows] = *earlier;
+        else if (measure(&o, a, &data, r, &rows[n_rows], &err)) goto done;
         const dws_result_row *row = &rows[n_rows++];
         fprintf(stderr, "dwsnet " CMD ": %s %d/%d %06d (%s) target %.4f -> %.4f clean %.4f -> %.4f %.0fs\n",
                 METHOD_NAMES[o.method], n_rows, todo, r->id, dws_zoo_split_name(r->split), row->target_before,
@@ -405,6 +453,7 @@ done:
     cJSON_Delete(settings);
     if (a) a->destroy(a);
     free(rows);
+    free(kept);
     free(recs);
     dws_eval_data_free(&data);
     return rc;

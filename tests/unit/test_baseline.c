@@ -1,7 +1,8 @@
 /* The baselines of `dwsnet baseline`: gradients of the rescale and flat-MLP adapters
  * against finite differences, the flat-MLP adapter starting as the identity, the
  * zero-padding round trip, the trainer learning a synthetic contrast shift, the
- * fine-tuning oracle on a synthetic shifted task, and the results JSON round trip. */
+ * fine-tuning oracle on a synthetic shifted task, the adapter file and the results
+ * JSON round trips. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "adapt_results.h"
 #include "baseline.h"
+#include "baseline_file.h"
 #include "baseline_flat.h"
 #include "baseline_oracle.h"
 #include "baseline_train.h"
@@ -304,6 +306,55 @@ START_TEST(trainer_learns_the_rescale_of_a_contrast_shift)
 }
 END_TEST
 
+/* A saved flat-MLP adapter adapts like the original; truncated or foreign files are refused. */
+START_TEST(adapter_file_round_trip)
+{
+    dws_error err = {0};
+    const int64_t max_w[4] = {6, 5, 4, 3}, w[4] = {6, 3, 4, 3};
+    dws_baseline *a = dws_flat_create(3, max_w, 3, 1, 7, &err);
+    ck_assert_ptr_nonnull(a);
+    dws_rng r;
+    dws_rng_seed(&r, 2);
+    for (size_t i = 0; i < a->n_params; i++) a->params[i] = (float)(0.1 * dws_rng_normal(&r));
+    dws_mlp m, out1, out2;
+    make_mlp(&m, 3, w, 5);
+    const dws_mlp *ms[1] = {&m};
+    dws_flat_fit_scales(a, ms, 1);
+    char path[] = "/tmp/dws_adapter_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(dws_baseline_save(a, path, &err), 0);
+    dws_baseline *b = dws_baseline_load(path, 1, &err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_str_eq(b->method, "flat-mlp");
+    ck_assert_int_eq(dws_baseline_adapt_one(a, &m, &out1, &err), 0);
+    ck_assert_int_eq(dws_baseline_adapt_one(b, &m, &out2, &err), 0);
+    ck_assert_int_eq(memcmp(out1.params, out2.params, m.n_params * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(out1.params, m.params, m.n_params * sizeof(float)), 0);
+    b->destroy(b);
+    ck_assert_int_eq(truncate(path, 100), 0);
+    ck_assert_ptr_null(dws_baseline_load(path, 1, &err));
+    ck_assert_str_eq(err.code, DWS_E_BAD_MODEL_FILE);
+
+    dws_baseline *rs = dws_rescale_create(&err);
+    rs->params[0] = 2.5f;
+    rs->params[1] = -0.25f;
+    ck_assert_int_eq(dws_baseline_save(rs, path, &err), 0);
+    dws_baseline *rs2 = dws_baseline_load(path, 1, &err);
+    ck_assert_ptr_nonnull(rs2);
+    ck_assert_float_eq(rs2->params[0], 2.5f);
+    ck_assert_float_eq(rs2->params[1], -0.25f);
+    unlink(path);
+    rs->destroy(rs);
+    rs2->destroy(rs2);
+    a->destroy(a);
+    dws_mlp_free(&m);
+    dws_mlp_free(&out1);
+    dws_mlp_free(&out2);
+}
+END_TEST
+
 START_TEST(results_json_round_trip)
 {
     dws_result_row rows[3] = {
@@ -374,6 +425,7 @@ int main(void)
     tcase_add_test(tc, padding_round_trip_keeps_weights_and_function);
     tcase_add_test(tc, oracle_improves_a_classifier_on_a_shifted_task);
     tcase_add_test(tc, trainer_learns_the_rescale_of_a_contrast_shift);
+    tcase_add_test(tc, adapter_file_round_trip);
     tcase_add_test(tc, results_json_round_trip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
