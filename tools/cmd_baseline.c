@@ -221,6 +221,31 @@ done:
     return rc;
 }
 
+/* A saved adapter's training settings live beside it in FILE.settings.json, so that
+ * results measured with --model-in still say how it was trained. */
+static int save_training_settings(const char *model_path, const cJSON *settings, dws_error *err)
+{
+    char path[4096], *text = cJSON_Print(settings);
+    snprintf(path, sizeof path, "%s.settings.json", model_path);
+    int rc = text ? dws_write_file_atomic(path, text, strlen(text), err) : -1;
+    if (!text) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot format the settings");
+    free(text);
+    return rc;
+}
+
+static cJSON *read_training_settings(const char *model_path)
+{
+    char path[4096];
+    uint8_t *buf;
+    size_t len;
+    dws_error ignored;
+    snprintf(path, sizeof path, "%s.settings.json", model_path);
+    if (dws_gz_read_all(path, 1 << 20, &buf, &len, &ignored)) return NULL;
+    cJSON *o = cJSON_ParseWithLength((const char *)buf, len);
+    free(buf);
+    return o;
+}
+
 /* Rows of an earlier run of the same method (--resume). */
 static int read_resume(const char *path, const char *method, dws_result_row **rows, int *n, dws_error *err)
 {
@@ -414,9 +439,12 @@ int cmd_baseline(int argc, char **argv)
             goto done;
         }
         cJSON_AddStringToObject(settings, "model_in", o.model_in);
+        cJSON *trained = read_training_settings(o.model_in);
+        if (trained) cJSON_AddItemToObject(settings, "training", trained);
     } else if (o.method != M_NONE && o.method != M_ORACLE) {
         if (!(a = train_learned(&o, recs, n_recs, &data, settings, &err))) goto done;
-        if (o.model_out && dws_baseline_save(a, o.model_out, &err)) goto done;
+        if (o.model_out && (dws_baseline_save(a, o.model_out, &err) || save_training_settings(o.model_out, settings, &err)))
+            goto done;
     }
     if (o.resume && read_resume(o.resume, METHOD_NAMES[o.method], &kept, &n_kept, &err)) goto done;
     if (!(rows = calloc((size_t)n_recs + 1, sizeof *rows))) {

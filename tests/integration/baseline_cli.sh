@@ -2,8 +2,8 @@
 # `dwsnet baseline` end to end on a six-classifier zoo (seed 0 puts entries 0,2,5 in
 # train, 3 in val, 1 in test, 4 in test_unseen_widths): every method writes the results
 # JSON eval reads; "none" reproduces the zoo's own corrupted-test accuracy (so both use
-# the same corrupted test set); the learned baselines record their budget; bad flags fail
-# with a stable code.
+# the same corrupted test set); the learned baselines record their budget; a saved adapter
+# measures the same; --resume keeps earlier rows; bad flags fail with a stable code.
 set -euo pipefail
 BIN=${BIN:-bin}
 data=${DWSNET_DATA:-../shared/data/cifar10}
@@ -17,7 +17,9 @@ export OPENBLAS_NUM_THREADS=1
 "$BIN/dwsnet" zoo --data "$data" --out "$tmp/zoo" --count 6 --epochs 1 --subsets 2000 --jobs 2 > /dev/null 2>&1
 run() { "$BIN/dwsnet" baseline --zoo "$tmp/zoo" --data "$data" "$@" 2> "$tmp/log" || fail "baseline $*: $(tail -3 "$tmp/log")"; }
 run --method none --out "$tmp/none.json"
-run --method rescale --steps 4 --val-every 2 --val-images 300 --classifiers-per-step 2 --images-per-step 32 --splits test --out "$tmp/rescale.json"
+run --method rescale --steps 4 --val-every 2 --val-images 300 --classifiers-per-step 2 --images-per-step 32 --splits test --model-out "$tmp/rescale.bin" --out "$tmp/rescale.json"
+run --method rescale --model-in "$tmp/rescale.bin" --splits test --out "$tmp/rescale-in.json"
+run --method none --resume "$tmp/none.json" --out "$tmp/none-resumed.json"
 run --method flat-mlp-perm --steps 2 --val-every 1 --val-images 100 --hidden 4 --classifiers-per-step 2 --images-per-step 16 --splits test_unseen_widths --out "$tmp/flat.json"
 grep -q "step 2/2" "$tmp/log" || fail "no progress line: $(cat "$tmp/log")"
 if [ -z "${DWSNET_SANITIZED:-}" ]; then run --method oracle --splits test --out "$tmp/oracle.json"; fi
@@ -46,6 +48,10 @@ resc = load("rescale.json", "rescale", ["test"])
 s = resc["settings"]
 assert s["steps"] == 4 and s["classifier_batches"] == 8 and s["images_seen"] == 256 and s["train_classifiers"] == 3, s
 assert "a" in s and "c" in s and s["val_classifiers"] == 1, s
+again = load("rescale-in.json", "rescale", ["test"])
+assert again["per_classifier"] == resc["per_classifier"], "a saved adapter measured differently"
+assert again["settings"]["training"]["a"] == s["a"], again["settings"]
+assert load("none-resumed.json", "none", ["test", "test_unseen_widths"])["per_classifier"] == none["per_classifier"]
 flat = load("flat.json", "flat-mlp-perm", ["test_unseen_widths"])
 assert flat["settings"]["permutation_augmentation"] is True and flat["settings"]["padded_widths"][0] == 3072
 if os.path.exists(os.path.join(tmp, "oracle.json")):
