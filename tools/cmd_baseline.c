@@ -278,6 +278,14 @@ static int parse_splits(const char *s, int *splits)
     return 0;
 }
 
+/* A float setting as the decimal it was given as (0.01, not 0.00999999977). */
+static double decimal(float v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", v);
+    return strtod(buf, NULL);
+}
+
 static cJSON *base_settings(const options *o, const dws_domain *d, int n_records)
 {
     cJSON *s = cJSON_CreateObject();
@@ -291,7 +299,7 @@ static cJSON *base_settings(const options *o, const dws_domain *d, int n_records
     cJSON_AddNumberToObject(s, "seed", (double)o->seed);
     if (o->method == M_ORACLE) {
         cJSON_AddStringToObject(s, "optimizer", "adam");
-        cJSON_AddNumberToObject(s, "lr", DWS_ORACLE_LR);
+        cJSON_AddNumberToObject(s, "lr", decimal(DWS_ORACLE_LR));
         cJSON_AddNumberToObject(s, "epochs", DWS_ORACLE_EPOCHS);
         cJSON_AddNumberToObject(s, "batch", DWS_ORACLE_BATCH);
         cJSON_AddStringToObject(s, "images", "all corrupted training images, labeled");
@@ -300,7 +308,7 @@ static cJSON *base_settings(const options *o, const dws_domain *d, int n_records
         cJSON_AddNumberToObject(s, "classifiers_per_step", o->train.classifiers_per_step);
         cJSON_AddNumberToObject(s, "images_per_step", o->train.images_per_step);
         cJSON_AddStringToObject(s, "optimizer", "adam");
-        cJSON_AddNumberToObject(s, "lr", o->train.lr);
+        cJSON_AddNumberToObject(s, "lr", decimal(o->train.lr));
         cJSON_AddNumberToObject(s, "val_every", o->train.val_every);
         cJSON_AddNumberToObject(s, "val_images", o->train.val_images);
         cJSON_AddBoolToObject(s, "permutation_augmentation", o->train.permute);
