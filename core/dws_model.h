@@ -54,4 +54,30 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out,
 int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, int *dim,
                       const dws_run_opts *opts, dws_error *err);
 
+/* ---- Making and saving models (training, `dwsnet init-model`) ----
+ * Threads: a call runs on opts->threads workers of its own (0: one per online
+ * CPU, at most 8); every BLAS call it makes is small enough that OpenBLAS runs it
+ * on the calling worker, so OpenBLAS's process-wide thread setting is neither
+ * used nor changed and concurrent calls do not interfere (blas_local.h). */
+
+struct dws_net;
+
+typedef struct {
+    const char *id;                 /* [A-Za-z0-9._-], 1..127 characters */
+    const char *target_domain;      /* NULL: "none" */
+    const char *input_convention;   /* NULL: the CIFAR-10 convention of TASK.md */
+    int64_t min_width, max_width;   /* hidden widths seen in training; 0, 0: none yet */
+} dws_model_info;
+
+/* A model around *net, which it takes over (*net is left empty). */
+dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, dws_error *err);
+/* Sets a top-level card entry to a JSON value (object, array, string, number),
+ * e.g. "training" (data hashes, recipe) or "metrics". The keys the loader
+ * interprets cannot be replaced this way. */
+int dws_model_set_card_entry(dws_model *m, const char *key, const char *json_value, dws_error *err);
+int dws_model_save(const dws_model *m, const char *path, dws_error *err);
+/* The network, e.g. for training; a trainer may change its parameters and input
+ * normalisation in place (not while other threads use the model). */
+struct dws_net *dws_model_net(dws_model *m);
+
 #endif

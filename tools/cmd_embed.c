@@ -1,0 +1,79 @@
+/* dwsnet embed: the DWSNet encoder's embedding of an ONNX MLP classifier, as JSON. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_io.h"
+#include "dws_model.h"
+#include "model_cli.h"
+#include "onnx_codec.h"
+
+#define CMD "embed"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dwsnet embed IN.onnx [--model FILE.dws] [--threads N]\n\n"
+            "Prints {\"model\": ID, \"embedding\": [...]}: a vector that does not change when the\n"
+            "classifier's hidden neurons are permuted, for comparing, searching and probing\n"
+            "classifiers. The classifier must match the encoder's signature (input size,\n"
+            "classes, depth, activation; see `dwsnet inspect`).\n\n"
+            "  --model FILE   encoder model (default " DWS_DEFAULT_ENCODER ")\n"
+            "  --threads N    worker threads (default: one per CPU)\n");
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    const char *in = NULL, *model_path = NULL;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if ((!strcmp(a, "--model") || !strcmp(a, "--threads")) && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(a, "--model")) model_path = v;
+            else if (model_cli_int(CMD, a, v, 1, 64, &threads) != 0) return 2;
+        } else if (a[0] != '-' && !in) {
+            in = a;
+        } else {
+            fprintf(stderr, "dwsnet " CMD ": %s: unexpected argument '%s'\n", DWS_E_INVALID_ARGUMENT, a);
+            return 2;
+        }
+    }
+    if (!in) {
+        usage(stderr);
+        return 2;
+    }
+    dws_model *model = model_cli_load(CMD, model_path, DWS_DEFAULT_ENCODER);
+    if (!model) return 1;
+    dws_error err;
+    dws_onnx_limits lim;
+    dws_onnx_limits_default(&lim);
+    dws_onnx *onnx = dws_onnx_decode_file(in, &lim, &err);
+    float *emb = NULL;
+    int dim = 0, rc = -1;
+    dws_run_opts opts = {.threads = (int)threads};
+    if (onnx && dws_encoder_embed(model, dws_onnx_weights(onnx), &emb, &dim, &opts, &err) == 0) {
+        cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateArray();
+        cJSON_AddStringToObject(o, "model", dws_model_id(model));
+        for (int j = 0; j < dim; j++) cJSON_AddItemToArray(e, cJSON_CreateNumber(emb[j]));
+        cJSON_AddItemToObject(o, "embedding", e);
+        char *text = cJSON_PrintUnformatted(o);
+        if (text) {
+            printf("%s\n", text);
+            rc = 0;
+        } else {
+            dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot render the embedding");
+        }
+        free(text);
+        cJSON_Delete(o);
+    }
+    free(emb);
+    dws_onnx_free(onnx);
+    dws_model_free(model);
+    return rc == 0 ? 0 : cli_fail(CMD, &err);
+}
