@@ -96,7 +96,7 @@ static int embed_features(dws_model *m, const dws_mlp *nets, int n, int threads,
     if (!ptr || !emb || !f->X) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory for embeddings");
     else {
         for (int i = 0; i < n; i++) ptr[i] = &nets[i];
-        rc = dws_embedder_embed_all(net, ptr, n, 16, threads, emb, err);
+        rc = dws_embedder_embed_all(net, ptr, n, 8, threads, emb, err);
         for (size_t j = 0; rc == 0 && j < (size_t)n * D; j++) f->X[j] = emb[j];
     }
     free(ptr);

@@ -115,6 +115,14 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
+/* A float option as the decimal the user wrote (0.001, not 0.0010000000474974513). */
+static double decimal(float v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.7g", v);
+    return strtod(buf, NULL);
+}
+
 /* The settings a checkpoint must share with its resume, and the card's "training". */
 static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
 {
@@ -129,12 +137,12 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "steps", (double)o->cfg.steps);
     cJSON_AddNumberToObject(j, "groups", o->cfg.groups);
     cJSON_AddNumberToObject(j, "group_size", o->cfg.group_size);
-    cJSON_AddNumberToObject(j, "lr", o->cfg.lr);
+    cJSON_AddNumberToObject(j, "lr", decimal(o->cfg.lr));
     cJSON_AddNumberToObject(j, "warmup", (double)o->cfg.warmup);
-    cJSON_AddNumberToObject(j, "weight_decay", o->weight_decay);
-    cJSON_AddNumberToObject(j, "temperature", o->cfg.temperature);
-    cJSON_AddNumberToObject(j, "view_noise", o->cfg.view.noise);
-    cJSON_AddNumberToObject(j, "view_mask", o->cfg.view.mask);
+    cJSON_AddNumberToObject(j, "weight_decay", decimal(o->weight_decay));
+    cJSON_AddNumberToObject(j, "temperature", decimal(o->cfg.temperature));
+    cJSON_AddNumberToObject(j, "view_noise", decimal(o->cfg.view.noise));
+    cJSON_AddNumberToObject(j, "view_mask", decimal(o->cfg.view.mask));
     cJSON_AddBoolToObject(j, "view_permute", o->cfg.view.permute);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     return j;
@@ -264,7 +272,9 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     }
     int64_t lo, hi;
     width_range(nets, n, &lo, &hi);
-    dws_model_info info = {.id = o->id, .input_convention = o->input_convention,
+    dws_model_info info = {.id = o->id, .input_convention = o->input_convention ? o->input_convention
+                                   : a.d0 == 3072 ? NULL
+                                   : "as the networks of the training zoo read their inputs (not images)",
                            .min_width = lo, .max_width = hi};
     if (!(model = dws_model_from_net(&net, &info, err))) goto done;
     cJSON_AddNumberToObject(settings, "final_loss", pc.last.loss);
