@@ -1,7 +1,8 @@
 /* Softmax cross-entropy of an MLP classifier on a batch, and its gradient with
  * respect to every weight (and optionally the inputs): the building block of
  * classifier training, fine-tuning, and of adapter training, which back-propagates
- * this gradient further into the network that produced the weights. */
+ * this gradient further into the network that produced the weights; and the mean
+ * squared error of a regression MLP (an INR) with the same backward. */
 #ifndef DWS_MLP_GRAD_H
 #define DWS_MLP_GRAD_H
 
@@ -23,6 +24,11 @@ size_t dws_mlp_grad_ws_floats(const dws_mlp *m, int n);
  * Every product goes through OpenBLAS. Thread-safe for distinct grad/ws buffers. */
 int dws_mlp_xent_grad(const dws_mlp *m, const float *x, const uint8_t *labels, int n, dws_mlp *grad, float *dx,
                       float *ws, float *loss, int *correct, dws_error *err);
+
+/* Mean over the batch and the outputs of (output - y)^2, for regression (INRs):
+ * y: n x d_L targets; everything else as dws_mlp_xent_grad (same workspace). */
+int dws_mlp_mse_grad(const dws_mlp *m, const float *x, const float *y, int n, dws_mlp *grad, float *dx, float *ws,
+                     float *loss, dws_error *err);
 
 /* Index of the largest of v[0..k) (the first one on ties). */
 int dws_argmax(const float *v, int k);

@@ -1,0 +1,23 @@
+/* Random views of a network for contrastive training (DWSNET.md section 6): a
+ * random hidden-neuron permutation (which an invariant encoder cannot see: a
+ * sanity augmentation), masking of entries and Gaussian noise on the weights. */
+#ifndef DWS_WS_VIEWS_H
+#define DWS_WS_VIEWS_H
+
+#include "dws_error.h"
+#include "mlp.h"
+#include "rng.h"
+
+typedef struct {
+    float noise;     /* noise std, relative to each tensor's root mean square */
+    float mask;      /* probability that an entry is set to zero */
+    int permute;     /* 1: permute the hidden neurons */
+} dws_view_config;
+
+/* noise 0.1, mask 0.1, permute 1. */
+dws_view_config dws_view_defaults(void);
+
+/* out (the caller's, with in's shape) = a random view of in, drawn from rng. */
+int dws_view_make(const dws_view_config *cfg, const dws_mlp *in, dws_mlp *out, dws_rng *rng, dws_error *err);
+
+#endif
