@@ -14,7 +14,7 @@ DATA=${DWSNET_DATA:-../shared/data/cifar10}
 ZOO=${ZOO:-zoo}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
-# The training setup chosen on the validation split (docs-snippets/adapter.md).
+# The training setup chosen on the validation split (README, "The shipped adapter").
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 1800 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 150 --val-images 2000 --seed 0 --threads 2}
 mkdir -p "$RUN" models
 t0=$(date +%s)
