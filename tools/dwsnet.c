@@ -23,8 +23,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: dwsnet COMMAND [ARGS...]\n\n"
                "Reads, rewrites and learns from the weights of ONNX MLP classifiers.\n\ncommands:\n");
     for (size_t i = 0; commands[i].name; i++)
-        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "  %-14s %s\n", "version", "print the version");
+        fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-17s %s\n", "version", "print the version");
     fprintf(f, "\n`dwsnet COMMAND --help` describes a command.\n");
 }
 
