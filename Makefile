@@ -4,6 +4,7 @@
 #   make test-asan  the same suites built with AddressSanitizer + UBSan
 #   make test-deploy  Dockerfile, gateway and Kubernetes checks (also in make test)
 #   make bench      benchmarks (long; not part of make test)
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60) on its corpus
 #   make clean
 
 CC      ?= cc
@@ -31,6 +32,12 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRC := $(wildcard tests/unit/helper_*.c)
 TEST_HELPER_O := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# The same targets without libFuzzer, replaying the committed corpora in make test.
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+# The daemon's code without its main(), for the request fuzzer.
+SERVER_LIB_O := $(filter-out $(BUILD)/server/main.o,$(SERVER_O))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -54,7 +61,9 @@ $(BUILD)/%.o: %.c $(PROTO_C)
 # Elementwise loops over whole parameter and image buffers (optimiser steps, byte to
 # float conversion) are worth vectorising; errno-free sqrtf is what lets Adam's loop
 # vectorise at all. Measured: Adam's step 10x faster.
-VEC_FLAGS := -ftree-vectorize -fvect-cost-model=dynamic -fno-math-errno
+# (clang, used by make fuzz, has no -fvect-cost-model.)
+VEC_FLAGS := -ftree-vectorize -fno-math-errno \
+             $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
 $(BUILD)/core/optim.o $(BUILD)/core/samples.o: CFLAGS += $(VEC_FLAGS)
 
 $(CORE_LIB): $(CORE_O) $(PROTO_O)
@@ -79,13 +88,13 @@ $(BUILD)/bench/%: bench/%.c $(CORE_LIB)
 deps:
 	@scripts/check-deps
 
-test: deps all $(TEST_BIN)
+test: deps all $(TEST_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all
 
 test-unit: all $(TEST_BIN)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --unit
 
-test-integration: all
+test-integration: all $(REPLAY_BIN)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration
 
 test-deploy: all
@@ -100,7 +109,29 @@ test-asan: deps
 	  BUILD=build-asan BIN=build-asan/bin DWSNET_SANITIZED=1 tests/run-all
 
 .PHONY: build-asan-tests
-build-asan-tests: $(TEST_BIN)
+build-asan-tests: $(TEST_BIN) $(REPLAY_BIN)
+
+# Fuzzing: everything built by clang with the fuzzer's coverage hooks and ASan+UBSan in
+# build-fuzz/; tests/fuzz/run runs each target for FUZZ_SECONDS and fails on any crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) CC=clang BUILD=build-fuzz BIN=build-fuzz/bin OPT=-O1 \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=build-fuzz tests/fuzz/run
+
+.PHONY: fuzz-targets
+fuzz-targets: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVER_LIB_O) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver -o $@ $< $(SERVER_LIB_O) $(CORE_LIB) \
+	  $(SERVER_LIBS) $(LIBS)
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(SERVER_LIB_O) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Iserver -o $@ $< tests/fuzz/replay.c $(SERVER_LIB_O) $(CORE_LIB) \
+	  $(SERVER_LIBS) $(LIBS)
 
 # Extra daemon flags: make run ARGS="--listen 0.0.0.0:8080" (later flags win).
 run: deps all
@@ -114,6 +145,6 @@ pretrained: all
 	@BIN=$(BIN) scripts/pretrained.sh
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz bin
 
 -include $(CORE_O:.o=.d) $(TOOL_O:.o=.d) $(SERVER_O:.o=.d) $(TEST_HELPER_O:.o=.d)

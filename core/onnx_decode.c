@@ -84,8 +84,13 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         dws_error_set(err, DWS_E_TOO_LARGE, "the model is %zu bytes (limit %zu)", len, lim.max_bytes);
         return NULL;
     }
-    if (!dws_protobuf_depth_ok(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING)) {
+    switch (dws_protobuf_check(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING)) {
+    case DWS_WIRE_OK: break;
+    case DWS_WIRE_TOO_DEEP:
         dws_error_set(err, DWS_E_TOO_LARGE, "the model nests messages more than %d levels deep", DWS_ONNX_MAX_NESTING);
+        return NULL;
+    case DWS_WIRE_FIELD_ZERO:
+        dws_error_set(err, DWS_E_INVALID_PROTOBUF, "not a valid ONNX ModelProto (a field numbered 0)");
         return NULL;
     }
     dws_onnx *m = calloc(1, sizeof *m);

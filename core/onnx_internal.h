@@ -138,8 +138,10 @@ void dws_bias_patch_free(dws_bias_patch *p);
 
 /* ---- protobuf wire pre-scan (onnx_wire.c) ---- */
 #define DWS_ONNX_MAX_NESTING 64
-/* 0 when a message of type d in buf nests sub-messages more than max_depth deep. */
-int dws_protobuf_depth_ok(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth);
+/* Whether a message of type d in buf nests sub-messages at most max_depth deep and
+ * has no field numbered 0 (see onnx_wire.c). */
+typedef enum { DWS_WIRE_OK = 0, DWS_WIRE_TOO_DEEP, DWS_WIRE_FIELD_ZERO } dws_wire_check;
+dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth);
 
 /* ---- the decoded model (onnx_decode.c) ---- */
 typedef struct {

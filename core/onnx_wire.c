@@ -1,8 +1,12 @@
 /* A pre-scan of the protobuf wire format. protobuf-c parses nested messages by
  * recursion with no depth limit, so a few MB of a file nested a million levels
  * deep overflows the stack; this scan walks the same structure (known message
- * fields only, as protobuf-c would) and refuses anything nested too deep. It
- * leaves judging malformed bytes to protobuf-c. */
+ * fields only, as protobuf-c would) and refuses anything nested too deep. It also
+ * refuses field number 0, which protobuf-c accepts when the key is written in more
+ * than one byte (0x80 0x00), keeps as an unknown field and writes back as the one
+ * byte 0x00 it then rejects: an input it reads but whose re-encoding it cannot
+ * (found by tests/fuzz/fuzz_onnx_decode.c). Other malformed bytes are left to
+ * protobuf-c. */
 #include "onnx_internal.h"
 
 static int read_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
@@ -16,17 +20,19 @@ static int read_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
     return 0;
 }
 
-/* 1 when p (a d message) nests no deeper than depth_left; malformed bytes count as fine. */
-static int depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth_left)
+/* DWS_WIRE_OK when p (a d message) nests no deeper than depth_left and has no field 0;
+ * other malformed bytes count as fine. */
+static dws_wire_check scan(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth_left)
 {
-    if (depth_left < 0) return 0;
+    if (depth_left < 0) return DWS_WIRE_TOO_DEEP;
     size_t at = 0;
     while (at < len) {
         uint64_t key, n;
-        if (!read_varint(p, len, &at, &key)) return 1;
+        if (!read_varint(p, len, &at, &key)) return DWS_WIRE_OK;
+        if (key >> 3 == 0) return DWS_WIRE_FIELD_ZERO;
         switch (key & 7) {
         case 0:
-            if (!read_varint(p, len, &at, &n)) return 1;
+            if (!read_varint(p, len, &at, &n)) return DWS_WIRE_OK;
             break;
         case 1:
             at += 8;
@@ -35,23 +41,24 @@ static int depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDescript
             at += 4;
             break;
         case 2: {
-            if (!read_varint(p, len, &at, &n) || n > len - at) return 1;
+            if (!read_varint(p, len, &at, &n) || n > len - at) return DWS_WIRE_OK;
             const ProtobufCFieldDescriptor *f =
                 key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3)) : NULL;
-            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-                !depth_ok(p + at, (size_t)n, f->descriptor, depth_left - 1))
-                return 0;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                dws_wire_check inner = scan(p + at, (size_t)n, f->descriptor, depth_left - 1);
+                if (inner != DWS_WIRE_OK) return inner;
+            }
             at += (size_t)n;
             break;
         }
         default:
-            return 1;
+            return DWS_WIRE_OK;
         }
     }
-    return 1;
+    return DWS_WIRE_OK;
 }
 
-int dws_protobuf_depth_ok(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth)
+dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth)
 {
-    return depth_ok(buf, len, d, max_depth);
+    return scan(buf, len, d, max_depth);
 }

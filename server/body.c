@@ -21,9 +21,12 @@ static void fail(dwsd_body *b, const char *code, const char *detail)
     dwsd_body_discard(b);
 }
 
-/* Appends to the model bytes; the raw-body limit already bounds the total. */
+/* Appends to the model bytes; the raw-body limit already bounds the total. The post
+ * processor also reports empty pieces, before anything is allocated: b->data + 0 on
+ * a NULL b->data is undefined (found by tests/fuzz/fuzz_request.c). */
 static int keep(dwsd_body *b, const char *data, size_t n)
 {
+    if (n == 0) return 0;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : FIRST_CAPACITY;
         while (cap < b->len + n) cap *= 2;

@@ -3,6 +3,7 @@
  * SIGINT drains (no new connections, in-flight requests finish) and exits. */
 #include <cblas.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,19 @@
 #include "log.h"
 #include "server.h"
 #include "version.h"
+
+static pthread_t main_thread;
+
+/* OpenBLAS starts its threads before main() runs, with no signal blocked, so the
+ * kernel may hand a process-wide SIGTERM to one of them, where the default action
+ * would kill the process (seen under valgrind; also possible whenever the main thread
+ * is not inside sigwait, e.g. during a reload). Those threads get this handler instead:
+ * it passes the signal on to the main thread, which has it blocked and takes it from
+ * sigwait like any other. pthread_kill is async-signal-safe. */
+static void forward_to_main(int sig)
+{
+    pthread_kill(main_thread, sig);
+}
 
 static void reload(dwsd_server *s)
 {
@@ -62,6 +76,11 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    main_thread = pthread_self();
+    struct sigaction forward = {.sa_handler = forward_to_main};
+    sigemptyset(&forward.sa_mask);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&signals, sig)) sigaction(sig, &forward, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Jobs split their own work over threads (dws_run_opts); BLAS threads on top of
      * that, from several workers at once, would only oversubscribe the CPUs. */

@@ -588,6 +588,22 @@ START_TEST(rejects_invalid_protobuf)
 }
 END_TEST
 
+/* protobuf-c reads a field-0 key written in two bytes as an unknown field, then
+ * writes it back in one byte that it rejects: the re-encoding would be unreadable.
+ * Found by tests/fuzz/fuzz_onnx_decode.c. */
+START_TEST(field_zero_is_rejected)
+{
+    size_t len;
+    uint8_t *orig = slurp("gemm_flatten", ".onnx", &len);
+    const uint8_t extra[] = {0x80, 0x00, 0x2a};   /* field 0 (overlong key), varint 42 */
+    uint8_t *buf = malloc(len + sizeof extra);
+    memcpy(buf, orig, len);
+    memcpy(buf + len, extra, sizeof extra);
+    expect_rejected_bytes(buf, len + sizeof extra, NULL, DWS_E_INVALID_PROTOBUF, "field numbered 0");
+    free(orig), free(buf);
+}
+END_TEST
+
 START_TEST(rejects_not_an_mlp)
 {
     static const int64_t one_layer[] = {6, 3};
@@ -1335,6 +1351,7 @@ static Suite *codec_suite(void)
     tcase_add_test(t, rejects_too_large);
     tcase_add_test(t, parse_memory_is_bounded);
     tcase_add_test(t, deep_nesting_is_refused);
+    tcase_add_test(t, field_zero_is_rejected);
     suite_add_tcase(s, t);
 
     t = tcase_create("hostile");
