@@ -8,6 +8,16 @@
 #include "gzfile.h"
 #include "zoo_catalog.h"
 
+const char *dws_result_split_name(int split)
+{
+    return split == DWS_RESULT_EXTRA ? "extra" : dws_zoo_split_name((dws_zoo_split)split);
+}
+
+int dws_result_same_classifier(const dws_result_row *a, const dws_result_row *b)
+{
+    return a->split == b->split && (a->split == DWS_RESULT_EXTRA ? !strcmp(a->name, b->name) : a->id == b->id);
+}
+
 void dws_results_summarise(const dws_result_row *rows, int n, int split, dws_result_summary *s)
 {
     memset(s, 0, sizeof *s);
@@ -73,8 +83,8 @@ cJSON *dws_results_to_json(const char *method, cJSON *settings, const dws_result
         cJSON *o = cJSON_CreateObject();
         char id[16];
         snprintf(id, sizeof id, "%06d", r->id);
-        cJSON_AddStringToObject(o, "id", id);
-        cJSON_AddStringToObject(o, "split", dws_zoo_split_name(r->split));
+        cJSON_AddStringToObject(o, "id", r->split == DWS_RESULT_EXTRA ? r->name : id);
+        cJSON_AddStringToObject(o, "split", dws_result_split_name(r->split));
         cJSON *w = cJSON_AddArrayToObject(o, "widths");
         for (int l = 0; l <= r->n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)r->widths[l]));
         cJSON_AddNumberToObject(o, "target_before", r->target_before);
@@ -84,19 +94,36 @@ cJSON *dws_results_to_json(const char *method, cJSON *settings, const dws_result
         cJSON_AddItemToArray(list, o);
     }
     cJSON_AddItemToObject(doc, "per_classifier", list);
-    for (int k = -1; k <= DWS_ZOO_TEST_UNSEEN_WIDTHS; k++) {
+    for (int k = -1; k <= DWS_RESULT_EXTRA; k++) {
         dws_result_summary s;
         dws_results_summarise(rows, n, k, &s);
-        if (s.n) cJSON_AddItemToObject(summary, k < 0 ? "all" : dws_zoo_split_name((dws_zoo_split)k), summary_json(&s));
+        if (s.n) cJSON_AddItemToObject(summary, k < 0 ? "all" : dws_result_split_name(k), summary_json(&s));
     }
     cJSON_AddItemToObject(doc, "summary", summary);
     return doc;
 }
 
+int dws_results_write(const char *path, const char *method, cJSON *settings, const dws_result_row *rows, int n,
+                      dws_error *err)
+{
+    cJSON *doc = dws_results_to_json(method, settings, rows, n);
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot format the results of %s", method);
+        return -1;
+    }
+    size_t len = strlen(text);
+    text[len] = '\n';   /* over the terminator: the buffer is written by length */
+    int rc = dws_write_file_atomic(path, text, len + 1, err);
+    free(text);
+    return rc;
+}
+
 static int number_field(const cJSON *o, const char *name, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v)) return -1;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return -1;
     *out = v->valuedouble;
     return 0;
 }
@@ -107,13 +134,24 @@ static int parse_row(const cJSON *o, dws_result_row *r)
     const cJSON *split = cJSON_GetObjectItemCaseSensitive(o, "split");
     const cJSON *widths = cJSON_GetObjectItemCaseSensitive(o, "widths");
     char *end;
+    dws_zoo_split zs;
+    memset(r, 0, sizeof *r);
     if (!cJSON_IsString(id) || !cJSON_IsString(split) || !cJSON_IsArray(widths)) return -1;
-    long idv = strtol(id->valuestring, &end, 10);
     int nw = cJSON_GetArraySize(widths);
-    if (*end || end == id->valuestring || idv < 0 || idv > DWS_ZOO_MAX_COUNT ||
-        dws_zoo_split_parse(split->valuestring, &r->split) || nw < 2 || nw > DWS_MAX_LAYERS + 1)
-        return -1;
-    r->id = (int)idv;
+    if (nw < 2 || nw > DWS_MAX_LAYERS + 1) return -1;
+    if (!strcmp(split->valuestring, "extra")) {
+        if (!id->valuestring[0] || strlen(id->valuestring) >= sizeof r->name) return -1;
+        r->id = -1;
+        r->split = DWS_RESULT_EXTRA;
+        strcpy(r->name, id->valuestring);
+    } else {
+        long idv = strtol(id->valuestring, &end, 10);
+        if (*end || end == id->valuestring || idv < 0 || idv > DWS_ZOO_MAX_COUNT ||
+            dws_zoo_split_parse(split->valuestring, &zs))
+            return -1;
+        r->id = (int)idv;
+        r->split = zs;
+    }
     r->n_layers = nw - 1;
     int l = 0;
     for (const cJSON *w = widths->child; w; w = w->next, l++) {

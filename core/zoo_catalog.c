@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "gzfile.h"
 #include "onnx_codec.h"
@@ -30,6 +31,7 @@ static int parse_record(const char *line, size_t len, dws_zoo_record *r)
     int ok = cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble <= DWS_ZOO_MAX_COUNT &&
              cJSON_IsString(split) && !dws_zoo_split_parse(split->valuestring, &r->split) && cJSON_IsArray(widths) &&
              cJSON_IsString(file) && strlen(file->valuestring) < sizeof r->file && !strstr(file->valuestring, "..") &&
+             file->valuestring[0] != '/' &&
              cJSON_IsNumber(clean) && cJSON_IsNumber(target);
     int n = ok ? cJSON_GetArraySize(widths) : 0;
     ok = ok && n >= 2 && n <= DWS_MAX_LAYERS + 1;
@@ -51,6 +53,13 @@ static int parse_record(const char *line, size_t len, dws_zoo_record *r)
 
 int dws_zoo_catalog_read(const char *dir, dws_zoo_record **records, int *n, dws_error *err)
 {
+    uint32_t crc;
+    return dws_zoo_catalog_read_crc(dir, records, n, &crc, err);
+}
+
+int dws_zoo_catalog_read_crc(const char *dir, dws_zoo_record **records, int *n, uint32_t *index_crc32,
+                             dws_error *err)
+{
     char path[4096];
     snprintf(path, sizeof path, "%s/index.jsonl", dir);
     uint8_t *buf;
@@ -58,6 +67,7 @@ int dws_zoo_catalog_read(const char *dir, dws_zoo_record **records, int *n, dws_
     *records = NULL;
     *n = 0;
     if (dws_gz_read_all(path, DWS_ZOO_MAX_INDEX_BYTES, &buf, &len, err)) return -1;
+    *index_crc32 = (uint32_t)crc32(0L, buf, (uInt)len);
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
     dws_zoo_record *recs = calloc(lines + 1, sizeof *recs);

@@ -28,6 +28,11 @@ int dws_zoo_split_parse(const char *name, dws_zoo_split *out);
  * does not hold a valid record is an error (DWS_E_BAD_DATA) naming its line. */
 int dws_zoo_catalog_read(const char *dir, dws_zoo_record **records, int *n, dws_error *err);
 
+/* The same, also giving the CRC-32 of index.jsonl's text, which names the zoo a
+ * trained model came from. */
+int dws_zoo_catalog_read_crc(const char *dir, dws_zoo_record **records, int *n, uint32_t *index_crc32,
+                             dws_error *err);
+
 /* Decodes record r's ONNX file into m (a fresh MLP the caller frees); its widths
  * must be the record's. */
 int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_error *err);

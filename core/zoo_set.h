@@ -10,8 +10,6 @@
 #include "mlp.h"
 #include "zoo.h"
 
-#define DWS_ZOO_SET_MAX_INDEX_BYTES ((size_t)64 << 20)
-
 typedef struct {
     int id;
     dws_zoo_split split;
@@ -25,8 +23,8 @@ typedef struct {
     uint32_t index_crc32;           /* of index.jsonl, to name the zoo a model came from */
 } dws_zoo_set;
 
-/* Loads the entries of dir/index.jsonl whose split bit (1 << split) is in
- * split_mask, in index order, at most limit of them (0: all). */
+/* Loads the entries of dir/index.jsonl (read by zoo_catalog.h) whose split bit
+ * (1 << split) is in split_mask, in index order, at most limit of them (0: all). */
 int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_set *out, dws_error *err);
 void dws_zoo_set_free(dws_zoo_set *s);
 

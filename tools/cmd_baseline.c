@@ -318,25 +318,6 @@ static cJSON *base_settings(const options *o, const dws_domain *d, int n_records
     return s;
 }
 
-static int write_output(const char *path, cJSON *doc, dws_error *err)
-{
-    char *text = cJSON_Print(doc);
-    if (!text) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot format the results");
-        return -1;
-    }
-    int rc = 0;
-    if (path) {
-        size_t len = strlen(text);
-        text[len] = '\n';
-        rc = dws_write_file_atomic(path, text, len + 1, err);
-    } else {
-        printf("%s\n", text);
-    }
-    free(text);
-    return rc;
-}
-
 static int parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -430,7 +411,7 @@ int cmd_baseline(int argc, char **argv)
     dws_result_row *rows = NULL, *kept = NULL;
     dws_eval_data data = {0};
     dws_baseline *a = NULL;
-    cJSON *settings = NULL, *doc = NULL;
+    cJSON *settings = NULL;
     int n_recs = 0, n_rows = 0, n_kept = 0, rc = 1;
     if (o.domain_spec ? dws_domain_parse(o.domain_spec, &domain, &err) : dws_zoo_read_spec(o.zoo, &spec, &err))
         goto done;
@@ -475,17 +456,10 @@ int cmd_baseline(int argc, char **argv)
                 METHOD_NAMES[o.method], n_rows, todo, r->id, dws_zoo_split_name(r->split), row->target_before,
                 row->target_after, row->clean_before, row->clean_after, data_cli_now() - t0);
     }
-    doc = dws_results_to_json(METHOD_NAMES[o.method], settings, rows, n_rows);
-    settings = NULL;
-    if (!doc) {
-        dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot build the results");
-        goto done;
-    }
-    if (write_output(o.out, doc, &err)) goto done;
-    rc = 0;
+    rc = dws_results_write(o.out ? o.out : "-", METHOD_NAMES[o.method], settings, rows, n_rows, &err) ? 1 : 0;
+    settings = NULL;   /* taken over by dws_results_write */
 done:
     if (rc) data_cli_fail(CMD, &err);
-    cJSON_Delete(doc);
     cJSON_Delete(settings);
     if (a) a->destroy(a);
     free(rows);

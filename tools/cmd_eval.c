@@ -2,7 +2,7 @@
  * zoo (test and test_unseen_widths splits) and of --extra folders of ONNX files
  * is adapted and scored on the corrupted test split (the model's domain, a fixed
  * seed) and on the clean one, before and after; the results of baseline methods
- * (files in eval_results.h's format) are put beside them. Writes the markdown
+ * (files in adapt_results.h's format) are put beside them. Writes the markdown
  * report (also on stdout), a JSON summary, our per-classifier results and SVG
  * plots into --out. */
 #include <cjson/cJSON.h>
@@ -65,15 +65,14 @@ typedef struct {
     eval_results oracle;
 } evaluator;
 
-/* Accuracy of m and of its changed copy on the corrupted and clean test images. */
-static int score(const evaluator *e, const char *id, const char *split, const dws_mlp *m, const dws_mlp *changed,
-                 eval_row *row, dws_error *err)
+/* Accuracy of m and of its changed copy on the corrupted and clean test images,
+ * into a copy of key (the classifier's split and id). */
+static int score(const evaluator *e, const dws_result_row *key, const dws_mlp *m, const dws_mlp *changed,
+                 dws_result_row *row, dws_error *err)
 {
-    memset(row, 0, sizeof *row);
-    snprintf(row->id, sizeof row->id, "%s", id);
-    snprintf(row->split, sizeof row->split, "%s", split);
-    row->n_widths = m->n_layers + 1;
-    memcpy(row->widths, m->widths, sizeof(int64_t) * (size_t)row->n_widths);
+    *row = *key;
+    row->n_layers = m->n_layers;
+    memcpy(row->widths, m->widths, sizeof(int64_t) * (size_t)(m->n_layers + 1));
     if (dws_mlp_accuracy(m, &e->target, &row->target_before, err) != 0 ||
         dws_mlp_accuracy(changed, &e->target, &row->target_after, err) != 0 ||
         dws_mlp_accuracy(m, &e->clean, &row->clean_before, err) != 0 ||
@@ -82,22 +81,24 @@ static int score(const evaluator *e, const char *id, const char *split, const dw
     return 0;
 }
 
-static int eval_one(evaluator *e, const char *id, const char *split, const dws_mlp *m, int with_oracle,
-                    dws_error *err)
+static int eval_one(evaluator *e, const dws_result_row *key, const dws_mlp *m, int with_oracle, dws_error *err)
 {
-    eval_row row;
+    dws_result_row row;
     dws_mlp adapted = {0};
+    char id[64];
+    if (key->split == DWS_RESULT_EXTRA) snprintf(id, sizeof id, "%s", key->name);
+    else snprintf(id, sizeof id, "%06d", key->id);
     int rc = dws_adapter_apply(e->model, m, &adapted, &e->opts, err);
-    if (rc == 0) rc = score(e, id, split, m, &adapted, &row, err);
+    if (rc == 0) rc = score(e, key, m, &adapted, &row, err);
     dws_mlp_free(&adapted);
     if (rc != 0 || eval_results_add(&e->ours, &row, err) != 0) return -1;
-    fprintf(stderr, "%-24s %-18s %4lld-%-4lld corrupted %.4f -> %.4f  clean %.4f -> %.4f", id, split,
-            (long long)m->widths[1], (long long)m->widths[m->n_layers > 1 ? 2 : 1], row.target_before,
-            row.target_after, row.clean_before, row.clean_after);
+    fprintf(stderr, "%-24s %-18s %4lld-%-4lld corrupted %.4f -> %.4f  clean %.4f -> %.4f", id,
+            dws_result_split_name(key->split), (long long)m->widths[1], (long long)m->widths[m->n_layers > 1 ? 2 : 1],
+            row.target_before, row.target_after, row.clean_before, row.clean_after);
     if (with_oracle && e->oracle_data) {
         dws_mlp tuned = {0};
         rc = eval_oracle_finetune(e->oracle_data, m, &tuned, err);
-        if (rc == 0) rc = score(e, id, split, m, &tuned, &row, err);
+        if (rc == 0) rc = score(e, key, m, &tuned, &row, err);
         dws_mlp_free(&tuned);
         if (rc != 0 || eval_results_add(&e->oracle, &row, err) != 0) return -1;
         fprintf(stderr, "  oracle %.4f", row.target_after);
@@ -113,9 +114,8 @@ static int eval_zoo(evaluator *e, const char *dir, int limit, dws_error *err)
         if (dws_zoo_set_load(dir, 1u << s, limit, &set, err) != 0) return -1;
         int rc = 0;
         for (int i = 0; i < set.n && rc == 0; i++) {
-            char id[16];
-            snprintf(id, sizeof id, "%06d", set.m[i].id);
-            rc = eval_one(e, id, dws_zoo_split_name((dws_zoo_split)s), &set.m[i].mlp, 0, err);
+            dws_result_row key = {.id = set.m[i].id, .split = s};
+            rc = eval_one(e, &key, &set.m[i].mlp, 0, err);
         }
         dws_zoo_set_free(&set);
         if (rc != 0) return -1;
@@ -148,9 +148,10 @@ static int eval_extra(evaluator *e, const char *dir, dws_error *err)
     qsort(names, (size_t)n, sizeof *names, by_name);
     int rc = 0;
     for (int i = 0; i < n; i++) {
-        char path[4096], id[64];
+        char path[4096];
+        dws_result_row key = {.id = -1, .split = DWS_RESULT_EXTRA};
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        snprintf(id, sizeof id, "%.*s", (int)strlen(names[i]) - 5, names[i]);
+        snprintf(key.name, sizeof key.name, "%.*s", (int)strlen(names[i]) - 5, names[i]);
         dws_onnx_limits lim;
         dws_onnx_limits_default(&lim);
         dws_error e2;
@@ -158,7 +159,7 @@ static int eval_extra(evaluator *e, const char *dir, dws_error *err)
         if (rc == 0 && (!onnx || dws_model_check_input(e->model, dws_onnx_weights(onnx), &e2) != 0))
             fprintf(stderr, "dwsnet " CMD ": skipping %s: %s: %s\n", path, e2.code, e2.message);
         else if (rc == 0)
-            rc = eval_one(e, id, "extra", dws_onnx_weights(onnx), 1, err);
+            rc = eval_one(e, &key, dws_onnx_weights(onnx), 1, err);
         dws_onnx_free(onnx);
         free(names[i]);
     }
@@ -227,10 +228,9 @@ static void keep_common(eval_results *ours, const eval_results *others, int n)
 {
     int kept = 0;
     for (int i = 0; i < ours->n; i++) {
-        const eval_row *r = &ours->rows[i];
+        const dws_result_row *r = &ours->rows[i];
         int all = 1;
-        for (int k = 0; k < n && strcmp(r->split, "extra") != 0; k++)
-            all &= eval_results_find(&others[k], r->id, r->split) != NULL;
+        for (int k = 0; k < n && r->split != DWS_RESULT_EXTRA; k++) all &= eval_results_find(&others[k], r) != NULL;
         if (all) ours->rows[kept++] = *r;
     }
     ours->n = kept;
@@ -350,7 +350,7 @@ int cmd_eval(int argc, char **argv)
     cJSON *summary = cJSON_CreateObject();
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/dwsnet.json", out);
-        rc = eval_results_write(path, &e.ours, &err);
+        rc = dws_results_write(path, e.ours.method, NULL, e.ours.rows, e.ours.n, &err);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/eval.md", out);

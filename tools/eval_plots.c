@@ -11,11 +11,11 @@
 static const char *const SPLITS[] = {"test", "test_unseen_widths", "extra"};
 #define N_SPLITS 3
 
-static double mean_hidden_width(const eval_row *r)
+static double mean_hidden_width(const dws_result_row *r)
 {
     double s = 0;
-    for (int k = 1; k + 1 < r->n_widths; k++) s += (double)r->widths[k];
-    return r->n_widths > 2 ? s / (r->n_widths - 2) : NAN;
+    for (int k = 1; k < r->n_layers; k++) s += (double)r->widths[k];
+    return r->n_layers > 1 ? s / (r->n_layers - 1) : NAN;
 }
 
 static int per_classifier_plots(const char *dir, const eval_results *ours, dws_error *err)
@@ -31,8 +31,8 @@ static int per_classifier_plots(const char *dir, const eval_results *ours, dws_e
     for (int s = 0; s < N_SPLITS; s++) {
         int first = k;
         for (int i = 0; i < ours->n; i++) {
-            const eval_row *r = &ours->rows[i];
-            if (strcmp(r->split, SPLITS[s]) != 0) continue;
+            const dws_result_row *r = &ours->rows[i];
+            if (strcmp(dws_result_split_name(r->split), SPLITS[s]) != 0) continue;
             bx[k] = 100 * r->target_before;
             by[k] = 100 * r->target_after;
             wx[k] = mean_hidden_width(r);

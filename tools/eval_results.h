@@ -1,39 +1,29 @@
-/* Per-classifier results of one adaptation method, the file format that
- * `dwsnet eval` writes for the DWSNet adapter and reads from the baselines:
- *   {"method": NAME, "per_classifier": [{"id": "000123", "split": "test",
- *     "widths": [3072, 128, 64, 10], "target_before": x, "target_after": y,
- *     "clean_before": a, "clean_after": b}, ...]}
- * and the TASK.md table computed from several such files. */
+/* The TASK.md table across methods: the per-classifier results of several
+ * methods (adapt_results.h's rows and file format), summarised over the
+ * classifiers they share with ours, and the targets ours should meet. */
 #ifndef DWS_EVAL_RESULTS_H
 #define DWS_EVAL_RESULTS_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "adapt_results.h"
 #include "dws_error.h"
-#include "mlp.h"
 
 #define EVAL_MAX_METHODS 16
 
-typedef struct {
-    char id[64];
-    char split[32];
-    int n_widths;
-    int64_t widths[DWS_MAX_LAYERS + 1];
-    double target_before, target_after, clean_before, clean_after;
-} eval_row;
-
+/* One method's rows, growing as dwsnet eval measures classifiers. */
 typedef struct {
     char method[64];
     int n, cap;
-    eval_row *rows;
+    dws_result_row *rows;
 } eval_results;
 
-int eval_results_add(eval_results *r, const eval_row *row, dws_error *err);
+int eval_results_add(eval_results *r, const dws_result_row *row, dws_error *err);
 int eval_results_read(const char *path, eval_results *r, dws_error *err);
-int eval_results_write(const char *path, const eval_results *r, dws_error *err);
 void eval_results_free(eval_results *r);
-const eval_row *eval_results_find(const eval_results *r, const char *id, const char *split);
+/* r's row for the classifier of key (same split and id), or NULL. */
+const dws_result_row *eval_results_find(const eval_results *r, const dws_result_row *key);
 
 /* One method's figures over the classifiers of a split that it shares with ours. */
 typedef struct {

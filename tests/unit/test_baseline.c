@@ -414,6 +414,36 @@ START_TEST(results_json_round_trip)
 }
 END_TEST
 
+/* Rows of classifiers from outside the zoo keep their file name as id through a file. */
+START_TEST(results_extra_rows_round_trip)
+{
+    dws_result_row rows[2] = {
+        {.id = 5, .split = DWS_ZOO_TEST, .n_layers = 2, .widths = {4, 3, 2}, .target_before = 0.5},
+        {.id = -1, .split = DWS_RESULT_EXTRA, .name = "torch_mlp", .n_layers = 2, .widths = {4, 3, 2},
+         .target_after = 0.25},
+    };
+    char path[] = "/tmp/dws_results_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    dws_error err = {0};
+    ck_assert_int_eq(dws_results_write(path, "dwsnet", NULL, rows, 2, &err), 0);
+    char method[32];
+    dws_result_row *back;
+    int n;
+    ck_assert_int_eq(dws_results_read(path, method, sizeof method, &back, &n, &err), 0);
+    unlink(path);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(method, "dwsnet");
+    ck_assert_int_eq(back[1].split, DWS_RESULT_EXTRA);
+    ck_assert_str_eq(back[1].name, "torch_mlp");
+    ck_assert_double_eq(back[1].target_after, 0.25);
+    ck_assert(dws_result_same_classifier(&back[0], &rows[0]) && dws_result_same_classifier(&back[1], &rows[1]));
+    ck_assert(!dws_result_same_classifier(&back[0], &rows[1]));
+    free(back);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("baseline");
@@ -427,6 +457,7 @@ int main(void)
     tcase_add_test(tc, trainer_learns_the_rescale_of_a_contrast_shift);
     tcase_add_test(tc, adapter_file_round_trip);
     tcase_add_test(tc, results_json_round_trip);
+    tcase_add_test(tc, results_extra_rows_round_trip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
