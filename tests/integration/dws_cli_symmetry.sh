@@ -15,27 +15,8 @@ if ! $py -c 'import onnx, numpy' 2>/dev/null; then echo "skipped: /usr/bin/pytho
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Permute every hidden layer of a Gemm (transB = 1) MLP: rows of W_l and b_l, columns of W_{l+1}.
-$py - "$fx" "$tmp/perm.onnx" <<'PY'
-import sys
-import numpy as np
-import onnx
-from onnx import numpy_helper
-m = onnx.load(sys.argv[1])
-inits = {t.name: t for t in m.graph.initializer}
-gemms = [n for n in m.graph.node if n.op_type == "Gemm"]
-W = [numpy_helper.to_array(inits[n.input[1]]).copy() for n in gemms]
-b = [numpy_helper.to_array(inits[n.input[2]]).copy() for n in gemms]
-rng = np.random.default_rng(7)
-for l in range(len(gemms) - 1):
-    p = rng.permutation(W[l].shape[0])
-    assert (p != np.arange(len(p))).any()
-    W[l], b[l], W[l + 1] = W[l][p], b[l][p], W[l + 1][:, p]
-for n, w, c in zip(gemms, W, b):
-    inits[n.input[1]].CopyFrom(numpy_helper.from_array(w, n.input[1]))
-    inits[n.input[2]].CopyFrom(numpy_helper.from_array(c, n.input[2]))
-onnx.save(m, sys.argv[2])
-PY
+# Permute every hidden layer: rows of W_l and b_l, columns of W_{l+1}.
+$py tests/integration/permute_hidden.py "$fx" "$tmp/perm.onnx" 7
 
 close() {   # file a, file b, relative tolerance, what
   $py - "$1" "$2" "$3" "$4" <<'PY'

@@ -38,7 +38,7 @@ PY
 }
 
 invariant() {   # invariant MODEL ONNX
-  $py $tools permute "$2" "$tmp/perm.onnx" 11
+  $py tests/integration/permute_hidden.py "$2" "$tmp/perm.onnx" 11
   "$D" embed "$2" --model "$1" > "$tmp/a.json"
   "$D" embed "$tmp/perm.onnx" --model "$1" > "$tmp/b.json"
   $py $tools close "$tmp/a.json" "$tmp/b.json" 1e-5 > /dev/null || fail "$1: embedding changed under a permutation"

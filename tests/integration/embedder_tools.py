@@ -1,6 +1,5 @@
 """Helpers for the embedder integration tests (python3-onnx, numpy):
   card FILE.dws                  print the model card (JSON) of a .dws file
-  permute IN.onnx OUT.onnx SEED  permute every hidden layer of a Gemm (transB = 1) MLP
   close A.json B.json TOL        exit 1 unless the two `dwsnet embed` outputs' embeddings
                                  agree to TOL relative (max |a - b| / max |a|)
 """
@@ -17,25 +16,6 @@ def card(path):
         print(f.read(n).decode())
 
 
-def permute(src, dst, seed):
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
-    m = onnx.load(src)
-    inits = {t.name: t for t in m.graph.initializer}
-    gemms = [n for n in m.graph.node if n.op_type == "Gemm"]
-    W = [numpy_helper.to_array(inits[n.input[1]]).copy() for n in gemms]
-    b = [numpy_helper.to_array(inits[n.input[2]]).copy() for n in gemms]
-    rng = np.random.default_rng(int(seed))
-    for l in range(len(gemms) - 1):
-        p = rng.permutation(W[l].shape[0])
-        W[l], b[l], W[l + 1] = W[l][p], b[l][p], W[l + 1][:, p]
-    for n, w, bb in zip(gemms, W, b):
-        inits[n.input[1]].CopyFrom(numpy_helper.from_array(w, n.input[1]))
-        inits[n.input[2]].CopyFrom(numpy_helper.from_array(bb, n.input[2]))
-    onnx.save(m, dst)
-
-
 def close(a, b, tol):
     ea = json.load(open(a))["embedding"]
     eb = json.load(open(b))["embedding"]
@@ -46,4 +26,4 @@ def close(a, b, tol):
 
 
 if __name__ == "__main__":
-    {"card": card, "permute": permute, "close": close}[sys.argv[1]](*sys.argv[2:])
+    {"card": card, "close": close}[sys.argv[1]](*sys.argv[2:])
