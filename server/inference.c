@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt_onnx.h"
 #include "dws_model.h"
 #include "onnx_codec.h"
 #include "problem.h"
-#include "version.h"
 
 static dws_model_kind kind_of(dwsd_endpoint op)
 {
@@ -90,21 +90,9 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dws_error err;
     dws_error_clear(&err);
     dws_run_opts opts = {.threads = in->threads};
-    dws_mlp adapted;
-    memset(&adapted, 0, sizeof adapted);
-    if (dws_adapter_apply(m, dws_onnx_weights(onnx), &adapted, &opts, &err)) {
-        core_error(out, &err);
-        return;
-    }
-    const dws_kv meta[] = {
-        {"dwsnet.adapter", dws_model_id(m)},
-        {"dwsnet.version", DWS_VERSION},
-    };
     uint8_t *bytes = NULL;
     size_t len = 0;
-    int rc = dws_onnx_encode(onnx, &adapted, meta, sizeof meta / sizeof meta[0], &bytes, &len, &err);
-    dws_mlp_free(&adapted);
-    if (rc) {
+    if (dws_adapt_onnx(m, onnx, &opts, NULL, &bytes, &len, &err)) {
         core_error(out, &err);
         return;
     }

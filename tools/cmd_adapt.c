@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt_onnx.h"
 #include "cli_io.h"
 #include "dws_model.h"
 #include "model_cli.h"
 #include "onnx_codec.h"
-#include "version.h"
 
 #define CMD "adapt"
 
@@ -73,10 +73,8 @@ int cmd_adapt(int argc, char **argv)
     size_t len = 0;
     dws_run_opts opts = {.threads = (int)threads};
     int rc = -1;
-    if (onnx && dws_adapter_apply(model, dws_onnx_weights(onnx), &adapted, &opts, &err) == 0) {
-        const dws_kv meta[] = {{"dwsnet.adapter", dws_model_id(model)}, {"dwsnet.version", DWS_VERSION}};
-        if (dws_onnx_encode(onnx, &adapted, meta, 2, &bytes, &len, &err) == 0) rc = cli_write_file(out, bytes, len, &err);
-    }
+    if (onnx && dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
+        rc = cli_write_file(out, bytes, len, &err);
     if (rc == 0 && strcmp(out, "-") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
