@@ -57,6 +57,7 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
     if (a->kind == DWS_MODEL_ENCODER) {
         cJSON_AddNumberToObject(arch, "embed_dim", a->embed_dim);
         cJSON_AddNumberToObject(arch, "mlp_hidden", a->mlp_hidden);
+        cJSON_AddBoolToObject(arch, "width_features", a->width_features);
     }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
@@ -140,6 +141,8 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         a->embed_dim = (int)v;
         if (get_int(arch, "architecture", "mlp_hidden", 1, 4096, &v, err) != 0) return -1;
         a->mlp_hidden = (int)v;
+        /* Absent in models written before the option existed: off. */
+        a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
     }
     return 0;
 }

@@ -23,6 +23,7 @@ void dws_arch_default(dws_arch *a, dws_model_kind kind)
     a->n_dws_layers = 4;
     a->embed_dim = 32;
     a->mlp_hidden = 128;
+    a->width_features = kind == DWS_MODEL_ENCODER;
 }
 
 int dws_arch_check(const dws_arch *a, dws_error *err)
@@ -32,6 +33,7 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
     else if (a->depth < 1 || a->depth > DWS_MAX_LAYERS) bad = "depth (1..16)";
     else if (a->d0 < 1 || a->d0 > ((int64_t)1 << 24)) bad = "d0 (1..2^24)";
     else if (a->dL < 1 || a->dL > DWS_MAX_EXACT_CLASSES) bad = "dL (1..64)";
+    else if (a->width_features && a->kind != DWS_MODEL_ENCODER) bad = "width_features (encoders only)";
     else if (a->image.planes < 0 || a->image.planes > DWS_MAX_IN_GROUPS ||
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
@@ -77,6 +79,10 @@ static int build_table(dws_net *net, dws_error *err)
         net->fc2_W = dws_param_table_add(&net->table, "encoder.fc2.W", 2, (int64_t[]){d, h});
         net->fc2_b = dws_param_table_add(&net->table, "encoder.fc2.b", 1, &d);
         bad = net->fc1_W == bad || net->fc1_b == bad || net->fc2_W == bad || net->fc2_b == bad ? bad : 0;
+        if (a->width_features && a->depth > 1) {
+            net->fc1_widths = dws_param_table_add(&net->table, "encoder.fc1.widths", 2, (int64_t[]){h, a->depth - 1});
+            if (net->fc1_widths == (size_t)-1) bad = (size_t)-1;
+        }
     }
     if (bad || net->table.total > MAX_NET_PARAMS) {
         dws_error_set(err, DWS_E_TOO_LARGE, "architecture has too many parameters (%zu)", net->table.total);
@@ -106,6 +112,8 @@ int dws_net_init(dws_net *net, const dws_arch *arch, uint64_t seed, dws_error *e
             net->params[net->fc1_W + i] = sqrtf(2.f / (float)pooled) * (float)dws_rng_normal(&rng);
         for (size_t i = 0; i < (size_t)arch->embed_dim * h; i++)
             net->params[net->fc2_W + i] = sqrtf(1.f / (float)h) * (float)dws_rng_normal(&rng);
+        for (size_t i = 0; arch->width_features && i < h * (size_t)(arch->depth - 1); i++)
+            net->params[net->fc1_widths + i] = sqrtf(2.f / (float)pooled) * (float)dws_rng_normal(&rng);
     }
     for (int i = 0; i < 2 * arch->depth; i++) net->norm_std[i] = 1.f;
     return 0;
@@ -453,6 +461,12 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
 
 /* ---- encoder ---- */
 
+/* log(d_n / 64) of hidden width n = 1 .. L-1, at wf[n - 1]. */
+static void width_features(const dws_ws *x, float *wf)
+{
+    for (int n = 1; n < x->n_layers; n++) wf[n - 1] = logf((float)x->widths[n] / 64.f);
+}
+
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err)
 {
     const dws_arch *a = &net->arch;
@@ -468,6 +482,16 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
     float *h = st->hidden;
     for (int b = 0; b < B; b++) memcpy(h + (size_t)b * H, net->params + net->fc1_b, sizeof(float) * (size_t)H);
     dws_gemm(0, 1, B, H, P, 1.f, g, P, net->params + net->fc1_W, P, 1.f, h, H);
+    if (a->width_features) {   /* every member of a batch has the same widths */
+        float wf[DWS_MAX_LAYERS];
+        width_features(in, wf);
+        const float *Wx = net->params + net->fc1_widths;
+        for (int j = 0; j < H; j++) {
+            float t = 0.f;
+            for (int n = 0; n + 1 < in->n_layers; n++) t += Wx[(size_t)j * (in->n_layers - 1) + n] * wf[n];
+            for (int b = 0; b < B; b++) h[(size_t)b * H + j] += t;
+        }
+    }
     for (size_t j = 0; j < (size_t)B * H; j++) h[j] = h[j] > 0.f ? h[j] : 0.f;
     for (int b = 0; b < B; b++) memcpy(emb + (size_t)b * D, net->params + net->fc2_b, sizeof(float) * (size_t)D);
     dws_gemm(0, 1, B, D, H, 1.f, h, H, net->params + net->fc2_W, H, 1.f, emb, D);
@@ -495,12 +519,16 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
     }
     dws_gemm(1, 0, D, H, B, 1.f, d_emb, D, h, H, 1.f, grads + net->fc2_W, H);
     dws_gemm(0, 0, B, H, D, 1.f, d_emb, D, net->params + net->fc2_W, H, 0.f, dh, H);
+    float wf[DWS_MAX_LAYERS];
+    width_features(&st->x[0], wf);
     for (int b = 0; b < B; b++) {
         for (int j = 0; j < D; j++) grads[net->fc2_b + (size_t)j] += d_emb[(size_t)b * D + j];
         for (int j = 0; j < H; j++) {
             float *v = dh + (size_t)b * H + j;
             *v = h[(size_t)b * H + j] > 0.f ? *v : 0.f;
             grads[net->fc1_b + (size_t)j] += *v;
+            for (int n = 0; a->width_features && n + 1 < st->x[0].n_layers; n++)
+                grads[net->fc1_widths + (size_t)j * (st->x[0].n_layers - 1) + n] += *v * wf[n];
         }
     }
     dws_gemm(1, 0, H, P, B, 1.f, dh, H, g, P, 1.f, grads + net->fc1_W, P);

@@ -43,6 +43,10 @@ typedef struct {
     int n_dws_layers;
     int embed_dim;               /* encoder */
     int mlp_hidden;              /* encoder */
+    /* encoder: the head also reads log(d_n / 64) of every hidden width. Pooled
+     * means cannot tell a wide network from a narrow one; the widths are
+     * invariant to every hidden permutation, so adding them keeps invariance. */
+    int width_features;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -56,6 +60,7 @@ typedef struct dws_net {
     dws_layer layers[DWS_MAX_DWS_LAYERS];
     size_t alpha;                /* adapter: [2L], W_t at 2t, b_t at 2t + 1 */
     size_t fc1_W, fc1_b, fc2_W, fc2_b;   /* encoder: [H][A c], [H], [D][H], [D] */
+    size_t fc1_widths;                   /* encoder with width_features, depth > 1: [H][depth - 1] */
     dws_param_table table;
     size_t n_params;
     float *params;

@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --channels C        channels of the DWS layers (16)\n"
             "  --layers N          DWS layers (4)\n"
             "  --mlp-hidden H      hidden width of the encoder's MLP head (128)\n"
+            "  --no-width-features the head does not read log hidden widths (ablation)\n"
             "  --steps N           optimiser steps (10000)\n"
             "  --groups G          same-width groups per step (4)\n"
             "  --group-size B      networks per group (8)\n"
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 typedef struct {
     const char *zoo, *out, *id, *curves, *ckpt, *input_convention;
     long dim, channels, layers, mlp_hidden, every, threads, seed, stop_after;
-    int resume;
+    int resume, width_features;
     dws_embedder_config cfg;
     float weight_decay;
 } options;
@@ -66,13 +67,14 @@ static int parse(int argc, char **argv, options *o)
     dws_arch_default(&def, DWS_MODEL_ENCODER);
     *o = (options){.dim = def.embed_dim, .channels = def.channels, .layers = def.n_dws_layers,
                    .mlp_hidden = def.mlp_hidden, .every = 100, .cfg = dws_embedder_defaults(),
-                   .weight_decay = 0.01f};
+                   .weight_decay = 0.01f, .width_features = def.width_features};
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         long v;
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) return 1;
-        if (!strcmp(f, "--resume")) {
-            o->resume = 1;
+        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features")) {
+            if (f[2] == 'r') o->resume = 1;
+            else o->width_features = 0;
             continue;
         }
         if (i + 1 >= argc) {
@@ -133,6 +135,7 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "channels", a->channels);
     cJSON_AddNumberToObject(j, "dws_layers", a->n_dws_layers);
     cJSON_AddNumberToObject(j, "mlp_hidden", a->mlp_hidden);
+    cJSON_AddBoolToObject(j, "width_features", a->width_features);
     cJSON_AddStringToObject(j, "objective", "NT-Xent (SimCLR) between two views");
     cJSON_AddNumberToObject(j, "steps", (double)o->cfg.steps);
     cJSON_AddNumberToObject(j, "groups", o->cfg.groups);
@@ -234,6 +237,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     a.n_dws_layers = (int)o->layers;
     a.embed_dim = (int)o->dim;
     a.mlp_hidden = (int)o->mlp_hidden;
+    a.width_features = o->width_features;
     const dws_mlp **ptr = malloc(sizeof(*ptr) * (size_t)n);
     dws_net net = {0};
     dws_adamw opt = {0};

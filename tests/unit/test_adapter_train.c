@@ -171,6 +171,46 @@ START_TEST(resumed_run_matches_an_uninterrupted_one)
 }
 END_TEST
 
+/* Ablations: the template kernel and the position embedding stay exactly zero,
+ * every other tensor trains. */
+START_TEST(frozen_tensors_stay_zero)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    c.frozen = "K,pos";
+    dws_net net;
+    fresh_net(&net, &train);
+    float *before = malloc(sizeof(float) * net.n_params);
+    memcpy(before, net.params, sizeof(float) * net.n_params);
+    dws_error err;
+    dws_adapter_train_progress fin;
+    dws_adapter_train_hooks h = {0};
+    ck_assert_int_eq(dws_adapter_train(&net, &train, &val, &img, &c, &h, &fin, &err), 0);
+    int frozen = 0;
+    for (int i = 0; i < net.table.n; i++) {
+        const dws_param_tensor *t = &net.table.t[i];
+        const char *kind = strrchr(t->name, '.') + 1;
+        int is_frozen = !strcmp(kind, "K") || !strcmp(kind, "pos");
+        int changed = 0, nonzero = 0;
+        for (size_t j = 0; j < t->count; j++) {
+            changed |= net.params[t->offset + j] != before[t->offset + j];
+            nonzero |= net.params[t->offset + j] != 0.f;
+        }
+        frozen += is_frozen;
+        if (is_frozen) ck_assert_msg(!nonzero, "%s is not zero", t->name);
+        else ck_assert_msg(changed, "%s did not train", t->name);
+    }
+    ck_assert_int_eq(frozen, 4);   /* K and pos of both layers */
+    free(before);
+    dws_net_free(&net);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
 START_TEST(bad_configs_are_refused)
 {
     dws_zoo_set train, val;
@@ -202,6 +242,7 @@ int main(void)
     tcase_add_test(tc, schedule_warms_up_then_decays_to_zero);
     tcase_add_test(tc, normalisation_is_each_tensors_mean_and_std);
     tcase_add_test(tc, resumed_run_matches_an_uninterrupted_one);
+    tcase_add_test(tc, frozen_tensors_stay_zero);
     tcase_add_test(tc, bad_configs_are_refused);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

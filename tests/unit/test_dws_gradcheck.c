@@ -359,7 +359,9 @@ END_TEST
 
 START_TEST(encoder_gradients)
 {
-    check_net(DWS_MODEL_ENCODER, _i ? 8 : 3, 78);
+    /* (Seed 78 draws a case where every last-layer W_1 unit is off after the ReLU,
+     * so E1 of that layer has no gradient to check.) */
+    check_net(DWS_MODEL_ENCODER, _i ? 8 : 3, 79);
 }
 END_TEST
 
