@@ -17,6 +17,7 @@
 #include "cifar10.h"
 #include "cli_io.h"
 #include "corrupt.h"
+#include "commands.h"
 #include "data_cli.h"
 #include "dws_model.h"
 #include "eval_oracle.h"
@@ -53,7 +54,9 @@ static void usage(FILE *f)
             "  --common           add tables over the zoo classifiers that every --baselines file covers\n"
             "  --extra-oracle     also fine-tune every --extra classifier (TASK.md's oracle: 1 epoch\n"
             "                     of Adam 5e-4, batch 128, corrupted training images)\n"
-            "  --threads N        adapter threads (0: one per CPU)\n");
+            "  --threads N        adapter threads (0: one per CPU)\n"
+            "With an encoder as --model, runs the linear probes of `dwsnet eval-embedder` instead\n"
+            "(its options apply).\n");
 }
 
 typedef struct {
@@ -236,8 +239,25 @@ static void keep_common(eval_results *ours, const eval_results *others, int n)
     ours->n = kept;
 }
 
+/* The --model of the command line, when it names an encoder file. */
+static int model_is_encoder(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--model")) {
+            dws_error err;
+            dws_model *m = dws_model_load(argv[i + 1], &err);
+            int enc = m && dws_model_get_kind(m) == DWS_MODEL_ENCODER;
+            dws_model_free(m);
+            return enc;
+        }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
+    /* One evaluation command for both kinds of model: encoders get the linear
+     * probes of eval-embedder. */
+    if (model_is_encoder(argc, argv)) return cmd_eval_embedder(argc, argv);
     const char *model_path = NULL, *zoo = NULL, *data = NULL, *out = "eval-out", *curves = NULL, *card_entry = NULL;
     const char *baselines[MAX_FILES], *extras[MAX_FILES];
     int n_base = 0, n_extra = 0;

@@ -43,6 +43,9 @@ grep -q '| a | ' "$tmp/eval/probe.md" || fail "probe table lacks property a"
 echo "$out" | grep -q '"invariance_1e-5":true' || fail "embeddings not invariant: $out"
 echo "$out" | grep -q '"embedding":{"val_r2":' && echo "$out" | grep -q '"weight_stats":{' &&
   echo "$out" | grep -q '"flat_pca":{' || fail "eval-embedder output lacks a feature set: $out"
+# `dwsnet eval` given an encoder runs the same probes.
+[ "$("$D" eval --zoo "$tmp/zoo" --model "$tmp/full.dws" --threads 1 2>/dev/null)" = "$out" ] ||
+  fail "dwsnet eval on an encoder differs from eval-embedder"
 "$D" eval-embedder --zoo "$tmp/zoo" --model "$tmp/full.dws" --write-card --threads 1 > /dev/null 2>&1
 grep -q '"probe":{' "$tmp/full.dws" || fail "--write-card stored no probe results"
 "$D" embed "$tmp/zoo/models/000003.onnx" --model "$tmp/full.dws" > /dev/null || fail "card update broke the model"
