@@ -74,7 +74,7 @@ static row_set rows_of(const dws_zoo_records *z, const char *split)
 {
     row_set s = {malloc(sizeof(int) * ((size_t)z->n + 1)), 0};
     for (int i = 0; s.idx && i < z->n; i++)
-        if (!strcmp(z->r[i].split, split)) s.idx[s.n++] = i;
+        if (!strcmp(dws_zoo_split_name(z->r[i].split), split)) s.idx[s.n++] = i;
     return s;
 }
 

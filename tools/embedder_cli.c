@@ -40,8 +40,8 @@ int embedder_cli_load_nets(const char *cmd, const char *dir, const dws_zoo_recor
         goto fail;
     }
     for (int i = 0; i < z->n; i++) {
-        if (split && strcmp(z->r[i].split, split)) continue;
-        if (dws_zoo_record_load(dir, &z->r[i], &(*nets)[*n], &err) != 0) goto fail;
+        if (split && strcmp(dws_zoo_split_name(z->r[i].split), split)) continue;
+        if (dws_zoo_load_mlp(dir, &z->r[i], &(*nets)[*n], &err) != 0) goto fail;
         (*rec)[(*n)++] = i;
     }
     return 0;
