@@ -504,20 +504,13 @@ int cmd_eval_embedder(int argc, char **argv)
     dws_model *model = model_cli_load(CMD, o.model_path, DWS_DEFAULT_ENCODER);
     if (!model) return 1;
     int rc = 1;
-    dws_zoo_records z;
+    embedder_zoo zoo;
     if (dws_model_get_kind(model) != DWS_MODEL_ENCODER) {
         dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "%s is an adapter, not an encoder", dws_model_id(model));
         rc = cli_fail(CMD, &err);
-    } else if (dws_zoo_records_read(o.zoo, &z, &err) != 0) {
-        rc = cli_fail(CMD, &err);
-    } else {
-        dws_mlp *nets = NULL;
-        int *rec = NULL, n = 0;
-        if (embedder_cli_load_nets(CMD, o.zoo, &z, NULL, &nets, &rec, &n) == 0)
-            rc = evaluate(&o, model, &z, nets, n, &err) == 0 ? 0 : cli_fail(CMD, &err);
-        embedder_cli_free_nets(nets, n);
-        free(rec);
-        dws_zoo_records_free(&z);
+    } else if (embedder_cli_open_zoo(CMD, o.zoo, NULL, &zoo) == 0) {
+        rc = evaluate(&o, model, &zoo.records, zoo.nets, zoo.n, &err) == 0 ? 0 : cli_fail(CMD, &err);
+        embedder_cli_close_zoo(&zoo);
     }
     dws_model_free(model);
     return rc;

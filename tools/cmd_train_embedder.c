@@ -324,22 +324,15 @@ int cmd_train_embedder(int argc, char **argv)
     }
     if (!o.curves) o.curves = curves = derived(o.out, ".curves.csv");
     if (!o.ckpt) o.ckpt = ckpt = derived(o.out, ".ckpt");
-    dws_zoo_records z;
-    dws_mlp *nets = NULL;
-    int *rec = NULL, n = 0, rc = 1;
+    embedder_zoo zoo;
+    int rc = 1;
     if (!o.id || !o.curves || !o.ckpt) {
         dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "out of memory");
         rc = cli_fail(CMD, &err);
-    } else if (dws_zoo_records_read(o.zoo, &z, &err) != 0) {
-        rc = cli_fail(CMD, &err);
-    } else {
-        if (embedder_cli_load_nets(CMD, o.zoo, &z, "train", &nets, &rec, &n) == 0) {
-            if (n < 2) dws_error_set(&err, DWS_E_BAD_DATA, "%s has %d training networks; need at least 2", o.zoo, n);
-            rc = n >= 2 && train(&o, nets, n, &err) == 0 ? 0 : cli_fail(CMD, &err);
-        }
-        embedder_cli_free_nets(nets, n);
-        free(rec);
-        dws_zoo_records_free(&z);
+    } else if (embedder_cli_open_zoo(CMD, o.zoo, "train", &zoo) == 0) {
+        if (zoo.n < 2) dws_error_set(&err, DWS_E_BAD_DATA, "%s has %d training networks; need at least 2", o.zoo, zoo.n);
+        rc = zoo.n >= 2 && train(&o, zoo.nets, zoo.n, &err) == 0 ? 0 : cli_fail(CMD, &err);
+        embedder_cli_close_zoo(&zoo);
     }
     free(id);
     free(curves);
