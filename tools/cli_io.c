@@ -46,3 +46,24 @@ void cli_sibling_path(const char *path, const char *ext, const char *new_ext, ch
     int stem = len > el && !strcmp(path + len - el, ext) ? (int)(len - el) : (int)len;
     snprintf(buf, size, "%.*s%s", stem, path, new_ext);
 }
+
+int cli_flag_value(const char *cmd, int argc, char **argv, void (*usage)(FILE *), int *i, const char **value)
+{
+    const char *f = argv[*i];
+    if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "dwsnet %s: %s: unknown or incomplete option '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, f);
+        return 2;
+    }
+    *value = argv[++*i];
+    return -1;
+}
+
+int cli_unknown_option(const char *cmd, const char *flag)
+{
+    fprintf(stderr, "dwsnet %s: %s: unknown option '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag);
+    return 2;
+}

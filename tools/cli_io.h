@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dws_error.h"
 
@@ -13,6 +14,14 @@
 int cli_write_file(const char *path, const void *data, size_t len, dws_error *err);
 /* Prints "dwsnet CMD: code: message" to stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const dws_error *err);
+
+/* The step of the commands' `--flag VALUE` loops that takes the value of argv[*i].
+ * -1 when *value = argv[++*i] and the loop goes on; else the exit status the
+ * command returns: 0 after usage(stdout) for --help or -h, 2 after the
+ * "unknown or incomplete option" line when no value follows. */
+int cli_flag_value(const char *cmd, int argc, char **argv, void (*usage)(FILE *), int *i, const char **value);
+/* Prints the "unknown option" line for flag and returns 2 (the exit status). */
+int cli_unknown_option(const char *cmd, const char *flag);
 
 /* path with its ending ext (when present) replaced by new_ext: model.dws -> model.csv */
 void cli_sibling_path(const char *path, const char *ext, const char *new_ext, char *buf, size_t size);

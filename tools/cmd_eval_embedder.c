@@ -286,21 +286,18 @@ typedef struct {
     int write_card;
 } options;
 
+/* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){0};
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) return 1;
+        const char *f = argv[i], *s;
         if (!strcmp(f, "--write-card")) {
             o->write_card = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        const char *s = argv[++i];
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--zoo")) o->zoo = s;
         else if (!strcmp(f, "--out")) o->out = s;
@@ -308,13 +305,10 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--properties")) o->props = s;
         else if (!strcmp(f, "--pca-dim")) rc = model_cli_int(CMD, f, s, 1, 4096, &o->pca_dim);
         else if (!strcmp(f, "--threads")) rc = model_cli_int(CMD, f, s, 1, 64, &o->threads);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        if (rc != 0) return -1;
+        else return cli_unknown_option(CMD, f);
+        if (rc != 0) return 2;
     }
-    return 0;
+    return -1;
 }
 
 static int split_props(const char *list, char props[][64], int *n, dws_error *err)
@@ -489,12 +483,8 @@ done:
 int cmd_eval_embedder(int argc, char **argv)
 {
     options o;
-    int prc = parse(argc, argv, &o);
-    if (prc == 1) {
-        usage(stdout);
-        return 0;
-    }
-    if (prc != 0) return 2;
+    int status = parse(argc, argv, &o);
+    if (status >= 0) return status;
     dws_error err;
     if (!o.zoo) {
         usage(stderr);

@@ -61,6 +61,7 @@ typedef struct {
     float weight_decay;
 } options;
 
+/* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
 static int parse(int argc, char **argv, options *o)
 {
     dws_arch def;
@@ -69,19 +70,15 @@ static int parse(int argc, char **argv, options *o)
                    .mlp_hidden = def.mlp_hidden, .every = 100, .cfg = dws_embedder_defaults(),
                    .weight_decay = 0.01f, .width_features = def.width_features};
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
+        const char *f = argv[i], *s;
         long v;
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) return 1;
         if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features")) {
             if (f[2] == 'r') o->resume = 1;
             else o->width_features = 0;
             continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        const char *s = argv[++i];
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--zoo")) o->zoo = s;
         else if (!strcmp(f, "--out")) o->out = s;
@@ -106,15 +103,12 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--temperature")) rc = embedder_cli_float(CMD, f, s, 1e-3, 100, &o->cfg.temperature);
         else if (!strcmp(f, "--noise")) rc = embedder_cli_float(CMD, f, s, 0, 10, &o->cfg.view.noise);
         else if (!strcmp(f, "--mask")) rc = embedder_cli_float(CMD, f, s, 0, 0.99, &o->cfg.view.mask);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        if (rc != 0) return -1;
+        else return cli_unknown_option(CMD, f);
+        if (rc != 0) return 2;
     }
     o->cfg.seed = (uint64_t)o->seed;
     o->cfg.threads = (int)o->threads;
-    return 0;
+    return -1;
 }
 
 /* A float option as the decimal the user wrote (0.001, not 0.0010000000474974513). */
@@ -305,12 +299,8 @@ done:
 int cmd_train_embedder(int argc, char **argv)
 {
     options o;
-    int prc = parse(argc, argv, &o);
-    if (prc == 1) {
-        usage(stdout);
-        return 0;
-    }
-    if (prc != 0) return 2;
+    int status = parse(argc, argv, &o);
+    if (status >= 0) return status;
     dws_error err;
     if (!o.zoo || !o.out) {
         usage(stderr);
