@@ -47,6 +47,15 @@ void cli_sibling_path(const char *path, const char *ext, const char *new_ext, ch
     snprintf(buf, size, "%.*s%s", stem, path, new_ext);
 }
 
+int cli_print_json(cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    if (text) printf("%s\n", text);
+    free(text);
+    cJSON_Delete(o);
+    return text ? 0 : -1;
+}
+
 int cli_flag_value(const char *cmd, int argc, char **argv, void (*usage)(FILE *), int *i, const char **value)
 {
     const char *f = argv[*i];

@@ -3,6 +3,7 @@
 #ifndef DWS_CLI_IO_H
 #define DWS_CLI_IO_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@
 int cli_write_file(const char *path, const void *data, size_t len, dws_error *err);
 /* Prints "dwsnet CMD: code: message" to stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const dws_error *err);
+
+/* Prints o on one line to stdout (the summary every command ends with) and
+ * deletes it; -1 when it cannot be rendered (out of memory). */
+int cli_print_json(cJSON *o);
 
 /* The step of the commands' `--flag VALUE` loops that takes the value of argv[*i].
  * -1 when *value = argv[++*i] and the loop goes on; else the exit status the

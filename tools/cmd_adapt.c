@@ -56,10 +56,7 @@ int cmd_adapt(int argc, char **argv)
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         cJSON_AddStringToObject(o, "output", a.out);
         cJSON_AddNumberToObject(o, "max_abs_change", max_abs_change(dws_onnx_weights(onnx), &adapted));
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) printf("%s\n", text);
-        free(text);
-        cJSON_Delete(o);
+        cli_print_json(o);
     }
     free(bytes);
     dws_mlp_free(&adapted);

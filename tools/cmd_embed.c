@@ -40,15 +40,8 @@ int cmd_embed(int argc, char **argv)
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         for (int j = 0; j < dim; j++) cJSON_AddItemToArray(e, cJSON_CreateNumber(emb[j]));
         cJSON_AddItemToObject(o, "embedding", e);
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) {
-            printf("%s\n", text);
-            rc = 0;
-        } else {
-            dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot render the embedding");
-        }
-        free(text);
-        cJSON_Delete(o);
+        rc = cli_print_json(o);
+        if (rc != 0) dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot render the embedding");
     }
     free(emb);
     dws_onnx_free(onnx);

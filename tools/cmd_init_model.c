@@ -123,10 +123,7 @@ int cmd_init_model(int argc, char **argv)
         cJSON_AddStringToObject(o, "kind", kind);
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
         cJSON_AddStringToObject(o, "path", out);
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) printf("%s\n", text);
-        free(text);
-        cJSON_Delete(o);
+        cli_print_json(o);
     }
     dws_model_free(m);
     return rc == 0 ? 0 : cli_fail(CMD, &err);

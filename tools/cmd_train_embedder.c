@@ -11,6 +11,7 @@
 #include "dws_model.h"
 #include "embedder_cli.h"
 #include "embedder_train.h"
+#include "float_decimal.h"
 #include "model_cli.h"
 #include "train_checkpoint.h"
 
@@ -111,14 +112,6 @@ static int parse(int argc, char **argv, options *o)
     return -1;
 }
 
-/* A float option as the decimal the user wrote (0.001, not 0.0010000000474974513). */
-static double decimal(float v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.7g", v);
-    return strtod(buf, NULL);
-}
-
 /* The settings a checkpoint must share with its resume, and the card's "training". */
 static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
 {
@@ -134,12 +127,12 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "steps", (double)o->cfg.steps);
     cJSON_AddNumberToObject(j, "groups", o->cfg.groups);
     cJSON_AddNumberToObject(j, "group_size", o->cfg.group_size);
-    cJSON_AddNumberToObject(j, "lr", decimal(o->cfg.lr));
+    cJSON_AddNumberToObject(j, "lr", dws_float_decimal(o->cfg.lr));
     cJSON_AddNumberToObject(j, "warmup", (double)o->cfg.warmup);
-    cJSON_AddNumberToObject(j, "weight_decay", decimal(o->weight_decay));
-    cJSON_AddNumberToObject(j, "temperature", decimal(o->cfg.temperature));
-    cJSON_AddNumberToObject(j, "view_noise", decimal(o->cfg.view.noise));
-    cJSON_AddNumberToObject(j, "view_mask", decimal(o->cfg.view.mask));
+    cJSON_AddNumberToObject(j, "weight_decay", dws_float_decimal(o->weight_decay));
+    cJSON_AddNumberToObject(j, "temperature", dws_float_decimal(o->cfg.temperature));
+    cJSON_AddNumberToObject(j, "view_noise", dws_float_decimal(o->cfg.view.noise));
+    cJSON_AddNumberToObject(j, "view_mask", dws_float_decimal(o->cfg.view.mask));
     cJSON_AddBoolToObject(j, "view_permute", o->cfg.view.permute);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     return j;
