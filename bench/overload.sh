@@ -17,9 +17,7 @@ OUT=${OUT:-bench/out/overload.json}
 NAME=overload
 . bench/lib/daemon.sh
 
-mkdir -p "$(dirname "$OUT")"
-"$BIN/dwsnet" init-model --kind adapter --id load-adapter --d0 "$D0" --dL 10 --depth 3 --alpha 0.05 \
-  -o "$T/models/adapter.dws" >/dev/null || die "init-model failed"
+init_model adapter load-adapter
 $PY tests/integration/lib/make_mlp.py --seed 12 "$T/a.onnx=$D0,32,32,10" || die "make_mlp.py failed"
 "$BIN/dwsnet" adapt "$T/a.onnx" --model "$T/models/adapter.dws" -o "$T/a.adapted.onnx" >/dev/null \
   || die "dwsnet adapt failed"

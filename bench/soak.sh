@@ -16,11 +16,8 @@ OUT=${OUT:-bench/out/soak.json}
 NAME=soak
 . bench/lib/daemon.sh
 
-mkdir -p "$(dirname "$OUT")"
-"$BIN/dwsnet" init-model --kind adapter --id soak-adapter --d0 "$D0" --dL 10 --depth 3 --alpha 0.05 \
-  -o "$T/models/adapter.dws" >/dev/null || die "init-model adapter failed"
-"$BIN/dwsnet" init-model --kind encoder --id soak-encoder --d0 "$D0" --dL 10 --depth 3 \
-  -o "$T/models/encoder.dws" >/dev/null || die "init-model encoder failed"
+init_model adapter soak-adapter
+init_model encoder soak-encoder
 $PY tests/integration/lib/make_mlp.py --seed 11 "$T/a.onnx=$D0,32,32,10" "$T/b.onnx=$D0,16,24,10" \
   "$T/wrong.onnx=48,16,16,10" --cnn "$T/cnn.onnx" || die "make_mlp.py failed"
 head -c 4000 /dev/urandom >"$T/junk.bin"

@@ -1,8 +1,10 @@
 # Sourced by the daemon load scripts (bench/overload.sh, bench/soak.sh): a scratch
-# folder, a die() that names the script, and one bin/dwsnetd on a free port, killed
-# with the folder on exit whatever happens.
-#   NAME=soak; . bench/lib/daemon.sh   then   start_daemon [dwsnetd options]
-# Sets T (the scratch folder, with T/models), and after start_daemon DPID and URL.
+# folder, a die() that names the script, untrained models, and one bin/dwsnetd on a
+# free port, killed with the folder on exit whatever happens.
+#   NAME=soak OUT=... D0=...; . bench/lib/daemon.sh
+#   init_model adapter ID; start_daemon [dwsnetd options]
+# Sets T (the scratch folder, with T/models), and after start_daemon DPID and URL;
+# creates OUT's folder.
 BIN=${BIN:-bin}
 PY=/usr/bin/python3
 T=$(mktemp -d "/tmp/dwsnetd-$NAME.XXXXXX")
@@ -10,7 +12,16 @@ DPID=
 cleanup() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 die() { echo "$NAME: $*" >&2; exit 1; }
-mkdir -p "$T/models"
+mkdir -p "$T/models" "$(dirname "$OUT")"
+
+# An untrained KIND (adapter or encoder) model named ID for D0-input, 10-class,
+# depth-3 classifiers in T/models/KIND.dws; the adapter's alpha makes it move weights.
+init_model() {
+  local alpha=()
+  [ "$1" = adapter ] && alpha=(--alpha 0.05)
+  "$BIN/dwsnet" init-model --kind "$1" --id "$2" --d0 "$D0" --dL 10 --depth 3 "${alpha[@]}" \
+    -o "$T/models/$1.dws" >/dev/null || die "init-model $1 failed"
+}
 
 # Starts dwsnetd on 127.0.0.1 (port 0: the kernel picks one) serving T/models, with
 # the access log in T/access and stderr in T/err, and waits until it listens.
