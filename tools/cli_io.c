@@ -47,6 +47,26 @@ void cli_sibling_path(const char *path, const char *ext, const char *new_ext, ch
     snprintf(buf, size, "%.*s%s", stem, path, new_ext);
 }
 
+int cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;   /* !(...) also refuses NaN */
+    *out = v;
+    return 0;
+}
+
 int cli_print_json(cJSON *o)
 {
     char *text = cJSON_PrintUnformatted(o);

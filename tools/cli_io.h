@@ -1,5 +1,6 @@
-/* Small helpers the dwsnet subcommands share: whole-file writes and the one
- * error format every command prints (bounded reads: core/read_file.h). */
+/* Small helpers the dwsnet subcommands share: whole-file writes, the one error
+ * format every command prints, strict number parsing under the option helpers
+ * of data_cli.h, model_cli.h and embedder_cli.h (bounded reads: core/read_file.h). */
 #ifndef DWS_CLI_IO_H
 #define DWS_CLI_IO_H
 
@@ -15,6 +16,11 @@
 int cli_write_file(const char *path, const void *data, size_t len, dws_error *err);
 /* Prints "dwsnet CMD: code: message" to stderr and returns 1 (the exit status). */
 int cli_fail(const char *cmd, const dws_error *err);
+
+/* s is, as a whole, a number in [lo, hi] (finite bounds): 0 and *out, else -1
+ * (the caller prints its error line). */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *s, double lo, double hi, double *out);
 
 /* Prints o on one line to stdout (the summary every command ends with) and
  * deletes it; -1 when it cannot be rendered (out of memory). */

@@ -24,15 +24,9 @@ int data_cli_usage(const char *cmd, const char *fmt, ...)
 
 int data_cli_long(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        data_cli_usage(cmd, "%s must be an integer from %ld to %ld, got '%s'", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (cli_parse_long(s, lo, hi, out) == 0) return 0;
+    data_cli_usage(cmd, "%s must be an integer from %ld to %ld, got '%s'", flag, lo, hi, s);
+    return -1;
 }
 
 int data_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)
@@ -50,15 +44,9 @@ int data_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out
 
 int data_cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        data_cli_usage(cmd, "%s must be a number from %g to %g, got '%s'", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (cli_parse_double(s, lo, hi, out) == 0) return 0;
+    data_cli_usage(cmd, "%s must be a number from %g to %g, got '%s'", flag, lo, hi, s);
+    return -1;
 }
 
 int data_cli_shard(const char *cmd, const char *s, int *index, int *count)

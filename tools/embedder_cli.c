@@ -1,7 +1,5 @@
 #include "embedder_cli.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +8,14 @@
 
 int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "dwsnet %s: %s: %s needs a number in %g..%g, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag,
-                lo, hi, s);
-        return -1;
+    double v;
+    if (cli_parse_double(s, lo, hi, &v) == 0) {
+        *out = (float)v;
+        return 0;
     }
-    *out = (float)v;
-    return 0;
+    fprintf(stderr, "dwsnet %s: %s: %s needs a number in %g..%g, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag, lo, hi,
+            s);
+    return -1;
 }
 
 void embedder_cli_close_zoo(embedder_zoo *z)

@@ -1,6 +1,5 @@
 #include "model_cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +9,10 @@
 
 int model_cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "dwsnet %s: %s: %s needs an integer in %ld..%ld, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT,
-                flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (cli_parse_long(s, lo, hi, out) == 0) return 0;
+    fprintf(stderr, "dwsnet %s: %s: %s needs an integer in %ld..%ld, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag, lo,
+            hi, s);
+    return -1;
 }
 
 dws_model *model_cli_load(const char *cmd, const char *path, const char *default_path)
