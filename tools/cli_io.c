@@ -91,6 +91,14 @@ int cli_flag_value(const char *cmd, int argc, char **argv, void (*usage)(FILE *)
     return -1;
 }
 
+int cli_missing_option(const char *cmd, void (*usage)(FILE *), const char *what)
+{
+    usage(stderr);
+    dws_error err;
+    dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "%s", what);
+    return cli_fail(cmd, &err);
+}
+
 int cli_unknown_option(const char *cmd, const char *flag)
 {
     fprintf(stderr, "dwsnet %s: %s: unknown option '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag);

@@ -31,6 +31,9 @@ int cli_print_json(cJSON *o);
  * command returns: 0 after usage(stdout) for --help or -h, 2 after the
  * "unknown or incomplete option" line when no value follows. */
 int cli_flag_value(const char *cmd, int argc, char **argv, void (*usage)(FILE *), int *i, const char **value);
+/* For a command run without an option it needs: usage(stderr), then the
+ * invalid_argument line saying what (e.g. "--zoo is required"); returns 1. */
+int cli_missing_option(const char *cmd, void (*usage)(FILE *), const char *what);
 /* Prints the "unknown option" line for flag and returns 2 (the exit status). */
 int cli_unknown_option(const char *cmd, const char *flag);
 

@@ -485,12 +485,8 @@ int cmd_eval_embedder(int argc, char **argv)
     options o;
     int status = parse(argc, argv, &o);
     if (status >= 0) return status;
+    if (!o.zoo) return cli_missing_option(CMD, usage, "--zoo is required");
     dws_error err;
-    if (!o.zoo) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--zoo is required");
-        return cli_fail(CMD, &err);
-    }
     dws_model *model = model_cli_load(CMD, o.model_path, DWS_DEFAULT_ENCODER);
     if (!model) return 1;
     int rc = 1;

@@ -83,10 +83,7 @@ int cmd_init_model(int argc, char **argv)
         else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
-    if (!kind || !out) {
-        usage(stderr);
-        return fail(DWS_E_INVALID_ARGUMENT, "--kind and -o are required");
-    }
+    if (!kind || !out) return cli_missing_option(CMD, usage, "--kind and -o are required");
     if (!strcmp(kind, "adapter")) a.kind = DWS_MODEL_ADAPTER;
     else if (!strcmp(kind, "encoder")) a.kind = DWS_MODEL_ENCODER;
     else return fail(DWS_E_INVALID_ARGUMENT, "--kind must be adapter or encoder");

@@ -72,12 +72,8 @@ int cmd_inr_zoo(int argc, char **argv)
         else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
+    if (!out || count < 1) return cli_missing_option(CMD, usage, "--count and --out are required");
     dws_error err;
-    if (!out || count < 1) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--count and --out are required");
-        return cli_fail(CMD, &err);
-    }
     char path[4096];
     snprintf(path, sizeof path, "%s/models", out);
     if ((mkdir(out, 0777) != 0 && errno != EEXIST) || (mkdir(path, 0777) != 0 && errno != EEXIST)) {

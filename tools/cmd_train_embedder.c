@@ -294,12 +294,8 @@ int cmd_train_embedder(int argc, char **argv)
     options o;
     int status = parse(argc, argv, &o);
     if (status >= 0) return status;
+    if (!o.zoo || !o.out) return cli_missing_option(CMD, usage, "--zoo and --out are required");
     dws_error err;
-    if (!o.zoo || !o.out) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--zoo and --out are required");
-        return cli_fail(CMD, &err);
-    }
     char *id = NULL, *curves = NULL, *ckpt = NULL;
     if (!o.id) {
         const char *base = strrchr(o.out, '/');
