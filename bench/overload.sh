@@ -9,22 +9,15 @@
 # Environment: D0=3072 WORKERS=2 QUEUE=8 PHASE_S=15 OUT=bench/out/overload.json
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
 D0=${D0:-3072}
 WORKERS=${WORKERS:-2}
 QUEUE=${QUEUE:-8}
 PHASE_S=${PHASE_S:-15}
 OUT=${OUT:-bench/out/overload.json}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/dwsnetd-overload.XXXXXX)
-DPID=
-cleanup() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-die() { echo "overload: $*" >&2; exit 1; }
+NAME=overload
+. bench/lib/daemon.sh
 
-mkdir -p "$T/models" "$(dirname "$OUT")"
-"$BIN/dwsnet" init-model --kind adapter --id load-adapter --d0 "$D0" --dL 10 --depth 3 --alpha 0.05 \
-  -o "$T/models/adapter.dws" >/dev/null || die "init-model failed"
+init_model adapter load-adapter
 $PY tests/integration/lib/make_mlp.py --seed 12 "$T/a.onnx=$D0,32,32,10" || die "make_mlp.py failed"
 "$BIN/dwsnet" adapt "$T/a.onnx" --model "$T/models/adapter.dws" -o "$T/a.adapted.onnx" >/dev/null \
   || die "dwsnet adapt failed"
@@ -33,16 +26,7 @@ cat >"$T/cases.json" <<JSON
   "sha256": "$(sha256sum "$T/a.adapted.onnx" | cut -d' ' -f1)"}]
 JSON
 
-"$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" --workers "$WORKERS" --queue-length "$QUEUE" \
-  >"$T/access" 2>"$T/err" &
-DPID=$!
-for _ in $(seq 200); do
-  PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" | grep -o '[0-9]*$')
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || die "dwsnetd did not start: $(cat "$T/err")"
-URL=http://127.0.0.1:$PORT
+start_daemon --workers "$WORKERS" --queue-length "$QUEUE"
 drive() { $PY bench/soak_driver.py "$@" || die "the driver failed"; }
 
 echo "overload: capacity (closed loop, concurrency $((2 * WORKERS)))"

@@ -9,23 +9,15 @@
 # Environment: N=10000 CONCURRENCY=16 D0=256 OUT=bench/out/soak.json
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
 N=${N:-10000}
 CONCURRENCY=${CONCURRENCY:-16}
 D0=${D0:-256}
 OUT=${OUT:-bench/out/soak.json}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/dwsnetd-soak.XXXXXX)
-DPID=
-cleanup() { [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-die() { echo "soak: $*" >&2; exit 1; }
+NAME=soak
+. bench/lib/daemon.sh
 
-mkdir -p "$T/models" "$(dirname "$OUT")"
-"$BIN/dwsnet" init-model --kind adapter --id soak-adapter --d0 "$D0" --dL 10 --depth 3 --alpha 0.05 \
-  -o "$T/models/adapter.dws" >/dev/null || die "init-model adapter failed"
-"$BIN/dwsnet" init-model --kind encoder --id soak-encoder --d0 "$D0" --dL 10 --depth 3 \
-  -o "$T/models/encoder.dws" >/dev/null || die "init-model encoder failed"
+init_model adapter soak-adapter
+init_model encoder soak-encoder
 $PY tests/integration/lib/make_mlp.py --seed 11 "$T/a.onnx=$D0,32,32,10" "$T/b.onnx=$D0,16,24,10" \
   "$T/wrong.onnx=48,16,16,10" --cnn "$T/cnn.onnx" || die "make_mlp.py failed"
 head -c 4000 /dev/urandom >"$T/junk.bin"
@@ -37,15 +29,7 @@ for m in a b; do
 done
 "$BIN/dwsnet" embed "$T/a.onnx" --model "$T/models/encoder.dws" >"$T/a.embed.json" || die "dwsnet embed failed"
 
-"$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" >"$T/access" 2>"$T/err" &
-DPID=$!
-for _ in $(seq 200); do
-  PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" | grep -o '[0-9]*$')
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || die "dwsnetd did not start: $(cat "$T/err")"
-URL=http://127.0.0.1:$PORT
+start_daemon
 
 # The /embed reference: one daemon answer, checked against the offline embedding.
 curl -s -m 60 -H 'Content-Type: application/octet-stream' --data-binary @"$T/a.onnx" \

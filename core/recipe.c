@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "float_decimal.h"
 #include "rng.h"
 
 /* Independent random streams derived from a recipe's seed. */
@@ -16,22 +17,14 @@ dws_recipe dws_recipe_reference(void)
     return r;
 }
 
-/* The short decimal a float hyper-parameter was written as (1e-3f prints as 0.001). */
-static double decimal(float v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.7g", v);
-    return strtod(buf, NULL);
-}
-
 cJSON *dws_recipe_to_json(const dws_recipe *r)
 {
     cJSON *o = cJSON_CreateObject(), *h = cJSON_AddArrayToObject(o, "hidden");
     for (int i = 0; i < r->n_hidden; i++) cJSON_AddItemToArray(h, cJSON_CreateNumber((double)r->hidden[i]));
     cJSON_AddStringToObject(o, "optimizer", dws_optimizer_name(r->optim.kind));
-    cJSON_AddNumberToObject(o, "lr", decimal(r->optim.lr));
-    if (r->optim.kind == DWS_OPT_SGD) cJSON_AddNumberToObject(o, "momentum", decimal(r->optim.momentum));
-    cJSON_AddNumberToObject(o, "weight_decay", decimal(r->optim.weight_decay));
+    cJSON_AddNumberToObject(o, "lr", dws_float_decimal(r->optim.lr));
+    if (r->optim.kind == DWS_OPT_SGD) cJSON_AddNumberToObject(o, "momentum", dws_float_decimal(r->optim.momentum));
+    cJSON_AddNumberToObject(o, "weight_decay", dws_float_decimal(r->optim.weight_decay));
     cJSON_AddNumberToObject(o, "epochs", r->epochs);
     cJSON_AddNumberToObject(o, "batch_size", r->batch_size);
     cJSON_AddNumberToObject(o, "subset", r->subset);

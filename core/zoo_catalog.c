@@ -19,7 +19,7 @@ int dws_zoo_split_parse(const char *name, dws_zoo_split *out)
     return -1;
 }
 
-static int parse_record(const char *line, size_t len, dws_zoo_record *r)
+static int parse_record(const char *line, size_t len, dws_zoo_read_mode mode, dws_zoo_record *r)
 {
     cJSON *o = cJSON_ParseWithLength(line, len);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -30,9 +30,9 @@ static int parse_record(const char *line, size_t len, dws_zoo_record *r)
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target_test_acc");
     int ok = cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble <= DWS_ZOO_MAX_COUNT &&
              cJSON_IsString(split) && !dws_zoo_split_parse(split->valuestring, &r->split) && cJSON_IsArray(widths) &&
-             cJSON_IsString(file) && strlen(file->valuestring) < sizeof r->file && !strstr(file->valuestring, "..") &&
-             file->valuestring[0] != '/' &&
-             cJSON_IsNumber(clean) && cJSON_IsNumber(target);
+             cJSON_IsString(file) && file->valuestring[0] && strlen(file->valuestring) < sizeof r->file &&
+             !strstr(file->valuestring, "..") && file->valuestring[0] != '/' &&
+             (mode == DWS_ZOO_READ_FIELDS || (cJSON_IsNumber(clean) && cJSON_IsNumber(target)));
     int n = ok ? cJSON_GetArraySize(widths) : 0;
     ok = ok && n >= 2 && n <= DWS_MAX_LAYERS + 1;
     if (ok) {
@@ -44,21 +44,27 @@ static int parse_record(const char *line, size_t len, dws_zoo_record *r)
             else r->widths[l] = (int64_t)w->valuedouble;
         }
         strcpy(r->file, file->valuestring);
-        r->clean_test_acc = clean->valuedouble;
-        r->target_test_acc = target->valuedouble;
+        r->clean_test_acc = cJSON_IsNumber(clean) ? clean->valuedouble : 0;
+        r->target_test_acc = cJSON_IsNumber(target) ? target->valuedouble : 0;
     }
-    cJSON_Delete(o);
+    if (ok && mode == DWS_ZOO_READ_FIELDS) r->fields = o;
+    else cJSON_Delete(o);
     return ok ? 0 : -1;
+}
+
+void dws_zoo_catalog_free(dws_zoo_record *records, int n)
+{
+    for (int i = 0; records && i < n; i++) cJSON_Delete(records[i].fields);
+    free(records);
 }
 
 int dws_zoo_catalog_read(const char *dir, dws_zoo_record **records, int *n, dws_error *err)
 {
-    uint32_t crc;
-    return dws_zoo_catalog_read_crc(dir, records, n, &crc, err);
+    return dws_zoo_catalog_read_mode(dir, DWS_ZOO_READ_CLASSIFIERS, records, n, NULL, err);
 }
 
-int dws_zoo_catalog_read_crc(const char *dir, dws_zoo_record **records, int *n, uint32_t *index_crc32,
-                             dws_error *err)
+int dws_zoo_catalog_read_mode(const char *dir, dws_zoo_read_mode mode, dws_zoo_record **records, int *n,
+                              uint32_t *index_crc32, dws_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/index.jsonl", dir);
@@ -67,7 +73,7 @@ int dws_zoo_catalog_read_crc(const char *dir, dws_zoo_record **records, int *n, 
     *records = NULL;
     *n = 0;
     if (dws_gz_read_all(path, DWS_ZOO_MAX_INDEX_BYTES, &buf, &len, err)) return -1;
-    *index_crc32 = (uint32_t)crc32(0L, buf, (uInt)len);
+    if (index_crc32) *index_crc32 = (uint32_t)crc32(0L, buf, (uInt)len);
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
     dws_zoo_record *recs = calloc(lines + 1, sizeof *recs);
@@ -82,9 +88,9 @@ int dws_zoo_catalog_read_crc(const char *dir, dws_zoo_record **records, int *n, 
         const char *end = memchr(line, '\n', len - start);
         size_t line_len = end ? (size_t)(end - line) : len - start;
         line_no++;
-        if (line_len > 0 && parse_record(line, line_len, &recs[count++])) {
+        if (line_len > 0 && parse_record(line, line_len, mode, &recs[count++])) {
             dws_error_set(err, DWS_E_BAD_DATA, "%s line %d is not a zoo record", path, line_no);
-            free(recs);
+            dws_zoo_catalog_free(recs, count);
             free(buf);
             return -1;
         }

@@ -1,30 +1,20 @@
-/* Reading a zoo's index.jsonl back: every record with its split and widths, and
- * numeric properties by name, for training and probing on a zoo (zoo.h writes it;
- * `dwsnet inr-zoo` writes the same layout). */
+/* A zoo's records with every field of their index.jsonl lines kept (zoo_catalog.h
+ * reads them), and numeric properties by name, for training and probing on any zoo
+ * (zoo.h's classifier zoos and `dwsnet inr-zoo`'s sine INRs alike). */
 #ifndef DWS_ZOO_RECORDS_H
 #define DWS_ZOO_RECORDS_H
 
-#include <cjson/cJSON.h>
-
 #include "dws_error.h"
-#include "mlp.h"
-
-#define DWS_ZOO_INDEX_MAX_BYTES (256u << 20)
-
-typedef struct {
-    int id;
-    char split[32];        /* "train", "val", "test", "test_unseen_widths" */
-    char file[256];        /* relative to the zoo folder */
-    cJSON *record;         /* the whole line */
-} dws_zoo_record;
+#include "zoo_catalog.h"
 
 typedef struct {
     int n;
-    dws_zoo_record *r;
+    dws_zoo_record *r;   /* read with DWS_ZOO_READ_FIELDS: r[i].fields is line i */
 } dws_zoo_records;
 
-/* Parses dir/index.jsonl; a line without id, split and file is an error
- * (DWS_E_BAD_DATA naming the line). */
+/* Every record of dir/index.jsonl; a line without id, split, widths and file is
+ * an error (DWS_E_BAD_DATA naming the line). Records of a zoo of classifiers
+ * need not carry accuracies here: properties are looked up by name. */
 int dws_zoo_records_read(const char *dir, dws_zoo_records *out, dws_error *err);
 void dws_zoo_records_free(dws_zoo_records *z);
 
@@ -32,8 +22,5 @@ void dws_zoo_records_free(dws_zoo_records *z);
  * object ("recipe.epochs"), or "log_width", the mean of log(d_n) over the hidden
  * widths. 0 when found, -1 when absent or not a number. */
 int dws_zoo_record_property(const dws_zoo_record *r, const char *name, double *out);
-
-/* Decodes the network of record r (dir/file) into *m (initialised by the call). */
-int dws_zoo_record_load(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_error *err);
 
 #endif

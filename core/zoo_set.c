@@ -11,7 +11,7 @@ int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_se
     memset(out, 0, sizeof *out);
     dws_zoo_record *recs;
     int n_recs;
-    if (dws_zoo_catalog_read_crc(dir, &recs, &n_recs, &out->index_crc32, err)) return -1;
+    if (dws_zoo_catalog_read_mode(dir, DWS_ZOO_READ_CLASSIFIERS, &recs, &n_recs, &out->index_crc32, err)) return -1;
     int rc = 0, n = 0;
     for (int i = 0; i < n_recs; i++) n += split_mask >> recs[i].split & 1u;
     if (limit > 0 && n > limit) n = limit;

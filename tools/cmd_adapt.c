@@ -38,52 +38,25 @@ static double max_abs_change(const dws_mlp *a, const dws_mlp *b)
 
 int cmd_adapt(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *model_path = NULL;
-    long threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((!strcmp(a, "-o") || !strcmp(a, "--model") || !strcmp(a, "--threads")) && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(a, "-o")) out = v;
-            else if (!strcmp(a, "--model")) model_path = v;
-            else if (model_cli_int(CMD, a, v, 1, 64, &threads) != 0) return 2;
-        } else if (a[0] != '-' && !in) {
-            in = a;
-        } else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unexpected argument '%s'\n", DWS_E_INVALID_ARGUMENT, a);
-            return 2;
-        }
-    }
-    if (!in || !out) {
-        usage(stderr);
-        return 2;
-    }
-    dws_model *model = model_cli_load(CMD, model_path, DWS_DEFAULT_ADAPTER);
-    if (!model) return 1;
+    model_cli_args a;
+    int status = model_cli_parse_args(CMD, argc, argv, 1, usage, &a);
+    if (status >= 0) return status;
+    dws_model *model;
+    dws_onnx *onnx;
+    if (model_cli_open(CMD, &a, DWS_DEFAULT_ADAPTER, &model, &onnx) != 0) return 1;
     dws_error err;
-    dws_onnx_limits lim;
-    dws_onnx_limits_default(&lim);
-    dws_onnx *onnx = dws_onnx_decode_file(in, &lim, &err);
     dws_mlp adapted = {0};
     uint8_t *bytes = NULL;
     size_t len = 0;
-    dws_run_opts opts = {.threads = (int)threads};
+    dws_run_opts opts = {.threads = (int)a.threads};
     int rc = -1;
-    if (onnx && dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
-        rc = cli_write_file(out, bytes, len, &err);
-    if (rc == 0 && strcmp(out, "-") != 0) {
+    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0) rc = cli_write_file(a.out, bytes, len, &err);
+    if (rc == 0 && strcmp(a.out, "-") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
-        cJSON_AddStringToObject(o, "output", out);
+        cJSON_AddStringToObject(o, "output", a.out);
         cJSON_AddNumberToObject(o, "max_abs_change", max_abs_change(dws_onnx_weights(onnx), &adapted));
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) printf("%s\n", text);
-        free(text);
-        cJSON_Delete(o);
+        cli_print_json(o);
     }
     free(bytes);
     dws_mlp_free(&adapted);

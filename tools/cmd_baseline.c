@@ -16,6 +16,7 @@
 #include "baseline_train.h"
 #include "data_cli.h"
 #include "eval_data.h"
+#include "float_decimal.h"
 #include "gzfile.h"
 #include "mlp_train.h"
 #include "zoo_catalog.h"
@@ -278,14 +279,6 @@ static int parse_splits(const char *s, int *splits)
     return 0;
 }
 
-/* A float setting as the decimal it was given as (0.01, not 0.00999999977). */
-static double decimal(float v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.6g", v);
-    return strtod(buf, NULL);
-}
-
 static cJSON *base_settings(const options *o, const dws_domain *d, int n_records)
 {
     cJSON *s = cJSON_CreateObject();
@@ -299,7 +292,7 @@ static cJSON *base_settings(const options *o, const dws_domain *d, int n_records
     cJSON_AddNumberToObject(s, "seed", (double)o->seed);
     if (o->method == M_ORACLE) {
         cJSON_AddStringToObject(s, "optimizer", "adam");
-        cJSON_AddNumberToObject(s, "lr", decimal(DWS_ORACLE_LR));
+        cJSON_AddNumberToObject(s, "lr", dws_float_decimal(DWS_ORACLE_LR));
         cJSON_AddNumberToObject(s, "epochs", DWS_ORACLE_EPOCHS);
         cJSON_AddNumberToObject(s, "batch", DWS_ORACLE_BATCH);
         cJSON_AddStringToObject(s, "images", "all corrupted training images, labeled");
@@ -308,7 +301,7 @@ static cJSON *base_settings(const options *o, const dws_domain *d, int n_records
         cJSON_AddNumberToObject(s, "classifiers_per_step", o->train.classifiers_per_step);
         cJSON_AddNumberToObject(s, "images_per_step", o->train.images_per_step);
         cJSON_AddStringToObject(s, "optimizer", "adam");
-        cJSON_AddNumberToObject(s, "lr", decimal(o->train.lr));
+        cJSON_AddNumberToObject(s, "lr", dws_float_decimal(o->train.lr));
         cJSON_AddNumberToObject(s, "val_every", o->train.val_every);
         cJSON_AddNumberToObject(s, "val_images", o->train.val_images);
         cJSON_AddBoolToObject(s, "permutation_augmentation", o->train.permute);
@@ -459,7 +452,7 @@ int cmd_baseline(int argc, char **argv)
     rc = dws_results_write(o.out ? o.out : "-", METHOD_NAMES[o.method], settings, rows, n_rows, &err) ? 1 : 0;
     settings = NULL;   /* taken over by dws_results_write */
 done:
-    if (rc) data_cli_fail(CMD, &err);
+    if (rc) cli_fail(CMD, &err);
     cJSON_Delete(settings);
     if (a) a->destroy(a);
     free(rows);

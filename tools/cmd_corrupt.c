@@ -61,9 +61,9 @@ int cmd_corrupt(int argc, char **argv)
 
     dws_error err = {0};
     dws_domain domain;
-    if (dws_domain_parse(spec, &domain, &err)) return data_cli_fail(CMD, &err);
+    if (dws_domain_parse(spec, &domain, &err)) return cli_fail(CMD, &err);
     dws_image_set set;
-    if (dws_cifar10_load_split(data_dir, split, &set, &err)) return data_cli_fail(CMD, &err);
+    if (dws_cifar10_load_split(data_dir, split, &set, &err)) return cli_fail(CMD, &err);
     float *x = malloc((size_t)CHUNK * set.dim * sizeof(float));
     if (!x) {
         dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot allocate a %d-image buffer", CHUNK);
@@ -88,10 +88,7 @@ int cmd_corrupt(int argc, char **argv)
         char seed_text[24];
         snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
         cJSON_AddRawToObject(o, "seed", seed_text);   /* exact: a double would round 64-bit seeds */
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        free(s);
-        cJSON_Delete(o);
+        cli_print_json(o);
     }
     free(x);
     dws_image_set_free(&set);
@@ -99,5 +96,5 @@ int cmd_corrupt(int argc, char **argv)
 fail:
     free(x);
     dws_image_set_free(&set);
-    return data_cli_fail(CMD, &err);
+    return cli_fail(CMD, &err);
 }

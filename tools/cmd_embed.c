@@ -25,52 +25,23 @@ static void usage(FILE *f)
 
 int cmd_embed(int argc, char **argv)
 {
-    const char *in = NULL, *model_path = NULL;
-    long threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((!strcmp(a, "--model") || !strcmp(a, "--threads")) && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(a, "--model")) model_path = v;
-            else if (model_cli_int(CMD, a, v, 1, 64, &threads) != 0) return 2;
-        } else if (a[0] != '-' && !in) {
-            in = a;
-        } else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unexpected argument '%s'\n", DWS_E_INVALID_ARGUMENT, a);
-            return 2;
-        }
-    }
-    if (!in) {
-        usage(stderr);
-        return 2;
-    }
-    dws_model *model = model_cli_load(CMD, model_path, DWS_DEFAULT_ENCODER);
-    if (!model) return 1;
+    model_cli_args a;
+    int status = model_cli_parse_args(CMD, argc, argv, 0, usage, &a);
+    if (status >= 0) return status;
+    dws_model *model;
+    dws_onnx *onnx;
+    if (model_cli_open(CMD, &a, DWS_DEFAULT_ENCODER, &model, &onnx) != 0) return 1;
     dws_error err;
-    dws_onnx_limits lim;
-    dws_onnx_limits_default(&lim);
-    dws_onnx *onnx = dws_onnx_decode_file(in, &lim, &err);
     float *emb = NULL;
     int dim = 0, rc = -1;
-    dws_run_opts opts = {.threads = (int)threads};
-    if (onnx && dws_encoder_embed(model, dws_onnx_weights(onnx), &emb, &dim, &opts, &err) == 0) {
+    dws_run_opts opts = {.threads = (int)a.threads};
+    if (dws_encoder_embed(model, dws_onnx_weights(onnx), &emb, &dim, &opts, &err) == 0) {
         cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateArray();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         for (int j = 0; j < dim; j++) cJSON_AddItemToArray(e, cJSON_CreateNumber(emb[j]));
         cJSON_AddItemToObject(o, "embedding", e);
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) {
-            printf("%s\n", text);
-            rc = 0;
-        } else {
-            dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot render the embedding");
-        }
-        free(text);
-        cJSON_Delete(o);
+        rc = cli_print_json(o);
+        if (rc != 0) dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot render the embedding");
     }
     free(emb);
     dws_onnx_free(onnx);

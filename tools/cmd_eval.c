@@ -425,5 +425,5 @@ int cmd_eval(int argc, char **argv)
     free(target);
     dws_image_set_free(&test);
     dws_model_free(model);
-    return rc == 0 ? 0 : data_cli_fail(CMD, &err);
+    return rc == 0 ? 0 : cli_fail(CMD, &err);
 }

@@ -74,7 +74,7 @@ static row_set rows_of(const dws_zoo_records *z, const char *split)
 {
     row_set s = {malloc(sizeof(int) * ((size_t)z->n + 1)), 0};
     for (int i = 0; s.idx && i < z->n; i++)
-        if (!strcmp(z->r[i].split, split)) s.idx[s.n++] = i;
+        if (!strcmp(dws_zoo_split_name(z->r[i].split), split)) s.idx[s.n++] = i;
     return s;
 }
 
@@ -286,21 +286,18 @@ typedef struct {
     int write_card;
 } options;
 
+/* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){0};
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) return 1;
+        const char *f = argv[i], *s;
         if (!strcmp(f, "--write-card")) {
             o->write_card = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        const char *s = argv[++i];
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--zoo")) o->zoo = s;
         else if (!strcmp(f, "--out")) o->out = s;
@@ -308,13 +305,10 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--properties")) o->props = s;
         else if (!strcmp(f, "--pca-dim")) rc = model_cli_int(CMD, f, s, 1, 4096, &o->pca_dim);
         else if (!strcmp(f, "--threads")) rc = model_cli_int(CMD, f, s, 1, 64, &o->threads);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        if (rc != 0) return -1;
+        else return cli_unknown_option(CMD, f);
+        if (rc != 0) return 2;
     }
-    return 0;
+    return -1;
 }
 
 static int split_props(const char *list, char props[][64], int *n, dws_error *err)
@@ -489,35 +483,20 @@ done:
 int cmd_eval_embedder(int argc, char **argv)
 {
     options o;
-    int prc = parse(argc, argv, &o);
-    if (prc == 1) {
-        usage(stdout);
-        return 0;
-    }
-    if (prc != 0) return 2;
+    int status = parse(argc, argv, &o);
+    if (status >= 0) return status;
+    if (!o.zoo) return cli_missing_option(CMD, usage, "--zoo is required");
     dws_error err;
-    if (!o.zoo) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--zoo is required");
-        return cli_fail(CMD, &err);
-    }
     dws_model *model = model_cli_load(CMD, o.model_path, DWS_DEFAULT_ENCODER);
     if (!model) return 1;
     int rc = 1;
-    dws_zoo_records z;
+    embedder_zoo zoo;
     if (dws_model_get_kind(model) != DWS_MODEL_ENCODER) {
         dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "%s is an adapter, not an encoder", dws_model_id(model));
         rc = cli_fail(CMD, &err);
-    } else if (dws_zoo_records_read(o.zoo, &z, &err) != 0) {
-        rc = cli_fail(CMD, &err);
-    } else {
-        dws_mlp *nets = NULL;
-        int *rec = NULL, n = 0;
-        if (embedder_cli_load_nets(CMD, o.zoo, &z, NULL, &nets, &rec, &n) == 0)
-            rc = evaluate(&o, model, &z, nets, n, &err) == 0 ? 0 : cli_fail(CMD, &err);
-        embedder_cli_free_nets(nets, n);
-        free(rec);
-        dws_zoo_records_free(&z);
+    } else if (embedder_cli_open_zoo(CMD, o.zoo, NULL, &zoo) == 0) {
+        rc = evaluate(&o, model, &zoo.records, zoo.nets, zoo.n, &err) == 0 ? 0 : cli_fail(CMD, &err);
+        embedder_cli_close_zoo(&zoo);
     }
     dws_model_free(model);
     return rc;

@@ -63,16 +63,9 @@ int cmd_init_model(int argc, char **argv)
     dws_arch a;
     dws_arch_default(&a, DWS_MODEL_ADAPTER);
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return 2;
-        }
-        const char *val = argv[++i];
+        const char *f = argv[i], *val;
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &val);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--kind")) kind = val;
         else if (!strcmp(f, "-o")) out = val;
@@ -87,16 +80,10 @@ int cmd_init_model(int argc, char **argv)
         else if (!strcmp(f, "--embed-dim")) rc = model_cli_int(CMD, f, val, 1, 4096, &v), a.embed_dim = (int)v;
         else if (!strcmp(f, "--mlp-hidden")) rc = model_cli_int(CMD, f, val, 1, 4096, &v), a.mlp_hidden = (int)v;
         else if (!strcmp(f, "--seed")) rc = model_cli_int(CMD, f, val, 0, 0x7fffffffL, &seed);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return 2;
-        }
+        else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
-    if (!kind || !out) {
-        usage(stderr);
-        return fail(DWS_E_INVALID_ARGUMENT, "--kind and -o are required");
-    }
+    if (!kind || !out) return cli_missing_option(CMD, usage, "--kind and -o are required");
     if (!strcmp(kind, "adapter")) a.kind = DWS_MODEL_ADAPTER;
     else if (!strcmp(kind, "encoder")) a.kind = DWS_MODEL_ENCODER;
     else return fail(DWS_E_INVALID_ARGUMENT, "--kind must be adapter or encoder");
@@ -133,10 +120,7 @@ int cmd_init_model(int argc, char **argv)
         cJSON_AddStringToObject(o, "kind", kind);
         cJSON_AddNumberToObject(o, "parameters", (double)n_params);
         cJSON_AddStringToObject(o, "path", out);
-        char *text = cJSON_PrintUnformatted(o);
-        if (text) printf("%s\n", text);
-        free(text);
-        cJSON_Delete(o);
+        cli_print_json(o);
     }
     dws_model_free(m);
     return rc == 0 ? 0 : cli_fail(CMD, &err);

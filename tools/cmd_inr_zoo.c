@@ -58,16 +58,9 @@ int cmd_inr_zoo(int argc, char **argv)
     long count = 0, seed = 0, v;
     dws_inr_config cfg = dws_inr_defaults();
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return 2;
-        }
-        const char *val = argv[++i];
+        const char *f = argv[i], *val;
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &val);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--out")) out = val;
         else if (!strcmp(f, "--count")) rc = model_cli_int(CMD, f, val, 1, 1000000, &count);
@@ -76,18 +69,11 @@ int cmd_inr_zoo(int argc, char **argv)
         else if (!strcmp(f, "--points")) rc = model_cli_int(CMD, f, val, 2, 1 << 20, &v), cfg.points = (int)v;
         else if (!strcmp(f, "--steps")) rc = model_cli_int(CMD, f, val, 0, 10000000, &v), cfg.steps = (int)v;
         else if (!strcmp(f, "--lr")) rc = embedder_cli_float(CMD, f, val, 1e-8, 10, &cfg.lr);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return 2;
-        }
+        else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
+    if (!out || count < 1) return cli_missing_option(CMD, usage, "--count and --out are required");
     dws_error err;
-    if (!out || count < 1) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--count and --out are required");
-        return cli_fail(CMD, &err);
-    }
     char path[4096];
     snprintf(path, sizeof path, "%s/models", out);
     if ((mkdir(out, 0777) != 0 && errno != EEXIST) || (mkdir(path, 0777) != 0 && errno != EEXIST)) {

@@ -226,7 +226,7 @@ int cmd_train_adapter(int argc, char **argv)
     if (!data) data = dws_data_dir_from_env();
     if (!data) return data_cli_usage(CMD, "--data DIR is required (or set DWSNET_DATA)");
     dws_error err;
-    if (dws_domain_parse(domain, &cfg.domain, &err) != 0) return data_cli_fail(CMD, &err);
+    if (dws_domain_parse(domain, &cfg.domain, &err) != 0) return cli_fail(CMD, &err);
     char canon[256];
     dws_domain_format(&cfg.domain, canon, sizeof canon);
     cfg.seed = seed;
@@ -292,5 +292,5 @@ int cmd_train_adapter(int argc, char **argv)
     dws_zoo_set_free(&train);
     dws_zoo_set_free(&val);
     dws_image_set_free(&images);
-    return rc == 0 ? 0 : data_cli_fail(CMD, &err);
+    return rc == 0 ? 0 : cli_fail(CMD, &err);
 }

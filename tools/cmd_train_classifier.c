@@ -107,16 +107,12 @@ int cmd_train_classifier(int argc, char **argv)
 
     dws_error err = {0};
     dws_domain domain;
-    if (dws_domain_parse(domain_spec, &domain, &err)) return data_cli_fail(CMD, &err);
-    dws_image_set train = {0}, test = {0};
-    float *target = NULL;
+    if (dws_domain_parse(domain_spec, &domain, &err)) return cli_fail(CMD, &err);
+    dws_image_set train, test;
+    float *target;
     dws_mlp m = {0};
     int rc = 1;
-    if (dws_cifar10_load_split(data_dir, DWS_SPLIT_TRAIN, &train, &err) ||
-        dws_cifar10_load_split(data_dir, DWS_SPLIT_TEST, &test, &err))
-        goto done;
-    if (!(target = dws_image_set_float_copy(&test, &err))) goto done;
-    if (dws_domain_apply(&domain, 3, 32, 32, target, test.n, domain_seed, 0, &err)) goto done;
+    if (data_cli_load_cifar(data_dir, &domain, domain_seed, &train, &test, &target, &err)) goto done;
 
     dws_samples train_view = dws_samples_of_image_set(&train);
     double t0 = data_cli_now(), cpu0 = data_cli_cpu_seconds();
@@ -145,13 +141,10 @@ int cmd_train_classifier(int argc, char **argv)
     cJSON_AddNumberToObject(o, "train_loss", res.last_epoch_loss);
     cJSON_AddNumberToObject(o, "train_seconds", seconds);
     cJSON_AddNumberToObject(o, "train_cpu_seconds", cpu);
-    char *s = cJSON_PrintUnformatted(o);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(o);
+    cli_print_json(o);
     rc = 0;
 done:
-    if (rc) data_cli_fail(CMD, &err);
+    if (rc) cli_fail(CMD, &err);
     dws_mlp_free(&m);
     free(target);
     dws_image_set_free(&train);

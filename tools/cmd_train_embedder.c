@@ -11,6 +11,7 @@
 #include "dws_model.h"
 #include "embedder_cli.h"
 #include "embedder_train.h"
+#include "float_decimal.h"
 #include "model_cli.h"
 #include "train_checkpoint.h"
 
@@ -61,6 +62,7 @@ typedef struct {
     float weight_decay;
 } options;
 
+/* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
 static int parse(int argc, char **argv, options *o)
 {
     dws_arch def;
@@ -69,19 +71,15 @@ static int parse(int argc, char **argv, options *o)
                    .mlp_hidden = def.mlp_hidden, .every = 100, .cfg = dws_embedder_defaults(),
                    .weight_decay = 0.01f, .width_features = def.width_features};
     for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
+        const char *f = argv[i], *s;
         long v;
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) return 1;
         if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features")) {
             if (f[2] == 'r') o->resume = 1;
             else o->width_features = 0;
             continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown or incomplete option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        const char *s = argv[++i];
+        int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
+        if (status >= 0) return status;
         int rc = 0;
         if (!strcmp(f, "--zoo")) o->zoo = s;
         else if (!strcmp(f, "--out")) o->out = s;
@@ -106,23 +104,12 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--temperature")) rc = embedder_cli_float(CMD, f, s, 1e-3, 100, &o->cfg.temperature);
         else if (!strcmp(f, "--noise")) rc = embedder_cli_float(CMD, f, s, 0, 10, &o->cfg.view.noise);
         else if (!strcmp(f, "--mask")) rc = embedder_cli_float(CMD, f, s, 0, 0.99, &o->cfg.view.mask);
-        else {
-            fprintf(stderr, "dwsnet " CMD ": %s: unknown option '%s'\n", DWS_E_INVALID_ARGUMENT, f);
-            return -1;
-        }
-        if (rc != 0) return -1;
+        else return cli_unknown_option(CMD, f);
+        if (rc != 0) return 2;
     }
     o->cfg.seed = (uint64_t)o->seed;
     o->cfg.threads = (int)o->threads;
-    return 0;
-}
-
-/* A float option as the decimal the user wrote (0.001, not 0.0010000000474974513). */
-static double decimal(float v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.7g", v);
-    return strtod(buf, NULL);
+    return -1;
 }
 
 /* The settings a checkpoint must share with its resume, and the card's "training". */
@@ -140,12 +127,12 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "steps", (double)o->cfg.steps);
     cJSON_AddNumberToObject(j, "groups", o->cfg.groups);
     cJSON_AddNumberToObject(j, "group_size", o->cfg.group_size);
-    cJSON_AddNumberToObject(j, "lr", decimal(o->cfg.lr));
+    cJSON_AddNumberToObject(j, "lr", dws_float_decimal(o->cfg.lr));
     cJSON_AddNumberToObject(j, "warmup", (double)o->cfg.warmup);
-    cJSON_AddNumberToObject(j, "weight_decay", decimal(o->weight_decay));
-    cJSON_AddNumberToObject(j, "temperature", decimal(o->cfg.temperature));
-    cJSON_AddNumberToObject(j, "view_noise", decimal(o->cfg.view.noise));
-    cJSON_AddNumberToObject(j, "view_mask", decimal(o->cfg.view.mask));
+    cJSON_AddNumberToObject(j, "weight_decay", dws_float_decimal(o->weight_decay));
+    cJSON_AddNumberToObject(j, "temperature", dws_float_decimal(o->cfg.temperature));
+    cJSON_AddNumberToObject(j, "view_noise", dws_float_decimal(o->cfg.view.noise));
+    cJSON_AddNumberToObject(j, "view_mask", dws_float_decimal(o->cfg.view.mask));
     cJSON_AddBoolToObject(j, "view_permute", o->cfg.view.permute);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     return j;
@@ -305,18 +292,10 @@ done:
 int cmd_train_embedder(int argc, char **argv)
 {
     options o;
-    int prc = parse(argc, argv, &o);
-    if (prc == 1) {
-        usage(stdout);
-        return 0;
-    }
-    if (prc != 0) return 2;
+    int status = parse(argc, argv, &o);
+    if (status >= 0) return status;
+    if (!o.zoo || !o.out) return cli_missing_option(CMD, usage, "--zoo and --out are required");
     dws_error err;
-    if (!o.zoo || !o.out) {
-        usage(stderr);
-        dws_error_set(&err, DWS_E_INVALID_ARGUMENT, "--zoo and --out are required");
-        return cli_fail(CMD, &err);
-    }
     char *id = NULL, *curves = NULL, *ckpt = NULL;
     if (!o.id) {
         const char *base = strrchr(o.out, '/');
@@ -324,22 +303,15 @@ int cmd_train_embedder(int argc, char **argv)
     }
     if (!o.curves) o.curves = curves = derived(o.out, ".curves.csv");
     if (!o.ckpt) o.ckpt = ckpt = derived(o.out, ".ckpt");
-    dws_zoo_records z;
-    dws_mlp *nets = NULL;
-    int *rec = NULL, n = 0, rc = 1;
+    embedder_zoo zoo;
+    int rc = 1;
     if (!o.id || !o.curves || !o.ckpt) {
         dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "out of memory");
         rc = cli_fail(CMD, &err);
-    } else if (dws_zoo_records_read(o.zoo, &z, &err) != 0) {
-        rc = cli_fail(CMD, &err);
-    } else {
-        if (embedder_cli_load_nets(CMD, o.zoo, &z, "train", &nets, &rec, &n) == 0) {
-            if (n < 2) dws_error_set(&err, DWS_E_BAD_DATA, "%s has %d training networks; need at least 2", o.zoo, n);
-            rc = n >= 2 && train(&o, nets, n, &err) == 0 ? 0 : cli_fail(CMD, &err);
-        }
-        embedder_cli_free_nets(nets, n);
-        free(rec);
-        dws_zoo_records_free(&z);
+    } else if (embedder_cli_open_zoo(CMD, o.zoo, "train", &zoo) == 0) {
+        if (zoo.n < 2) dws_error_set(&err, DWS_E_BAD_DATA, "%s has %d training networks; need at least 2", o.zoo, zoo.n);
+        rc = zoo.n >= 2 && train(&o, zoo.nets, zoo.n, &err) == 0 ? 0 : cli_fail(CMD, &err);
+        embedder_cli_close_zoo(&zoo);
     }
     free(id);
     free(curves);

@@ -98,14 +98,11 @@ static int reindex_only(const char *out)
 {
     dws_error err = {0};
     int n;
-    if (dws_zoo_reindex(out, &n, &err)) return data_cli_fail(CMD, &err);
+    if (dws_zoo_reindex(out, &n, &err)) return cli_fail(CMD, &err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "zoo", out);
     cJSON_AddNumberToObject(o, "index_entries", n);
-    char *s = cJSON_PrintUnformatted(o);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(o);
+    cli_print_json(o);
     return 0;
 }
 
@@ -172,7 +169,7 @@ int cmd_zoo(int argc, char **argv)
     struct stat st;
     snprintf(manifest, sizeof manifest, "%s/zoo.json", out);
     if (stat(manifest, &st) == 0) {
-        if (dws_zoo_read_spec(out, &spec, &err)) return data_cli_fail(CMD, &err);
+        if (dws_zoo_read_spec(out, &spec, &err)) return cli_fail(CMD, &err);
     } else {
         dws_zoo_spec_default(&spec);
     }
@@ -180,7 +177,7 @@ int cmd_zoo(int argc, char **argv)
     if (have_seed) spec.seed = seed;
     if (have_recipes) spec.recipes = recipes;
     if (have_domain_seed) spec.domain_seed = domain_seed;
-    if (domain_spec && dws_domain_parse(domain_spec, &spec.domain, &err)) return data_cli_fail(CMD, &err);
+    if (domain_spec && dws_domain_parse(domain_spec, &spec.domain, &err)) return cli_fail(CMD, &err);
     if (n_epochs) {
         spec.n_epochs = n_epochs;
         for (int i = 0; i < n_epochs; i++) spec.epochs[i] = (int)epochs[i];
@@ -190,16 +187,11 @@ int cmd_zoo(int argc, char **argv)
         for (int i = 0; i < n_subsets; i++) spec.subsets[i] = (uint32_t)subsets[i];
     }
 
-    dws_image_set train = {0}, test = {0};
-    float *target = NULL;
+    dws_image_set train, test;
+    float *target;
     int rc = 1;
-    if (dws_cifar10_load_split(data_dir, DWS_SPLIT_TRAIN, &train, &err) ||
-        dws_cifar10_load_split(data_dir, DWS_SPLIT_TEST, &test, &err))
-        goto done;
-    if (dws_zoo_open(out, &spec, train.n, test.n, &err)) goto done;
-    if (!(target = dws_image_set_float_copy(&test, &err))) goto done;
-    if (dws_domain_apply(&spec.domain, test.channels, test.height, test.width, target, test.n, spec.domain_seed, 0,
-                         &err))
+    if (data_cli_load_cifar(data_dir, &spec.domain, spec.domain_seed, &train, &test, &target, &err) ||
+        dws_zoo_open(out, &spec, train.n, test.n, &err))
         goto done;
     /* Parallelism comes from training several classifiers at once; each product is small. */
     if (jobs > 1) openblas_set_num_threads(1);
@@ -222,13 +214,10 @@ int cmd_zoo(int argc, char **argv)
     cJSON_AddNumberToObject(o, "jobs", (double)jobs);
     cJSON_AddNumberToObject(o, "seconds", p.elapsed);
     cJSON_AddNumberToObject(o, "train_seconds", p.build_seconds);
-    char *s = cJSON_PrintUnformatted(o);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(o);
+    cli_print_json(o);
     rc = 0;
 done:
-    if (rc) data_cli_fail(CMD, &err);
+    if (rc) cli_fail(CMD, &err);
     free(target);
     dws_image_set_free(&train);
     dws_image_set_free(&test);

@@ -8,11 +8,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-int data_cli_fail(const char *cmd, const dws_error *err)
-{
-    fprintf(stderr, "dwsnet %s: %s: %s\n", cmd, err->code ? err->code : "error", err->message);
-    return 1;
-}
+#include "cifar10.h"
+#include "eval_data.h"
 
 int data_cli_usage(const char *cmd, const char *fmt, ...)
 {
@@ -27,15 +24,9 @@ int data_cli_usage(const char *cmd, const char *fmt, ...)
 
 int data_cli_long(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        data_cli_usage(cmd, "%s must be an integer from %ld to %ld, got '%s'", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (cli_parse_long(s, lo, hi, out) == 0) return 0;
+    data_cli_usage(cmd, "%s must be an integer from %ld to %ld, got '%s'", flag, lo, hi, s);
+    return -1;
 }
 
 int data_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)
@@ -53,15 +44,9 @@ int data_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out
 
 int data_cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        data_cli_usage(cmd, "%s must be a number from %g to %g, got '%s'", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (cli_parse_double(s, lo, hi, out) == 0) return 0;
+    data_cli_usage(cmd, "%s must be a number from %g to %g, got '%s'", flag, lo, hi, s);
+    return -1;
 }
 
 int data_cli_shard(const char *cmd, const char *s, int *index, int *count)
@@ -93,6 +78,17 @@ int data_cli_widths(const char *cmd, const char *s, int64_t *w, int max_n, int64
         if (!*end) return 0;
         p = end + 1;
     }
+}
+
+int data_cli_load_cifar(const char *dir, const dws_domain *d, uint64_t domain_seed, dws_image_set *train,
+                        dws_image_set *test, float **target, dws_error *err)
+{
+    *train = *test = (dws_image_set){0};
+    *target = NULL;
+    if (dws_cifar10_load_split(dir, DWS_SPLIT_TRAIN, train, err) || dws_cifar10_load_split(dir, DWS_SPLIT_TEST, test, err))
+        return -1;
+    *target = dws_eval_corrupted_copy(test, d, domain_seed, err);
+    return *target ? 0 : -1;
 }
 
 double data_cli_now(void)

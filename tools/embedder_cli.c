@@ -1,7 +1,5 @@
 #include "embedder_cli.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,47 +8,46 @@
 
 int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "dwsnet %s: %s: %s needs a number in %g..%g, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag,
-                lo, hi, s);
+    double v;
+    if (cli_parse_double(s, lo, hi, &v) == 0) {
+        *out = (float)v;
+        return 0;
+    }
+    fprintf(stderr, "dwsnet %s: %s: %s needs a number in %g..%g, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag, lo, hi,
+            s);
+    return -1;
+}
+
+void embedder_cli_close_zoo(embedder_zoo *z)
+{
+    for (int i = 0; z->nets && i < z->n; i++) dws_mlp_free(&z->nets[i]);
+    free(z->nets);
+    dws_zoo_records_free(&z->records);
+    z->nets = NULL;
+    z->n = 0;
+}
+
+int embedder_cli_open_zoo(const char *cmd, const char *dir, const char *split, embedder_zoo *z)
+{
+    memset(z, 0, sizeof *z);
+    dws_error err;
+    if (dws_zoo_records_read(dir, &z->records, &err) != 0) {
+        cli_fail(cmd, &err);
         return -1;
     }
-    *out = (float)v;
-    return 0;
-}
-
-void embedder_cli_free_nets(dws_mlp *nets, int n)
-{
-    for (int i = 0; nets && i < n; i++) dws_mlp_free(&nets[i]);
-    free(nets);
-}
-
-int embedder_cli_load_nets(const char *cmd, const char *dir, const dws_zoo_records *z, const char *split,
-                           dws_mlp **nets, int **rec, int *n)
-{
-    *n = 0;
-    *nets = calloc((size_t)z->n + 1, sizeof(dws_mlp));
-    *rec = malloc(sizeof(int) * ((size_t)z->n + 1));
-    dws_error err;
-    if (!*nets || !*rec) {
-        dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot hold %d networks", z->n);
+    if (!(z->nets = calloc((size_t)z->records.n + 1, sizeof(dws_mlp)))) {
+        dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot hold %d networks", z->records.n);
         goto fail;
     }
-    for (int i = 0; i < z->n; i++) {
-        if (split && strcmp(z->r[i].split, split)) continue;
-        if (dws_zoo_record_load(dir, &z->r[i], &(*nets)[*n], &err) != 0) goto fail;
-        (*rec)[(*n)++] = i;
+    for (int i = 0; i < z->records.n; i++) {
+        const dws_zoo_record *r = &z->records.r[i];
+        if (split && strcmp(dws_zoo_split_name(r->split), split)) continue;
+        if (dws_zoo_load_mlp(dir, r, &z->nets[z->n], &err) != 0) goto fail;
+        z->n++;
     }
     return 0;
 fail:
-    embedder_cli_free_nets(*nets, *n);
-    free(*rec);
-    *nets = NULL;
-    *rec = NULL;
-    *n = 0;
+    embedder_cli_close_zoo(z);
     cli_fail(cmd, &err);
     return -1;
 }

@@ -9,11 +9,17 @@
 /* A whole-string finite number in [lo, hi]; else prints the error line and returns -1. */
 int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out);
 
-/* The networks of z's records in split (NULL: every record), in record order:
- * *nets (n entries, free with embedder_cli_free_nets) and *rec (their record
- * indices, malloc'd). Prints the error line on failure. */
-int embedder_cli_load_nets(const char *cmd, const char *dir, const dws_zoo_records *z, const char *split,
-                           dws_mlp **nets, int **rec, int *n);
-void embedder_cli_free_nets(dws_mlp *nets, int n);
+/* A zoo as the embedder commands read it: its records and the networks of one
+ * split (or of every record, so that nets[i] is records.r[i]'s), in record order. */
+typedef struct {
+    dws_zoo_records records;
+    dws_mlp *nets;
+    int n;
+} embedder_zoo;
+
+/* Reads dir's index and decodes the networks of split (NULL: all). Prints the
+ * error line and returns -1 (with nothing to close) on failure. */
+int embedder_cli_open_zoo(const char *cmd, const char *dir, const char *split, embedder_zoo *z);
+void embedder_cli_close_zoo(embedder_zoo *z);
 
 #endif

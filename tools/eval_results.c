@@ -47,44 +47,50 @@ static int is_oracle(const char *method)
     return strcasestr(method, "oracle") != NULL;
 }
 
-/* Mean and std (population) of after - before (gain) or after alone. */
-static void summarise_one(const eval_results *ours, const eval_results *m, int before_only, const char *split,
-                          const eval_results *oracle, eval_summary *s)
+/* ours's figures (before_only: as if it had adapted nothing) or another method's,
+ * over the classifiers of split that m shares with ours: dws_results_summarise
+ * of those rows, and the gain as a fraction of the oracle's on them. */
+static int summarise_one(const eval_results *ours, const eval_results *m, int before_only, const char *split,
+                         const eval_results *oracle, eval_summary *s, dws_error *err)
 {
-    double sa = 0, qa = 0, sg = 0, qg = 0, cb = 0, ca = 0, imp = 0, og = 0, mg = 0;
+    dws_result_row *rows = malloc(sizeof *rows * ((size_t)ours->n + 1));
+    if (!rows) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory summarising %s", m->method);
+        return -1;
+    }
+    double og = 0, mg = 0;
     int n = 0, no = 0;
     for (int i = 0; i < ours->n; i++) {
         const dws_result_row *o = &ours->rows[i];
         if (strcmp(dws_result_split_name(o->split), split) != 0) continue;
         const dws_result_row *r = eval_results_find(m, o);
         if (!r) continue;
-        double after = before_only ? r->target_before : r->target_after;
-        double g = after - r->target_before;
-        n++;
-        sa += after;
-        qa += after * after;
-        sg += g;
-        qg += g * g;
-        cb += r->clean_before;
-        ca += before_only ? r->clean_before : r->clean_after;
-        imp += g > 0;
+        dws_result_row *row = &rows[n++];
+        *row = *r;
+        if (before_only) {
+            row->target_after = r->target_before;
+            row->clean_after = r->clean_before;
+        }
         const dws_result_row *q = oracle ? eval_results_find(oracle, o) : NULL;
         if (q) {
             no++;
             og += q->target_after - q->target_before;
-            mg += g;
+            mg += row->target_after - row->target_before;
         }
     }
-    s->n = n;
-    double k = n ? n : 1;
-    s->after_mean = sa / k;
-    s->after_std = sqrt(fmax(0, qa / k - s->after_mean * s->after_mean));
-    s->gain_mean = sg / k;
-    s->gain_std = sqrt(fmax(0, qg / k - s->gain_mean * s->gain_mean));
-    s->clean_before = cb / k;
-    s->clean_after = ca / k;
-    s->improved = imp / k;
+    dws_result_summary rs;
+    dws_results_summarise(rows, n, -1, &rs);
+    free(rows);
+    s->n = rs.n;
+    s->after_mean = rs.target_after_mean;
+    s->after_std = rs.target_after_std;
+    s->gain_mean = rs.gain_mean;
+    s->gain_std = rs.gain_std;
+    s->clean_before = rs.clean_before_mean;
+    s->clean_after = rs.clean_after_mean;
+    s->improved = rs.improved_fraction;
     s->oracle_fraction = no && og != 0 ? mg / og : NAN;
+    return 0;
 }
 
 int eval_summarise(const eval_results *ours, const eval_results *const *others, int n_others, const char *split,
@@ -98,12 +104,13 @@ int eval_summarise(const eval_results *ours, const eval_results *const *others, 
     for (int i = 0; i < n_others; i++)
         if (is_oracle(others[i]->method)) oracle = others[i];
     out[0].method = "no adaptation";
-    summarise_one(ours, ours, 1, split, oracle, &out[0]);
     out[1].method = ours->method;
-    summarise_one(ours, ours, 0, split, oracle, &out[1]);
+    if (summarise_one(ours, ours, 1, split, oracle, &out[0], err) != 0 ||
+        summarise_one(ours, ours, 0, split, oracle, &out[1], err) != 0)
+        return -1;
     for (int i = 0; i < n_others; i++) {
         out[i + 2].method = others[i]->method;
-        summarise_one(ours, others[i], 0, split, oracle, &out[i + 2]);
+        if (summarise_one(ours, others[i], 0, split, oracle, &out[i + 2], err) != 0) return -1;
     }
     return 0;
 }
