@@ -41,8 +41,10 @@ def main():
               f"{t['batch_images']} images, seed {t['seed']}; kept: step {t['step']} (best validation "
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
+    built = times.pop("zoo_entries_built", None)
     if times:
-        print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) + ".")
+        print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) +
+              (f" (the zoo stage built {built} entries; the rest existed)" if built is not None else "") + ".")
     print("\n## Metrics\n")
     if ours and none:
         frac = ours.get("fraction_of_oracle_gain")

@@ -21,8 +21,10 @@ t0=$(date +%s)
 stamp() { local now; now=$(date +%s); echo "$1 $((now - t0))" | tee -a "$RUN/timings.txt"; t0=$now; }
 : > "$RUN/timings.txt"
 
-"$D" zoo --out "$ZOO" --data "$DATA" --jobs "$JOBS"
+zoo_summary=$("$D" zoo --out "$ZOO" --data "$DATA" --jobs "$JOBS")
 stamp zoo
+# A resumed zoo stage builds only what is missing: say how many entries it built.
+echo "zoo_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
 # shellcheck disable=SC2086
 "$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/cifar10c-adapter.dws" --resume $TRAIN_ARGS
 stamp train-adapter

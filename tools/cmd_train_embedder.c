@@ -31,6 +31,8 @@ static void usage(FILE *f)
             "  --channels C        channels of the DWS layers (16)\n"
             "  --layers N          DWS layers (4)\n"
             "  --mlp-hidden H      hidden width of the encoder's MLP head (128)\n"
+            "  --rescale R         views rescale hidden neuron i by s_i, log s_i ~ U[-R, R], a\n"
+            "                      function-preserving change for ReLU networks (0: off)\n"
             "  --no-width-features the head does not read log hidden widths (ablation)\n"
             "  --steps N           optimiser steps (10000)\n"
             "  --groups G          same-width groups per step (4)\n"
@@ -104,6 +106,7 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--temperature")) rc = embedder_cli_float(CMD, f, s, 1e-3, 100, &o->cfg.temperature);
         else if (!strcmp(f, "--noise")) rc = embedder_cli_float(CMD, f, s, 0, 10, &o->cfg.view.noise);
         else if (!strcmp(f, "--mask")) rc = embedder_cli_float(CMD, f, s, 0, 0.99, &o->cfg.view.mask);
+        else if (!strcmp(f, "--rescale")) rc = embedder_cli_float(CMD, f, s, 0, 5, &o->cfg.view.rescale);
         else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
@@ -134,6 +137,7 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "view_noise", dws_float_decimal(o->cfg.view.noise));
     cJSON_AddNumberToObject(j, "view_mask", dws_float_decimal(o->cfg.view.mask));
     cJSON_AddBoolToObject(j, "view_permute", o->cfg.view.permute);
+    cJSON_AddNumberToObject(j, "view_rescale", dws_float_decimal(o->cfg.view.rescale));
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     return j;
 }

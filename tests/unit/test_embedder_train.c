@@ -73,6 +73,12 @@ START_TEST(views)
     dws_mlp_forward(&v, x, 3, b, scr);
     ck_assert_double_lt(th_rel_err(b, a, 6), 1e-5);
     ck_assert(memcmp(v.params, nets[0].params, sizeof(float) * v.n_params) != 0);
+    /* positive rescaling of hidden neurons: the same ReLU function, other weights */
+    dws_view_config scale = {.noise = 0, .mask = 0, .permute = 0, .rescale = 1.f};
+    ck_assert_int_eq(dws_view_make(&scale, &nets[0], &v, &rng, &err), 0);
+    dws_mlp_forward(&v, x, 3, b, scr);
+    ck_assert_double_lt(th_rel_err(b, a, 6), 1e-5);
+    ck_assert(th_rel_err(v.W[0], nets[0].W[0], (size_t)v.widths[1] * v.widths[0]) > 0.1);
     /* masking half of the entries */
     dws_view_config mask = {.noise = 0, .mask = 0.5f, .permute = 0};
     ck_assert_int_eq(dws_view_make(&mask, &nets[0], &v, &rng, &err), 0);
