@@ -15,7 +15,7 @@ ZOO=${ZOO:-zoo}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
 # The training setup chosen on the validation split (README, "The shipped adapter").
-TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 1800 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 150 --val-images 2000 --seed 0 --threads 2}
+TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
 mkdir -p "$RUN" models
 t0=$(date +%s)
 stamp() { local now; now=$(date +%s); echo "$1 $((now - t0))" | tee -a "$RUN/timings.txt"; t0=$now; }
