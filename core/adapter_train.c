@@ -139,22 +139,17 @@ static int adapt_batch(const dws_net *net, const dws_mlp *const *in, int b, dws_
     return 0;
 }
 
-/* Zeroes, in buf (parameters or gradients), every tensor whose kind (the name
- * after its layer prefix) is listed in frozen: a zero template kernel or
- * position embedding adds nothing, so the model behaves as one without it. */
-static void zero_frozen(const dws_net *net, const char *frozen, float *buf)
+/* Zeroes, in buf (parameters or gradients), the tensors the ablations of cfg
+ * remove: a zero template kernel or position embedding adds nothing, so the model
+ * behaves as one without it. */
+static void zero_ablated(const dws_net *net, const dws_adapter_train_config *cfg, float *buf)
 {
-    if (!frozen) return;
     for (int i = 0; i < net->table.n; i++) {
         const dws_param_tensor *t = &net->table.t[i];
         const char *dot = strrchr(t->name, '.');
         const char *kind = dot ? dot + 1 : t->name;
-        size_t len = strlen(kind);
-        for (const char *p = frozen; *p;) {
-            size_t n = strcspn(p, ",");
-            if (n == len && !strncmp(p, kind, n)) memset(buf + t->offset, 0, sizeof(float) * t->count);
-            p += n + (p[n] == ',');
-        }
+        if ((cfg->no_template_conv && !strcmp(kind, "K")) || (cfg->no_position_embedding && !strcmp(kind, "pos")))
+            memset(buf + t->offset, 0, sizeof(float) * t->count);
     }
 }
 
@@ -213,7 +208,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_erro
         for (size_t i = 0; i < d_out.n_floats; i++) d_out.data[i] /= (float)b;
         memset(T->grads, 0, sizeof(float) * T->net->n_params);
         rc = dws_adapter_backward(T->net, T->st, &d_out, T->grads, NULL, err);
-        zero_frozen(T->net, cfg->frozen, T->grads);
+        zero_ablated(T->net, cfg, T->grads);
     }
     if (rc == 0) {
         T->opt.opt.cfg.lr = (float)dws_adapter_lr_at(cfg, s);
@@ -329,7 +324,7 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
             rc = dws_ckpt_load(hooks->checkpoint, net->params, &T.opt, &cs, err);
         }
     }
-    zero_frozen(net, cfg->frozen, net->params);
+    zero_ablated(net, cfg, net->params);
     T.rng = cs.rng;
     dws_adapter_train_progress p = {.step = cs.step, .best_val = cs.best_val, .best_step = cs.best_step};
     if (rc == 0) rc = validate(NULL, val, &held, inf, &p.val_before, err);

@@ -30,9 +30,9 @@ typedef struct {
     int64_t val_every;      /* steps between validations (also at the last step) */
     int val_images;         /* held out from the end of the image set */
     dws_domain domain;
-    /* Comma-separated tensor kinds held at zero (ablations): "K" removes the
-     * template convolution, "pos" the position embedding. NULL: none. */
-    const char *frozen;
+    /* Ablations: hold the template convolution (tensors "K") or the position
+     * embedding ("pos") of every layer at zero. */
+    int no_template_conv, no_position_embedding;
 } dws_adapter_train_config;
 
 /* batch 4 classifiers x 128 images, lr 1e-3 after 5% warm-up, weight decay 1e-4,

@@ -83,8 +83,8 @@ static char *training_json(const run_ctx *c, const dws_net *net, const dws_adapt
     cJSON_AddNumberToObject(t, "channels", net->arch.channels);
     cJSON_AddNumberToObject(t, "dws_layers", net->arch.n_dws_layers);
     cJSON_AddNumberToObject(t, "parameters", (double)net->n_params);
-    cJSON_AddBoolToObject(t, "template_conv", !(g->frozen && strchr(g->frozen, 'K')));
-    cJSON_AddBoolToObject(t, "position_embedding", !(g->frozen && strstr(g->frozen, "pos")));
+    cJSON_AddBoolToObject(t, "template_conv", !g->no_template_conv);
+    cJSON_AddBoolToObject(t, "position_embedding", !g->no_position_embedding);
     cJSON_AddNumberToObject(t, "steps", (double)g->steps);
     cJSON_AddNumberToObject(t, "step", (double)p->step);
     cJSON_AddNumberToObject(t, "warmup_steps", (double)g->warmup);
@@ -174,7 +174,7 @@ int cmd_train_adapter(int argc, char **argv)
     long v, limit_train = 0, limit_val = 0, steps = 0, val_every = 0;
     double epochs = 0, x, warmup_frac = 0.05;
     uint64_t seed = 0;
-    int resume = 0, no_conv = 0, no_pos = 0;
+    int resume = 0;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
@@ -185,10 +185,12 @@ int cmd_train_adapter(int argc, char **argv)
             resume = 1;
             continue;
         }
-        if (!strcmp(f, "--no-template-conv") || !strcmp(f, "--no-position-embedding")) {
-            int conv = !strcmp(f, "--no-template-conv");
-            no_conv |= conv;
-            no_pos |= !conv;
+        if (!strcmp(f, "--no-template-conv")) {
+            cfg.no_template_conv = 1;
+            continue;
+        }
+        if (!strcmp(f, "--no-position-embedding")) {
+            cfg.no_position_embedding = 1;
             continue;
         }
         if (i + 1 >= argc) return data_cli_usage(CMD, "unknown or incomplete option '%s'", f);
@@ -230,7 +232,6 @@ int cmd_train_adapter(int argc, char **argv)
     char canon[256];
     dws_domain_format(&cfg.domain, canon, sizeof canon);
     cfg.seed = seed;
-    cfg.frozen = no_conv && no_pos ? "K,pos" : no_conv ? "K" : no_pos ? "pos" : NULL;
 
     dws_zoo_set train = {0}, val = {0};
     dws_image_set images = {0};

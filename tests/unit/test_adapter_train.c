@@ -179,7 +179,7 @@ START_TEST(frozen_tensors_stay_zero)
     dws_image_set img;
     dws_adapter_train_config c;
     fixture(&train, &val, &img, &c);
-    c.frozen = "K,pos";
+    c.no_template_conv = c.no_position_embedding = 1;
     dws_net net;
     fresh_net(&net, &train);
     float *before = malloc(sizeof(float) * net.n_params);
