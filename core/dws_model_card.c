@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "float_decimal.h"
 #include "version.h"
 
 static const char *RESERVED[] = {"format", "id", "kind", "written_by", "architecture", "signature", NULL};
@@ -58,6 +59,9 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
         cJSON_AddNumberToObject(arch, "embed_dim", a->embed_dim);
         cJSON_AddNumberToObject(arch, "mlp_hidden", a->mlp_hidden);
         cJSON_AddBoolToObject(arch, "width_features", a->width_features);
+        cJSON_AddNumberToObject(arch, "probes", a->probes);
+        if (a->probes) cJSON_AddNumberToObject(arch, "probe_scale", dws_float_decimal(a->probe_scale));
+        cJSON_AddNumberToObject(arch, "projection_hidden", a->proj_hidden);
     }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
@@ -143,6 +147,25 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         a->mlp_hidden = (int)v;
         /* Absent in models written before the option existed: off. */
         a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
+        a->probes = 0;
+        a->probe_scale = 0.f;
+        a->proj_hidden = 0;
+        if (cJSON_GetObjectItemCaseSensitive(arch, "projection_hidden")) {   /* absent in older models: none */
+            if (get_int(arch, "architecture", "projection_hidden", 0, 4096, &v, err) != 0) return -1;
+            a->proj_hidden = (int)v;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(arch, "probes")) {   /* absent before probe features: none */
+            if (get_int(arch, "architecture", "probes", 0, 4096, &v, err) != 0) return -1;
+            a->probes = (int)v;
+        }
+        if (a->probes) {
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(arch, "probe_scale");
+            if (!cJSON_IsNumber(sc) || !(sc->valuedouble > 0) || !(sc->valuedouble < 1e30)) {
+                dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: architecture.probe_scale must be a number > 0");
+                return -1;
+            }
+            a->probe_scale = (float)sc->valuedouble;
+        }
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "blas_local.h"
 #include "parallel.h"
+#include "probe_features.h"
 #include "rng.h"
 
 #define MAX_NET_PARAMS ((size_t)1 << 28)
@@ -34,6 +35,11 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
     else if (a->d0 < 1 || a->d0 > ((int64_t)1 << 24)) bad = "d0 (1..2^24)";
     else if (a->dL < 1 || a->dL > DWS_MAX_EXACT_CLASSES) bad = "dL (1..64)";
     else if (a->width_features && a->kind != DWS_MODEL_ENCODER) bad = "width_features (encoders only)";
+    else if (a->probes < 0 || a->probes > 4096 || (a->probes && a->kind != DWS_MODEL_ENCODER))
+        bad = "probes (0..4096, encoders only)";
+    else if (a->probes && !(a->probe_scale > 0.f && a->probe_scale < 1e30f)) bad = "probe_scale (> 0)";
+    else if (a->proj_hidden < 0 || a->proj_hidden > 4096 || (a->proj_hidden && a->kind != DWS_MODEL_ENCODER))
+        bad = "proj_hidden (0..4096, encoders only)";
     else if (a->image.planes < 0 || a->image.planes > DWS_MAX_IN_GROUPS ||
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
@@ -83,6 +89,22 @@ static int build_table(dws_net *net, dws_error *err)
             net->fc1_widths = dws_param_table_add(&net->table, "encoder.fc1.widths", 2, (int64_t[]){h, a->depth - 1});
             if (net->fc1_widths == (size_t)-1) bad = (size_t)-1;
         }
+        if (a->probes) {
+            int64_t k = a->probes, kl = (int64_t)a->probes * a->dL;
+            net->probe_x = dws_param_table_add(&net->table, "encoder.probes", 2, (int64_t[]){k, a->d0});
+            net->fc1_probes = dws_param_table_add(&net->table, "encoder.fc1.probes", 2, (int64_t[]){h, kl});
+            if (net->probe_x == (size_t)-1 || net->fc1_probes == (size_t)-1) bad = (size_t)-1;
+        }
+        if (a->proj_hidden) {
+            int64_t p = a->proj_hidden;
+            net->proj1_W = dws_param_table_add(&net->table, "encoder.proj1.W", 2, (int64_t[]){p, d});
+            net->proj1_b = dws_param_table_add(&net->table, "encoder.proj1.b", 1, &p);
+            net->proj2_W = dws_param_table_add(&net->table, "encoder.proj2.W", 2, (int64_t[]){d, p});
+            net->proj2_b = dws_param_table_add(&net->table, "encoder.proj2.b", 1, &d);
+            if (net->proj1_W == (size_t)-1 || net->proj1_b == (size_t)-1 || net->proj2_W == (size_t)-1 ||
+                net->proj2_b == (size_t)-1)
+                bad = (size_t)-1;
+        }
     }
     if (bad || net->table.total > MAX_NET_PARAMS) {
         dws_error_set(err, DWS_E_TOO_LARGE, "architecture has too many parameters (%zu)", net->table.total);
@@ -114,6 +136,18 @@ int dws_net_init(dws_net *net, const dws_arch *arch, uint64_t seed, dws_error *e
             net->params[net->fc2_W + i] = sqrtf(1.f / (float)h) * (float)dws_rng_normal(&rng);
         for (size_t i = 0; arch->width_features && i < h * (size_t)(arch->depth - 1); i++)
             net->params[net->fc1_widths + i] = sqrtf(2.f / (float)pooled) * (float)dws_rng_normal(&rng);
+        /* Probes start uniform in [0, 1) (CIFAR-10's pixel range); trainers set
+         * them for other inputs (dws_embedder_init_probes). */
+        size_t kl = (size_t)arch->probes * (size_t)arch->dL;
+        for (size_t i = 0; i < (size_t)arch->probes * (size_t)arch->d0; i++)
+            net->params[net->probe_x + i] = (float)dws_rng_uniform(&rng);
+        for (size_t i = 0; i < h * kl; i++)
+            net->params[net->fc1_probes + i] = sqrtf(2.f / (float)kl) * (float)dws_rng_normal(&rng);
+        size_t p = (size_t)arch->proj_hidden, d = (size_t)arch->embed_dim;
+        for (size_t i = 0; i < p * d; i++) {
+            net->params[net->proj1_W + i] = sqrtf(2.f / (float)d) * (float)dws_rng_normal(&rng);
+            net->params[net->proj2_W + i] = sqrtf(1.f / (float)p) * (float)dws_rng_normal(&rng);
+        }
     }
     for (int i = 0; i < 2 * arch->depth; i++) net->norm_std[i] = 1.f;
     return 0;
@@ -163,6 +197,8 @@ double dws_net_forward_flops(const dws_net *net, const int64_t *widths)
     }
     if (a->kind == DWS_MODEL_ENCODER)
         flops += 2.0 * a->mlp_hidden * ((double)ax.n_global * a->channels + a->embed_dim);
+    for (int t = 0; a->probes && t < a->depth; t++)   /* the network itself on every probe */
+        flops += 2.0 * a->probes * (double)(widths[t + 1] * widths[t]);
     return flops;
 }
 
@@ -179,6 +215,9 @@ struct dws_net_state {
     size_t gcap[2], pgcap[2];
     float *hidden;                        /* encoder: B x mlp_hidden after ReLU */
     size_t hidden_cap;
+    float *probe_feats, *probe_ws;        /* encoder with probes: B x K dL features, workspace */
+    size_t probe_feats_cap, probe_ws_cap;
+    const dws_ws *input;                  /* the last forward's input (probe backward reads it) */
     int ready;                            /* a kept forward ran; backward may follow */
     dws_axes ax;
 };
@@ -204,6 +243,8 @@ void dws_net_state_free(dws_net_state *st)
         free(st->pgbuf[i]);
     }
     free(st->hidden);
+    free(st->probe_feats);
+    free(st->probe_ws);
     dws_exec_free(&st->ex);
     free(st);
 }
@@ -492,6 +533,15 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
             for (int b = 0; b < B; b++) h[(size_t)b * H + j] += t;
         }
     }
+    if (a->probes) {
+        const int64_t KL = (int64_t)a->probes * a->dL;
+        if (ensure(&st->probe_feats, &st->probe_feats_cap, (size_t)B * (size_t)KL, err) != 0 ||
+            ensure(&st->probe_ws, &st->probe_ws_cap, dws_probe_ws_floats(in, a->probes), err) != 0)
+            return -1;
+        dws_probe_forward(in, net->params + net->probe_x, a->probes, a->probe_scale, st->probe_feats, st->probe_ws);
+        dws_gemm(0, 1, B, H, KL, 1.f, st->probe_feats, KL, net->params + net->fc1_probes, KL, 1.f, h, H);
+    }
+    st->input = in;
     for (size_t j = 0; j < (size_t)B * H; j++) h[j] = h[j] > 0.f ? h[j] : 0.f;
     for (int b = 0; b < B; b++) memcpy(emb + (size_t)b * D, net->params + net->fc2_b, sizeof(float) * (size_t)D);
     dws_gemm(0, 1, B, D, H, 1.f, h, H, net->params + net->fc2_W, H, 1.f, emb, D);
@@ -510,10 +560,12 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
     const int N = a->n_dws_layers, B = st->x[0].batch, H = a->mlp_hidden, D = a->embed_dim;
     const int64_t P = (int64_t)st->ax.n_global * a->channels;
     const float *g = st->px[N].global, *h = st->hidden;
+    const int64_t KL = (int64_t)a->probes * a->dL;
     dws_pool bvec;
-    float *dh = malloc(sizeof(float) * (size_t)B * H);
-    if (!dh || dws_pool_init(&bvec, &st->ax, B, a->channels, err) != 0) {
+    float *dh = malloc(sizeof(float) * (size_t)B * H), *d_feats = malloc(sizeof(float) * (size_t)(B * KL + 1));
+    if (!dh || !d_feats || dws_pool_init(&bvec, &st->ax, B, a->channels, err) != 0) {
         free(dh);
+        free(d_feats);
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate encoder gradients");
         return -1;
     }
@@ -532,6 +584,10 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
         }
     }
     dws_gemm(1, 0, H, P, B, 1.f, dh, H, g, P, 1.f, grads + net->fc1_W, P);
+    if (a->probes) {
+        dws_gemm(1, 0, H, KL, B, 1.f, dh, H, st->probe_feats, KL, 1.f, grads + net->fc1_probes, KL);
+        dws_gemm(0, 0, B, KL, H, 1.f, dh, H, net->params + net->fc1_probes, KL, 0.f, d_feats, KL);
+    }
     /* Gradient of the pooled means, broadcast back (divided by the counts) over
      * the last activation and through its ReLU. */
     dws_gemm(0, 0, B, P, H, 1.f, dh, H, net->params + net->fc1_W, P, 0.f, bvec.global, P);
@@ -549,6 +605,43 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
         rc = dws_pass_run(&pass, &st->ex.work, err);
     }
     dws_pool_free(&bvec);
-    if (rc != 0 || backward_layers(net, st, &G, &PG, grads, d_in != NULL, err) != 0) return -1;
-    return d_in ? write_d_in(net, &G, NULL, d_in, err) : 0;
+    if (rc == 0) rc = backward_layers(net, st, &G, &PG, grads, d_in != NULL, err);
+    if (rc == 0 && d_in) rc = write_d_in(net, &G, NULL, d_in, err);
+    if (rc == 0 && a->probes)   /* after write_d_in, which overwrites d_in */
+        rc = dws_probe_backward(st->input, net->params + net->probe_x, a->probes, a->probe_scale, d_feats,
+                                grads + net->probe_x, d_in, st->probe_ws, err);
+    free(d_feats);
+    return rc;
+}
+
+/* ---- projection head (training only) ---- */
+
+void dws_projection_forward(const dws_net *net, const float *emb, int B, float *hid, float *z)
+{
+    const int D = net->arch.embed_dim, P = net->arch.proj_hidden;
+    for (int b = 0; b < B; b++) {
+        memcpy(hid + (size_t)b * P, net->params + net->proj1_b, sizeof(float) * (size_t)P);
+        memcpy(z + (size_t)b * D, net->params + net->proj2_b, sizeof(float) * (size_t)D);
+    }
+    dws_gemm(0, 1, B, P, D, 1.f, emb, D, net->params + net->proj1_W, D, 1.f, hid, P);
+    for (size_t j = 0; j < (size_t)B * P; j++) hid[j] = hid[j] > 0.f ? hid[j] : 0.f;
+    dws_gemm(0, 1, B, D, P, 1.f, hid, P, net->params + net->proj2_W, P, 1.f, z, D);
+}
+
+void dws_projection_backward(const dws_net *net, const float *emb, const float *hid, int B, const float *dz,
+                             float *grads, float *d_emb, float *d_hid)
+{
+    const int D = net->arch.embed_dim, P = net->arch.proj_hidden;
+    dws_gemm(1, 0, D, P, B, 1.f, dz, D, hid, P, 1.f, grads + net->proj2_W, P);
+    dws_gemm(0, 0, B, P, D, 1.f, dz, D, net->params + net->proj2_W, P, 0.f, d_hid, P);
+    for (int b = 0; b < B; b++) {
+        for (int j = 0; j < D; j++) grads[net->proj2_b + (size_t)j] += dz[(size_t)b * D + j];
+        for (int j = 0; j < P; j++) {
+            float *v = d_hid + (size_t)b * P + j;
+            *v = hid[(size_t)b * P + j] > 0.f ? *v : 0.f;
+            grads[net->proj1_b + (size_t)j] += *v;
+        }
+    }
+    dws_gemm(1, 0, P, D, B, 1.f, d_hid, P, emb, D, 1.f, grads + net->proj1_W, D);
+    dws_gemm(0, 0, B, D, P, 1.f, d_hid, P, net->params + net->proj1_W, D, 0.f, d_emb, D);
 }

@@ -47,6 +47,14 @@ typedef struct {
      * means cannot tell a wide network from a narrow one; the widths are
      * invariant to every hidden permutation, so adding them keeps invariance. */
     int width_features;
+    /* encoder: the head also reads the network's own outputs on `probes` learned
+     * inputs (probe_features.h), times probe_scale; 0 probes: none. */
+    int probes;
+    float probe_scale;
+    /* encoder: hidden width of the projection head that only training uses
+     * (SimCLR's g: embed_dim -> proj_hidden -> embed_dim, ReLU), so the embedding
+     * is the representation before it; 0: training contrasts the embedding itself. */
+    int proj_hidden;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -61,6 +69,8 @@ typedef struct dws_net {
     size_t alpha;                /* adapter: [2L], W_t at 2t, b_t at 2t + 1 */
     size_t fc1_W, fc1_b, fc2_W, fc2_b;   /* encoder: [H][A c], [H], [D][H], [D] */
     size_t fc1_widths;                   /* encoder with width_features, depth > 1: [H][depth - 1] */
+    size_t probe_x, fc1_probes;          /* encoder with probes K: [K][d0], [H][K dL] */
+    size_t proj1_W, proj1_b, proj2_W, proj2_b;   /* encoder with proj_hidden P: [P][D], [P], [D][P], [D] */
     dws_param_table table;
     size_t n_params;
     float *params;
@@ -105,9 +115,17 @@ int dws_adapter_forward(const dws_net *net, const dws_ws *in, dws_ws *out, dws_n
 int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_out, float *grads, dws_ws *d_in,
                          dws_error *err);
 
-/* emb: batch x embed_dim floats. */
+/* emb: batch x embed_dim floats. With probes, backward reads `in` again: it must
+ * still hold the forward's input. */
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err);
 int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_emb, float *grads, dws_ws *d_in,
                          dws_error *err);
+
+/* The projection head (arch.proj_hidden > 0) on B embeddings: hid (B x P, after
+ * ReLU) and z (B x D). Backward: grads += dLoss/d(head params); d_emb (B x D) =
+ * dLoss/demb, from dz and the forward's emb and hid. */
+void dws_projection_forward(const dws_net *net, const float *emb, int B, float *hid, float *z);
+void dws_projection_backward(const dws_net *net, const float *emb, const float *hid, int B, const float *dz,
+                             float *grads, float *d_emb, float *d_hid);
 
 #endif

@@ -34,6 +34,39 @@ void dws_embedder_fit_norm(dws_net *net, const dws_mlp *const *nets, int n)
         }
 }
 
+void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float lo, float hi, uint64_t seed,
+                              const dws_mlp *const *nets, int n)
+{
+    const int K = net->arch.probes;
+    const size_t d0 = (size_t)net->arch.d0, dL = (size_t)net->arch.dL;
+    float *x = net->params + net->probe_x;
+    dws_rng rng;
+    dws_rng_seed(&rng, seed);
+    for (int k = 0; k < K; k++)
+        for (size_t j = 0; j < d0; j++)
+            x[(size_t)k * d0 + j] = rows && n_rows > 0 ? rows[(size_t)(k % n_rows) * d0 + j]
+                                                       : lo + (hi - lo) * (float)dws_rng_uniform(&rng);
+    /* The scale from at most 256 networks: enough for one number, cheap for big zoos. */
+    double ss = 0, count = 0;
+    float *out = malloc(sizeof(float) * (size_t)K * dL), *scratch = NULL;
+    for (int i = 0; out && i < n && i < 256; i++) {
+        const dws_mlp *m = nets[i];
+        float *s2 = realloc(scratch, sizeof(float) * dws_mlp_scratch_floats(m, K));
+        if (!s2) break;
+        scratch = s2;
+        dws_mlp_forward(m, x, K, out, scratch);
+        for (int k = 0; k < K; k++) {
+            double mean = 0;
+            for (size_t j = 0; dL > 1 && j < dL; j++) mean += out[(size_t)k * dL + j] / (double)dL;
+            for (size_t j = 0; j < dL; j++) ss += pow(out[(size_t)k * dL + j] - mean, 2), count++;
+        }
+    }
+    free(out);
+    free(scratch);
+    double rms = count > 0 ? sqrt(ss / count) : 0;
+    net->arch.probe_scale = rms > 1e-12 && rms < 1e12 ? (float)(1.0 / rms) : 1.f;
+}
+
 static double lr_at(const dws_embedder_config *cfg, int64_t step)
 {
     if (step < cfg->warmup) return cfg->lr * (double)(step + 1) / (double)cfg->warmup;
@@ -109,9 +142,23 @@ static void step_mem_free(step_mem *m)
     m->n_views = m->n_in = 0;
 }
 
+/* Buffers of one group: embeddings, and with a projection head its hidden layer,
+ * its output and their gradients (2 x group_size rows each). */
+typedef struct {
+    float *emb, *hid, *z, *d_emb, *d_hid;
+} group_bufs;
+
+/* What NT-Xent reads of group g's forward: the embeddings, or their projection. */
+static float *contrasted(const dws_net *net, int rows, group_bufs *gb)
+{
+    if (!net->arch.proj_hidden) return gb->emb;
+    dws_projection_forward(net, gb->emb, rows, gb->hid, gb->z);
+    return gb->z;
+}
+
 static int run_step(dws_net *net, dws_adamw *opt, int64_t step, const dws_mlp *const *nets, const step_batch *sb,
                     const dws_embedder_config *cfg, dws_rng *rng, dws_net_state *st, step_mem *mem, float *grads,
-                    float *Z, float *dZ, float *block, float *ws, dws_embedder_step *out, dws_error *err)
+                    float *Z, float *dZ, group_bufs *gb, float *ws, dws_embedder_step *out, dws_error *err)
 {
     const int n = sb->n_items, D = net->arch.embed_dim;
     for (int v = 0; v < 2 * n; v++) {
@@ -125,15 +172,23 @@ static int run_step(dws_net *net, dws_adamw *opt, int64_t step, const dws_mlp *c
     for (int g = 0; g < sb->n_groups; g++) {
         if (group_input(sb, g, mem->views, &mem->in[g], err) != 0) return -1;
         mem->n_in = g + 1;
-        if (dws_encoder_forward(net, &mem->in[g], block, st, err) != 0) return -1;
-        group_rows(sb, g, D, Z, block, 0);
+        if (dws_encoder_forward(net, &mem->in[g], gb->emb, st, err) != 0) return -1;
+        group_rows(sb, g, D, Z, contrasted(net, mem->in[g].batch, gb), 0);
     }
     out->loss = dws_nt_xent(Z, n, D, cfg->temperature, dZ, &out->top1, ws);
     memset(grads, 0, sizeof(float) * net->n_params);
     for (int g = sb->n_groups - 1; g >= 0; g--) {   /* the last group's activations are still in st */
-        if (g + 1 < sb->n_groups && dws_encoder_forward(net, &mem->in[g], block, st, err) != 0) return -1;
-        group_rows(sb, g, D, dZ, block, 1);
-        if (dws_encoder_backward(net, st, block, grads, NULL, err) != 0) return -1;
+        const int rows = mem->in[g].batch;
+        if (g + 1 < sb->n_groups && dws_encoder_forward(net, &mem->in[g], gb->emb, st, err) != 0) return -1;
+        float *d_emb = gb->d_emb;
+        if (net->arch.proj_hidden) {
+            contrasted(net, rows, gb);   /* hid of this group again; z is then free for dLoss/dz */
+            group_rows(sb, g, D, dZ, gb->z, 1);
+            dws_projection_backward(net, gb->emb, gb->hid, rows, gb->z, grads, gb->d_emb, gb->d_hid);
+        } else {
+            group_rows(sb, g, D, dZ, d_emb, 1);
+        }
+        if (dws_encoder_backward(net, st, d_emb, grads, NULL, err) != 0) return -1;
     }
     out->lr = lr_at(cfg, step);
     opt->opt.cfg.lr = (float)out->lr;
@@ -173,11 +228,15 @@ int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const d
     char *used = malloc((size_t)n);
     float *grads = malloc(sizeof(float) * net->n_params);
     float *Z = malloc(sizeof(float) * 2 * (size_t)max_items * D), *dZ = malloc(sizeof(float) * 2 * (size_t)max_items * D);
-    float *block = malloc(sizeof(float) * 2 * (size_t)cfg->group_size * D);
+    const size_t rows = 2 * (size_t)cfg->group_size, P = (size_t)net->arch.proj_hidden;
+    group_bufs gb = {.emb = malloc(sizeof(float) * rows * D), .d_emb = malloc(sizeof(float) * rows * D),
+                     .z = malloc(sizeof(float) * rows * D), .hid = malloc(sizeof(float) * (rows * P + 1)),
+                     .d_hid = malloc(sizeof(float) * (rows * P + 1))};
     float *ws = malloc(sizeof(float) * dws_nt_xent_ws_floats(max_items, D));
     dws_net_state *st = dws_net_state_new(cfg->threads, 1);
     int rc = -1;
-    if (!mem.views || !sb.item || !order || !used || !grads || !Z || !dZ || !block || !ws || !st) {
+    if (!mem.views || !sb.item || !order || !used || !grads || !Z || !dZ || !gb.emb || !gb.d_emb || !gb.z ||
+        !gb.hid || !gb.d_hid || !ws || !st) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate embedder training buffers");
         goto done;
     }
@@ -191,7 +250,7 @@ int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const d
             goto done;
         }
         dws_embedder_step s;
-        int step_rc = run_step(net, opt, step, nets, &sb, cfg, &rng, st, &mem, grads, Z, dZ, block, ws, &s, err);
+        int step_rc = run_step(net, opt, step, nets, &sb, cfg, &rng, st, &mem, grads, Z, dZ, &gb, ws, &s, err);
         step_mem_free(&mem);
         if (step_rc != 0) goto done;
         if (progress && progress(ctx, &s) != 0) break;
@@ -207,7 +266,11 @@ done:
     free(grads);
     free(Z);
     free(dZ);
-    free(block);
+    free(gb.emb);
+    free(gb.d_emb);
+    free(gb.z);
+    free(gb.hid);
+    free(gb.d_hid);
     free(ws);
     return rc;
 }

@@ -98,7 +98,7 @@ static int check_batch(const dws_mlp *m, const dws_mlp *grad, int n, dws_error *
 }
 
 /* From tp->delta = dLoss/d(output of the last activation): through that activation
- * and every layer, writing grad (and dx unless NULL). */
+ * and every layer, writing grad (unless NULL) and dx (unless NULL). */
 static void backward_tape(const dws_mlp *m, const float *x, int n, grad_tape *tp, dws_mlp *grad, float *dx)
 {
     int L = m->n_layers;
@@ -108,10 +108,11 @@ static void backward_tape(const dws_mlp *m, const float *x, int n, grad_tape *tp
     for (int l = L - 1; l >= 0; l--) {
         int dout = (int)m->widths[l + 1], din = (int)m->widths[l];
         const float *in = l ? tp->a[l - 1] : x;
-        /* dW = delta^T in; db = delta^T 1 */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dout, din, n, 1.f, delta, dout, in, din, 0.f,
-                    grad->W[l], din);
-        cblas_sgemv(CblasRowMajor, CblasTrans, n, dout, 1.f, delta, dout, tp->ones, 1, 0.f, grad->b[l], 1);
+        if (grad) {   /* dW = delta^T in; db = delta^T 1 */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dout, din, n, 1.f, delta, dout, in, din, 0.f,
+                        grad->W[l], din);
+            cblas_sgemv(CblasRowMajor, CblasTrans, n, dout, 1.f, delta, dout, tp->ones, 1, 0.f, grad->b[l], 1);
+        }
         if (l == 0 && !dx) break;
         float *din_grad = l ? back : dx;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, din, dout, 1.f, delta, dout, m->W[l], din, 0.f,
@@ -161,4 +162,13 @@ int dws_mlp_mse_grad(const dws_mlp *m, const float *x, const float *y, int n, dw
     *loss = (float)(total / (double)count);
     backward_tape(m, x, n, &tp, grad, dx);
     return 0;
+}
+
+void dws_mlp_vjp(const dws_mlp *m, const float *x, int n, const float *d_out, dws_mlp *grad, float *dx, float *ws)
+{
+    grad_tape tp;
+    tape_place(m, n, ws, &tp);
+    forward_tape(m, x, n, tp.z, tp.a);
+    memcpy(tp.delta, d_out, sizeof(float) * (size_t)n * (size_t)m->widths[m->n_layers]);
+    backward_tape(m, x, n, &tp, grad, dx);
 }

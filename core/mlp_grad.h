@@ -30,6 +30,12 @@ int dws_mlp_xent_grad(const dws_mlp *m, const float *x, const uint8_t *labels, i
 int dws_mlp_mse_grad(const dws_mlp *m, const float *x, const float *y, int n, dws_mlp *grad, float *dx, float *ws,
                      float *loss, dws_error *err);
 
+/* Backward from any loss: given d_out = dLoss/d(outputs) (n x d_L) for inputs x,
+ * writes dLoss/dparams into grad and dLoss/dx into dx (either may be NULL to skip
+ * it; grad has m's shape). Same workspace as dws_mlp_xent_grad; no checks, the
+ * caller owns the shapes. */
+void dws_mlp_vjp(const dws_mlp *m, const float *x, int n, const float *d_out, dws_mlp *grad, float *dx, float *ws);
+
 /* Index of the largest of v[0..k) (the first one on ties). */
 int dws_argmax(const float *v, int k);
 

@@ -39,6 +39,7 @@ int dws_ws_layout(dws_ws *t, int n_layers, const int64_t *widths, int batch, int
         return -1;
     }
     t->n_floats = off;
+    for (int l = 0; l < n_layers; l++) t->act[l] = l + 1 < n_layers ? DWS_ACT_RELU : DWS_ACT_IDENTITY;
     return 0;
 }
 
@@ -69,6 +70,14 @@ int dws_ws_same_shape(const dws_ws *a, const dws_ws *b)
     return 1;
 }
 
+static int same_activations(const dws_mlp *a, const dws_mlp *b)
+{
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->act[l] != b->act[l] || (a->act[l] == DWS_ACT_LEAKY_RELU && a->leaky_alpha[l] != b->leaky_alpha[l]))
+            return 0;
+    return 1;
+}
+
 int dws_ws_from_mlps(dws_ws *t, const dws_mlp *const *mlps, int batch, dws_error *err)
 {
     if (batch < 1) {
@@ -80,8 +89,14 @@ int dws_ws_from_mlps(dws_ws *t, const dws_mlp *const *mlps, int batch, dws_error
             dws_error_set(err, DWS_E_SHAPE_MISMATCH, "MLP %d of the batch has other widths than MLP 0", b);
             return -1;
         }
+        if (!same_activations(mlps[0], mlps[b])) {
+            dws_error_set(err, DWS_E_SHAPE_MISMATCH, "MLP %d of the batch has other activations than MLP 0", b);
+            return -1;
+        }
     }
     if (dws_ws_init(t, mlps[0]->n_layers, mlps[0]->widths, batch, 1, err) != 0) return -1;
+    memcpy(t->act, mlps[0]->act, sizeof t->act);
+    memcpy(t->leaky_alpha, mlps[0]->leaky_alpha, sizeof t->leaky_alpha);
     for (int b = 0; b < batch; b++) {
         for (int l = 0; l < t->n_layers; l++) {
             size_t rows = (size_t)t->widths[l + 1];

@@ -23,6 +23,11 @@ typedef struct {
     int64_t widths[DWS_MAX_LAYERS + 1];    /* d_0 .. d_L */
     int batch;                             /* B */
     int channels;                          /* c */
+    /* The networks' activations (dws_mlp's), for what runs the networks themselves
+     * (the encoder's probe features): copied by dws_ws_from_mlps; ReLU hidden and
+     * identity output after dws_ws_layout, as dws_mlp_init. */
+    dws_activation act[DWS_MAX_LAYERS];
+    float leaky_alpha[DWS_MAX_LAYERS];
     size_t W_off[DWS_MAX_LAYERS];
     size_t b_off[DWS_MAX_LAYERS];
     size_t n_floats;

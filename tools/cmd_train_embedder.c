@@ -1,12 +1,14 @@
 /* dwsnet train-embedder: self-supervised (SimCLR / NT-Xent) training of the
  * invariant DWSNet encoder on a zoo's training networks (DWSNET.md sections 5-6). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cifar10.h"
 #include "cli_io.h"
 #include "dws_model.h"
 #include "embedder_cli.h"
@@ -34,6 +36,12 @@ static void usage(FILE *f)
             "  --rescale R         views rescale hidden neuron i by s_i, log s_i ~ U[-R, R], a\n"
             "                      function-preserving change for ReLU networks (0: off)\n"
             "  --no-width-features the head does not read log hidden widths (ablation)\n"
+            "  --projection P      contrast a projection of the embedding (SimCLR's head,\n"
+            "                      D -> P -> D, used in training only; 0: the embedding itself)\n"
+            "  --probes K          the head also reads each network's outputs on K learned\n"
+            "                      inputs (0: off)\n"
+            "  --probe-range LO,HI probes start uniform in [LO, HI] (0,1: CIFAR-10 pixels)\n"
+            "  --probe-data DIR    probes start as K CIFAR-10 training images from DIR instead\n"
             "  --steps N           optimiser steps (10000)\n"
             "  --groups G          same-width groups per step (4)\n"
             "  --group-size B      networks per group (8)\n"
@@ -57,12 +65,27 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    const char *zoo, *out, *id, *curves, *ckpt, *input_convention;
-    long dim, channels, layers, mlp_hidden, every, threads, seed, stop_after;
+    const char *zoo, *out, *id, *curves, *ckpt, *input_convention, *probe_data;
+    long dim, channels, layers, mlp_hidden, every, threads, seed, stop_after, probes, projection;
+    float probe_lo, probe_hi;
     int resume, width_features;
     dws_embedder_config cfg;
     float weight_decay;
 } options;
+
+/* "LO,HI" with LO < HI, both finite. */
+static int parse_range(const char *flag, const char *s, float *lo, float *hi)
+{
+    char *end;
+    double a = strtod(s, &end), b = *end == ',' ? strtod(end + 1, &end) : NAN;
+    if (*end || !(a < b) || !isfinite(a) || !isfinite(b) || fabs(a) > 1e6 || fabs(b) > 1e6) {
+        fprintf(stderr, "dwsnet %s: error: invalid_argument: %s wants LO,HI with LO < HI, got '%s'\n", CMD, flag, s);
+        return -1;
+    }
+    *lo = (float)a;
+    *hi = (float)b;
+    return 0;
+}
 
 /* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
 static int parse(int argc, char **argv, options *o)
@@ -71,7 +94,7 @@ static int parse(int argc, char **argv, options *o)
     dws_arch_default(&def, DWS_MODEL_ENCODER);
     *o = (options){.dim = def.embed_dim, .channels = def.channels, .layers = def.n_dws_layers,
                    .mlp_hidden = def.mlp_hidden, .every = 100, .cfg = dws_embedder_defaults(),
-                   .weight_decay = 0.01f, .width_features = def.width_features};
+                   .weight_decay = 0.01f, .width_features = def.width_features, .probe_hi = 1.f};
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *s;
         long v;
@@ -89,6 +112,10 @@ static int parse(int argc, char **argv, options *o)
         else if (!strcmp(f, "--curves")) o->curves = s;
         else if (!strcmp(f, "--checkpoint")) o->ckpt = s;
         else if (!strcmp(f, "--input-convention")) o->input_convention = s;
+        else if (!strcmp(f, "--probe-data")) o->probe_data = s;
+        else if (!strcmp(f, "--projection")) rc = model_cli_int(CMD, f, s, 0, 4096, &o->projection);
+        else if (!strcmp(f, "--probes")) rc = model_cli_int(CMD, f, s, 0, 4096, &o->probes);
+        else if (!strcmp(f, "--probe-range")) rc = parse_range(f, s, &o->probe_lo, &o->probe_hi);
         else if (!strcmp(f, "--stop-after")) rc = model_cli_int(CMD, f, s, 1, 1L << 30, &o->stop_after);
         else if (!strcmp(f, "--dim")) rc = model_cli_int(CMD, f, s, 1, 4096, &o->dim);
         else if (!strcmp(f, "--channels")) rc = model_cli_int(CMD, f, s, 1, 256, &o->channels);
@@ -126,6 +153,14 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "dws_layers", a->n_dws_layers);
     cJSON_AddNumberToObject(j, "mlp_hidden", a->mlp_hidden);
     cJSON_AddBoolToObject(j, "width_features", a->width_features);
+    cJSON_AddNumberToObject(j, "projection_hidden", a->proj_hidden);
+    cJSON_AddNumberToObject(j, "probes", a->probes);
+    if (a->probes && o->probe_data) cJSON_AddStringToObject(j, "probe_init", "CIFAR-10 training images");
+    if (a->probes && !o->probe_data) {
+        cJSON *r = cJSON_AddArrayToObject(j, "probe_init_uniform");
+        cJSON_AddItemToArray(r, cJSON_CreateNumber(dws_float_decimal(o->probe_lo)));
+        cJSON_AddItemToArray(r, cJSON_CreateNumber(dws_float_decimal(o->probe_hi)));
+    }
     cJSON_AddStringToObject(j, "objective", "NT-Xent (SimCLR) between two views");
     cJSON_AddNumberToObject(j, "steps", (double)o->cfg.steps);
     cJSON_AddNumberToObject(j, "groups", o->cfg.groups);
@@ -216,6 +251,34 @@ static void width_range(const dws_mlp *nets, int n, int64_t *lo, int64_t *hi)
     if (*hi == 0) *lo = 0;
 }
 
+/* Probes from --probe-data (K training images spread over the split) or
+ * --probe-range; the scale measured on the training networks. */
+static int init_probes(const options *o, dws_net *net, const dws_mlp **nets, int n, dws_error *err)
+{
+    if (!o->probe_data) {
+        dws_embedder_init_probes(net, NULL, 0, o->probe_lo, o->probe_hi, (uint64_t)o->seed, nets, n);
+        return 0;
+    }
+    dws_image_set train = {0};
+    if (dws_cifar10_load_split(o->probe_data, DWS_SPLIT_TRAIN, &train, err) != 0) return -1;
+    float *rows = NULL;
+    int rc = -1;
+    if (train.dim != (size_t)net->arch.d0) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "--probe-data images have %zu values, the networks read %lld",
+                      train.dim, (long long)net->arch.d0);
+    } else if (!(rows = malloc(sizeof(float) * train.dim * (size_t)net->arch.probes))) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory for %d probes", net->arch.probes);
+    } else {
+        for (int k = 0; k < net->arch.probes; k++)
+            dws_image_set_to_float(&train, (size_t)k * train.n / (size_t)net->arch.probes, 1, rows + (size_t)k * train.dim);
+        dws_embedder_init_probes(net, rows, net->arch.probes, 0.f, 0.f, 0, nets, n);
+        rc = 0;
+    }
+    free(rows);
+    dws_image_set_free(&train);
+    return rc;
+}
+
 static int train(options *o, dws_mlp *nets, int n, dws_error *err)
 {
     dws_arch a;
@@ -229,6 +292,9 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     a.embed_dim = (int)o->dim;
     a.mlp_hidden = (int)o->mlp_hidden;
     a.width_features = o->width_features;
+    a.probes = (int)o->probes;
+    a.proj_hidden = (int)o->projection;
+    a.probe_scale = 1.f;   /* measured below, once the probes are set */
     const dws_mlp **ptr = malloc(sizeof(*ptr) * (size_t)n);
     dws_net net = {0};
     dws_adamw opt = {0};
@@ -248,6 +314,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     if (dws_net_init(&net, &a, (uint64_t)o->seed, err) != 0 || dws_adamw_init(&opt, &ac, net.n_params, err) != 0)
         goto done;
     dws_embedder_fit_norm(&net, ptr, n);
+    if (a.probes && init_probes(o, &net, ptr, n, err) != 0) goto done;
     int64_t start = 0;
     if (o->resume && dws_checkpoint_load(o->ckpt, &net, &opt, &start, config, err) != 0) goto done;
     pc.curves = fopen(o->curves, start > 0 ? "a" : "w");

@@ -27,12 +27,15 @@ static void small_arch(dws_arch *a, dws_model_kind kind)
     a->mlp_hidden = 12;
 }
 
-/* A model with random (nonzero everywhere) parameters and statistics. */
-static dws_model *make_model(dws_model_kind kind, uint64_t seed)
+/* A model with random (nonzero everywhere) parameters and statistics; an encoder
+ * with `probes` probe features. */
+static dws_model *make_model(dws_model_kind kind, int probes, uint64_t seed)
 {
     dws_error err;
     dws_arch a;
     small_arch(&a, kind);
+    a.probes = probes;
+    a.probe_scale = 0.37f;
     dws_net net;
     ck_assert_int_eq(dws_net_init(&net, &a, seed, &err), 0);
     dws_rng rng;
@@ -66,7 +69,7 @@ static dws_mlp random_mlp(const int64_t *widths, dws_rng *rng)
 START_TEST(save_load_is_bit_exact)
 {
     dws_error err;
-    dws_model *m = make_model(_i ? DWS_MODEL_ENCODER : DWS_MODEL_ADAPTER, 21);
+    dws_model *m = make_model(_i ? DWS_MODEL_ENCODER : DWS_MODEL_ADAPTER, _i == 2 ? 3 : 0, 21);
     ck_assert_int_eq(dws_model_set_card_entry(m, "metrics", "{\"accuracy\": 0.713}", &err), 0);
     ck_assert_int_eq(dws_model_set_card_entry(m, "training", "{\"data_hashes\": {\"zoo\": \"sha256:abc\"}}", &err), 0);
     char path[256];
@@ -79,6 +82,8 @@ START_TEST(save_load_is_bit_exact)
     ck_assert(memcmp(a->params, b->params, sizeof(float) * a->n_params) == 0);
     ck_assert(memcmp(a->norm_mean, b->norm_mean, sizeof a->norm_mean) == 0);
     ck_assert(memcmp(a->norm_std, b->norm_std, sizeof a->norm_std) == 0);
+    ck_assert_int_eq(b->arch.probes, _i == 2 ? 3 : 0);
+    if (_i == 2) ck_assert(b->arch.probe_scale == a->arch.probe_scale);
     ck_assert_str_eq(dws_model_card_json(m), dws_model_card_json(l));
     ck_assert_str_eq(dws_model_id(l), _i ? "test-encoder" : "test-adapter");
     ck_assert_int_eq(dws_model_get_kind(l), _i ? DWS_MODEL_ENCODER : DWS_MODEL_ADAPTER);
@@ -159,7 +164,7 @@ static void expect_rejected(const char *path, const char *code, const char *what
 START_TEST(corrupt_and_truncated_files_are_rejected)
 {
     dws_error err;
-    dws_model *m = make_model(DWS_MODEL_ADAPTER, 22);
+    dws_model *m = make_model(DWS_MODEL_ADAPTER, 0, 22);
     char path[256], bad[256];
     temp_path(path, sizeof path);
     temp_path(bad, sizeof bad);
@@ -194,7 +199,7 @@ typedef void (*tamper_fn)(cJSON *card, dws_model_file *f);
 static void tamper_and_expect(tamper_fn fn, const char *code, const char *what)
 {
     dws_error err;
-    dws_model *m = make_model(DWS_MODEL_ENCODER, 23);
+    dws_model *m = make_model(DWS_MODEL_ENCODER, 0, 23);
     char path[256];
     temp_path(path, sizeof path);
     ck_assert_int_eq(dws_model_save(m, path, &err), 0);
@@ -287,7 +292,7 @@ END_TEST
 START_TEST(missing_tensor_is_rejected)
 {
     dws_error err;
-    dws_model *m = make_model(DWS_MODEL_ADAPTER, 24);
+    dws_model *m = make_model(DWS_MODEL_ADAPTER, 0, 24);
     char path[256];
     temp_path(path, sizeof path);
     ck_assert_int_eq(dws_model_save(m, path, &err), 0);
@@ -305,7 +310,7 @@ END_TEST
 START_TEST(card_entries_and_ids)
 {
     dws_error err;
-    dws_model *m = make_model(DWS_MODEL_ADAPTER, 25);
+    dws_model *m = make_model(DWS_MODEL_ADAPTER, 0, 25);
     ck_assert_int_ne(dws_model_set_card_entry(m, "signature", "{}", &err), 0);
     ck_assert_int_ne(dws_model_set_card_entry(m, "metrics", "{not json", &err), 0);
     ck_assert_int_eq(dws_model_set_card_entry(m, "metrics", "[1, 2]", &err), 0);
@@ -326,7 +331,7 @@ END_TEST
 START_TEST(inputs_are_checked)
 {
     dws_error err;
-    dws_model *m = make_model(DWS_MODEL_ADAPTER, 26);
+    dws_model *m = make_model(DWS_MODEL_ADAPTER, 0, 26);
     dws_rng rng;
     dws_rng_seed(&rng, 6);
     const int64_t ok[] = {108, 8, 8, 4}, bad_d0[] = {100, 8, 8, 4}, bad_classes[] = {108, 8, 8, 10};
@@ -394,7 +399,7 @@ static void *apply_thread(void *arg)
 
 START_TEST(concurrent_calls_on_one_model)
 {
-    dws_model *m = make_model(DWS_MODEL_ADAPTER, 27);
+    dws_model *m = make_model(DWS_MODEL_ADAPTER, 0, 27);
     dws_rng rng;
     dws_rng_seed(&rng, 8);
     const int64_t widths[] = {108, 48, 24, 4};
@@ -425,7 +430,7 @@ int main(void)
     Suite *s = suite_create("dws_model");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, save_load_is_bit_exact, 0, 2);
+    tcase_add_loop_test(tc, save_load_is_bit_exact, 0, 3);
     tcase_add_test(tc, corrupt_and_truncated_files_are_rejected);
     tcase_add_test(tc, tampered_content_is_rejected);
     tcase_add_test(tc, missing_tensor_is_rejected);
