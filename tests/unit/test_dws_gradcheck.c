@@ -371,6 +371,64 @@ START_TEST(encoder_gradients)
 }
 END_TEST
 
+/* <R, projection(emb)> */
+static double proj_loss(const dws_net *net, const float *emb, int B, const float *R, float *hid, float *z)
+{
+    dws_projection_forward(net, emb, B, hid, z);
+    return dot(R, z, (size_t)B * net->arch.embed_dim);
+}
+
+/* The training-only projection head: every tensor and the embedding against
+ * central differences, with steps small enough to keep every ReLU on its side
+ * (checked), so the difference is exact up to rounding. */
+START_TEST(projection_head_gradients)
+{
+    dws_rng rng;
+    dws_rng_seed(&rng, 81);
+    dws_error err;
+    dws_arch a;
+    small_arch(&a, DWS_MODEL_ENCODER, 3);
+    a.proj_hidden = 7;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 81, &err), 0);
+    th_randomise_net(&net, &rng);
+    const int B = 3, D = a.embed_dim, P = a.proj_hidden;
+    float emb[3 * 4], R[3 * 4], z[3 * 4], d_emb[3 * 4], hid[3 * 7], hid2[3 * 7], d_hid[3 * 7];
+    th_fill_normal(emb, (size_t)B * D, 1.f, &rng);
+    th_fill_normal(R, (size_t)B * D, 1.f, &rng);
+    float *grads = calloc(net.n_params, sizeof(float));
+    proj_loss(&net, emb, B, R, hid, z);
+    dws_projection_backward(&net, emb, hid, B, R, grads, d_emb, d_hid);
+    struct { float *v; const float *g; size_t n; const char *name; } cases[] = {
+        {net.params + net.proj1_W, grads + net.proj1_W, (size_t)P * D, "proj1.W"},
+        {net.params + net.proj1_b, grads + net.proj1_b, (size_t)P, "proj1.b"},
+        {net.params + net.proj2_W, grads + net.proj2_W, (size_t)D * P, "proj2.W"},
+        {net.params + net.proj2_b, grads + net.proj2_b, (size_t)D, "proj2.b"},
+        {emb, d_emb, (size_t)B * D, "embedding"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t j = 0; j < cases[c].n; j += 3) {
+            float v0 = cases[c].v[j], h = 1e-2f;
+            double numeric = NAN;
+            for (int tries = 0; tries < 12 && isnan(numeric); tries++, h /= 2) {
+                cases[c].v[j] = v0 + h;
+                double up = proj_loss(&net, emb, B, R, hid2, z);
+                int same = 1;
+                for (int k = 0; k < B * P; k++) same &= (hid2[k] > 0.f) == (hid[k] > 0.f);
+                cases[c].v[j] = v0 - h;
+                double down = proj_loss(&net, emb, B, R, hid2, z);
+                for (int k = 0; k < B * P; k++) same &= (hid2[k] > 0.f) == (hid[k] > 0.f);
+                if (same) numeric = (up - down) / (2.0 * h);
+            }
+            cases[c].v[j] = v0;
+            ck_assert_msg(!isnan(numeric), "%s[%zu]: no step keeps the ReLU pattern", cases[c].name, j);
+            check_close(cases[c].g[j], numeric, 2e-3, 1e-4, cases[c].name);
+        }
+    free(grads);
+    dws_net_free(&net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dws_gradcheck");
@@ -380,6 +438,7 @@ int main(void)
     tcase_add_test(tc, masked_backward_and_its_pooled_sums);
     tcase_add_loop_test(tc, adapter_gradients, 0, 2);
     tcase_add_loop_test(tc, encoder_gradients, 0, 3);
+    tcase_add_test(tc, projection_head_gradients);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
