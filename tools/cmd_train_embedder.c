@@ -79,7 +79,7 @@ static int parse_range(const char *flag, const char *s, float *lo, float *hi)
     char *end;
     double a = strtod(s, &end), b = *end == ',' ? strtod(end + 1, &end) : NAN;
     if (*end || !(a < b) || !isfinite(a) || !isfinite(b) || fabs(a) > 1e6 || fabs(b) > 1e6) {
-        fprintf(stderr, "dwsnet %s: error: invalid_argument: %s wants LO,HI with LO < HI, got '%s'\n", CMD, flag, s);
+        fprintf(stderr, "dwsnet %s: %s: %s needs LO,HI with LO < HI, got '%s'\n", CMD, DWS_E_INVALID_ARGUMENT, flag, s);
         return -1;
     }
     *lo = (float)a;

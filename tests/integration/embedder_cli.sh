@@ -17,10 +17,13 @@ fail() { echo "$*"; exit 1; }
 grep -q '"split":"train"' "$tmp/zoo/index.jsonl" && grep -q '"split":"test"' "$tmp/zoo/index.jsonl" ||
   fail "INR zoo lacks splits"
 
+# Probe features and the projection head on, so that resume covers their tensors too.
 T=(--zoo "$tmp/zoo" --steps 12 --warmup 2 --groups 2 --group-size 4 --channels 4 --layers 2 --dim 8
-   --mlp-hidden 16 --threads 1 --checkpoint-every 5)
+   --mlp-hidden 16 --threads 1 --checkpoint-every 5 --probes 4 --probe-range -3.14,3.14 --projection 8)
 "$D" train-embedder "${T[@]}" --out "$tmp/full.dws" > "$tmp/full.json" 2> "$tmp/full.log"
 grep -q '"steps":12' "$tmp/full.json" || fail "train-embedder summary: $(cat "$tmp/full.json")"
+grep -q '"probes":4,"probe_scale":' "$tmp/full.dws" && grep -q '"projection_hidden":8' "$tmp/full.dws" ||
+  fail "the card does not record probes and projection"
 grep -q 'step 10/12' "$tmp/full.log" || fail "no progress line"
 [ "$(wc -l < "$tmp/full.curves.csv")" -eq 13 ] || fail "curves file should have a header and 12 rows"
 [ -s "$tmp/full.ckpt" ] || fail "no checkpoint"
@@ -58,6 +61,8 @@ expect_error() {   # expect_error CODE CMD ARGS...: fails with the `dwsnet CMD: 
 expect_error invalid_argument train-embedder --out "$tmp/x.dws"
 expect_error io_error train-embedder --zoo "$tmp/none" --out "$tmp/x.dws"
 expect_error invalid_argument train-embedder --zoo "$tmp/zoo" --out "$tmp/x.dws" --groups 0
+expect_error invalid_argument train-embedder --zoo "$tmp/zoo" --out "$tmp/x.dws" --probes 2 --probe-range 1,0
+expect_error io_error train-embedder --zoo "$tmp/zoo" --out "$tmp/x.dws" --probes 2 --probe-data "$tmp/none"
 expect_error invalid_argument eval-embedder --model "$tmp/full.dws"
 expect_error bad_data eval-embedder --zoo "$tmp/zoo" --model "$tmp/full.dws" --properties a,nope
 "$D" init-model --kind adapter --d0 1 --dL 1 --image none -o "$tmp/ad.dws" > /dev/null
