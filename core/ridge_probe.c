@@ -101,7 +101,7 @@ int dws_ridge_select(const double *Xt, const double *yt, int nt, const double *X
 {
     memset(best, 0, sizeof *best);
     *val_r2 = -INFINITY;
-    for (int e = -8; e <= 8; e++) {
+    for (int e = -14; e <= 8; e++) {
         dws_ridge r;
         if (dws_ridge_fit(Xt, yt, nt, p, pow(10, e / 2.0), &r, err) != 0) {
             dws_ridge_free(best);

@@ -24,7 +24,7 @@ void dws_ridge_free(dws_ridge *r);
  * be negative). */
 double dws_r2(const double *y, const double *pred, int n);
 
-/* Fits on (Xt, yt) for every lambda of a log grid 1e-4 .. 1e4 and keeps the one
+/* Fits on (Xt, yt) for every lambda of a log grid 1e-7 .. 1e4 and keeps the one
  * with the best R^2 on (Xv, yv); *val_r2 receives that R^2. */
 int dws_ridge_select(const double *Xt, const double *yt, int nt, const double *Xv, const double *yv, int nv, int p,
                      dws_ridge *best, double *val_r2, dws_error *err);
