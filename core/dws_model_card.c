@@ -62,6 +62,7 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
         cJSON_AddNumberToObject(arch, "probes", a->probes);
         if (a->probes) cJSON_AddNumberToObject(arch, "probe_scale", dws_float_decimal(a->probe_scale));
         cJSON_AddNumberToObject(arch, "projection_hidden", a->proj_hidden);
+        cJSON_AddBoolToObject(arch, "head_skip", a->head_skip);
     }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
@@ -149,6 +150,7 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
         a->probes = 0;
         a->probe_scale = 0.f;
+        a->head_skip = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "head_skip"));   /* absent: off */
         a->proj_hidden = 0;
         if (cJSON_GetObjectItemCaseSensitive(arch, "projection_hidden")) {   /* absent in older models: none */
             if (get_int(arch, "architecture", "projection_hidden", 0, 4096, &v, err) != 0) return -1;

@@ -40,6 +40,8 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
     else if (a->probes && !(a->probe_scale > 0.f && a->probe_scale < 1e30f)) bad = "probe_scale (> 0)";
     else if (a->proj_hidden < 0 || a->proj_hidden > 4096 || (a->proj_hidden && a->kind != DWS_MODEL_ENCODER))
         bad = "proj_hidden (0..4096, encoders only)";
+    else if (a->head_skip && (a->kind != DWS_MODEL_ENCODER || (!a->probes && !(a->width_features && a->depth > 1))))
+        bad = "head_skip (an encoder with width or probe features)";
     else if (a->image.planes < 0 || a->image.planes > DWS_MAX_IN_GROUPS ||
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
@@ -105,6 +107,15 @@ static int build_table(dws_net *net, dws_error *err)
                 net->proj2_b == (size_t)-1)
                 bad = (size_t)-1;
         }
+        if (a->head_skip && a->width_features && a->depth > 1) {
+            net->skip_widths = dws_param_table_add(&net->table, "encoder.skip.widths", 2, (int64_t[]){d, a->depth - 1});
+            if (net->skip_widths == (size_t)-1) bad = (size_t)-1;
+        }
+        if (a->head_skip && a->probes) {
+            int64_t kl = (int64_t)a->probes * a->dL;
+            net->skip_probes = dws_param_table_add(&net->table, "encoder.skip.probes", 2, (int64_t[]){d, kl});
+            if (net->skip_probes == (size_t)-1) bad = (size_t)-1;
+        }
     }
     if (bad || net->table.total > MAX_NET_PARAMS) {
         dws_error_set(err, DWS_E_TOO_LARGE, "architecture has too many parameters (%zu)", net->table.total);
@@ -143,11 +154,15 @@ int dws_net_init(dws_net *net, const dws_arch *arch, uint64_t seed, dws_error *e
             net->params[net->probe_x + i] = (float)dws_rng_uniform(&rng);
         for (size_t i = 0; i < h * kl; i++)
             net->params[net->fc1_probes + i] = sqrtf(2.f / (float)kl) * (float)dws_rng_normal(&rng);
-        size_t p = (size_t)arch->proj_hidden, d = (size_t)arch->embed_dim;
+        size_t p = (size_t)arch->proj_hidden, d = (size_t)arch->embed_dim, nw = (size_t)arch->depth - 1;
         for (size_t i = 0; i < p * d; i++) {
             net->params[net->proj1_W + i] = sqrtf(2.f / (float)d) * (float)dws_rng_normal(&rng);
             net->params[net->proj2_W + i] = sqrtf(1.f / (float)p) * (float)dws_rng_normal(&rng);
         }
+        for (size_t i = 0; arch->head_skip && arch->width_features && i < d * nw; i++)
+            net->params[net->skip_widths + i] = sqrtf(1.f / (float)nw) * (float)dws_rng_normal(&rng);
+        for (size_t i = 0; arch->head_skip && i < d * kl; i++)
+            net->params[net->skip_probes + i] = sqrtf(1.f / (float)kl) * (float)dws_rng_normal(&rng);
     }
     for (int i = 0; i < 2 * arch->depth; i++) net->norm_std[i] = 1.f;
     return 0;
@@ -508,6 +523,47 @@ static void width_features(const dws_ws *x, float *wf)
     for (int n = 1; n < x->n_layers; n++) wf[n - 1] = logf((float)x->widths[n] / 64.f);
 }
 
+/* The head's linear skip: emb += S_w wf + S_p probe features. */
+static void skip_forward(const dws_net *net, const dws_ws *in, float *emb, const float *feats)
+{
+    const dws_arch *a = &net->arch;
+    const int B = in->batch, D = a->embed_dim, nw = in->n_layers - 1;
+    if (a->width_features && nw > 0) {
+        float wf[DWS_MAX_LAYERS];
+        width_features(in, wf);
+        for (int j = 0; j < D; j++) {
+            float t = 0.f;
+            for (int n = 0; n < nw; n++) t += net->params[net->skip_widths + (size_t)j * nw + n] * wf[n];
+            for (int b = 0; b < B; b++) emb[(size_t)b * D + j] += t;
+        }
+    }
+    if (a->probes) {
+        const int64_t KL = (int64_t)a->probes * a->dL;
+        dws_gemm(0, 1, B, D, KL, 1.f, feats, KL, net->params + net->skip_probes, KL, 1.f, emb, D);
+    }
+}
+
+/* Its backward: grads of S_w and S_p, and d_feats += S_p^T d_emb. */
+static void skip_backward(const dws_net *net, const dws_ws *x0, const float *d_emb, const float *feats, float *grads,
+                          float *d_feats)
+{
+    const dws_arch *a = &net->arch;
+    const int B = x0->batch, D = a->embed_dim, nw = x0->n_layers - 1;
+    if (a->width_features && nw > 0) {
+        float wf[DWS_MAX_LAYERS];
+        width_features(x0, wf);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < D; j++)
+                for (int n = 0; n < nw; n++)
+                    grads[net->skip_widths + (size_t)j * nw + n] += d_emb[(size_t)b * D + j] * wf[n];
+    }
+    if (a->probes) {
+        const int64_t KL = (int64_t)a->probes * a->dL;
+        dws_gemm(1, 0, D, KL, B, 1.f, d_emb, D, feats, KL, 1.f, grads + net->skip_probes, KL);
+        dws_gemm(0, 0, B, KL, D, 1.f, d_emb, D, net->params + net->skip_probes, KL, 1.f, d_feats, KL);
+    }
+}
+
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err)
 {
     const dws_arch *a = &net->arch;
@@ -545,6 +601,7 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
     for (size_t j = 0; j < (size_t)B * H; j++) h[j] = h[j] > 0.f ? h[j] : 0.f;
     for (int b = 0; b < B; b++) memcpy(emb + (size_t)b * D, net->params + net->fc2_b, sizeof(float) * (size_t)D);
     dws_gemm(0, 1, B, D, H, 1.f, h, H, net->params + net->fc2_W, H, 1.f, emb, D);
+    if (a->head_skip) skip_forward(net, in, emb, st->probe_feats);
     st->ready = st->keep;
     return 0;
 }
@@ -588,6 +645,7 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
         dws_gemm(1, 0, H, KL, B, 1.f, dh, H, st->probe_feats, KL, 1.f, grads + net->fc1_probes, KL);
         dws_gemm(0, 0, B, KL, H, 1.f, dh, H, net->params + net->fc1_probes, KL, 0.f, d_feats, KL);
     }
+    if (a->head_skip) skip_backward(net, &st->x[0], d_emb, st->probe_feats, grads, d_feats);
     /* Gradient of the pooled means, broadcast back (divided by the counts) over
      * the last activation and through its ReLU. */
     dws_gemm(0, 0, B, P, H, 1.f, dh, H, net->params + net->fc1_W, P, 0.f, bvec.global, P);

@@ -55,6 +55,10 @@ typedef struct {
      * (SimCLR's g: embed_dim -> proj_hidden -> embed_dim, ReLU), so the embedding
      * is the representation before it; 0: training contrasts the embedding itself. */
     int proj_hidden;
+    /* encoder: the embedding also reads the width and probe features linearly
+     * (a skip past the head's ReLU layer), so what they say of a network reaches
+     * the embedding without being folded through the hidden layer. */
+    int head_skip;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -71,6 +75,7 @@ typedef struct dws_net {
     size_t fc1_widths;                   /* encoder with width_features, depth > 1: [H][depth - 1] */
     size_t probe_x, fc1_probes;          /* encoder with probes K: [K][d0], [H][K dL] */
     size_t proj1_W, proj1_b, proj2_W, proj2_b;   /* encoder with proj_hidden P: [P][D], [P], [D][P], [D] */
+    size_t skip_widths, skip_probes;     /* encoder with head_skip: [D][depth - 1], [D][K dL] */
     dws_param_table table;
     size_t n_params;
     float *params;

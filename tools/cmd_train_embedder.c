@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --no-width-features the head does not read log hidden widths (ablation)\n"
             "  --projection P      contrast a projection of the embedding (SimCLR's head,\n"
             "                      D -> P -> D, used in training only; 0: the embedding itself)\n"
+            "  --head-skip         the embedding also reads the width and probe features\n"
+            "                      linearly, past the head's hidden layer\n"
             "  --probes K          the head also reads each network's outputs on K learned\n"
             "                      inputs (0: off)\n"
             "  --probe-range LO,HI probes start uniform in [LO, HI] (0,1: CIFAR-10 pixels)\n"
@@ -68,7 +70,7 @@ typedef struct {
     const char *zoo, *out, *id, *curves, *ckpt, *input_convention, *probe_data;
     long dim, channels, layers, mlp_hidden, every, threads, seed, stop_after, probes, projection;
     float probe_lo, probe_hi;
-    int resume, width_features;
+    int resume, width_features, head_skip;
     dws_embedder_config cfg;
     float weight_decay;
 } options;
@@ -98,8 +100,9 @@ static int parse(int argc, char **argv, options *o)
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *s;
         long v;
-        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features")) {
+        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features") || !strcmp(f, "--head-skip")) {
             if (f[2] == 'r') o->resume = 1;
+            else if (f[2] == 'h') o->head_skip = 1;
             else o->width_features = 0;
             continue;
         }
@@ -154,6 +157,7 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "mlp_hidden", a->mlp_hidden);
     cJSON_AddBoolToObject(j, "width_features", a->width_features);
     cJSON_AddNumberToObject(j, "projection_hidden", a->proj_hidden);
+    cJSON_AddBoolToObject(j, "head_skip", a->head_skip);
     cJSON_AddNumberToObject(j, "probes", a->probes);
     if (a->probes && o->probe_data) cJSON_AddStringToObject(j, "probe_init", "CIFAR-10 training images");
     if (a->probes && !o->probe_data) {
@@ -294,6 +298,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     a.width_features = o->width_features;
     a.probes = (int)o->probes;
     a.proj_hidden = (int)o->projection;
+    a.head_skip = o->head_skip;
     a.probe_scale = 1.f;   /* measured below, once the probes are set */
     const dws_mlp **ptr = malloc(sizeof(*ptr) * (size_t)n);
     dws_net net = {0};

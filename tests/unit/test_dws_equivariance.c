@@ -143,6 +143,7 @@ START_TEST(encoder_is_invariant)
     small_arch(&a, DWS_MODEL_ENCODER, depth, image);
     a.probes = depth % 2 ? 4 : 0;   /* probe features on for half the cases */
     a.probe_scale = 0.5f;
+    a.head_skip = a.probes > 0;
     dws_net net;
     ck_assert_int_eq(dws_net_init(&net, &a, 13, &err), 0);
     th_randomise_net(&net, &rng);

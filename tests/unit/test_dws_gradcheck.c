@@ -311,6 +311,7 @@ static void check_net(dws_model_kind kind, int channels, int probes, uint64_t se
     small_arch(&a, kind, channels);
     a.probes = probes;
     a.probe_scale = 0.7f;
+    a.head_skip = probes > 0;
     dws_net net;
     ck_assert_int_eq(dws_net_init(&net, &a, seed, &err), 0);
     th_randomise_net(&net, &rng);

@@ -36,6 +36,7 @@ static dws_model *make_model(dws_model_kind kind, int probes, uint64_t seed)
     small_arch(&a, kind);
     a.probes = probes;
     a.probe_scale = 0.37f;
+    a.head_skip = probes > 0;
     dws_net net;
     ck_assert_int_eq(dws_net_init(&net, &a, seed, &err), 0);
     dws_rng rng;
