@@ -37,11 +37,11 @@ static void usage(FILE *f)
             "                      function-preserving change for ReLU networks (0: off)\n"
             "  --no-width-features the head does not read log hidden widths (ablation)\n"
             "  --projection P      contrast a projection of the embedding (SimCLR's head,\n"
-            "                      D -> P -> D, used in training only; 0: the embedding itself)\n"
-            "  --head-skip         the embedding also reads the width and probe features\n"
-            "                      linearly, past the head's hidden layer\n"
+            "                      D -> P -> D, used in training only; 0: the embedding itself) (128)\n"
+            "  --no-head-skip      the embedding reads the width and probe features only through\n"
+            "                      the head's hidden layer, not also through a linear skip\n"
             "  --probes K          the head also reads each network's outputs on K learned\n"
-            "                      inputs (0: off)\n"
+            "                      inputs (32; 0: off)\n"
             "  --probe-range LO,HI probes start uniform in [LO, HI] (0,1: CIFAR-10 pixels)\n"
             "  --probe-data DIR    probes start as K CIFAR-10 training images from DIR instead\n"
             "  --steps N           optimiser steps (10000)\n"
@@ -51,8 +51,8 @@ static void usage(FILE *f)
             "  --warmup N          warm-up steps (100)\n"
             "  --weight-decay X    AdamW weight decay (0.01)\n"
             "  --temperature T     NT-Xent temperature (0.1)\n"
-            "  --noise X           view noise std, relative to each tensor's RMS (0.1)\n"
-            "  --mask P            view masking probability (0.1)\n"
+            "  --noise X           view noise std, relative to each tensor's RMS (0.2)\n"
+            "  --mask P            view masking probability (0.3)\n"
             "  --seed S            initialisation, batches and views (0)\n"
             "  --threads N         worker threads (default: one per CPU)\n"
             "  --id NAME           model id (the --out file name without .dws)\n"
@@ -96,13 +96,17 @@ static int parse(int argc, char **argv, options *o)
     dws_arch_default(&def, DWS_MODEL_ENCODER);
     *o = (options){.dim = def.embed_dim, .channels = def.channels, .layers = def.n_dws_layers,
                    .mlp_hidden = def.mlp_hidden, .every = 100, .cfg = dws_embedder_defaults(),
-                   .weight_decay = 0.01f, .width_features = def.width_features, .probe_hi = 1.f};
+                   .weight_decay = 0.01f, .width_features = def.width_features, .probe_hi = 1.f,
+                   /* the shipped CIFAR-10 encoder's recipe (README) */
+                   .probes = 32, .projection = 128, .head_skip = 1};
+    o->cfg.view.noise = 0.2f;
+    o->cfg.view.mask = 0.3f;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *s;
         long v;
-        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features") || !strcmp(f, "--head-skip")) {
+        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features") || !strcmp(f, "--no-head-skip")) {
             if (f[2] == 'r') o->resume = 1;
-            else if (f[2] == 'h') o->head_skip = 1;
+            else if (f[5] == 'h') o->head_skip = 0;
             else o->width_features = 0;
             continue;
         }
@@ -298,7 +302,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     a.width_features = o->width_features;
     a.probes = (int)o->probes;
     a.proj_hidden = (int)o->projection;
-    a.head_skip = o->head_skip;
+    a.head_skip = o->head_skip && (a.probes || (a.width_features && a.depth > 1));   /* else nothing to skip */
     a.probe_scale = 1.f;   /* measured below, once the probes are set */
     const dws_mlp **ptr = malloc(sizeof(*ptr) * (size_t)n);
     dws_net net = {0};
