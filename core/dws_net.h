@@ -9,7 +9,10 @@
  * Encoder: normalisation, DWS layers 1 -> c -> ... -> c, all with ReLU, the
  * invariant pooling (every tensor's mean over its permuted axes, classes and input
  * groups kept apart: the global summary of ws_pool.h), then an MLP
- * (A c) -> hidden -> embed_dim.
+ * (A c) -> hidden -> embed_dim; the MLP may also read log hidden widths and the
+ * network's own outputs on learned probe inputs (probe_features.h), both of them
+ * also through a linear skip to the embedding (arch fields below). Training may
+ * add a projection head (projection_head.h).
  *
  * The parameter count depends on the architecture only (d_0, d_L, depth, input
  * groups, channels, layers), never on hidden widths.
@@ -125,12 +128,5 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err);
 int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_emb, float *grads, dws_ws *d_in,
                          dws_error *err);
-
-/* The projection head (arch.proj_hidden > 0) on B embeddings: hid (B x P, after
- * ReLU) and z (B x D). Backward: grads += dLoss/d(head params); d_emb (B x D) =
- * dLoss/demb, from dz and the forward's emb and hid. */
-void dws_projection_forward(const dws_net *net, const float *emb, int B, float *hid, float *z);
-void dws_projection_backward(const dws_net *net, const float *emb, const float *hid, int B, const float *dz,
-                             float *grads, float *d_emb, float *d_hid);
 
 #endif

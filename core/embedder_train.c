@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nt_xent.h"
+#include "projection_head.h"
 #include "rng.h"
 #include "ws_tensor.h"
 

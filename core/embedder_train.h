@@ -6,7 +6,9 @@
  * them, forms the loss over every embedding at once, and then back-propagates
  * group by group: each group is run forward again with its activations kept
  * (the last one's are still there) and its rows of dLoss/dembedding go back
- * through the encoder. The gradient is exactly that of the loss over the step. */
+ * through the encoder. The gradient is exactly that of the loss over the step.
+ * With a projection head (arch.proj_hidden), the loss is on its output and its
+ * gradient goes through the head first. */
 #ifndef DWS_EMBEDDER_TRAIN_H
 #define DWS_EMBEDDER_TRAIN_H
 

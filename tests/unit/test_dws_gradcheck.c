@@ -24,6 +24,7 @@
 #include "dws_layer.h"
 #include "dws_net.h"
 #include "helper_dws.h"
+#include "projection_head.h"
 #include "ws_pass.h"
 
 static double dot(const float *a, const float *b, size_t n)
