@@ -99,6 +99,14 @@ static int get_int(const cJSON *obj, const char *where, const char *key, int64_t
     return 0;
 }
 
+/* get_int, or 0 when obj has no such key. */
+static int get_optional_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi,
+                            int64_t *out, dws_error *err)
+{
+    *out = 0;
+    return cJSON_GetObjectItemCaseSensitive(obj, key) ? get_int(obj, where, key, lo, hi, out, err) : 0;
+}
+
 static const char *get_string(const cJSON *obj, const char *where, const char *key, dws_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -148,18 +156,13 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         a->mlp_hidden = (int)v;
         /* Absent in models written before the option existed: off. */
         a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
-        a->probes = 0;
         a->probe_scale = 0.f;
         a->head_skip = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "head_skip"));   /* absent: off */
-        a->proj_hidden = 0;
-        if (cJSON_GetObjectItemCaseSensitive(arch, "projection_hidden")) {   /* absent in older models: none */
-            if (get_int(arch, "architecture", "projection_hidden", 0, 4096, &v, err) != 0) return -1;
-            a->proj_hidden = (int)v;
-        }
-        if (cJSON_GetObjectItemCaseSensitive(arch, "probes")) {   /* absent before probe features: none */
-            if (get_int(arch, "architecture", "probes", 0, 4096, &v, err) != 0) return -1;
-            a->probes = (int)v;
-        }
+        /* Absent in models written before these options: none. */
+        if (get_optional_int(arch, "architecture", "projection_hidden", 0, 4096, &v, err) != 0) return -1;
+        a->proj_hidden = (int)v;
+        if (get_optional_int(arch, "architecture", "probes", 0, 4096, &v, err) != 0) return -1;
+        a->probes = (int)v;
         if (a->probes) {
             const cJSON *sc = cJSON_GetObjectItemCaseSensitive(arch, "probe_scale");
             if (!cJSON_IsNumber(sc) || !(sc->valuedouble > 0) || !(sc->valuedouble < 1e30)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nt_xent.h"
+#include "probe_features.h"
 #include "projection_head.h"
 #include "rng.h"
 #include "ws_tensor.h"
@@ -55,17 +56,13 @@ void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float
         float *s2 = realloc(scratch, sizeof(float) * dws_mlp_scratch_floats(m, K));
         if (!s2) break;
         scratch = s2;
-        dws_mlp_forward(m, x, K, out, scratch);
-        for (int k = 0; k < K; k++) {
-            double mean = 0;
-            for (size_t j = 0; dL > 1 && j < dL; j++) mean += out[(size_t)k * dL + j] / (double)dL;
-            for (size_t j = 0; j < dL; j++) ss += pow(out[(size_t)k * dL + j] - mean, 2), count++;
-        }
+        dws_probe_outputs(m, x, K, 1.f, out, scratch);
+        for (size_t j = 0; j < (size_t)K * dL; j++) ss += (double)out[j] * out[j], count++;
     }
     free(out);
     free(scratch);
     double rms = count > 0 ? sqrt(ss / count) : 0;
-    net->arch.probe_scale = rms > 1e-12 && rms < 1e12 ? (float)(1.0 / rms) : 1.f;
+    net->arch.probe_scale = rms > 1e-12 && rms < 1e12 ? (float)(1.0 / rms) : 1.f;   /* of the features at scale 1 */
 }
 
 static double lr_at(const dws_embedder_config *cfg, int64_t step)

@@ -42,15 +42,19 @@ static void centre_scale(float *v, int K, int d, float scale)
     }
 }
 
+void dws_probe_outputs(const dws_mlp *m, const float *probes, int K, float scale, float *out, float *scratch)
+{
+    dws_mlp_forward(m, probes, K, out, scratch);
+    centre_scale(out, K, (int)m->widths[m->n_layers], scale);
+}
+
 void dws_probe_forward(const dws_ws *in, const float *probes, int K, float scale, float *feats, float *ws)
 {
     const int dL = (int)in->widths[in->n_layers];
     for (int b = 0; b < in->batch; b++) {
         dws_mlp m;
         mlp_view(in, b, &m);
-        float *f = feats + (size_t)b * K * dL;
-        dws_mlp_forward(&m, probes, K, f, ws);
-        centre_scale(f, K, dL, scale);
+        dws_probe_outputs(&m, probes, K, scale, feats + (size_t)b * K * dL, ws);
     }
 }
 

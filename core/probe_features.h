@@ -12,11 +12,17 @@
 #include <stddef.h>
 
 #include "dws_error.h"
+#include "mlp.h"
 #include "ws_tensor.h"
 
 /* Floats of workspace dws_probe_forward and dws_probe_backward need for networks
  * shaped like in and K probes. */
 size_t dws_probe_ws_floats(const dws_ws *in, int K);
+
+/* out (K x d_L): scale x the outputs of one network m on the K probes, centred
+ * over the outputs when d_L > 1; scratch: dws_mlp_scratch_floats(m, K) floats.
+ * What dws_probe_forward computes for every network of a batch. */
+void dws_probe_outputs(const dws_mlp *m, const float *probes, int K, float scale, float *out, float *scratch);
 
 /* feats (B x K d_L): scale x the outputs of network b of in (one channel) on the
  * K probes (row-major K x d_0), centred over the outputs when d_L > 1 (a softmax

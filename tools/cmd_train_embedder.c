@@ -1,7 +1,6 @@
 /* dwsnet train-embedder: self-supervised (SimCLR / NT-Xent) training of the
  * invariant DWSNet encoder on a zoo's training networks (DWSNET.md sections 5-6). */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +74,16 @@ typedef struct {
     float weight_decay;
 } options;
 
-/* "LO,HI" with LO < HI, both finite. */
+/* "LO,HI" with LO < HI, both in [-1e6, 1e6]. */
 static int parse_range(const char *flag, const char *s, float *lo, float *hi)
 {
-    char *end;
-    double a = strtod(s, &end), b = *end == ',' ? strtod(end + 1, &end) : NAN;
-    if (*end || !(a < b) || !isfinite(a) || !isfinite(b) || fabs(a) > 1e6 || fabs(b) > 1e6) {
+    char first[64];
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : 0;
+    double a = 0, b = 0;
+    if (n > 0 && n < sizeof first) memcpy(first, s, n), first[n] = 0;
+    if (!comma || n == 0 || n >= sizeof first || cli_parse_double(first, -1e6, 1e6, &a) != 0 ||
+        cli_parse_double(comma + 1, -1e6, 1e6, &b) != 0 || !(a < b)) {
         fprintf(stderr, "dwsnet %s: %s: %s needs LO,HI with LO < HI, got '%s'\n", CMD, DWS_E_INVALID_ARGUMENT, flag, s);
         return -1;
     }
