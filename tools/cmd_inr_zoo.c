@@ -1,6 +1,7 @@
 /* dwsnet inr-zoo: the paper's sine-wave INR zoo (Navon et al., experiment 2):
  * 1-32-32-1 MLPs fitted to a sin(b x), a, b ~ U[0, 10], in the zoo layout. */
-#include <cjson/cJSON.h>
+#include <cblas.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "inr_sine.h"
 #include "model_cli.h"
 #include "onnx_codec.h"
+#include "parallel.h"
 #include "rng.h"
 
 #define CMD "inr-zoo"
@@ -29,6 +31,8 @@ static void usage(FILE *f)
             "  --points P   grid points (256)\n"
             "  --steps N    full-batch Adam steps per network (2000)\n"
             "  --lr X       Adam learning rate, cosine-decayed to X/10 (0.01)\n"
+            "  --jobs J     networks fitted at once (default: online CPUs); the zoo is the\n"
+            "               same bits for any J\n"
             "Prints {\"count\", \"dir\", \"mean_fit_mse\"} as JSON.\n");
 }
 
@@ -52,10 +56,81 @@ static const char *split_of(double u)
     return u < 0.7 ? "train" : u < 0.85 ? "val" : "test";
 }
 
+/* One network's draws and fit. Everything about network i comes from the stream
+ * (seed, i), so the zoo is the same bits whatever --jobs is. */
+typedef struct {
+    double u, a, b, mse;
+    dws_error err;   /* code set when this network failed */
+} inr_entry;
+
+typedef struct {
+    const char *out;
+    const dws_inr_config *cfg;
+    uint64_t seed;
+    long count;
+    inr_entry *entries;
+    atomic_long fitted;
+    atomic_int failed;   /* stop starting fits once one has failed */
+} inr_job;
+
+static void fit_one(void *ctx, int part, int thread)
+{
+    (void)thread;
+    inr_job *job = ctx;
+    inr_entry *e = &job->entries[part];
+    if (atomic_load(&job->failed)) {
+        return;   /* not attempted: the failure already recorded is what gets reported */
+    }
+    dws_rng rng;
+    dws_rng_seed_stream(&rng, job->seed, (uint64_t)part);
+    e->u = dws_rng_uniform(&rng);
+    e->a = 10 * dws_rng_uniform(&rng);
+    e->b = 10 * dws_rng_uniform(&rng);
+    dws_mlp m;
+    int rc = dws_inr_fit_sine(job->cfg, e->a, e->b, dws_rng_u64(&rng), &m, &e->mse, &e->err);
+    if (rc == 0) {
+        rc = write_entry(job->out, part, &m, e->a, e->b, &e->err);
+        dws_mlp_free(&m);
+    }
+    if (rc != 0) {
+        atomic_store(&job->failed, 1);
+        return;
+    }
+    long done = atomic_fetch_add(&job->fitted, 1) + 1;
+    if (done % 100 == 0 || done == job->count) fprintf(stderr, "inr-zoo: %ld/%ld fitted\n", done, job->count);
+}
+
+/* index.jsonl in id order, written once every network is on disk. */
+static int write_index(const char *out, const inr_job *job, double *mean_mse, dws_error *err)
+{
+    char *index = NULL, path[4096];
+    size_t index_len = 0;
+    FILE *idx = open_memstream(&index, &index_len);
+    if (!idx) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot buffer the index");
+        return -1;
+    }
+    double total = 0;
+    for (long i = 0; i < job->count; i++) {
+        const inr_entry *e = &job->entries[i];
+        total += e->mse;
+        fprintf(idx,
+                "{\"id\":%ld,\"file\":\"models/%06ld.onnx\",\"split\":\"%s\",\"widths\":[1,%d,%d,1],\"a\":%.17g,"
+                "\"b\":%.17g,\"fit_mse\":%.9g}\n",
+                i, i, split_of(e->u), job->cfg->hidden, job->cfg->hidden, e->a, e->b, e->mse);
+    }
+    fclose(idx);
+    *mean_mse = total / (double)job->count;
+    snprintf(path, sizeof path, "%s/index.jsonl", out);
+    int rc = cli_write_file(path, index, index_len, err);
+    free(index);
+    return rc;
+}
+
 int cmd_inr_zoo(int argc, char **argv)
 {
     const char *out = NULL;
-    long count = 0, seed = 0, v;
+    long count = 0, seed = 0, jobs = 0, v;
     dws_inr_config cfg = dws_inr_defaults();
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *val;
@@ -69,6 +144,7 @@ int cmd_inr_zoo(int argc, char **argv)
         else if (!strcmp(f, "--points")) rc = model_cli_int(CMD, f, val, 2, 1 << 20, &v), cfg.points = (int)v;
         else if (!strcmp(f, "--steps")) rc = model_cli_int(CMD, f, val, 0, 10000000, &v), cfg.steps = (int)v;
         else if (!strcmp(f, "--lr")) rc = embedder_cli_float(CMD, f, val, 1e-8, 10, &cfg.lr);
+        else if (!strcmp(f, "--jobs")) rc = model_cli_int(CMD, f, val, 1, DWS_MAX_THREADS, &jobs);
         else return cli_unknown_option(CMD, f);
         if (rc != 0) return 2;
     }
@@ -80,36 +156,23 @@ int cmd_inr_zoo(int argc, char **argv)
         dws_error_set(&err, DWS_E_IO, "cannot create %s: %s", path, strerror(errno));
         return cli_fail(CMD, &err);
     }
-    char *index = NULL;
-    size_t index_len = 0;
-    FILE *idx = open_memstream(&index, &index_len);
-    double total_mse = 0;
-    int rc = idx ? 0 : -1;
-    if (!idx) dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot buffer the index");
-    for (long i = 0; i < count && rc == 0; i++) {
-        dws_rng rng;
-        dws_rng_seed_stream(&rng, (uint64_t)seed, (uint64_t)i);
-        double u = dws_rng_uniform(&rng), a = 10 * dws_rng_uniform(&rng), b = 10 * dws_rng_uniform(&rng), mse;
-        dws_mlp m;
-        if (dws_inr_fit_sine(&cfg, a, b, dws_rng_u64(&rng), &m, &mse, &err) != 0) {
-            rc = -1;
-            break;
-        }
-        rc = write_entry(out, (int)i, &m, a, b, &err);
-        dws_mlp_free(&m);
-        total_mse += mse;
-        fprintf(idx,
-                "{\"id\":%ld,\"file\":\"models/%06ld.onnx\",\"split\":\"%s\",\"widths\":[1,%d,%d,1],\"a\":%.17g,"
-                "\"b\":%.17g,\"fit_mse\":%.9g}\n",
-                i, i, split_of(u), cfg.hidden, cfg.hidden, a, b, mse);
-        if ((i + 1) % 100 == 0 || i + 1 == count)
-            fprintf(stderr, "inr-zoo: %ld/%ld fitted, mean mse %.4g\n", i + 1, count, total_mse / (double)(i + 1));
+    inr_job job = {.out = out, .cfg = &cfg, .seed = (uint64_t)seed, .count = count,
+                   .entries = calloc((size_t)count, sizeof(inr_entry))};
+    if (!job.entries) {
+        dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot hold %ld index records", count);
+        return cli_fail(CMD, &err);
     }
-    if (idx) fclose(idx);
-    snprintf(path, sizeof path, "%s/index.jsonl", out);
-    if (rc == 0) rc = cli_write_file(path, index, index_len, &err);
-    free(index);
+    int threads = dws_threads_for_call((int)jobs, DWS_MAX_THREADS);
+    /* Parallelism comes from fitting several networks at once; each product is tiny. */
+    if (threads > 1) openblas_set_num_threads(1);
+    dws_parallel_parts((int)count, threads, fit_one, &job);
+    int rc = 0;
+    for (long i = 0; i < count && rc == 0; i++)
+        if (job.entries[i].err.code) err = job.entries[i].err, rc = -1;
+    double mean_mse = 0;
+    if (rc == 0) rc = write_index(out, &job, &mean_mse, &err);
+    free(job.entries);
     if (rc != 0) return cli_fail(CMD, &err);
-    printf("{\"count\":%ld,\"dir\":\"%s\",\"mean_fit_mse\":%.6g}\n", count, out, total_mse / (double)count);
+    printf("{\"count\":%ld,\"dir\":\"%s\",\"mean_fit_mse\":%.6g}\n", count, out, mean_mse);
     return 0;
 }

@@ -9,7 +9,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "$*"; exit 1; }
 
-"$D" inr-zoo --count 40 --steps 30 --points 32 --out "$tmp/zoo" > "$tmp/zoo.json" 2>/dev/null
+"$D" inr-zoo --count 40 --steps 30 --points 32 --jobs 2 --out "$tmp/zoo" > "$tmp/zoo.json" 2>/dev/null
+# Each network comes from its own random stream: one job writes the same bits as two.
+"$D" inr-zoo --count 40 --steps 30 --points 32 --jobs 1 --out "$tmp/zoo1" > /dev/null 2>&1
+diff -r "$tmp/zoo" "$tmp/zoo1" > /dev/null || fail "inr-zoo --jobs 1 and --jobs 2 differ"
+rm -rf "$tmp/zoo1"
 [ "$(wc -l < "$tmp/zoo/index.jsonl")" -eq 40 ] || fail "inr-zoo wrote $(wc -l < "$tmp/zoo/index.jsonl") records"
 [ "$(ls "$tmp/zoo/models" | wc -l)" -eq 40 ] || fail "inr-zoo wrote the wrong number of models"
 "$D" inspect --json "$tmp/zoo/models/000007.onnx" | tr -d ' \t\n' | grep -q '"widths":\[1,32,32,1\]' ||
