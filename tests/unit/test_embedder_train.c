@@ -12,6 +12,7 @@
 #include "dws_model.h"
 #include "embedder_train.h"
 #include "helper_dws.h"
+#include "probe_features.h"
 #include "train_checkpoint.h"
 #include "ws_tensor.h"
 #include "ws_views.h"
@@ -291,6 +292,48 @@ START_TEST(bad_settings_are_refused)
 }
 END_TEST
 
+/* Probes from a range: along every input coordinate each of the K strata of
+ * [lo, hi] holds exactly one probe (uniform draws would leave gaps), and the
+ * scale makes the probe features unit RMS on the networks. */
+START_TEST(probes_from_a_range_cover_every_stratum)
+{
+    enum { K = 12 };
+    dws_mlp nets[N_NETS];
+    const dws_mlp *ptr[N_NETS];
+    make_zoo(nets, ptr);
+    dws_arch a;
+    tiny_arch(&a);
+    a.probes = K;
+    a.probe_scale = 1.f;
+    dws_error err;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 5, &err), 0);
+    const float lo = -2.f, hi = 4.f;
+    dws_embedder_init_probes(&net, NULL, 0, lo, hi, 9, ptr, N_NETS);
+    const float *x = net.params + net.probe_x;
+    for (int j = 0; j < a.d0; j++) {
+        int seen[K] = {0};
+        for (int k = 0; k < K; k++) {
+            float v = x[k * a.d0 + j];
+            ck_assert(v >= lo && v <= hi);
+            int stratum = (int)((v - lo) / (hi - lo) * K);
+            seen[stratum < K ? stratum : K - 1]++;
+        }
+        for (int s = 0; s < K; s++) ck_assert_msg(seen[s] == 1, "input %d, stratum %d holds %d probes", j, s, seen[s]);
+    }
+    float out[K * 2], scratch[4096];
+    double ss = 0;
+    ck_assert_uint_le(dws_mlp_scratch_floats(ptr[0], K), 4096);
+    for (int i = 0; i < N_NETS; i++) {
+        dws_probe_outputs(ptr[i], x, K, net.arch.probe_scale, out, scratch);
+        for (int j = 0; j < K * a.dL; j++) ss += (double)out[j] * out[j];
+    }
+    ck_assert_double_eq_tol(sqrt(ss / (N_NETS * K * a.dL)), 1.0, 1e-3);
+    dws_net_free(&net);
+    free_zoo(nets);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("embedder_train");
@@ -300,6 +343,7 @@ int main(void)
     tcase_add_test(tc, training_lowers_the_loss_and_the_model_is_invariant);
     tcase_add_test(tc, checkpoint_resume_is_exact);
     tcase_add_test(tc, bad_settings_are_refused);
+    tcase_add_test(tc, probes_from_a_range_cover_every_stratum);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
