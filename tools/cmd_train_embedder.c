@@ -169,7 +169,8 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
     cJSON_AddNumberToObject(j, "probes", a->probes);
     if (a->probes && o->probe_data) cJSON_AddStringToObject(j, "probe_init", "CIFAR-10 training images");
     if (a->probes && !o->probe_data) {
-        cJSON *r = cJSON_AddArrayToObject(j, "probe_init_uniform");
+        cJSON_AddStringToObject(j, "probe_init", "Latin hypercube");
+        cJSON *r = cJSON_AddArrayToObject(j, "probe_init_range");
         cJSON_AddItemToArray(r, cJSON_CreateNumber(dws_float_decimal(o->probe_lo)));
         cJSON_AddItemToArray(r, cJSON_CreateNumber(dws_float_decimal(o->probe_hi)));
     }
