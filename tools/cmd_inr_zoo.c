@@ -1,8 +1,8 @@
 /* dwsnet inr-zoo: the paper's sine-wave INR zoo (Navon et al., experiment 2):
  * 1-32-32-1 MLPs fitted to a sin(b x), a, b ~ U[0, 10], in the zoo layout. */
 #include <cblas.h>
-#include <stdatomic.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,6 @@ static const char *split_of(double u)
  * (seed, i), so the zoo is the same bits whatever --jobs is. */
 typedef struct {
     double u, a, b, mse;
-    dws_error err;   /* code set when this network failed */
 } inr_entry;
 
 typedef struct {
@@ -70,7 +69,8 @@ typedef struct {
     long count;
     inr_entry *entries;
     atomic_long fitted;
-    atomic_int failed;   /* stop starting fits once one has failed */
+    atomic_int failed;   /* set by the first failure, which alone writes err; no fit starts after it */
+    dws_error err;
 } inr_job;
 
 static void fit_one(void *ctx, int part, int thread)
@@ -78,22 +78,22 @@ static void fit_one(void *ctx, int part, int thread)
     (void)thread;
     inr_job *job = ctx;
     inr_entry *e = &job->entries[part];
-    if (atomic_load(&job->failed)) {
-        return;   /* not attempted: the failure already recorded is what gets reported */
-    }
+    if (atomic_load(&job->failed)) return;
     dws_rng rng;
     dws_rng_seed_stream(&rng, job->seed, (uint64_t)part);
     e->u = dws_rng_uniform(&rng);
     e->a = 10 * dws_rng_uniform(&rng);
     e->b = 10 * dws_rng_uniform(&rng);
     dws_mlp m;
-    int rc = dws_inr_fit_sine(job->cfg, e->a, e->b, dws_rng_u64(&rng), &m, &e->mse, &e->err);
+    dws_error err;
+    int rc = dws_inr_fit_sine(job->cfg, e->a, e->b, dws_rng_u64(&rng), &m, &e->mse, &err);
     if (rc == 0) {
-        rc = write_entry(job->out, part, &m, e->a, e->b, &e->err);
+        rc = write_entry(job->out, part, &m, e->a, e->b, &err);
         dws_mlp_free(&m);
     }
     if (rc != 0) {
-        atomic_store(&job->failed, 1);
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&job->failed, &expected, 1)) job->err = err;
         return;
     }
     long done = atomic_fetch_add(&job->fitted, 1) + 1;
@@ -166,9 +166,8 @@ int cmd_inr_zoo(int argc, char **argv)
     /* Parallelism comes from fitting several networks at once; each product is tiny. */
     if (threads > 1) openblas_set_num_threads(1);
     dws_parallel_parts((int)count, threads, fit_one, &job);
-    int rc = 0;
-    for (long i = 0; i < count && rc == 0; i++)
-        if (job.entries[i].err.code) err = job.entries[i].err, rc = -1;
+    int rc = atomic_load(&job.failed) ? -1 : 0;
+    if (rc != 0) err = job.err;   /* the workers have joined: no one writes it any more */
     double mean_mse = 0;
     if (rc == 0) rc = write_index(out, &job, &mean_mse, &err);
     free(job.entries);

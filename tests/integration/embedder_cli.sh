@@ -72,6 +72,9 @@ expect_error bad_data eval-embedder --zoo "$tmp/zoo" --model "$tmp/full.dws" --p
 "$D" init-model --kind adapter --d0 1 --dL 1 --image none -o "$tmp/ad.dws" > /dev/null
 expect_error invalid_argument eval-embedder --zoo "$tmp/zoo" --model "$tmp/ad.dws"
 expect_error invalid_argument inr-zoo --out "$tmp/z2"
+mkdir -p "$tmp/z3/models/000002.onnx"   # a network that cannot be written: the error, and no index
+expect_error io_error inr-zoo --count 5 --steps 5 --jobs 2 --out "$tmp/z3"
+[ ! -e "$tmp/z3/index.jsonl" ] || fail "inr-zoo wrote an index after a failure"
 mkdir "$tmp/bad"; echo '{"id":1}' > "$tmp/bad/index.jsonl"
 expect_error bad_data train-embedder --zoo "$tmp/bad" --out "$tmp/x.dws"
 echo "embedder CLI ok"
