@@ -54,9 +54,9 @@ void dws_embedder_fit_norm(dws_net *net, const dws_mlp *const *nets, int n);
 
 /* Probe features (an encoder with arch.probes K): the probes become K rows of
  * `rows` (n_rows x d0, e.g. training images; the first K when n_rows >= K) or,
- * with rows NULL, a Latin hypercube in [lo, hi]^d0 (seeded); then probe_scale is set to
- * 1 / RMS of the centred outputs of nets on them, so the head's inputs start near
- * unit scale. */
+ * with rows NULL, a Latin hypercube in [lo, hi]^d0 (seeded); then probe_scale is
+ * set to 1 / RMS of the centred outputs of nets on them, so the head's inputs
+ * start near unit scale. */
 void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float lo, float hi, uint64_t seed,
                               const dws_mlp *const *nets, int n);
 

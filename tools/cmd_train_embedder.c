@@ -108,10 +108,12 @@ static int parse(int argc, char **argv, options *o)
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *s;
         long v;
-        if (!strcmp(f, "--resume") || !strcmp(f, "--no-width-features") || !strcmp(f, "--no-head-skip")) {
-            if (f[2] == 'r') o->resume = 1;
-            else if (f[5] == 'h') o->head_skip = 0;
-            else o->width_features = 0;
+        int *toggle = !strcmp(f, "--resume")              ? &o->resume
+                      : !strcmp(f, "--no-width-features") ? &o->width_features
+                      : !strcmp(f, "--no-head-skip")      ? &o->head_skip
+                                                          : NULL;
+        if (toggle) {   /* flags without a value: --resume sets, the --no- ones clear */
+            *toggle = toggle == &o->resume;
             continue;
         }
         int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
