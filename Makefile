@@ -12,8 +12,10 @@ BUILD   ?= build
 BIN     ?= bin
 OPT     ?= -O2
 SAN     ?=
+# cblas.h lives in a per-variant folder on Debian (openblas-pthread, -openmp, ...).
+OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
-           -Icore -I$(BUILD)/proto -I/usr/include/x86_64-linux-gnu/openblas-pthread $(SAN) $(EXTRA_CFLAGS)
+           -Icore -I$(BUILD)/proto $(OPENBLAS_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDFLAGS := $(SAN)
 LIBS    := -lprotobuf-c -lopenblas -lcjson -lz -lm -lpthread
 SERVER_LIBS := -lmicrohttpd
@@ -21,7 +23,7 @@ CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsub
 
 PROTO_C  := $(BUILD)/proto/onnx.pb-c.c
 PROTO_O  := $(BUILD)/proto/onnx.pb-c.o
-CORE_SRC := $(wildcard core/*.c)
+CORE_SRC := $(wildcard core/*/*.c)
 CORE_O   := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CORE_LIB := $(BUILD)/libdwscore.a
 TOOL_SRC := $(wildcard tools/*.c)
@@ -64,7 +66,7 @@ $(BUILD)/%.o: %.c $(PROTO_C)
 # (clang, used by make fuzz, has no -fvect-cost-model.)
 VEC_FLAGS := -ftree-vectorize -fno-math-errno \
              $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
-$(BUILD)/core/optim.o $(BUILD)/core/samples.o: CFLAGS += $(VEC_FLAGS)
+$(BUILD)/core/train/optim.o $(BUILD)/core/data/samples.o: CFLAGS += $(VEC_FLAGS)
 
 $(CORE_LIB): $(CORE_O) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^

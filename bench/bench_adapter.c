@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dws_net.h"
-#include "rng.h"
-#include "ws_tensor.h"
+#include "ws/dws_net.h"
+#include "base/rng.h"
+#include "ws/ws_tensor.h"
 
 static int cmp_double(const void *a, const void *b)
 {

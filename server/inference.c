@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapt_onnx.h"
-#include "dws_model.h"
-#include "onnx_codec.h"
+#include "model/adapt_onnx.h"
+#include "model/dws_model.h"
+#include "onnx/onnx_codec.h"
 #include "problem.h"
 
 static dws_model_kind kind_of(dwsd_endpoint op)

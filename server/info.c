@@ -4,7 +4,7 @@
 
 #include "problem.h"
 #include "request.h"
-#include "version.h"
+#include "base/version.h"
 
 static void json_reply(dwsd_reply *out, cJSON *o)
 {

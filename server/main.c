@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "server.h"
-#include "version.h"
+#include "base/version.h"
 
 static pthread_t main_thread;
 

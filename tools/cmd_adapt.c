@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapt_onnx.h"
+#include "model/adapt_onnx.h"
 #include "cli_io.h"
-#include "dws_model.h"
+#include "model/dws_model.h"
 #include "model_cli.h"
-#include "onnx_codec.h"
+#include "onnx/onnx_codec.h"
 
 #define CMD "adapt"
 

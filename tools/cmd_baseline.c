@@ -8,18 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapt_results.h"
-#include "baseline_file.h"
-#include "baseline_flat.h"
-#include "cifar10.h"
-#include "baseline_oracle.h"
-#include "baseline_train.h"
+#include "eval/adapt_results.h"
+#include "eval/baseline_file.h"
+#include "eval/baseline_flat.h"
+#include "data/cifar10.h"
+#include "eval/baseline_oracle.h"
+#include "eval/baseline_train.h"
 #include "data_cli.h"
-#include "eval_data.h"
-#include "float_decimal.h"
-#include "gzfile.h"
-#include "mlp_train.h"
-#include "zoo_catalog.h"
+#include "data/eval_data.h"
+#include "base/float_decimal.h"
+#include "base/gzfile.h"
+#include "train/mlp_train.h"
+#include "zoo/zoo_catalog.h"
 
 #define CMD "baseline"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar10.h"
-#include "corrupt.h"
+#include "data/cifar10.h"
+#include "data/corrupt.h"
 #include "data_cli.h"
 
 #define CMD "corrupt"

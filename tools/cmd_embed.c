@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli_io.h"
-#include "dws_model.h"
+#include "model/dws_model.h"
 #include "model_cli.h"
-#include "onnx_codec.h"
+#include "onnx/onnx_codec.h"
 
 #define CMD "embed"
 

@@ -10,17 +10,17 @@
 #include <sys/stat.h>
 
 #include "cli_io.h"
-#include "dws_model.h"
-#include "dws_net.h"
+#include "model/dws_model.h"
+#include "ws/dws_net.h"
 #include "embedder_cli.h"
-#include "embedder_train.h"
-#include "gram_pca.h"
+#include "learn/embedder_train.h"
+#include "eval/gram_pca.h"
 #include "model_cli.h"
-#include "ridge_probe.h"
-#include "rng.h"
-#include "svg_scatter.h"
-#include "weight_features.h"
-#include "ws_tensor.h"
+#include "eval/ridge_probe.h"
+#include "base/rng.h"
+#include "eval/svg_scatter.h"
+#include "eval/weight_features.h"
+#include "ws/ws_tensor.h"
 
 #define CMD "eval-embedder"
 #define MAX_PROPS 16

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli_io.h"
-#include "onnx_codec.h"
-#include "read_file.h"
+#include "onnx/onnx_codec.h"
+#include "base/read_file.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 30)
 

@@ -10,11 +10,11 @@
 
 #include "cli_io.h"
 #include "embedder_cli.h"
-#include "inr_sine.h"
+#include "zoo/inr_sine.h"
 #include "model_cli.h"
-#include "onnx_codec.h"
-#include "parallel.h"
-#include "rng.h"
+#include "onnx/onnx_codec.h"
+#include "base/parallel.h"
+#include "base/rng.h"
 
 #define CMD "inr-zoo"
 

@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli_io.h"
-#include "onnx_codec.h"
+#include "onnx/onnx_codec.h"
 
 static void usage(FILE *f)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cli_io.h"
-#include "onnx_codec.h"
-#include "version.h"
+#include "onnx/onnx_codec.h"
+#include "base/version.h"
 
 static void usage(FILE *f)
 {

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "adapter_train.h"
-#include "cifar10.h"
+#include "learn/adapter_train.h"
+#include "data/cifar10.h"
 #include "cli_io.h"
 #include "data_cli.h"
-#include "dws_model.h"
-#include "dws_net.h"
-#include "zoo_set.h"
+#include "model/dws_model.h"
+#include "ws/dws_net.h"
+#include "zoo/zoo_set.h"
 
 #define CMD "train-adapter"
 

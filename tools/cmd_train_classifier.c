@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar10.h"
-#include "corrupt.h"
+#include "data/cifar10.h"
+#include "data/corrupt.h"
 #include "data_cli.h"
-#include "gzfile.h"
-#include "mlp_train.h"
-#include "onnx_codec.h"
-#include "recipe.h"
+#include "base/gzfile.h"
+#include "train/mlp_train.h"
+#include "onnx/onnx_codec.h"
+#include "train/recipe.h"
 
 #define CMD "train-classifier"
 

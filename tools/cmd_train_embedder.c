@@ -7,14 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cifar10.h"
+#include "data/cifar10.h"
 #include "cli_io.h"
-#include "dws_model.h"
+#include "model/dws_model.h"
 #include "embedder_cli.h"
-#include "embedder_train.h"
-#include "float_decimal.h"
+#include "learn/embedder_train.h"
+#include "base/float_decimal.h"
 #include "model_cli.h"
-#include "train_checkpoint.h"
+#include "train/train_checkpoint.h"
 
 #define CMD "train-embedder"
 

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cifar10.h"
+#include "data/cifar10.h"
 #include "data_cli.h"
-#include "zoo.h"
+#include "zoo/zoo.h"
 
 #define CMD "zoo"
 /* Seeds go through zoo.json as JSON numbers, exact up to 2^53. */

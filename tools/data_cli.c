@@ -8,8 +8,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "cifar10.h"
-#include "eval_data.h"
+#include "data/cifar10.h"
+#include "data/eval_data.h"
 
 int data_cli_usage(const char *cmd, const char *fmt, ...)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "version.h"
+#include "base/version.h"
 
 struct command {
     const char *name;

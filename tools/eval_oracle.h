@@ -5,10 +5,10 @@
 #ifndef DWS_EVAL_ORACLE_H
 #define DWS_EVAL_ORACLE_H
 
-#include "corrupt.h"
-#include "dws_error.h"
-#include "mlp.h"
-#include "samples.h"
+#include "data/corrupt.h"
+#include "base/dws_error.h"
+#include "mlp/mlp.h"
+#include "data/samples.h"
 
 typedef struct {
     float *x;             /* the corrupted training images, n x dim */

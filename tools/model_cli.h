@@ -6,8 +6,8 @@
 
 #include <stdio.h>
 
-#include "dws_model.h"
-#include "onnx_codec.h"
+#include "model/dws_model.h"
+#include "onnx/onnx_codec.h"
 
 #define DWS_DEFAULT_ADAPTER "models/cifar10c-adapter.dws"
 #define DWS_DEFAULT_ENCODER "models/cifar10-embedder.dws"

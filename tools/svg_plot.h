@@ -3,7 +3,7 @@
 #ifndef DWS_SVG_PLOT_H
 #define DWS_SVG_PLOT_H
 
-#include "dws_error.h"
+#include "base/dws_error.h"
 
 typedef struct {
     const char *label;

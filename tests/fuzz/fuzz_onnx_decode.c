@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx_codec.h"
+#include "onnx/onnx_codec.h"
 
 /* Small enough that a mutated dimension cannot make one input take seconds; the
  * rejection paths are the same ones the defaults guard. */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adapter_train.h"
-#include "mlp_train.h"
+#include "learn/adapter_train.h"
+#include "train/mlp_train.h"
 
 START_TEST(schedule_warms_up_then_decays_to_zero)
 {

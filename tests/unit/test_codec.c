@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "onnx.pb-c.h"
-#include "onnx_codec.h"
-#include "onnx_internal.h"
-#include "read_file.h"
+#include "onnx/onnx_codec.h"
+#include "onnx/onnx_internal.h"
+#include "base/read_file.h"
 
 #define FIX "tests/fixtures/"
 

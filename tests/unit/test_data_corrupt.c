@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corrupt.h"
-#include "rng.h"
+#include "data/corrupt.h"
+#include "base/rng.h"
 
 #define C 3
 #define H 32

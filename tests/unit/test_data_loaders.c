@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "cifar10.h"
-#include "idx.h"
-#include "image_set.h"
+#include "data/cifar10.h"
+#include "data/idx.h"
+#include "data/image_set.h"
 
 static char dir[64];
 

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mlp.h"
-#include "mlp_grad.h"
-#include "mlp_train.h"
-#include "optim.h"
-#include "recipe.h"
-#include "rng.h"
+#include "mlp/mlp.h"
+#include "mlp/mlp_grad.h"
+#include "train/mlp_train.h"
+#include "train/optim.h"
+#include "train/recipe.h"
+#include "base/rng.h"
 
 static void make_mlp(dws_mlp *m, int n_layers, const int64_t *widths, uint64_t seed)
 {

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rng.h"
-#include "zoo.h"
+#include "base/rng.h"
+#include "zoo/zoo.h"
 
 #define N_TRAIN 300
 #define N_TEST 100

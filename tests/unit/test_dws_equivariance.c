@@ -6,10 +6,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "dws_layer.h"
-#include "dws_net.h"
+#include "ws/dws_layer.h"
+#include "ws/dws_net.h"
 #include "helper_dws.h"
-#include "ws_pass.h"
+#include "ws/ws_pass.h"
 
 #define TOL 1e-5
 

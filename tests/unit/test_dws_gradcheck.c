@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dws_layer.h"
-#include "dws_net.h"
+#include "ws/dws_layer.h"
+#include "ws/dws_net.h"
 #include "helper_dws.h"
-#include "projection_head.h"
-#include "ws_pass.h"
+#include "ws/projection_head.h"
+#include "ws/ws_pass.h"
 
 static double dot(const float *a, const float *b, size_t n)
 {

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dws_model.h"
-#include "dws_net.h"
+#include "model/dws_model.h"
+#include "ws/dws_net.h"
 #include "helper_dws.h"
-#include "model_file.h"
+#include "base/model_file.h"
 
 static void small_arch(dws_arch *a, dws_model_kind kind)
 {

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "helper_dws.h"
-#include "mlp_grad.h"
-#include "nt_xent.h"
-#include "rng.h"
+#include "mlp/mlp_grad.h"
+#include "learn/nt_xent.h"
+#include "base/rng.h"
 
 static double loss_at(const float *z, int n, int d, float tau)
 {

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gram_pca.h"
+#include "eval/gram_pca.h"
 #include "helper_dws.h"
-#include "ridge_probe.h"
-#include "rng.h"
-#include "svg_scatter.h"
-#include "weight_features.h"
+#include "eval/ridge_probe.h"
+#include "base/rng.h"
+#include "eval/svg_scatter.h"
+#include "eval/weight_features.h"
 
 static void random_rows(double *X, int n, int p, dws_rng *rng)
 {

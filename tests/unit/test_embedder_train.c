@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dws_model.h"
-#include "embedder_train.h"
+#include "model/dws_model.h"
+#include "learn/embedder_train.h"
 #include "helper_dws.h"
-#include "probe_features.h"
-#include "train_checkpoint.h"
-#include "ws_tensor.h"
-#include "ws_views.h"
+#include "ws/probe_features.h"
+#include "train/train_checkpoint.h"
+#include "ws/ws_tensor.h"
+#include "ws/ws_views.h"
 
 #define N_NETS 16
 

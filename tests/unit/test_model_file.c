@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "model_file.h"
+#include "base/model_file.h"
 
 /* ---- an independent encoder for hand-made files ---- */
 

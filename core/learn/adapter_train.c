@@ -1,0 +1,379 @@
+#include "adapter_train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train/adamw.h"
+#include "train/adapter_ckpt.h"
+#include "mlp/mlp_grad.h"
+#include "train/mlp_train.h"
+#include "data/samples.h"
+
+void dws_adapter_train_defaults(dws_adapter_train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->batch_nets = 4;
+    c->batch_images = 128;
+    c->lr = 1e-3f;
+    c->weight_decay = 1e-4f;
+    c->clip = 1.f;
+    c->threads = 1;
+    c->val_images = 2000;
+    dws_error e;
+    dws_domain_parse(DWS_DEFAULT_DOMAIN, &c->domain, &e);
+}
+
+double dws_adapter_lr_at(const dws_adapter_train_config *cfg, int64_t s)
+{
+    if (s < cfg->warmup) return cfg->lr * (double)(s + 1) / (double)cfg->warmup;
+    int64_t span = cfg->steps - cfg->warmup;
+    double p = span > 0 ? (double)(s - cfg->warmup) / (double)span : 1.0;
+    return cfg->lr * 0.5 * (1.0 + cos(M_PI * (p < 1 ? p : 1)));
+}
+
+int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
+{
+    int L = net->arch.depth;
+    for (int k = 0; k < 2 * L; k++) {
+        double sum = 0, sq = 0, count = 0;
+        for (int i = 0; i < zoo->n; i++) {
+            const dws_mlp *m = &zoo->m[i].mlp;
+            if (m->n_layers != L) {
+                dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "zoo entry %d has %d layers, the adapter reads %d",
+                              zoo->m[i].id, m->n_layers, L);
+                return -1;
+            }
+            int t = k / 2;
+            size_t n = (size_t)m->widths[t + 1] * (k % 2 ? 1 : (size_t)m->widths[t]);
+            const float *v = k % 2 ? m->b[t] : m->W[t];
+            for (size_t j = 0; j < n; j++) {
+                sum += v[j];
+                sq += (double)v[j] * v[j];
+            }
+            count += (double)n;
+        }
+        double mean = count > 0 ? sum / count : 0, var = count > 0 ? sq / count - mean * mean : 1;
+        net->norm_mean[k] = (float)mean;
+        net->norm_std[k] = (float)(var > 1e-16 ? sqrt(var) : 1e-8);
+    }
+    return 0;
+}
+
+/* Classifiers of identical widths, so that a batch of them is one dws_ws. */
+typedef struct {
+    int *group_of;      /* member -> group */
+    int *order;         /* members sorted by group */
+    int *start;         /* group g is order[start[g] .. start[g + 1]) */
+    int n_groups;
+} width_groups;
+
+static int same_widths(const dws_mlp *a, const dws_mlp *b)
+{
+    return a->n_layers == b->n_layers && !memcmp(a->widths, b->widths, sizeof(int64_t) * (size_t)(a->n_layers + 1));
+}
+
+static int groups_build(width_groups *g, const dws_zoo_set *set, dws_error *err)
+{
+    int n = set->n;
+    g->group_of = malloc(sizeof(int) * (size_t)n);
+    g->order = malloc(sizeof(int) * (size_t)n);
+    g->start = calloc((size_t)n + 1, sizeof(int));
+    int *first = malloc(sizeof(int) * (size_t)n);   /* a member of each group */
+    if (!g->group_of || !g->order || !g->start || !first) {
+        free(first);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "width groups");
+        return -1;
+    }
+    g->n_groups = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < g->n_groups && !same_widths(&set->m[first[k]].mlp, &set->m[i].mlp)) k++;
+        if (k == g->n_groups) first[g->n_groups++] = i;
+        g->group_of[i] = k;
+        g->start[k + 1]++;
+    }
+    for (int k = 0; k < g->n_groups; k++) g->start[k + 1] += g->start[k];
+    int *fill = first;   /* reused as the next free slot of each group */
+    for (int k = 0; k < g->n_groups; k++) fill[k] = g->start[k];
+    for (int i = 0; i < n; i++) g->order[fill[g->group_of[i]]++] = i;
+    free(first);
+    return 0;
+}
+
+static void groups_free(width_groups *g)
+{
+    free(g->group_of);
+    free(g->order);
+    free(g->start);
+}
+
+/* Up to want members of the group of a uniformly drawn member, distinct. */
+static int draw_batch(const width_groups *g, int n_members, int want, dws_rng *rng, int *out)
+{
+    int k = g->group_of[dws_rng_below(rng, (uint64_t)n_members)];
+    int size = g->start[k + 1] - g->start[k], b = want < size ? want : size;
+    for (int j = 0; j < size; j++) out[j] = g->order[g->start[k] + j];
+    for (int j = 0; j < b; j++) {
+        int r = j + (int)dws_rng_below(rng, (uint64_t)(size - j)), t = out[j];
+        out[j] = out[r];
+        out[r] = t;
+    }
+    return b;
+}
+
+/* Adapts the classifiers in[0..b) (identical widths) with the net: out[j] are
+ * fresh MLPs; with a keep-state, backward may follow. */
+static int adapt_batch(const dws_net *net, const dws_mlp *const *in, int b, dws_net_state *st, dws_mlp *out,
+                       dws_ws *ws_in, dws_ws *ws_out, dws_error *err)
+{
+    if (dws_ws_from_mlps(ws_in, in, b, err) != 0) return -1;
+    if (dws_ws_init(ws_out, in[0]->n_layers, in[0]->widths, b, 1, err) != 0) return -1;
+    if (dws_adapter_forward(net, ws_in, ws_out, st, err) != 0) return -1;
+    for (int j = 0; j < b; j++) {
+        if (dws_mlp_clone(&out[j], in[j], err) != 0) return -1;
+        dws_ws_to_mlp(ws_out, j, &out[j]);
+    }
+    return 0;
+}
+
+/* Zeroes, in buf (parameters or gradients), the tensors the ablations of cfg
+ * remove: a zero template kernel or position embedding adds nothing, so the model
+ * behaves as one without it. */
+static void zero_ablated(const dws_net *net, const dws_adapter_train_config *cfg, float *buf)
+{
+    for (int i = 0; i < net->table.n; i++) {
+        const dws_param_tensor *t = &net->table.t[i];
+        const char *dot = strrchr(t->name, '.');
+        const char *kind = dot ? dot + 1 : t->name;
+        if ((cfg->no_template_conv && !strcmp(kind, "K")) || (cfg->no_position_embedding && !strcmp(kind, "pos")))
+            memset(buf + t->offset, 0, sizeof(float) * t->count);
+    }
+}
+
+typedef struct {
+    const dws_adapter_train_config *cfg;
+    dws_net *net;
+    const dws_zoo_set *train;
+    width_groups groups;
+    dws_samples images;         /* training rows only */
+    dws_net_state *st;
+    dws_adamw opt;
+    float *grads;
+    int *pick;                  /* batch member ids (scratch of train->n) */
+    float *x;
+    uint8_t *y;
+    uint32_t *rows;
+    dws_rng rng;
+} trainer;
+
+/* One optimisation step at step index s; adds the mean loss and accuracy of the
+ * adapted classifiers to *loss, *acc. */
+static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_error *err)
+{
+    const dws_adapter_train_config *cfg = T->cfg;
+    int n_img = cfg->batch_images;
+    for (int i = 0; i < n_img; i++) T->rows[i] = (uint32_t)dws_rng_below(&T->rng, T->images.n);
+    dws_samples_gather(&T->images, T->rows, 0, (size_t)n_img, T->x, T->y);
+    if (dws_domain_apply(&cfg->domain, 3, 32, 32, T->x, (size_t)n_img, dws_mix64(cfg->seed ^ 0x5eedu) + (uint64_t)s,
+                         0, err) != 0)
+        return -1;
+    int b = draw_batch(&T->groups, T->train->n, cfg->batch_nets, &T->rng, T->pick);
+    const dws_mlp *in[64];
+    dws_mlp adapted[64], grad[64];
+    memset(adapted, 0, sizeof adapted);
+    memset(grad, 0, sizeof grad);
+    for (int j = 0; j < b; j++) in[j] = &T->train->m[T->pick[j]].mlp;
+    dws_ws ws_in = {0}, ws_out = {0}, d_out = {0};
+    float *work = NULL;
+    int rc = adapt_batch(T->net, in, b, T->st, adapted, &ws_in, &ws_out, err);
+    if (rc == 0 && !(work = malloc(sizeof(float) * dws_mlp_grad_ws_floats(in[0], n_img)))) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "classifier gradient workspace");
+        rc = -1;
+    }
+    for (int j = 0; j < b && rc == 0; j++) {
+        float l = 0;
+        int correct = 0;
+        rc = dws_mlp_clone(&grad[j], in[j], err);
+        if (rc == 0) rc = dws_mlp_xent_grad(&adapted[j], T->x, T->y, n_img, &grad[j], NULL, work, &l, &correct, err);
+        *loss += l / b;
+        *acc += (double)correct / n_img / b;
+    }
+    const dws_mlp *gp[64];
+    for (int j = 0; j < b; j++) gp[j] = &grad[j];
+    if (rc == 0) rc = dws_ws_from_mlps(&d_out, gp, b, err);
+    if (rc == 0) {
+        for (size_t i = 0; i < d_out.n_floats; i++) d_out.data[i] /= (float)b;
+        memset(T->grads, 0, sizeof(float) * T->net->n_params);
+        rc = dws_adapter_backward(T->net, T->st, &d_out, T->grads, NULL, err);
+        zero_ablated(T->net, cfg, T->grads);
+    }
+    if (rc == 0) {
+        T->opt.opt.cfg.lr = (float)dws_adapter_lr_at(cfg, s);
+        dws_adamw_step(&T->opt, T->net->params, T->grads);
+    }
+    for (int j = 0; j < b; j++) {
+        dws_mlp_free(&adapted[j]);
+        dws_mlp_free(&grad[j]);
+    }
+    dws_ws_free(&ws_in);
+    dws_ws_free(&ws_out);
+    dws_ws_free(&d_out);
+    free(work);
+    return rc;
+}
+
+/* Mean accuracy of the validation classifiers on the held-out images, adapted
+ * (net != NULL) or as they are. */
+static int validate(const dws_net *net, const dws_zoo_set *val, const dws_samples *held, dws_net_state *st,
+                    double *mean, dws_error *err)
+{
+    double sum = 0;
+    for (int i = 0; i < val->n; i++) {
+        const dws_mlp *m = &val->m[i].mlp;
+        dws_mlp adapted = {0};
+        dws_ws ws_in = {0}, ws_out = {0};
+        int rc = net ? adapt_batch(net, &m, 1, st, &adapted, &ws_in, &ws_out, err) : 0;
+        double acc = 0;
+        if (rc == 0) rc = dws_mlp_accuracy(net ? &adapted : m, held, &acc, err);
+        dws_mlp_free(&adapted);
+        dws_ws_free(&ws_in);
+        dws_ws_free(&ws_out);
+        if (rc != 0) return -1;
+        sum += acc;
+    }
+    *mean = sum / val->n;
+    return 0;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int check_config(const dws_adapter_train_config *c, const dws_zoo_set *train, const dws_zoo_set *val,
+                        const dws_image_set *images, dws_error *err)
+{
+    const char *bad = NULL;
+    if (c->batch_nets < 1 || c->batch_nets > 64) bad = "batch_nets (1..64)";
+    else if (c->batch_images < 1 || c->batch_images > 65536) bad = "batch_images (1..65536)";
+    else if (c->steps < 1 || c->warmup < 0 || c->warmup > c->steps) bad = "steps / warmup";
+    else if (c->val_every < 1) bad = "val_every";
+    else if (!(c->lr > 0) || c->weight_decay < 0) bad = "lr / weight_decay";
+    else if (c->val_images < 1 || (size_t)c->val_images >= images->n) bad = "val_images (1..images - 1)";
+    else if (train->n < 1 || val->n < 1) bad = "zoo: no training or validation classifiers";
+    else if (images->dim != 3072 || images->channels != 3) bad = "images (CIFAR-10 3x32x32 expected)";
+    if (bad) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "adapter training: bad %s", bad);
+        return -1;
+    }
+    return 0;
+}
+
+int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set *val, const dws_image_set *images,
+                      const dws_adapter_train_config *cfg, const dws_adapter_train_hooks *hooks,
+                      dws_adapter_train_progress *final, dws_error *err)
+{
+    if (check_config(cfg, train, val, images, err) != 0) return -1;
+    trainer T;
+    memset(&T, 0, sizeof T);
+    T.cfg = cfg;
+    T.net = net;
+    T.train = train;
+    size_t n_train_img = images->n - (size_t)cfg->val_images;
+    T.images = dws_samples_of_image_set(images);
+    T.images.n = n_train_img;
+    /* The held-out rows, corrupted once with their own fixed noise. */
+    size_t nv = (size_t)cfg->val_images;
+    float *vx = malloc(sizeof(float) * nv * images->dim);
+    uint8_t *vy = malloc(nv);
+    T.x = malloc(sizeof(float) * (size_t)cfg->batch_images * images->dim);
+    T.y = malloc((size_t)cfg->batch_images);
+    T.rows = malloc(sizeof(uint32_t) * (size_t)cfg->batch_images);
+    T.pick = malloc(sizeof(int) * (size_t)train->n);
+    T.grads = malloc(sizeof(float) * net->n_params);
+    T.st = dws_net_state_new(cfg->threads, 1);
+    dws_net_state *inf = dws_net_state_new(cfg->threads, 0);
+    dws_adamw_config oc = dws_adamw_defaults();
+    oc.lr = cfg->lr;
+    oc.weight_decay = cfg->weight_decay;
+    oc.max_grad_norm = cfg->clip;
+    int rc = 0;
+    if (!vx || !vy || !T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter training buffers");
+        rc = -1;
+    }
+    if (rc == 0) rc = groups_build(&T.groups, train, err);
+    if (rc == 0) rc = dws_adamw_init(&T.opt, &oc, net->n_params, err);
+    dws_samples held = dws_samples_of_floats(vx, vy, nv, images->dim);
+    if (rc == 0) {
+        dws_image_set_to_float(images, n_train_img, nv, vx);
+        memcpy(vy, images->labels + n_train_img, nv);
+        rc = dws_domain_apply(&cfg->domain, 3, 32, 32, vx, nv, dws_mix64(cfg->seed ^ 0x7a1du), 0, err);
+    }
+    dws_ckpt_state cs = {.total_steps = cfg->steps, .best_val = -1};
+    dws_rng_seed(&cs.rng, cfg->seed);
+    if (rc == 0 && hooks->checkpoint && hooks->resume) {
+        FILE *f = fopen(hooks->checkpoint, "rb");
+        if (f) {
+            fclose(f);
+            rc = dws_ckpt_load(hooks->checkpoint, net->params, &T.opt, &cs, err);
+        }
+    }
+    zero_ablated(net, cfg, net->params);
+    T.rng = cs.rng;
+    dws_adapter_train_progress p = {.step = cs.step, .best_val = cs.best_val, .best_step = cs.best_step};
+    if (rc == 0) rc = validate(NULL, val, &held, inf, &p.val_before, err);
+    double t0 = now_seconds(), loss = 0, acc = 0;
+    int64_t since = 0, first = cs.step;
+    while (rc == 0 && p.step < cfg->steps) {
+        rc = train_step(&T, p.step, &loss, &acc, err);
+        if (rc != 0) break;
+        p.lr = dws_adapter_lr_at(cfg, p.step);
+        p.step++;
+        since++;
+        p.elapsed = now_seconds() - t0;
+        p.eta = p.elapsed / (double)(p.step - first) * (double)(cfg->steps - p.step);
+        p.train_loss = loss / since;
+        p.train_acc = acc / since;
+        p.validated = p.step % cfg->val_every == 0 || p.step == cfg->steps;
+        if (p.validated) {
+            rc = validate(net, val, &held, inf, &p.val_after, err);
+            int improved = rc == 0 && p.val_after > p.best_val;
+            if (improved) {
+                p.best_val = p.val_after;
+                p.best_step = p.step;
+            }
+            if (rc == 0 && hooks->checkpoint) {
+                cs.step = p.step;
+                cs.best_step = p.best_step;
+                cs.best_val = p.best_val;
+                cs.rng = T.rng;
+                rc = dws_ckpt_save(hooks->checkpoint, net->params, &T.opt, &cs, err);
+            }
+            if (rc == 0 && hooks->on_validation) rc = hooks->on_validation(hooks->ctx, net, &p, improved, err);
+        }
+        if (hooks->on_report && (p.validated || (hooks->report_every > 0 && p.step % hooks->report_every == 0))) {
+            hooks->on_report(hooks->ctx, &p);
+            loss = acc = 0;
+            since = 0;
+        }
+    }
+    if (final) *final = p;
+    groups_free(&T.groups);
+    dws_adamw_free(&T.opt);
+    dws_net_state_free(T.st);
+    dws_net_state_free(inf);
+    free(vx);
+    free(vy);
+    free(T.x);
+    free(T.y);
+    free(T.rows);
+    free(T.pick);
+    free(T.grads);
+    return rc;
+}

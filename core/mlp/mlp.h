@@ -1,0 +1,60 @@
+/* An MLP classifier in the weight-space layout of DWSNET.md section 1:
+ * x_l = act_l(W_l x_{l-1} + b_l), W_l is d_l x d_{l-1} row-major (rows = output
+ * neurons), b_l has d_l entries, act_L is the identity (logits).
+ * All weights live in one flat buffer `params`, ordered W_1, b_1, W_2, b_2, ...;
+ * W[l] and b[l] (0-based: W[0] is W_1) point into it. */
+#ifndef DWS_MLP_H
+#define DWS_MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/dws_error.h"
+
+#define DWS_MAX_LAYERS 16
+
+typedef enum {
+    DWS_ACT_IDENTITY = 0,
+    DWS_ACT_RELU,
+    DWS_ACT_LEAKY_RELU,
+    DWS_ACT_TANH,
+    DWS_ACT_SIGMOID,
+    DWS_ACT_GELU,
+} dws_activation;
+
+typedef struct {
+    int n_layers;                          /* L >= 1 */
+    int64_t widths[DWS_MAX_LAYERS + 1];    /* d_0 .. d_L */
+    dws_activation act[DWS_MAX_LAYERS];    /* after layer l (0-based); act[L-1] is IDENTITY */
+    float leaky_alpha[DWS_MAX_LAYERS];     /* LeakyRelu slope where act is LEAKY_RELU */
+    size_t n_params;
+    float *params;
+    float *W[DWS_MAX_LAYERS];
+    float *b[DWS_MAX_LAYERS];
+} dws_mlp;
+
+const char *dws_activation_name(dws_activation a);   /* "relu", "leaky_relu", ... */
+
+/* Number of parameters of an MLP with these widths (no overflow check: callers bound widths). */
+size_t dws_mlp_param_count(int n_layers, const int64_t *widths);
+
+/* Allocates params (zeroed) and sets the views; hidden activations default to ReLU. */
+int dws_mlp_init(dws_mlp *m, int n_layers, const int64_t *widths, dws_error *err);
+/* Same shape and activations as src, params copied. */
+int dws_mlp_clone(dws_mlp *dst, const dws_mlp *src, dws_error *err);
+void dws_mlp_free(dws_mlp *m);
+int dws_mlp_same_shape(const dws_mlp *a, const dws_mlp *b);
+
+/* Logits for n inputs (row-major n x d_0) into out (n x d_L). scratch must hold
+ * dws_mlp_scratch_floats(m, n) floats. Uses OpenBLAS; safe to call concurrently. */
+size_t dws_mlp_scratch_floats(const dws_mlp *m, int n);
+void dws_mlp_forward(const dws_mlp *m, const float *x, int n, float *out, float *scratch);
+
+/* Applies activation a in place to n values. */
+void dws_activation_apply(dws_activation a, float leaky_alpha, float *v, size_t n);
+/* Its backward: d[i] *= a'(z[i]) for pre-activations z (a = act(z) is also given,
+ * since most derivatives are cheapest from the output). */
+void dws_activation_backward(dws_activation a, float leaky_alpha, const float *z, const float *act_out, float *d,
+                             size_t n);
+
+#endif

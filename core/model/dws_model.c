@@ -1,0 +1,296 @@
+/* Models as the CLI and daemon use them: a dws_net, its signature and its card,
+ * loaded from and saved to .dws files (model_file.h). */
+#include "dws_model.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dws_model_card.h"
+#include "ws/dws_net.h"
+#include "base/model_file.h"
+#include "ws/ws_tensor.h"
+
+#define NORM_MEAN "input_norm.mean"
+#define NORM_STD "input_norm.std"
+
+struct dws_model {
+    dws_net net;
+    dws_signature sig;
+    char id[128];
+    cJSON *card;
+    char *card_json;   /* card rendered */
+};
+
+const char *dws_model_kind_name(dws_model_kind k)
+{
+    return k == DWS_MODEL_ADAPTER ? "adapter" : k == DWS_MODEL_ENCODER ? "encoder" : "unknown";
+}
+
+void dws_model_free(dws_model *m)
+{
+    if (!m) return;
+    dws_net_free(&m->net);
+    cJSON_Delete(m->card);
+    free(m->card_json);
+    free(m);
+}
+
+dws_model_kind dws_model_get_kind(const dws_model *m) { return m->net.arch.kind; }
+const char *dws_model_id(const dws_model *m) { return m->id; }
+const char *dws_model_card_json(const dws_model *m) { return m->card_json; }
+const dws_signature *dws_model_signature(const dws_model *m) { return &m->sig; }
+struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
+
+static int render_card(dws_model *m, dws_error *err)
+{
+    char *text = cJSON_PrintUnformatted(m->card);
+    if (!text) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the model card");
+        return -1;
+    }
+    free(m->card_json);
+    m->card_json = text;
+    return 0;
+}
+
+dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, dws_error *err)
+{
+    dws_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a model");
+        return NULL;
+    }
+    const dws_arch *a = &net->arch;
+    m->sig = (dws_signature){a->d0, a->dL, a->depth, DWS_ACT_RELU, info->min_width, info->max_width};
+    if (info->min_width < 0 || info->min_width > info->max_width) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "width range %lld..%lld", (long long)info->min_width,
+                      (long long)info->max_width);
+        free(m);
+        return NULL;
+    }
+    if (!(m->card = dws_card_build(net, &m->sig, info, err))) {
+        free(m);
+        return NULL;
+    }
+    snprintf(m->id, sizeof m->id, "%s", info->id);
+    if (render_card(m, err) != 0) {
+        dws_model_free(m);
+        return NULL;
+    }
+    m->net = *net;
+    memset(net, 0, sizeof *net);
+    return m;
+}
+
+int dws_model_set_card_entry(dws_model *m, const char *key, const char *json_value, dws_error *err)
+{
+    if (dws_card_key_is_reserved(key)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is set from the model itself", key);
+        return -1;
+    }
+    cJSON *v = cJSON_Parse(json_value);
+    if (!v) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is not valid JSON", key);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(m->card, key)) cJSON_ReplaceItemInObjectCaseSensitive(m->card, key, v);
+    else cJSON_AddItemToObject(m->card, key, v);
+    return render_card(m, err);
+}
+
+int dws_model_save(const dws_model *m, const char *path, dws_error *err)
+{
+    const dws_net *net = &m->net;
+    int n = net->table.n + 2;
+    dws_named_tensor *t = calloc((size_t)n, sizeof *t);
+    if (!t) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the tensor list");
+        return -1;
+    }
+    for (int i = 0; i < net->table.n; i++) {
+        const dws_param_tensor *p = &net->table.t[i];
+        snprintf(t[i].name, sizeof t[i].name, "%s", p->name);
+        t[i].ndim = p->ndim;
+        memcpy(t[i].shape, p->shape, sizeof(int64_t) * (size_t)p->ndim);
+        t[i].count = p->count;
+        t[i].data = net->params + p->offset;
+    }
+    int64_t k = 2 * net->arch.depth;
+    t[n - 2] = (dws_named_tensor){.name = NORM_MEAN, .ndim = 1, .shape = {k}, .count = (size_t)k,
+                                  .data = (float *)net->norm_mean};
+    t[n - 1] = (dws_named_tensor){.name = NORM_STD, .ndim = 1, .shape = {k}, .count = (size_t)k,
+                                  .data = (float *)net->norm_std};
+    int rc = dws_model_file_write(path, m->card_json, t, n, err);
+    free(t);
+    return rc;
+}
+
+/* The file's tensor `name` with exactly this shape, all values finite. */
+static const dws_named_tensor *expect_tensor(const dws_model_file *f, const char *name, int ndim,
+                                             const int64_t *shape, dws_error *err)
+{
+    const dws_named_tensor *t = dws_model_file_find(f, name);
+    if (!t) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model file lacks tensor '%s'", name);
+        return NULL;
+    }
+    int same = t->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++) same = t->shape[d] == shape[d];
+    if (!same) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "tensor '%s' does not have the shape the model card implies", name);
+        return NULL;
+    }
+    for (size_t j = 0; j < t->count; j++) {
+        if (!isfinite(t->data[j])) {
+            dws_error_set(err, DWS_E_BAD_MODEL_FILE, "tensor '%s' holds a non-finite value", name);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static int load_tensors(dws_model *m, const dws_model_file *f, dws_error *err)
+{
+    dws_net *net = &m->net;
+    if (f->n_tensors != net->table.n + 2) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model file has %d tensors, its card implies %d", f->n_tensors,
+                      net->table.n + 2);
+        return -1;
+    }
+    for (int i = 0; i < net->table.n; i++) {
+        const dws_param_tensor *p = &net->table.t[i];
+        const dws_named_tensor *t = expect_tensor(f, p->name, p->ndim, p->shape, err);
+        if (!t) return -1;
+        memcpy(net->params + p->offset, t->data, sizeof(float) * p->count);
+    }
+    int64_t k = 2 * net->arch.depth;
+    const dws_named_tensor *mean = expect_tensor(f, NORM_MEAN, 1, &k, err);
+    const dws_named_tensor *std = mean ? expect_tensor(f, NORM_STD, 1, &k, err) : NULL;
+    if (!std) return -1;
+    for (int64_t j = 0; j < k; j++) {
+        if (!(std->data[j] > 0.f)) {
+            dws_error_set(err, DWS_E_BAD_MODEL_FILE, "tensor '%s' must be positive", NORM_STD);
+            return -1;
+        }
+        net->norm_mean[j] = mean->data[j];
+        net->norm_std[j] = std->data[j];
+    }
+    return 0;
+}
+
+dws_model *dws_model_load(const char *path, dws_error *err)
+{
+    dws_model_file f;
+    if (dws_model_file_read(path, &f, err) != 0) return NULL;
+    dws_model *m = calloc(1, sizeof *m);
+    dws_arch arch;
+    int rc = -1;
+    if (!m) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a model");
+    } else if (!(m->card = cJSON_Parse(f.card_json)) || !cJSON_IsObject(m->card)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model card is not a JSON object", path);
+    } else if (dws_card_parse(m->card, &arch, &m->sig, m->id, err) == 0 && dws_net_init(&m->net, &arch, 0, err) == 0 &&
+               load_tensors(m, &f, err) == 0) {
+        rc = render_card(m, err);
+    }
+    dws_model_file_free(&f);
+    if (rc != 0) {
+        dws_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
+{
+    const dws_signature *s = &m->sig;
+    const char *what = NULL;
+    char detail[160] = "";
+    if (in->n_layers != s->depth) {
+        what = "depth";
+        snprintf(detail, sizeof detail, "%d layers, the model reads %d", in->n_layers, s->depth);
+    } else if (in->widths[0] != s->d0) {
+        what = "d0";
+        snprintf(detail, sizeof detail, "%lld inputs, the model reads %lld", (long long)in->widths[0],
+                 (long long)s->d0);
+    } else if (in->widths[in->n_layers] != s->dL) {
+        what = "classes";
+        snprintf(detail, sizeof detail, "%lld classes, the model reads %lld", (long long)in->widths[in->n_layers],
+                 (long long)s->dL);
+    } else {
+        for (int l = 0; l + 1 < in->n_layers; l++) {
+            if (in->act[l] != s->activation) {
+                what = "activation";
+                snprintf(detail, sizeof detail, "layer %d uses %s, the model reads %s MLPs", l + 1,
+                         dws_activation_name(in->act[l]), dws_activation_name(s->activation));
+                break;
+            }
+        }
+    }
+    if (what) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model '%s' does not accept this MLP (%s): %s", m->id, what,
+                      detail);
+        return -1;
+    }
+    return 0;
+}
+
+/* The one-MLP batch and a state for one call. */
+static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, const dws_run_opts *opts, dws_ws *ws,
+                   dws_net_state **st, dws_error *err)
+{
+    if (m->net.arch.kind != kind) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model '%s' is an %s, not an %s", m->id,
+                      dws_model_kind_name(m->net.arch.kind), dws_model_kind_name(kind));
+        return -1;
+    }
+    if (dws_model_check_input(m, in, err) != 0 || dws_ws_from_mlps(ws, &in, 1, err) != 0) return -1;
+    if (!(*st = dws_net_state_new(opts ? opts->threads : 0, 0))) {
+        dws_ws_free(ws);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a forward state");
+        return -1;
+    }
+    return 0;
+}
+
+int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dws_ws ws, adapted = {0};
+    dws_net_state *st;
+    if (prepare(m, DWS_MODEL_ADAPTER, in, opts, &ws, &st, err) != 0) return -1;
+    int rc = dws_ws_init(&adapted, ws.n_layers, ws.widths, 1, 1, err);
+    if (rc == 0) rc = dws_adapter_forward(&m->net, &ws, &adapted, st, err);
+    if (rc == 0) rc = dws_mlp_clone(out, in, err);
+    if (rc == 0) dws_ws_to_mlp(&adapted, 0, out);
+    dws_net_state_free(st);
+    dws_ws_free(&ws);
+    dws_ws_free(&adapted);
+    return rc;
+}
+
+int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, int *dim, const dws_run_opts *opts,
+                      dws_error *err)
+{
+    *embedding = NULL;
+    *dim = 0;
+    dws_ws ws;
+    dws_net_state *st;
+    if (prepare(m, DWS_MODEL_ENCODER, in, opts, &ws, &st, err) != 0) return -1;
+    int d = m->net.arch.embed_dim, rc = -1;
+    float *e = malloc(sizeof(float) * (size_t)d);
+    if (!e) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate an embedding");
+    else rc = dws_encoder_forward(&m->net, &ws, e, st, err);
+    dws_net_state_free(st);
+    dws_ws_free(&ws);
+    if (rc != 0) {
+        free(e);
+        return -1;
+    }
+    *embedding = e;
+    *dim = d;
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* Trained DWSNet models (adapters and encoders) as the CLI and the daemon use them.
+ * A dws_model is immutable once loaded: any number of threads may call
+ * dws_adapter_apply / dws_encoder_embed on the same model at once (no global
+ * mutable state; every call allocates its own activations). */
+#ifndef DWS_MODEL_H
+#define DWS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/dws_error.h"
+#include "mlp/mlp.h"
+
+typedef enum { DWS_MODEL_ADAPTER = 0, DWS_MODEL_ENCODER = 1 } dws_model_kind;
+
+/* What a model accepts: MLPs of exactly this d0, dL, depth (number of layers L)
+ * and hidden activation; hidden widths outside [min_width, max_width] are
+ * accepted (the parameter count does not depend on them) but were not seen in
+ * training. */
+typedef struct {
+    int64_t d0;
+    int64_t dL;
+    int depth;
+    dws_activation activation;
+    int64_t min_width;
+    int64_t max_width;
+} dws_signature;
+
+typedef struct {
+    int threads;   /* BLAS / worker threads for this call; 0 = library default */
+} dws_run_opts;
+
+typedef struct dws_model dws_model;
+
+dws_model *dws_model_load(const char *path, dws_error *err);
+void dws_model_free(dws_model *m);
+
+dws_model_kind dws_model_get_kind(const dws_model *m);
+const char *dws_model_kind_name(dws_model_kind k);      /* "adapter" | "encoder" */
+const char *dws_model_id(const dws_model *m);            /* card "id", e.g. "cifar10c-adapter" */
+const char *dws_model_card_json(const dws_model *m);     /* the whole model card (JSON text) */
+const dws_signature *dws_model_signature(const dws_model *m);
+
+/* 0 when the model accepts in; else -1, err->code DWS_E_INCOMPATIBLE_MODEL and a
+ * message naming what differs (d0, classes, depth or activation). */
+int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err);
+
+/* Adapter: out receives the adapted weights (out is initialised by the call with
+ * in's shape; free with dws_mlp_free). */
+int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out,
+                      const dws_run_opts *opts, dws_error *err);
+
+/* Encoder: *embedding is malloc'd (*dim floats). */
+int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, int *dim,
+                      const dws_run_opts *opts, dws_error *err);
+
+/* ---- Making and saving models (training, `dwsnet init-model`) ----
+ * Threads: a call runs on opts->threads workers of its own (0: one per online
+ * CPU, at most 8); every BLAS call it makes is small enough that OpenBLAS runs it
+ * on the calling worker, so OpenBLAS's process-wide thread setting is neither
+ * used nor changed and concurrent calls do not interfere (blas_local.h). */
+
+struct dws_net;
+
+typedef struct {
+    const char *id;                 /* [A-Za-z0-9._-], 1..127 characters */
+    const char *target_domain;      /* NULL: "none" */
+    const char *input_convention;   /* NULL: the CIFAR-10 convention of TASK.md */
+    int64_t min_width, max_width;   /* hidden widths seen in training; 0, 0: none yet */
+} dws_model_info;
+
+/* A model around *net, which it takes over (*net is left empty). */
+dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, dws_error *err);
+/* Sets a top-level card entry to a JSON value (object, array, string, number),
+ * e.g. "training" (data hashes, recipe) or "metrics". The keys the loader
+ * interprets cannot be replaced this way. */
+int dws_model_set_card_entry(dws_model *m, const char *key, const char *json_value, dws_error *err);
+int dws_model_save(const dws_model *m, const char *path, dws_error *err);
+/* The network, e.g. for training; a trainer may change its parameters and input
+ * normalisation in place (not while other threads use the model). */
+struct dws_net *dws_model_net(dws_model *m);
+
+#endif

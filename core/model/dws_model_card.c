@@ -1,0 +1,239 @@
+#include "dws_model_card.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/float_decimal.h"
+#include "base/version.h"
+
+static const char *RESERVED[] = {"format", "id", "kind", "written_by", "architecture", "signature", NULL};
+
+int dws_card_key_is_reserved(const char *key)
+{
+    for (int i = 0; RESERVED[i]; i++)
+        if (!strcmp(key, RESERVED[i])) return 1;
+    return 0;
+}
+
+static int valid_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < 1 || n > 127) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_model_info *info, dws_error *err)
+{
+    const dws_arch *a = &net->arch;
+    if (!valid_id(info->id)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model id must be 1 to 127 characters of [A-Za-z0-9._-]");
+        return NULL;
+    }
+    cJSON *card = cJSON_CreateObject(), *arch = cJSON_CreateObject(), *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(card, "format", DWS_CARD_FORMAT);
+    cJSON_AddStringToObject(card, "id", info->id);
+    cJSON_AddStringToObject(card, "kind", dws_model_kind_name(a->kind));
+    cJSON_AddStringToObject(card, "written_by", "dwsnet " DWS_VERSION);
+
+    cJSON_AddNumberToObject(arch, "dws_layers", a->n_dws_layers);
+    cJSON_AddNumberToObject(arch, "channels", a->channels);
+    if (a->image.planes) {
+        cJSON *im = cJSON_AddObjectToObject(arch, "image");
+        cJSON_AddNumberToObject(im, "channels", a->image.planes);
+        cJSON_AddNumberToObject(im, "height", a->image.h);
+        cJSON_AddNumberToObject(im, "width", a->image.w);
+    } else {
+        cJSON_AddNullToObject(arch, "image");
+    }
+    cJSON_AddStringToObject(arch, "input_axis", a->image.planes ? "shared maps per colour plane, learned position "
+                                                                  "embedding, depthwise 3x3 template convolution"
+                                                                : "shared maps, learned position embedding");
+    cJSON_AddStringToObject(arch, "class_axis", "exact (per-class parameters)");
+    if (a->kind == DWS_MODEL_ENCODER) {
+        cJSON_AddNumberToObject(arch, "embed_dim", a->embed_dim);
+        cJSON_AddNumberToObject(arch, "mlp_hidden", a->mlp_hidden);
+        cJSON_AddBoolToObject(arch, "width_features", a->width_features);
+        cJSON_AddNumberToObject(arch, "probes", a->probes);
+        if (a->probes) cJSON_AddNumberToObject(arch, "probe_scale", dws_float_decimal(a->probe_scale));
+        cJSON_AddNumberToObject(arch, "projection_hidden", a->proj_hidden);
+        cJSON_AddBoolToObject(arch, "head_skip", a->head_skip);
+    }
+    cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
+    cJSON_AddItemToObject(card, "architecture", arch);
+
+    cJSON_AddNumberToObject(s, "d0", (double)sig->d0);
+    cJSON_AddNumberToObject(s, "dL", (double)sig->dL);
+    cJSON_AddNumberToObject(s, "depth", sig->depth);
+    cJSON_AddStringToObject(s, "activation", dws_activation_name(sig->activation));
+    cJSON_AddNumberToObject(s, "min_width", (double)sig->min_width);
+    cJSON_AddNumberToObject(s, "max_width", (double)sig->max_width);
+    cJSON_AddItemToObject(card, "signature", s);
+
+    cJSON_AddStringToObject(card, "input_convention",
+                            info->input_convention ? info->input_convention : DWS_DEFAULT_INPUT_CONVENTION);
+    cJSON_AddStringToObject(card, "target_domain", info->target_domain ? info->target_domain : "none");
+    return card;
+}
+
+/* An integer field of obj in [lo, hi]. */
+static int get_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                   dws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s.%s must be an integer", where, key);
+        return -1;
+    }
+    if (v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: %s.%s = %.0f is outside %lld..%lld", where, key,
+                      v->valuedouble, (long long)lo, (long long)hi);
+        return -1;
+    }
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+/* get_int, or 0 when obj has no such key. */
+static int get_optional_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi,
+                            int64_t *out, dws_error *err)
+{
+    *out = 0;
+    return cJSON_GetObjectItemCaseSensitive(obj, key) ? get_int(obj, where, key, lo, hi, out, err) : 0;
+}
+
+static const char *get_string(const cJSON *obj, const char *where, const char *key, dws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsString(v)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s%s%s must be a string", where, *where ? "." : "", key);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+static const cJSON *get_object(const cJSON *obj, const char *key, dws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsObject(v)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s must be an object", key);
+        return NULL;
+    }
+    return v;
+}
+
+static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
+{
+    const cJSON *arch = get_object(card, "architecture", err);
+    if (!arch) return -1;
+    int64_t v;
+    if (get_int(arch, "architecture", "dws_layers", 1, DWS_MAX_DWS_LAYERS, &v, err) != 0) return -1;
+    a->n_dws_layers = (int)v;
+    if (get_int(arch, "architecture", "channels", 1, 256, &v, err) != 0) return -1;
+    a->channels = (int)v;
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(arch, "image");
+    a->image = (dws_image_shape){0, 0, 0};
+    if (cJSON_IsObject(im)) {
+        int64_t c, h, w;
+        if (get_int(im, "architecture.image", "channels", 1, DWS_MAX_IN_GROUPS, &c, err) != 0 ||
+            get_int(im, "architecture.image", "height", 1, 1 << 16, &h, err) != 0 ||
+            get_int(im, "architecture.image", "width", 1, 1 << 16, &w, err) != 0)
+            return -1;
+        a->image = (dws_image_shape){(int)c, (int)h, (int)w};
+    } else if (!cJSON_IsNull(im)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: architecture.image must be an object or null");
+        return -1;
+    }
+    if (a->kind == DWS_MODEL_ENCODER) {
+        if (get_int(arch, "architecture", "embed_dim", 1, 4096, &v, err) != 0) return -1;
+        a->embed_dim = (int)v;
+        if (get_int(arch, "architecture", "mlp_hidden", 1, 4096, &v, err) != 0) return -1;
+        a->mlp_hidden = (int)v;
+        /* Absent in models written before the option existed: off. */
+        a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
+        a->probe_scale = 0.f;
+        a->head_skip = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "head_skip"));   /* absent: off */
+        /* Absent in models written before these options: none. */
+        if (get_optional_int(arch, "architecture", "projection_hidden", 0, 4096, &v, err) != 0) return -1;
+        a->proj_hidden = (int)v;
+        if (get_optional_int(arch, "architecture", "probes", 0, 4096, &v, err) != 0) return -1;
+        a->probes = (int)v;
+        if (a->probes) {
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(arch, "probe_scale");
+            if (!cJSON_IsNumber(sc) || !(sc->valuedouble > 0) || !(sc->valuedouble < 1e30)) {
+                dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: architecture.probe_scale must be a number > 0");
+                return -1;
+            }
+            a->probe_scale = (float)sc->valuedouble;
+        }
+    }
+    return 0;
+}
+
+static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err)
+{
+    const cJSON *s = get_object(card, "signature", err);
+    if (!s) return -1;
+    int64_t depth;
+    if (get_int(s, "signature", "d0", 1, (int64_t)1 << 24, &sig->d0, err) != 0 ||
+        get_int(s, "signature", "dL", 1, DWS_MAX_EXACT_CLASSES, &sig->dL, err) != 0 ||
+        get_int(s, "signature", "depth", 1, DWS_MAX_LAYERS, &depth, err) != 0 ||
+        get_int(s, "signature", "min_width", 0, (int64_t)1 << 40, &sig->min_width, err) != 0 ||
+        get_int(s, "signature", "max_width", 0, (int64_t)1 << 40, &sig->max_width, err) != 0)
+        return -1;
+    sig->depth = (int)depth;
+    if (sig->min_width > sig->max_width) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: signature.min_width > max_width");
+        return -1;
+    }
+    const char *act = get_string(s, "signature", "activation", err);
+    if (!act) return -1;
+    for (int k = DWS_ACT_IDENTITY; k <= DWS_ACT_GELU; k++) {
+        if (!strcmp(act, dws_activation_name((dws_activation)k))) {
+            sig->activation = (dws_activation)k;
+            return 0;
+        }
+    }
+    dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown activation '%s'", act);
+    return -1;
+}
+
+int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, char *id, dws_error *err)
+{
+    memset(arch, 0, sizeof *arch);
+    memset(sig, 0, sizeof *sig);
+    const char *format = get_string(card, "", "format", err);
+    if (!format) return -1;
+    if (strcmp(format, DWS_CARD_FORMAT) != 0) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: format is '%s', not '%s'", format, DWS_CARD_FORMAT);
+        return -1;
+    }
+    const char *s = get_string(card, "", "id", err);
+    if (!s) return -1;
+    if (!valid_id(s)) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: bad id");
+        return -1;
+    }
+    strcpy(id, s);
+    if (!(s = get_string(card, "", "kind", err))) return -1;
+    if (!strcmp(s, "adapter")) arch->kind = DWS_MODEL_ADAPTER;
+    else if (!strcmp(s, "encoder")) arch->kind = DWS_MODEL_ENCODER;
+    else {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown model kind '%s'", s);
+        return -1;
+    }
+    if (parse_architecture(card, arch, err) != 0 || parse_signature(card, sig, err) != 0) return -1;
+    arch->depth = sig->depth;
+    arch->d0 = sig->d0;
+    arch->dL = sig->dL;
+    if (dws_arch_check(arch, err) != 0) {
+        if (err) err->code = DWS_E_INCOMPATIBLE_MODEL;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,392 @@
+#include "ws_pass.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+#include "hot_loop.h"
+#include "base/parallel.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
+#endif
+
+/* Output floats per block: a block stays in L2 from the broadcast through the
+ * entry term to the pooling. */
+#define BLOCK_FLOATS 16384
+
+typedef struct {
+    const dws_pass *p;
+    const dws_block *blocks;
+    int part_begin[DWS_PASS_PARTS + 1];
+    int bt_lo[DWS_PASS_PARTS], bt_hi[DWS_PASS_PARTS];   /* (b, t) range of a part's W blocks */
+    float *scratch;                                     /* per thread: entry scratch, rc, block */
+    size_t scratch_per_thread, rc_floats;
+    dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
+} pass_run;
+
+/* Columns [k0, k1) (whole slots of z columns) of one row of W_t, c channels:
+ * o[k] = rc[slot of k] + colv[k * fc]. */
+DWS_HOT_LOOP static void fill_row(float *restrict o, int64_t k0, int64_t k1, int64_t z, int c,
+                                  const float *restrict rc, const float *restrict colv, int64_t fc)
+{
+    for (int64_t p = k0 / z; p < k1 / z; p++) {
+        const float *restrict r = rc + p * c;
+        for (int64_t k = p * z; k < (p + 1) * z; k++) {
+            const float *restrict cv = colv + k * fc;
+            float *restrict ok = o + (k - k0) * c;
+            for (int ch = 0; ch < c; ch++) ok[ch] = r[ch] + cv[ch];
+        }
+    }
+}
+
+enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
+
+/* Activation and pooling of columns [k0, k1) of one row (whole slots): row sums
+ * per slot into rowsum (written), column sums added to colsum (stride fc). The
+ * flags are constants at every call site in act_pool_row, so each combination
+ * becomes its own loop. */
+static inline __attribute__((always_inline)) void act_pool_kernel(
+    float *restrict o, int64_t k0, int64_t k1, int64_t z, int c, const float *restrict mask,
+    float *restrict rowsum, float *restrict colsum, int64_t fc, const int act, const int has_pool)
+{
+    for (int64_t p = k0 / z; p < k1 / z; p++) {
+        float *restrict rs = has_pool ? rowsum + p * c : NULL;
+        if (has_pool)
+            for (int ch = 0; ch < c; ch++) rs[ch] = 0.f;
+        for (int64_t k = p * z; k < (p + 1) * z; k++) {
+            float *restrict ok = o + (k - k0) * c;
+            for (int ch = 0; ch < c; ch++) {
+                float v = ok[ch];
+                if (act == ACT_RELU) v = v > 0.f ? v : 0.f;
+                if (act == ACT_MASK) v = mask[(k - k0) * c + ch] > 0.f ? v : 0.f;
+                ok[ch] = v;
+                if (has_pool) {
+                    rs[ch] += v;
+                    colsum[k * fc + ch] += v;
+                }
+            }
+        }
+    }
+}
+
+DWS_HOT_LOOP static void act_pool_row(float *o, int64_t k0, int64_t k1, int64_t z, int c, const float *mask,
+                                      float *rowsum, float *colsum, int64_t fc, int act, int has_pool)
+{
+#define ACT_POOL_CASE(A, P)                                                                                         \
+    case (A) * 2 + (P):                                                                                             \
+        act_pool_kernel(o, k0, k1, z, c, mask, rowsum, colsum, fc, A, P);                                          \
+        break;
+    switch (act * 2 + has_pool) {
+        ACT_POOL_CASE(ACT_LINEAR, 0)
+        ACT_POOL_CASE(ACT_LINEAR, 1)
+        ACT_POOL_CASE(ACT_RELU, 0)
+        ACT_POOL_CASE(ACT_RELU, 1)
+        ACT_POOL_CASE(ACT_MASK, 0)
+        ACT_POOL_CASE(ACT_MASK, 1)
+    }
+#undef ACT_POOL_CASE
+}
+
+/* The broadcast onto a W block: per row, its row and global slots (rc, the
+ * block's column slots only) and the column vectors of its row slot. */
+static void fill_w_block(const dws_pass *p, const dws_block *blk, float *o, float *rc)
+{
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += (blk->k1 - blk->k0) * c) {
+        int64_t slot = i / zr;
+        const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
+        if (last) {
+            memcpy(rc, g, sizeof(float) * (size_t)(st * c));
+        } else {
+            const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+            for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
+        }
+        fill_row(o, blk->k0, blk->k1, zt, c, rc, dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c,
+                 fc);
+    }
+}
+
+static void fill_bias_block(const dws_pass *p, const dws_block *blk, float *o)
+{
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
+        const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
+        const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+        for (int ch = 0; ch < c; ch++) o[ch] = g[ch] + (f ? f[ch] : 0.f);
+    }
+}
+
+static void finish_w_block(const pass_run *r, const dws_block *blk, int part, float *o)
+{
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
+    const float *mask = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
+    for (int64_t i = blk->i0; i < blk->i1; i++) {
+        float *rowsum = NULL, *colsum = NULL;
+        if (p->pool) {
+            rowsum = last ? dws_pool_global(p->pool, b) + (ax->gW[t] + i * st) * c
+                          : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + i / zr) * c;
+        }
+        int64_t row_off = (i - blk->i0) * (blk->k1 - blk->k0) * c;
+        act_pool_row(o + row_off, blk->k0, blk->k1, zt, c, mask ? mask + row_off : NULL, rowsum, colsum, fc,
+                     (int)p->act, p->pool != NULL);
+    }
+}
+
+static void finish_bias_block(const dws_pass *p, const dws_block *blk, float *o)
+{
+    const dws_axes *ax = p->ax;
+    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
+    const float *m = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
+    for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
+        for (int ch = 0; ch < c; ch++) {
+            if (p->act == DWS_PASS_RELU) o[ch] = o[ch] > 0.f ? o[ch] : 0.f;
+            if (m) o[ch] = m[(i - blk->i0) * c + ch] > 0.f ? o[ch] : 0.f;
+        }
+        if (p->pool) {
+            float *dst = last ? dws_pool_global(p->pool, b) + (ax->gb[t] + i) * c
+                              : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+            memcpy(dst, o, sizeof(float) * (size_t)c);
+        }
+    }
+}
+
+/* The finished block goes to its place in the output with streaming stores: the
+ * output is written once per pass and not read again in it, so fetching its
+ * cache lines first (what a plain store does) would only double the traffic. */
+static void stream_out(float *dst, const float *src, int64_t n)
+{
+    int64_t j = 0;
+#if defined(__SSE__)
+    for (; j < n && ((uintptr_t)(dst + j) & 15) != 0; j++) dst[j] = src[j];
+    for (; j + 4 <= n; j += 4) _mm_stream_ps(dst + j, _mm_loadu_ps(src + j));
+#endif
+    for (; j < n; j++) dst[j] = src[j];
+}
+
+static void run_part(void *ctx, int part, int thread)
+{
+    pass_run *r = ctx;
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    const int c = p->channels;
+    float *scratch = r->scratch + (size_t)thread * r->scratch_per_thread;
+    float *rc = scratch + p->entry_scratch, *block = rc + r->rc_floats;
+    if (p->pool) {
+        for (int bt = r->bt_lo[part]; bt <= r->bt_hi[part]; bt++) {
+            int b = bt / ax->n_layers, t = bt % ax->n_layers;
+            memset(dws_pool_feat(&r->parts[part], t, b, 0), 0,
+                   sizeof(float) * (size_t)(ax->d[t] * ax->feat_slots[t] * c));
+        }
+    }
+    for (int j = r->part_begin[part]; j < r->part_begin[part + 1]; j++) {
+        const dws_block *blk = &r->blocks[j];
+        float *o = p->out ? dws_block_data(p->out, blk) : NULL;
+        /* Computed in the thread's block buffer (in L2), unless out already holds it. */
+        float *buf = p->keep_out ? o : o || p->sink ? block : NULL;
+        if (buf && !p->keep_out) {
+            if (!p->bcast) memset(buf, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
+            else if (blk->is_bias) fill_bias_block(p, blk, buf);
+            else fill_w_block(p, blk, buf, rc);
+        }
+        if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, buf, scratch);
+        if (!buf) continue;
+        if (blk->is_bias) finish_bias_block(p, blk, buf);
+        else finish_w_block(r, blk, part, buf);
+        if (p->sink) p->sink(p->sink_ctx, blk, part, buf, scratch);
+        if (o && buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
+    }
+#if defined(__SSE__)
+    _mm_sfence();   /* streamed stores are visible before this worker is joined */
+#endif
+}
+
+/* Column sums from the parts, then the global slots of tensors whose rows are
+ * hidden neurons (the output layer's were stored row by row). */
+static void finish_pool(const pass_run *r)
+{
+    const dws_pass *p = r->p;
+    const dws_axes *ax = p->ax;
+    dws_pool *pool = p->pool;
+    const int c = p->channels, L = ax->n_layers;
+    for (int b = 0; b < p->batch; b++) {
+        for (int t = 0; t < L; t++) {
+            int bt = b * L + t, first = 1;
+            size_t width = (size_t)(ax->s[t + 1] * c);
+            for (int q = 0; q < DWS_PASS_PARTS; q++) {
+                if (bt < r->bt_lo[q] || bt > r->bt_hi[q]) continue;
+                for (int64_t k = 0; k < ax->d[t]; k++) {
+                    float *dst = dws_pool_feat(pool, t, b, k) + (int64_t)ax->col_slot0[t] * c;
+                    const float *src = dws_pool_feat(&r->parts[q], t, b, k) + (int64_t)ax->col_slot0[t] * c;
+                    if (first) memcpy(dst, src, sizeof(float) * width);
+                    else
+                        for (size_t j = 0; j < width; j++) dst[j] += src[j];
+                }
+                first = 0;
+            }
+        }
+        float *g = dws_pool_global(pool, b);
+        for (int t = 0; t + 1 < L; t++) {
+            const int64_t st = ax->s[t], zr = ax->z[t + 1];
+            memset(g + (int64_t)ax->gW[t] * c, 0, sizeof(float) * (size_t)(ax->s[t + 1] * st * c));
+            memset(g + (int64_t)ax->gb[t] * c, 0, sizeof(float) * (size_t)(ax->s[t + 1] * c));
+            for (int64_t i = 0; i < ax->d[t + 1]; i++) {
+                const float *f = dws_pool_feat(pool, t + 1, b, i);
+                float *gw = g + (ax->gW[t] + (i / zr) * st) * c, *gb = g + (ax->gb[t] + i / zr) * c;
+                for (int64_t j = 0; j < st * c; j++) gw[j] += f[(int64_t)ax->row_slot0[t + 1] * c + j];
+                for (int ch = 0; ch < c; ch++) gb[ch] += f[(int64_t)ax->bias_slot0[t + 1] * c + ch];
+            }
+        }
+    }
+    if (p->pool_means) dws_pool_divide_counts(pool);
+}
+
+/* Rows per W_t block (whole rows), or 0 when a W_t row is cut into its column
+ * slots, one block each (W_0 rows of an image: one colour plane per block). */
+static int64_t rows_per_block(const dws_axes *ax, int t, int c)
+{
+    if (ax->s[t] > 1) return 0;
+    int64_t rows = BLOCK_FLOATS / (ax->d[t] * c);
+    return rows < 1 ? 1 : rows;
+}
+
+static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, int64_t *max_entries, dws_error *err)
+{
+    const dws_axes *ax = p->ax;
+    size_t n = 0;
+    for (int t = 0; t < ax->n_layers; t++) {
+        int64_t rows = rows_per_block(ax, t, p->channels);
+        n += (size_t)(rows ? (ax->d[t + 1] + rows - 1) / rows : ax->d[t + 1] * ax->s[t]) + 1;
+    }
+    n *= (size_t)p->batch;
+    if (n > (size_t)1 << 30) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "weight-space tensor has too many rows");
+        return -1;
+    }
+    if (n > w->blocks_cap) {
+        dws_block *nb = realloc(w->blocks, n * sizeof *nb);
+        if (!nb) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu row blocks", n);
+            return -1;
+        }
+        w->blocks = nb;
+        w->blocks_cap = n;
+    }
+    int j = 0;
+    for (int b = 0; b < p->batch; b++) {
+        for (int t = 0; t < ax->n_layers; t++) {
+            int64_t rows = rows_per_block(ax, t, p->channels), dr = ax->d[t + 1], z = ax->z[t];
+            if (rows) {
+                for (int64_t i0 = 0; i0 < dr; i0 += rows)
+                    w->blocks[j++] = (dws_block){b, t, 0, i0, i0 + rows < dr ? i0 + rows : dr, 0, ax->d[t]};
+            } else {   /* slot-major: consecutive blocks share the slot's column vectors and sums in L2 */
+                for (int64_t slot = 0; slot < ax->s[t]; slot++)
+                    for (int64_t i = 0; i < dr; i++)
+                        w->blocks[j++] = (dws_block){b, t, 0, i, i + 1, slot * z, (slot + 1) * z};
+            }
+            w->blocks[j++] = (dws_block){b, t, 1, 0, dr, 0, 1};
+        }
+    }
+    *n_out = j;
+    *max_entries = 0;
+    for (int k = 0; k < j; k++)
+        if (dws_block_entries(&w->blocks[k]) > *max_entries) *max_entries = dws_block_entries(&w->blocks[k]);
+    return 0;
+}
+
+/* Contiguous runs of blocks of about equal cost (entries touched). */
+static void split_parts(pass_run *r, const dws_axes *ax, int n_blocks)
+{
+    double total = 0;
+    for (int j = 0; j < n_blocks; j++) {
+        const dws_block *b = &r->blocks[j];
+        total += (double)dws_block_entries(b);
+    }
+    for (int q = 0; q < DWS_PASS_PARTS; q++) {
+        r->bt_lo[q] = 1 << 30;
+        r->bt_hi[q] = -1;
+    }
+    double start = 0;
+    int q = 0;
+    r->part_begin[0] = 0;
+    for (int j = 0; j < n_blocks; j++) {
+        const dws_block *b = &r->blocks[j];
+        int want = (int)(start * DWS_PASS_PARTS / total);
+        if (want >= DWS_PASS_PARTS) want = DWS_PASS_PARTS - 1;
+        while (q < want) r->part_begin[++q] = j;
+        if (!b->is_bias) {
+            int bt = b->b * ax->n_layers + b->t;
+            if (bt < r->bt_lo[q]) r->bt_lo[q] = bt;
+            if (bt > r->bt_hi[q]) r->bt_hi[q] = bt;
+        }
+        start += (double)dws_block_entries(b);
+    }
+    while (q < DWS_PASS_PARTS) r->part_begin[++q] = n_blocks;
+}
+
+int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
+{
+    const dws_axes *ax = p->ax;
+    pass_run r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    int n_blocks;
+    int64_t max_entries;
+    if (make_blocks(p, w, &n_blocks, &max_entries, err) != 0) return -1;
+    r.blocks = w->blocks;
+    split_parts(&r, ax, n_blocks);
+
+    int64_t max_s = 1;
+    for (int t = 0; t < ax->n_layers; t++)
+        if (ax->s[t] > max_s) max_s = ax->s[t];
+    int threads = p->threads < 1 ? 1 : p->threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : p->threads;
+    r.rc_floats = (size_t)max_s * (size_t)p->channels;
+    r.scratch_per_thread = p->entry_scratch + r.rc_floats + (size_t)max_entries * (size_t)p->channels;
+    size_t pool_floats = p->pool ? dws_pool_floats(ax, p->batch, p->channels) : 0;
+    size_t need = (size_t)threads * r.scratch_per_thread + DWS_PASS_PARTS * pool_floats;
+    if (need > w->arena_cap) {
+        float *a = realloc(w->arena, need * sizeof(float));
+        if (!a) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu floats of pass scratch", need);
+            return -1;
+        }
+        w->arena = a;
+        w->arena_cap = need;
+    }
+    r.scratch = w->arena;
+    for (int q = 0; p->pool && q < DWS_PASS_PARTS; q++)
+        dws_pool_place(&r.parts[q], ax, p->batch, p->channels,
+                       w->arena + (size_t)threads * r.scratch_per_thread + (size_t)q * pool_floats);
+
+    dws_parallel_parts(DWS_PASS_PARTS, threads, run_part, &r);
+    if (p->pool) finish_pool(&r);
+    return 0;
+}
+
+int dws_pass_pool(const dws_axes *ax, dws_ws *t, dws_pool *pool, int means, int threads, dws_pass_work *w,
+                  dws_error *err)
+{
+    dws_pass pass = {
+        .ax = ax, .batch = t->batch, .channels = t->channels, .keep_out = 1,
+        .out = t, .pool = pool, .pool_means = means, .threads = threads,
+    };
+    return dws_pass_run(&pass, w, err);
+}
+
+void dws_pass_work_free(dws_pass_work *w)
+{
+    if (!w) return;
+    free(w->arena);
+    free(w->blocks);
+    memset(w, 0, sizeof *w);
+}
