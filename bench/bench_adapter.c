@@ -11,9 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ws/dws_net.h"
-#include "base/rng.h"
-#include "ws/ws_tensor.h"
+#include "ws/ws.h"
+#include "base/base.h"
 
 static int cmp_double(const void *a, const void *b)
 {

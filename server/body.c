@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "problem.h"
 
 #define FIRST_CAPACITY (64 * 1024)

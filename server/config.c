@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/version.h"
+#include "base/base.h"
 
 struct option_spec;
 typedef int (*option_parser)(const char *text, void *field, const struct option_spec *o,

@@ -19,13 +19,6 @@
 
 #define LISTEN_BACKLOG 512
 
-double dwsd_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Per connection: whether it has sent a request yet (drain waits for those that have not). */
 typedef struct {
     int fresh;

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/adapt_onnx.h"
-#include "model/dws_model.h"
+#include "model/model.h"
 #include "onnx/onnx_codec.h"
 #include "problem.h"
 

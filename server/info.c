@@ -4,7 +4,7 @@
 
 #include "problem.h"
 #include "request.h"
-#include "base/version.h"
+#include "base/base.h"
 
 static void json_reply(dwsd_reply *out, cJSON *o)
 {

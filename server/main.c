@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "server.h"
-#include "base/version.h"
+#include "base/base.h"
 
 static pthread_t main_thread;
 

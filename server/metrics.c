@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/version.h"
+#include "base/base.h"
 
 static const int statuses[] = {200, 400, 404, 405, 413, 415, 422, 500, 503, 0};
 #define N_STATUS (sizeof statuses / sizeof statuses[0])

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 
 /* A decode failure of a well-formed ONNX file that is simply not a model we serve
  * (a CNN, an unsupported activation, a branch) is 422 like a signature mismatch;

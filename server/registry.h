@@ -5,8 +5,8 @@
 #ifndef DWSD_REGISTRY_H
 #define DWSD_REGISTRY_H
 
-#include "base/dws_error.h"
-#include "model/dws_model.h"
+#include "base/base.h"
+#include "model/model.h"
 
 typedef struct dwsd_model_set dwsd_model_set;
 typedef struct dwsd_registry dwsd_registry;

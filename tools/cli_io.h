@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 
 /* Writes data to path ("-" = stdout) through a temporary file renamed into place,
  * so a failed write never leaves half a model behind. */

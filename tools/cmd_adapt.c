@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/adapt_onnx.h"
+#include "model/model.h"
 #include "cli_io.h"
-#include "model/dws_model.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
 

@@ -8,18 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/adapt_results.h"
-#include "eval/baseline_file.h"
-#include "eval/baseline_flat.h"
-#include "data/cifar10.h"
-#include "eval/baseline_oracle.h"
-#include "eval/baseline_train.h"
+#include "eval/eval.h"
+#include "data/data.h"
 #include "data_cli.h"
-#include "data/eval_data.h"
-#include "base/float_decimal.h"
-#include "base/gzfile.h"
-#include "train/mlp_train.h"
-#include "zoo/zoo_catalog.h"
+#include "base/base.h"
+#include "train/train.h"
+#include "zoo/zoo.h"
 
 #define CMD "baseline"
 

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/cifar10.h"
-#include "data/corrupt.h"
+#include "data/data.h"
 #include "data_cli.h"
 
 #define CMD "corrupt"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli_io.h"
-#include "model/dws_model.h"
+#include "model/model.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
 

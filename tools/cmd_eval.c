@@ -14,19 +14,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data/cifar10.h"
+#include "data/data.h"
 #include "cli_io.h"
-#include "data/corrupt.h"
 #include "commands.h"
 #include "data_cli.h"
-#include "model/dws_model.h"
+#include "model/model.h"
 #include "eval_oracle.h"
 #include "eval_plots.h"
 #include "eval_results.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
-#include "data/samples.h"
-#include "zoo/zoo_set.h"
+#include "zoo/zoo.h"
 
 #define CMD "eval"
 #define MAX_FILES 16

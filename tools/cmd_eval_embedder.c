@@ -10,17 +10,13 @@
 #include <sys/stat.h>
 
 #include "cli_io.h"
-#include "model/dws_model.h"
-#include "ws/dws_net.h"
+#include "model/model.h"
+#include "ws/ws.h"
 #include "embedder_cli.h"
-#include "learn/embedder_train.h"
-#include "eval/gram_pca.h"
+#include "learn/learn.h"
+#include "eval/eval.h"
 #include "model_cli.h"
-#include "eval/ridge_probe.h"
-#include "base/rng.h"
-#include "eval/svg_scatter.h"
-#include "eval/weight_features.h"
-#include "ws/ws_tensor.h"
+#include "base/base.h"
 
 #define CMD "eval-embedder"
 #define MAX_PROPS 16

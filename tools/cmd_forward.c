@@ -5,7 +5,7 @@
 
 #include "cli_io.h"
 #include "onnx/onnx_codec.h"
-#include "base/read_file.h"
+#include "base/base.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 30)
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli_io.h"
-#include "model/dws_model.h"
-#include "ws/dws_net.h"
+#include "model/model.h"
+#include "ws/ws.h"
 #include "model_cli.h"
 
 #define CMD "init-model"

@@ -10,11 +10,10 @@
 
 #include "cli_io.h"
 #include "embedder_cli.h"
-#include "zoo/inr_sine.h"
+#include "zoo/zoo.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
-#include "base/parallel.h"
-#include "base/rng.h"
+#include "base/base.h"
 
 #define CMD "inr-zoo"
 

@@ -6,7 +6,7 @@
 
 #include "cli_io.h"
 #include "onnx/onnx_codec.h"
-#include "base/version.h"
+#include "base/base.h"
 
 static void usage(FILE *f)
 {

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "learn/adapter_train.h"
-#include "data/cifar10.h"
+#include "learn/learn.h"
+#include "data/data.h"
 #include "cli_io.h"
 #include "data_cli.h"
-#include "model/dws_model.h"
-#include "ws/dws_net.h"
-#include "zoo/zoo_set.h"
+#include "model/model.h"
+#include "ws/ws.h"
+#include "zoo/zoo.h"
 
 #define CMD "train-adapter"
 

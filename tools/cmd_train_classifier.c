@@ -7,13 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/cifar10.h"
-#include "data/corrupt.h"
+#include "data/data.h"
 #include "data_cli.h"
-#include "base/gzfile.h"
-#include "train/mlp_train.h"
+#include "base/base.h"
+#include "train/train.h"
 #include "onnx/onnx_codec.h"
-#include "train/recipe.h"
 
 #define CMD "train-classifier"
 

@@ -7,14 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/cifar10.h"
+#include "data/data.h"
 #include "cli_io.h"
-#include "model/dws_model.h"
+#include "model/model.h"
 #include "embedder_cli.h"
-#include "learn/embedder_train.h"
-#include "base/float_decimal.h"
+#include "learn/learn.h"
+#include "base/base.h"
 #include "model_cli.h"
-#include "train/train_checkpoint.h"
+#include "train/train.h"
 
 #define CMD "train-embedder"
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "data/cifar10.h"
+#include "data/data.h"
 #include "data_cli.h"
 #include "zoo/zoo.h"
 

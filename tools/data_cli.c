@@ -8,8 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "data/cifar10.h"
-#include "data/eval_data.h"
+#include "data/data.h"
 
 int data_cli_usage(const char *cmd, const char *fmt, ...)
 {

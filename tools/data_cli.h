@@ -7,9 +7,8 @@
 #include <stdint.h>
 
 #include "cli_io.h"
-#include "data/corrupt.h"
-#include "base/dws_error.h"
-#include "data/image_set.h"
+#include "data/data.h"
+#include "base/base.h"
 
 /* Prints an invalid_argument error line and returns 2. */
 int data_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

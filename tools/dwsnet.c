@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "base/version.h"
+#include "base/base.h"
 
 struct command {
     const char *name;

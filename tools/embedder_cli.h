@@ -4,7 +4,7 @@
 #define DWS_EMBEDDER_CLI_H
 
 #include "mlp/mlp.h"
-#include "zoo/zoo_records.h"
+#include "zoo/zoo.h"
 
 /* A whole-string finite number in [lo, hi]; else prints the error line and returns -1. */
 int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out);

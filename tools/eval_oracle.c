@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/cifar10.h"
-#include "train/mlp_train.h"
+#include "data/data.h"
+#include "train/train.h"
 
 int eval_oracle_data_load(eval_oracle_data *d, const char *data, const dws_domain *domain, uint64_t seed,
                           dws_error *err)

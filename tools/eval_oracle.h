@@ -5,10 +5,9 @@
 #ifndef DWS_EVAL_ORACLE_H
 #define DWS_EVAL_ORACLE_H
 
-#include "data/corrupt.h"
-#include "base/dws_error.h"
+#include "data/data.h"
+#include "base/base.h"
 #include "mlp/mlp.h"
-#include "data/samples.h"
 
 typedef struct {
     float *x;             /* the corrupted training images, n x dim */

@@ -4,7 +4,7 @@
 #ifndef DWS_EVAL_PLOTS_H
 #define DWS_EVAL_PLOTS_H
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "eval_results.h"
 
 /* curves_csv NULL: the model path with .dws replaced by .csv, when that exists. */

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "eval/adapt_results.h"
-#include "base/dws_error.h"
+#include "eval/eval.h"
+#include "base/base.h"
 
 #define EVAL_MAX_METHODS 16
 

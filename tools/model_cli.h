@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "model/dws_model.h"
+#include "model/model.h"
 #include "onnx/onnx_codec.h"
 
 #define DWS_DEFAULT_ADAPTER "models/cifar10c-adapter.dws"

@@ -3,7 +3,7 @@
 #ifndef DWS_SVG_PLOT_H
 #define DWS_SVG_PLOT_H
 
-#include "base/dws_error.h"
+#include "base/base.h"
 
 typedef struct {
     const char *label;

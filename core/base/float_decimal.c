@@ -1,4 +1,4 @@
-#include "float_decimal.h"
+#include "base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

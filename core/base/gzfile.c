@@ -1,4 +1,4 @@
-#include "gzfile.h"
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* mkostemp; the Makefile defines it, a bare fuzzer build does not */
 #endif
-#include "model_file.h"
+#include "base.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

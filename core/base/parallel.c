@@ -1,4 +1,4 @@
-#include "parallel.h"
+#include "base.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

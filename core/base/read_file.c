@@ -1,4 +1,4 @@
-#include "read_file.h"
+#include "base.h"
 
 #include <errno.h>
 #include <stdio.h>

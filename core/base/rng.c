@@ -1,4 +1,4 @@
-#include "rng.h"
+#include "base.h"
 
 #include <math.h>
 

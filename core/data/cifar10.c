@@ -1,4 +1,4 @@
-#include "cifar10.h"
+#include "data.h"
 
 #include <glob.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "base/gzfile.h"
+#include "base/base.h"
 
 #define GET_CIFAR10_HINT \
     "get the CIFAR-10 binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), " \

@@ -1,5 +1,5 @@
 /* Domain strings and the loop that applies a domain to a set of images. */
-#include "corrupt.h"
+#include "data.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "base/rng.h"
+#include "base/base.h"
 
 #define DWS_CORRUPT_SCRATCH(h, w) (4 * (size_t)(h) * (size_t)(w) + 4 * ((size_t)(h) + (size_t)(w)) + 1024)
 

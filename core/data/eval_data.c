@@ -1,9 +1,8 @@
-#include "eval_data.h"
+#include "data.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar10.h"
 
 float *dws_eval_corrupted_copy(const dws_image_set *s, const dws_domain *d, uint64_t seed, dws_error *err)
 {

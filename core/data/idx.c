@@ -1,9 +1,9 @@
-#include "idx.h"
+#include "data.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/gzfile.h"
+#include "base/base.h"
 
 #define IDX_UBYTE 0x08
 

@@ -1,4 +1,4 @@
-#include "image_set.h"
+#include "data.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "samples.h"
+#include "data.h"
 
 #include <string.h>
 

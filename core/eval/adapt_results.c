@@ -1,12 +1,12 @@
-#include "adapt_results.h"
+#include "eval.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/gzfile.h"
-#include "zoo/zoo_catalog.h"
+#include "base/base.h"
+#include "zoo/zoo.h"
 
 const char *dws_result_split_name(int split)
 {

@@ -1,4 +1,4 @@
-#include "baseline.h"
+#include "eval.h"
 
 int dws_baseline_adapt_one(dws_baseline *a, const dws_mlp *in, dws_mlp *out, dws_error *err)
 {

@@ -1,10 +1,9 @@
-#include "baseline_file.h"
+#include "eval.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline_flat.h"
 
 #define MAGIC "DWSBASE1"
 #define METHOD_BYTES 16

@@ -1,12 +1,12 @@
-#include "baseline_flat.h"
+#include "eval.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
-#include "ws/ws_pad.h"
+#include "base/base.h"
+#include "ws/ws.h"
 
 typedef struct {
     int n_layers;

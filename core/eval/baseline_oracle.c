@@ -1,7 +1,6 @@
-#include "baseline_oracle.h"
+#include "eval.h"
 
-#include "train/mlp_train.h"
-#include "train/optim.h"
+#include "train/train.h"
 
 int dws_oracle_finetune(dws_mlp *m, const dws_samples *labeled, uint64_t seed, dws_error *err)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline.h"
+#include "eval.h"
 
 static int rescale_forward(dws_baseline *a, const dws_mlp *const *in, dws_mlp *const *out, int batch, dws_error *err)
 {

@@ -1,14 +1,13 @@
-#include "baseline_train.h"
+#include "eval.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "mlp/mlp_grad.h"
-#include "train/mlp_train.h"
-#include "train/optim.h"
-#include "base/rng.h"
-#include "ws/ws_tensor.h"
+#include "mlp/mlp.h"
+#include "train/train.h"
+#include "base/base.h"
+#include "ws/ws.h"
 
 static double now_seconds(void)
 {

@@ -1,4 +1,4 @@
-#include "gram_pca.h"
+#include "eval.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "ridge_probe.h"
+#include "eval.h"
 
 #include <math.h>
 #include <stdlib.h>

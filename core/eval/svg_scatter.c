@@ -1,4 +1,4 @@
-#include "svg_scatter.h"
+#include "eval.h"
 
 #include <math.h>
 

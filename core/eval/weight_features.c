@@ -1,4 +1,4 @@
-#include "weight_features.h"
+#include "eval.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "adapter_train.h"
+#include "learn.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -6,11 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "train/adamw.h"
-#include "train/adapter_ckpt.h"
-#include "mlp/mlp_grad.h"
-#include "train/mlp_train.h"
-#include "data/samples.h"
+#include "train/train.h"
+#include "mlp/mlp.h"
+#include "data/data.h"
 
 void dws_adapter_train_defaults(dws_adapter_train_config *c)
 {

@@ -1,14 +1,12 @@
-#include "embedder_train.h"
+#include "learn.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nt_xent.h"
-#include "ws/probe_features.h"
-#include "ws/projection_head.h"
-#include "base/rng.h"
-#include "ws/ws_tensor.h"
+#include "ws/ws.h"
+#include "base/base.h"
 
 dws_embedder_config dws_embedder_defaults(void)
 {

@@ -1,16 +1,21 @@
-/* An MLP classifier in the weight-space layout of DWSNET.md section 1:
- * x_l = act_l(W_l x_{l-1} + b_l), W_l is d_l x d_{l-1} row-major (rows = output
- * neurons), b_l has d_l entries, act_L is the identity (logits).
- * All weights live in one flat buffer `params`, ordered W_1, b_1, W_2, b_2, ...;
- * W[l] and b[l] (0-based: W[0] is W_1) point into it. */
+/* core/mlp/mlp.h: the public header of core/mlp/.
+ * MLP classifiers in the weight space: the dws_mlp type (W_l as d_l x d_{l-1}, b_l in one flat
+ * buffer), its forward pass and its gradient.
+ */
 #ifndef DWS_MLP_H
 #define DWS_MLP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 
+/* ==== mlp ==== */
+/* An MLP classifier in the weight-space layout of DWSNET.md section 1:
+ * x_l = act_l(W_l x_{l-1} + b_l), W_l is d_l x d_{l-1} row-major (rows = output
+ * neurons), b_l has d_l entries, act_L is the identity (logits).
+ * All weights live in one flat buffer `params`, ordered W_1, b_1, W_2, b_2, ...;
+ * W[l] and b[l] (0-based: W[0] is W_1) point into it. */
 #define DWS_MAX_LAYERS 16
 
 typedef enum {
@@ -56,5 +61,38 @@ void dws_activation_apply(dws_activation a, float leaky_alpha, float *v, size_t 
  * since most derivatives are cheapest from the output). */
 void dws_activation_backward(dws_activation a, float leaky_alpha, const float *z, const float *act_out, float *d,
                              size_t n);
+
+/* ==== mlp grad ==== */
+/* Softmax cross-entropy of an MLP classifier on a batch, and its gradient with
+ * respect to every weight (and optionally the inputs): the building block of
+ * classifier training, fine-tuning, and of adapter training, which back-propagates
+ * this gradient further into the network that produced the weights; and the mean
+ * squared error of a regression MLP (an INR) with the same backward. */
+/* Floats of workspace dws_mlp_xent_grad needs for a batch of n. */
+size_t dws_mlp_grad_ws_floats(const dws_mlp *m, int n);
+
+/* Mean over the batch of -log softmax(logits)[label]:
+ *   x: n x d_0 row-major inputs; labels: n class indices, each < d_L (checked);
+ *   grad: same shape as m, OVERWRITTEN with dLoss/dparams (W_l, b_l in m's layout);
+ *   dx: n x d_0, overwritten with dLoss/dx, or NULL to skip that product;
+ *   ws: dws_mlp_grad_ws_floats(m, n) floats;
+ *   loss: the mean loss; correct: number of rows whose arg-max logit is the label (or NULL).
+ * Every product goes through OpenBLAS. Thread-safe for distinct grad/ws buffers. */
+int dws_mlp_xent_grad(const dws_mlp *m, const float *x, const uint8_t *labels, int n, dws_mlp *grad, float *dx,
+                      float *ws, float *loss, int *correct, dws_error *err);
+
+/* Mean over the batch and the outputs of (output - y)^2, for regression (INRs):
+ * y: n x d_L targets; everything else as dws_mlp_xent_grad (same workspace). */
+int dws_mlp_mse_grad(const dws_mlp *m, const float *x, const float *y, int n, dws_mlp *grad, float *dx, float *ws,
+                     float *loss, dws_error *err);
+
+/* Backward from any loss: given d_out = dLoss/d(outputs) (n x d_L) for inputs x,
+ * writes dLoss/dparams into grad and dLoss/dx into dx (either may be NULL to skip
+ * it; grad has m's shape). Same workspace as dws_mlp_xent_grad; no checks, the
+ * caller owns the shapes. */
+void dws_mlp_vjp(const dws_mlp *m, const float *x, int n, const float *d_out, dws_mlp *grad, float *dx, float *ws);
+
+/* Index of the largest of v[0..k) (the first one on ties). */
+int dws_argmax(const float *v, int k);
 
 #endif

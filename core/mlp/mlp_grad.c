@@ -1,4 +1,4 @@
-#include "mlp_grad.h"
+#include "mlp.h"
 
 #include <cblas.h>
 #include <math.h>

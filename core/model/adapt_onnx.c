@@ -1,8 +1,8 @@
-#include "adapt_onnx.h"
+#include "model.h"
 
 #include <string.h>
 
-#include "base/version.h"
+#include "base/base.h"
 
 int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, dws_mlp *adapted,
                    uint8_t **out, size_t *out_len, dws_error *err)

@@ -1,6 +1,6 @@
 /* Models as the CLI and daemon use them: a dws_net, its signature and its card,
  * loaded from and saved to .dws files (model_file.h). */
-#include "dws_model.h"
+#include "model.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -9,9 +9,8 @@
 #include <string.h>
 
 #include "dws_model_card.h"
-#include "ws/dws_net.h"
-#include "base/model_file.h"
-#include "ws/ws_tensor.h"
+#include "ws/ws.h"
+#include "base/base.h"
 
 #define NORM_MEAN "input_norm.mean"
 #define NORM_STD "input_norm.std"
@@ -23,11 +22,6 @@ struct dws_model {
     cJSON *card;
     char *card_json;   /* card rendered */
 };
-
-const char *dws_model_kind_name(dws_model_kind k)
-{
-    return k == DWS_MODEL_ADAPTER ? "adapter" : k == DWS_MODEL_ENCODER ? "encoder" : "unknown";
-}
 
 void dws_model_free(dws_model *m)
 {

@@ -3,8 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "base/float_decimal.h"
-#include "base/version.h"
+#include "base/base.h"
 
 static const char *RESERVED[] = {"format", "id", "kind", "written_by", "architecture", "signature", NULL};
 

@@ -6,9 +6,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "base/dws_error.h"
-#include "dws_model.h"
-#include "ws/dws_net.h"
+#include "base/base.h"
+#include "model.h"
+#include "ws/ws.h"
 
 #define DWS_CARD_FORMAT "dwsnet-model"
 #define DWS_DEFAULT_INPUT_CONVENTION                                                                              \

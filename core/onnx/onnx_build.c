@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "onnx_internal.h"
-#include "base/version.h"
+#include "base/base.h"
 
 #define MAX_NODES (1 + 2 * DWS_MAX_LAYERS)
 #define NAME_LEN 48

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "mlp/mlp.h"
 
 typedef struct {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "onnx_internal.h"
-#include "base/read_file.h"
+#include "base/base.h"
 
 void dws_onnx_limits_default(dws_onnx_limits *lim)
 {

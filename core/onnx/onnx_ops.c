@@ -1,5 +1,6 @@
-/* The operators an MLP is made of, and reading node attributes. */
+/* The operators an MLP is made of, naming a node in messages, and reading node attributes. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "onnx_walk.h"
@@ -22,6 +23,30 @@ static const struct { const char *name; dws_op_kind kind; dws_activation act; } 
     {"HardSwish", OP_OTHER_ACTIVATION, 0}, {"ThresholdedRelu", OP_OTHER_ACTIVATION, 0},
     {"Mish", OP_OTHER_ACTIVATION, 0}, {"Clip", OP_OTHER_ACTIVATION, 0},
 };
+
+void dws_safe_copy(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0) return;
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[i] = '\0';
+}
+
+const char *dws_node_label(const Onnx__NodeProto *n, int index, char *buf, size_t cap)
+{
+    char name[96], op[48];
+    dws_safe_copy(op, sizeof op, n->op_type && n->op_type[0] ? n->op_type : "no op_type");
+    if (n->name && n->name[0]) {
+        dws_safe_copy(name, sizeof name, n->name);
+        snprintf(buf, cap, "'%s' (%s)", name, op);
+    } else {
+        snprintf(buf, cap, "#%d (%s)", index, op);
+    }
+    return buf;
+}
 
 int dws_onnx_default_domain(const char *d)
 {

@@ -1,4 +1,4 @@
-#include "adamw.h"
+#include "train.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-#include "adapter_ckpt.h"
+#include "train.h"
 
 #include <errno.h>
 #include <stdio.h>

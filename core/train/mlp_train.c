@@ -1,9 +1,9 @@
-#include "mlp_train.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "mlp/mlp_grad.h"
+#include "mlp/mlp.h"
 
 void dws_mlp_init_default(dws_mlp *m, dws_rng *rng)
 {

@@ -1,4 +1,4 @@
-#include "optim.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,11 +1,10 @@
-#include "recipe.h"
+#include "train.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "base/float_decimal.h"
-#include "base/rng.h"
+#include "base/base.h"
 
 /* Independent random streams derived from a recipe's seed. */
 enum { STREAM_INIT = 0, STREAM_SUBSET = 1, STREAM_SHUFFLE = 2 };

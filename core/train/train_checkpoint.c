@@ -1,10 +1,10 @@
-#include "train_checkpoint.h"
+#include "train.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/model_file.h"
+#include "base/base.h"
 
 #define FORMAT "dwsnet-checkpoint"
 

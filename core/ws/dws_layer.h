@@ -21,9 +21,8 @@
 
 #include <stddef.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "param_table.h"
-#include "base/rng.h"
 #include "template_conv.h"
 #include "ws_pass.h"
 #include "ws_pool.h"

@@ -1,4 +1,4 @@
-#include "dws_net.h"
+#include "ws.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "blas_local.h"
-#include "base/parallel.h"
-#include "probe_features.h"
-#include "base/rng.h"
+#include "base/base.h"
 
 #define MAX_NET_PARAMS ((size_t)1 << 28)
 
@@ -670,4 +668,9 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
                                 grads + net->probe_x, d_in, st->probe_ws, err);
     free(d_feats);
     return rc;
+}
+
+const char *dws_model_kind_name(dws_model_kind k)
+{
+    return k == DWS_MODEL_ADAPTER ? "adapter" : k == DWS_MODEL_ENCODER ? "encoder" : "unknown";
 }

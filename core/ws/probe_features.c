@@ -1,9 +1,8 @@
-#include "probe_features.h"
+#include "ws.h"
 
 #include <string.h>
 
 #include "mlp/mlp.h"
-#include "mlp/mlp_grad.h"
 
 /* Network b of a one-channel tensor as an MLP whose weights point into it. */
 static void mlp_view(const dws_ws *in, int b, dws_mlp *m)

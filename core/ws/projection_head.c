@@ -1,4 +1,4 @@
-#include "projection_head.h"
+#include "ws.h"
 
 #include <string.h>
 

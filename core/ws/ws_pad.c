@@ -1,4 +1,4 @@
-#include "ws_pad.h"
+#include "ws.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #endif
 
 #include "hot_loop.h"
-#include "base/parallel.h"
+#include "base/base.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "mlp/mlp.h"
 
 /* Classes get their own slots (and parameters): more than this is not cheap. With

@@ -14,9 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "mlp/mlp.h"
-#include "base/rng.h"
 
 typedef struct {
     int n_layers;                          /* L */

@@ -1,4 +1,4 @@
-#include "ws_views.h"
+#include "ws.h"
 
 #include <math.h>
 #include <string.h>

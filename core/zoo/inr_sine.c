@@ -1,12 +1,11 @@
-#include "inr_sine.h"
+#include "zoo.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "mlp/mlp_grad.h"
-#include "train/mlp_train.h"
-#include "train/optim.h"
-#include "base/rng.h"
+#include "mlp/mlp.h"
+#include "train/train.h"
+#include "base/base.h"
 
 dws_inr_config dws_inr_defaults(void)
 {

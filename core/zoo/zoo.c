@@ -9,10 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "data/cifar10.h"
-#include "base/gzfile.h"
-#include "base/rng.h"
-#include "base/version.h"
+#include "data/data.h"
+#include "base/base.h"
 
 static const int DEFAULT_EPOCHS[] = {1, 2, 3, 4, 6, 8, 12, 16, 20};
 static const uint32_t DEFAULT_SUBSETS[] = {5000, 10000, 25000, 50000};

@@ -1,3 +1,18 @@
+/* core/zoo/zoo.h: the public header of core/zoo/.
+ * Zoos of classifiers (and of sine INRs): building them resumably and reading them back.
+ */
+#ifndef DWS_ZOO_H
+#define DWS_ZOO_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "data/data.h"
+#include "mlp/mlp.h"
+#include "train/train.h"
+
+/* ==== zoo ==== */
 /* The classifier zoo: many MLP classifiers trained on clean CIFAR-10 with varied
  * recipes, each stored as an ONNX file with its recipe and its clean and
  * target-domain test accuracy. Layout of a zoo folder:
@@ -12,16 +27,6 @@
  * resumed: a run skips entries whose record exists. Files are written atomically
  * (temporary file, then rename) and index.jsonl is rebuilt from entries/, so shards
  * sharing one folder never need a lock. */
-#ifndef DWS_ZOO_H
-#define DWS_ZOO_H
-
-#include <stdint.h>
-
-#include "data/corrupt.h"
-#include "base/dws_error.h"
-#include "data/image_set.h"
-#include "train/recipe.h"
-
 #define DWS_ZOO_FORMAT 1
 #define DWS_ZOO_MAX_COUNT 1000000
 #define DWS_ZOO_MAX_CHOICES 16
@@ -113,5 +118,110 @@ typedef struct {
  * first failing entry (finished ones stay; a rerun resumes). */
 int dws_zoo_run(const char *dir, const dws_zoo_spec *spec, const dws_zoo_data *data, const dws_zoo_run_options *opt,
                 dws_zoo_progress *final, dws_error *err);
+
+/* ==== zoo catalog ==== */
+/* Reading a finished zoo back: the records of index.jsonl (id, split, widths,
+ * accuracies) and the classifiers they name, for everything that trains on or
+ * evaluates over a zoo (adapters, baselines, eval, the embedder through
+ * zoo_records.h). The one reader of index.jsonl. */
+#define DWS_ZOO_MAX_INDEX_BYTES (256u << 20)
+
+typedef struct {
+    int id;
+    dws_zoo_split split;
+    int n_layers;
+    int64_t widths[DWS_MAX_LAYERS + 1];
+    double clean_test_acc, target_test_acc;   /* as the zoo measured them; 0 in a zoo that does not */
+    char file[64];                            /* relative to the zoo folder */
+    cJSON *fields;                            /* the whole line, kept by DWS_ZOO_READ_FIELDS only */
+} dws_zoo_record;
+
+/* What a line must hold beyond id, split, widths and file, and what is kept of it. */
+typedef enum {
+    DWS_ZOO_READ_CLASSIFIERS,   /* clean_test_acc and target_test_acc (zoo.h's zoos); the line is dropped */
+    DWS_ZOO_READ_FIELDS,        /* nothing more (inr-zoo's zoos record a, b instead); the line is kept */
+} dws_zoo_read_mode;
+
+/* "train", "val", "test", "test_unseen_widths"; -1 for anything else. */
+int dws_zoo_split_parse(const char *name, dws_zoo_split *out);
+
+/* Every record of dir/index.jsonl, in file order, into a malloc'd array. A line that
+ * does not hold a valid record is an error (DWS_E_BAD_DATA) naming its line. */
+int dws_zoo_catalog_read(const char *dir, dws_zoo_record **records, int *n, dws_error *err);
+
+/* The same in either mode, also giving (when index_crc32 is not NULL) the CRC-32 of
+ * index.jsonl's text, which names the zoo a trained model came from. Records read
+ * with DWS_ZOO_READ_FIELDS are freed with dws_zoo_catalog_free, others with free(). */
+int dws_zoo_catalog_read_mode(const char *dir, dws_zoo_read_mode mode, dws_zoo_record **records, int *n,
+                              uint32_t *index_crc32, dws_error *err);
+void dws_zoo_catalog_free(dws_zoo_record *records, int n);
+
+/* Decodes record r's ONNX file into m (a fresh MLP the caller frees); its widths
+ * must be the record's. */
+int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_error *err);
+
+/* ==== zoo records ==== */
+/* A zoo's records with every field of their index.jsonl lines kept (zoo_catalog.h
+ * reads them), and numeric properties by name, for training and probing on any zoo
+ * (zoo.h's classifier zoos and `dwsnet inr-zoo`'s sine INRs alike). */
+typedef struct {
+    int n;
+    dws_zoo_record *r;   /* read with DWS_ZOO_READ_FIELDS: r[i].fields is line i */
+} dws_zoo_records;
+
+/* Every record of dir/index.jsonl; a line without id, split, widths and file is
+ * an error (DWS_E_BAD_DATA naming the line). Records of a zoo of classifiers
+ * need not carry accuracies here: properties are looked up by name. */
+int dws_zoo_records_read(const char *dir, dws_zoo_records *out, dws_error *err);
+void dws_zoo_records_free(dws_zoo_records *z);
+
+/* A numeric property of a record: a field ("clean_test_acc", "a"), a field of an
+ * object ("recipe.epochs"), or "log_width", the mean of log(d_n) over the hidden
+ * widths. 0 when found, -1 when absent or not a number. */
+int dws_zoo_record_property(const dws_zoo_record *r, const char *name, double *out);
+
+/* ==== zoo set ==== */
+/* A zoo split in memory: the classifiers listed in a zoo's index.jsonl (zoo.h),
+ * decoded from their ONNX files, with what the index records about them. What the
+ * adapter trainer, the baselines and `dwsnet eval` read. */
+typedef struct {
+    int id;
+    dws_zoo_split split;
+    double clean_acc, target_acc;   /* as the zoo measured them (test split) */
+    dws_mlp mlp;
+} dws_zoo_member;
+
+typedef struct {
+    int n;
+    dws_zoo_member *m;
+    uint32_t index_crc32;           /* of index.jsonl, to name the zoo a model came from */
+} dws_zoo_set;
+
+/* Loads the entries of dir/index.jsonl (read by zoo_catalog.h) whose split bit
+ * (1 << split) is in split_mask, in index order, at most limit of them (0: all). */
+int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_set *out, dws_error *err);
+void dws_zoo_set_free(dws_zoo_set *s);
+
+/* "3072-128-64-10" */
+void dws_widths_format(const dws_mlp *m, char *buf, size_t size);
+
+/* ==== inr sine ==== */
+/* The paper's self-supervised experiment data (Navon et al., experiment 2): small
+ * MLPs fitted as implicit neural representations of y = a sin(b x), with a and b
+ * drawn per network, so that an encoder's embedding can be probed for a and b. */
+typedef struct {
+    int hidden;        /* width of both hidden layers (32): a 1-h-h-1 ReLU MLP */
+    int points;        /* x on a uniform grid of this many points in [-pi, pi] */
+    int steps;         /* full-batch Adam steps */
+    float lr;          /* Adam learning rate, decayed to lr/10 along a cosine */
+} dws_inr_config;
+
+/* hidden 32, 256 points, 2000 steps, lr 1e-2. */
+dws_inr_config dws_inr_defaults(void);
+
+/* Fits a freshly initialised (nn.Linear default, seeded) MLP to a sin(b x):
+ * *out is initialised by the call; *mse is its final mean squared error on the grid. */
+int dws_inr_fit_sine(const dws_inr_config *cfg, double a, double b, uint64_t seed, dws_mlp *out, double *mse,
+                     dws_error *err);
 
 #endif

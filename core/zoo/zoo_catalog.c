@@ -1,4 +1,4 @@
-#include "zoo_catalog.h"
+#include "zoo.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "base/gzfile.h"
+#include "base/base.h"
 #include "onnx/onnx_codec.h"
 
 int dws_zoo_split_parse(const char *name, dws_zoo_split *out)

@@ -7,9 +7,9 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "data/cifar10.h"
-#include "base/gzfile.h"
-#include "train/mlp_train.h"
+#include "data/data.h"
+#include "base/base.h"
+#include "train/train.h"
 #include "onnx/onnx_codec.h"
 #include "zoo.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/gzfile.h"
+#include "base/base.h"
 #include "zoo.h"
 
 #define MAX_RECORD_BYTES (64 * 1024)

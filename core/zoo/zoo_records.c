@@ -1,4 +1,4 @@
-#include "zoo_records.h"
+#include "zoo.h"
 
 #include <math.h>
 #include <string.h>

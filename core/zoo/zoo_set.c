@@ -1,10 +1,9 @@
-#include "zoo_set.h"
+#include "zoo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "zoo_catalog.h"
 
 int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_set *out, dws_error *err)
 {

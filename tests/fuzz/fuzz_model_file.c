@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "base/model_file.h"
+#include "base/base.h"
 
 static void parse_and_check(const uint8_t *data, size_t size)
 {

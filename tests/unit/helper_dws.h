@@ -5,9 +5,8 @@
 
 #include <stdint.h>
 
-#include "ws/dws_net.h"
-#include "base/rng.h"
-#include "ws/ws_tensor.h"
+#include "ws/ws.h"
+#include "base/base.h"
 
 /* A one-channel batch of random MLPs (PyTorch-like scale: U(+-1/sqrt(fan_in))). */
 void th_random_ws(dws_ws *t, int n_layers, const int64_t *widths, int batch, dws_rng *rng);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "learn/adapter_train.h"
-#include "train/mlp_train.h"
+#include "learn/learn.h"
+#include "train/train.h"
 
 START_TEST(schedule_warms_up_then_decays_to_zero)
 {

@@ -10,16 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "eval/adapt_results.h"
-#include "eval/baseline.h"
-#include "eval/baseline_file.h"
-#include "eval/baseline_flat.h"
-#include "eval/baseline_oracle.h"
-#include "eval/baseline_train.h"
-#include "mlp/mlp_grad.h"
-#include "train/mlp_train.h"
-#include "base/rng.h"
-#include "ws/ws_pad.h"
+#include "eval/eval.h"
+#include "mlp/mlp.h"
+#include "train/train.h"
+#include "base/base.h"
+#include "ws/ws.h"
 
 static void make_mlp(dws_mlp *m, int n_layers, const int64_t *widths, uint64_t seed)
 {

@@ -10,7 +10,7 @@
 #include "onnx.pb-c.h"
 #include "onnx/onnx_codec.h"
 #include "onnx/onnx_internal.h"
-#include "base/read_file.h"
+#include "base/base.h"
 
 #define FIX "tests/fixtures/"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/corrupt.h"
-#include "base/rng.h"
+#include "data/data.h"
+#include "base/base.h"
 
 #define C 3
 #define H 32

@@ -8,9 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "data/cifar10.h"
-#include "data/idx.h"
-#include "data/image_set.h"
+#include "data/data.h"
 
 static char dir[64];
 

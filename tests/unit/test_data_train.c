@@ -7,11 +7,8 @@
 #include <string.h>
 
 #include "mlp/mlp.h"
-#include "mlp/mlp_grad.h"
-#include "train/mlp_train.h"
-#include "train/optim.h"
-#include "train/recipe.h"
-#include "base/rng.h"
+#include "train/train.h"
+#include "base/base.h"
 
 static void make_mlp(dws_mlp *m, int n_layers, const int64_t *widths, uint64_t seed)
 {

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/rng.h"
+#include "base/base.h"
 #include "zoo/zoo.h"
 
 #define N_TRAIN 300

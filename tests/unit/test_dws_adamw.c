@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "train/adamw.h"
+#include "train/train.h"
 
 START_TEST(clips_to_the_global_norm)
 {

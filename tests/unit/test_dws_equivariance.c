@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "ws/dws_layer.h"
-#include "ws/dws_net.h"
+#include "ws/ws.h"
 #include "helper_dws.h"
 #include "ws/ws_pass.h"
 

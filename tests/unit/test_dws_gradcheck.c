@@ -22,9 +22,8 @@
 #include <string.h>
 
 #include "ws/dws_layer.h"
-#include "ws/dws_net.h"
+#include "ws/ws.h"
 #include "helper_dws.h"
-#include "ws/projection_head.h"
 #include "ws/ws_pass.h"
 
 static double dot(const float *a, const float *b, size_t n)

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/dws_model.h"
-#include "ws/dws_net.h"
+#include "model/model.h"
+#include "ws/ws.h"
 #include "helper_dws.h"
-#include "base/model_file.h"
+#include "base/base.h"
 
 static void small_arch(dws_arch *a, dws_model_kind kind)
 {

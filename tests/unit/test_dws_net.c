@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws/dws_net.h"
+#include "ws/ws.h"
 #include "helper_dws.h"
 
 static void small_arch(dws_arch *a, dws_model_kind kind)

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "helper_dws.h"
-#include "mlp/mlp_grad.h"
+#include "mlp/mlp.h"
 #include "learn/nt_xent.h"
-#include "base/rng.h"
+#include "base/base.h"
 
 static double loss_at(const float *z, int n, int d, float tau)
 {

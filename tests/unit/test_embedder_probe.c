@@ -7,12 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/gram_pca.h"
+#include "eval/eval.h"
 #include "helper_dws.h"
-#include "eval/ridge_probe.h"
-#include "base/rng.h"
-#include "eval/svg_scatter.h"
-#include "eval/weight_features.h"
+#include "base/base.h"
 
 static void random_rows(double *X, int n, int p, dws_rng *rng)
 {

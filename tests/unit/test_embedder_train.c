@@ -9,13 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/dws_model.h"
-#include "learn/embedder_train.h"
+#include "model/model.h"
+#include "learn/learn.h"
 #include "helper_dws.h"
-#include "ws/probe_features.h"
-#include "train/train_checkpoint.h"
-#include "ws/ws_tensor.h"
-#include "ws/ws_views.h"
+#include "ws/ws.h"
+#include "train/train.h"
 
 #define N_NETS 16
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "base/model_file.h"
+#include "base/base.h"
 
 /* ---- an independent encoder for hand-made files ---- */
 

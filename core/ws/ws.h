@@ -1,3 +1,62 @@
+/* core/ws/ws.h: the public header of core/ws/.
+ * The weight space and the DWSNet: weight-space tensors, padding and views of classifiers, the network
+ * (stack of DWS layers), probe features and the projection head. The layer itself, pooling, passes and
+ * the template convolution are internal to this folder (dws_layer.h, ws_pool.h, ws_pass.h,
+ * template_conv.h); dws_reference.h is the plain-loop version to read.
+ */
+#ifndef DWS_WS_H
+#define DWS_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "dws_layer.h"
+#include "mlp/mlp.h"
+#include "param_table.h"
+#include "ws_pool.h"
+#include "ws_tensor.h"
+
+/* ==== ws pad ==== */
+/* Zero-padding classifiers of mixed widths to one fixed shape, so that a model over
+ * the flattened weight vector (the flat-MLP baseline) sees every classifier in the
+ * same coordinates. Classifier m (widths d_l <= D_l, same depth) sits in the top-left
+ * corner of every padded tensor: padded W_l[i][k] = W_l[i][k] for i < d_{l+1},
+ * k < d_l, else 0; padded b_l[i] = b_l[i] for i < d_{l+1}, else 0. The padded
+ * classifier computes the same function (padded hidden neurons have zero weights and
+ * biases, so ReLU leaves them at 0, and their outgoing weights are 0); the entries
+ * outside the corner are the mask's zeros and unpadding never reads them. */
+/* 1 when m has n_layers layers and d_0, d_L equal to max's, hidden widths <= max's. */
+int dws_pad_fits(const dws_mlp *m, int n_layers, const int64_t *max_widths);
+
+/* padded (dws_mlp_param_count(n_layers, max_widths) floats, dws_mlp layout of the
+ * max widths) = m zero-padded. m must fit. */
+void dws_pad_mlp(const dws_mlp *m, const int64_t *max_widths, float *padded);
+
+/* m's weights = the top-left corners of padded (m's widths say which). */
+void dws_unpad_mlp(const float *padded, const int64_t *max_widths, dws_mlp *m);
+
+/* ==== ws views ==== */
+/* Random views of a network for contrastive training (DWSNET.md section 6): a
+ * random hidden-neuron permutation (which an invariant encoder cannot see: a
+ * sanity augmentation), a random positive rescaling of every hidden neuron (which
+ * a ReLU network's function cannot see: the encoder learns to ignore how the scale
+ * is split between layers), masking of entries and Gaussian noise on the weights. */
+typedef struct {
+    float noise;     /* noise std, relative to each tensor's root mean square */
+    float mask;      /* probability that an entry is set to zero */
+    int permute;     /* 1: permute the hidden neurons */
+    float rescale;   /* hidden neuron i: incoming row and bias x s_i, outgoing column / s_i,
+                        log s_i ~ U[-rescale, rescale]; 0: off. ReLU-family networks only */
+} dws_view_config;
+
+/* noise 0.1, mask 0.1, permute 1, rescale 0. */
+dws_view_config dws_view_defaults(void);
+
+/* out (the caller's, with in's shape) = a random view of in, drawn from rng. */
+int dws_view_make(const dws_view_config *cfg, const dws_mlp *in, dws_mlp *out, dws_rng *rng, dws_error *err);
+
+/* ==== dws net ==== */
 /* The two networks built from DWS layers (DWSNET.md section 5), with one flat
  * parameter buffer each, forward and backward over a batch of MLPs that share
  * their widths.
@@ -20,20 +79,12 @@
  * Training: forward with a state made with keep = 1, then backward with the
  * gradient of the loss w.r.t. the output; parameter gradients are ADDED to a
  * buffer laid out like params (zero it first). */
-#ifndef DWS_NET_H
-#define DWS_NET_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include "base/dws_error.h"
-#include "dws_layer.h"
-#include "model/dws_model.h"
-#include "param_table.h"
-#include "ws_pool.h"
-#include "ws_tensor.h"
-
 #define DWS_MAX_DWS_LAYERS 8
+
+/* What a network is for; a trained model (model/model.h) is one or the other. */
+typedef enum { DWS_MODEL_ADAPTER = 0, DWS_MODEL_ENCODER = 1 } dws_model_kind;
+const char *dws_model_kind_name(dws_model_kind k);      /* "adapter" | "encoder" */
+
 /* Forward refuses batches whose activations would take more memory than this. */
 #define DWS_NET_MAX_ACTIVATION_BYTES (8.0 * 1024 * 1024 * 1024)
 
@@ -128,5 +179,46 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err);
 int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_emb, float *grads, dws_ws *d_in,
                          dws_error *err);
+
+/* ==== probe features ==== */
+/* Probe features of the encoder: what every input network outputs on K learned
+ * inputs ("probes"). A network computes the same function whatever the order of
+ * its hidden neurons, so these outputs are invariant to every hidden permutation
+ * by construction, and they tell the encoder's head what the weights compute,
+ * which pooled means of the weights only hint at. Probe inputs as features of a
+ * weight-space encoder: Kofinas et al., "Graph Neural Networks for Learning
+ * Equivariant Representations of Neural Networks" (ICLR 2024); learned probes:
+ * Kahana et al., "Deep Linear Probe Generators for Weight Space Learning" (2024). */
+/* Floats of workspace dws_probe_forward and dws_probe_backward need for networks
+ * shaped like in and K probes. */
+size_t dws_probe_ws_floats(const dws_ws *in, int K);
+
+/* out (K x d_L): scale x the outputs of one network m on the K probes, centred
+ * over the outputs when d_L > 1; scratch: dws_mlp_scratch_floats(m, K) floats.
+ * What dws_probe_forward computes for every network of a batch. */
+void dws_probe_outputs(const dws_mlp *m, const float *probes, int K, float scale, float *out, float *scratch);
+
+/* feats (B x K d_L): scale x the outputs of network b of in (one channel) on the
+ * K probes (row-major K x d_0), centred over the outputs when d_L > 1 (a softmax
+ * and an arg-max ignore a common shift, so the shift says nothing of behaviour). */
+void dws_probe_forward(const dws_ws *in, const float *probes, int K, float scale, float *feats, float *ws);
+
+/* From d_feats = dLoss/dfeats (B x K d_L): d_probes (K x d_0) += dLoss/dprobes and,
+ * unless d_in is NULL, d_in (one channel, in's shape) += dLoss/d(weights of in). */
+int dws_probe_backward(const dws_ws *in, const float *probes, int K, float scale, const float *d_feats,
+                       float *d_probes, dws_ws *d_in, float *ws, dws_error *err);
+
+/* ==== projection head ==== */
+/* SimCLR's projection head g of an encoder (arch.proj_hidden P > 0): a ReLU MLP
+ * D -> P -> D on the embedding, whose output NT-Xent compares during training;
+ * `dwsnet embed` never runs it, so the embedding is the representation before it
+ * (Chen et al. 2020: that representation keeps more than the contrastive task
+ * needs). Its tensors live in the encoder's flat parameter buffer. */
+/* On B embeddings: hid (B x P, after ReLU) and z (B x D). */
+void dws_projection_forward(const dws_net *net, const float *emb, int B, float *hid, float *z);
+/* grads += dLoss/d(head params); d_emb (B x D) = dLoss/demb, from dz and the
+ * forward's emb and hid; d_hid (B x P) is scratch. */
+void dws_projection_backward(const dws_net *net, const float *emb, const float *hid, int B, const float *dz,
+                             float *grads, float *d_emb, float *d_hid);
 
 #endif

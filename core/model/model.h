@@ -1,17 +1,23 @@
-/* Trained DWSNet models (adapters and encoders) as the CLI and the daemon use them.
- * A dws_model is immutable once loaded: any number of threads may call
- * dws_adapter_apply / dws_encoder_embed on the same model at once (no global
- * mutable state; every call allocates its own activations). */
+/* core/model/model.h: the public header of core/model/.
+ * Trained models as the CLI and the daemon use them: .dws adapters and encoders, their cards, and
+ * adapting an ONNX file.
+ */
 #ifndef DWS_MODEL_H
 #define DWS_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/dws_error.h"
+#include "base/base.h"
 #include "mlp/mlp.h"
+#include "onnx/onnx_codec.h"
+#include "ws/ws.h"
 
-typedef enum { DWS_MODEL_ADAPTER = 0, DWS_MODEL_ENCODER = 1 } dws_model_kind;
+/* ==== dws model ==== */
+/* Trained DWSNet models (adapters and encoders) as the CLI and the daemon use them.
+ * A dws_model is immutable once loaded: any number of threads may call
+ * dws_adapter_apply / dws_encoder_embed on the same model at once (no global
+ * mutable state; every call allocates its own activations). */
 
 /* What a model accepts: MLPs of exactly this d0, dL, depth (number of layers L)
  * and hidden activation; hidden widths outside [min_width, max_width] are
@@ -36,7 +42,6 @@ dws_model *dws_model_load(const char *path, dws_error *err);
 void dws_model_free(dws_model *m);
 
 dws_model_kind dws_model_get_kind(const dws_model *m);
-const char *dws_model_kind_name(dws_model_kind k);      /* "adapter" | "encoder" */
 const char *dws_model_id(const dws_model *m);            /* card "id", e.g. "cifar10c-adapter" */
 const char *dws_model_card_json(const dws_model *m);     /* the whole model card (JSON text) */
 const dws_signature *dws_model_signature(const dws_model *m);
@@ -60,8 +65,6 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
  * on the calling worker, so OpenBLAS's process-wide thread setting is neither
  * used nor changed and concurrent calls do not interfere (blas_local.h). */
 
-struct dws_net;
-
 typedef struct {
     const char *id;                 /* [A-Za-z0-9._-], 1..127 characters */
     const char *target_domain;      /* NULL: "none" */
@@ -79,5 +82,14 @@ int dws_model_save(const dws_model *m, const char *path, dws_error *err);
 /* The network, e.g. for training; a trainer may change its parameters and input
  * normalisation in place (not while other threads use the model). */
 struct dws_net *dws_model_net(dws_model *m);
+
+/* ==== adapt onnx ==== */
+/* Adapting a decoded ONNX classifier and writing the result back into its own
+ * tensors, with provenance in metadata_props: the one definition of what
+ * `dwsnet adapt` and dwsnetd's /adapt return, so the two stay byte-identical. */
+/* *out (malloc'd, *out_len bytes) is the adapted model. adapted (may be NULL)
+ * receives the adapted weights; the caller frees them with dws_mlp_free. */
+int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, dws_mlp *adapted,
+                   uint8_t **out, size_t *out_len, dws_error *err);
 
 #endif

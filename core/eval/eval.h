@@ -1,0 +1,284 @@
+/* core/eval/eval.h: the public header of core/eval/.
+ * Measuring: baselines (none, rescale, flat MLP, fine-tuning oracle), adapter results, linear probes,
+ * PCA, weight statistics and plots.
+ */
+#ifndef DWS_EVAL_H
+#define DWS_EVAL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/base.h"
+#include "data/data.h"
+#include "mlp/mlp.h"
+#include "zoo/zoo.h"
+
+/* ==== baseline ==== */
+/* A learned baseline adapter: a map from a classifier's weights to new weights with
+ * one flat parameter buffer, trained like the DWSNet adapter (cross-entropy of the
+ * adapted classifier on corrupted images, back-propagated through the classifier
+ * into the adapter's parameters). Implementations: the shared rescale of W_1
+ * (baseline_rescale.c) and the flat-MLP adapter on padded weight vectors
+ * (baseline_flat.c). Classifiers of one batch may have different widths. */
+typedef struct dws_baseline dws_baseline;
+
+struct dws_baseline {
+    const char *method;          /* "rescale", "flat-mlp" */
+    size_t n_params;
+    float *params;               /* one flat buffer */
+    float *grads;                /* same size; backward accumulates into it */
+    int max_batch;               /* most classifiers one forward takes */
+    /* out[b] = adapted in[b] for b < batch (out[b] already has in[b]'s shape);
+     * remembers what backward needs. */
+    int (*forward)(dws_baseline *a, const dws_mlp *const *in, dws_mlp *const *out, int batch, dws_error *err);
+    /* grads += dLoss/dparams, given dout[b] = dLoss/d out[b] for the last forward's batch. */
+    void (*backward)(dws_baseline *a, const dws_mlp *const *in, const dws_mlp *const *dout, int batch);
+    void (*destroy)(dws_baseline *a);   /* frees everything, a included */
+    void *state;
+};
+
+/* The 2-parameter rescale of TASK.md: W_1 <- a W_1, b_1 <- b_1 + c rowsum(W_1);
+ * params = {a, c}, starting at the identity {1, 0}. */
+dws_baseline *dws_rescale_create(dws_error *err);
+
+/* Adapts one classifier (batch of 1) into out, a fresh MLP the caller frees. */
+int dws_baseline_adapt_one(dws_baseline *a, const dws_mlp *in, dws_mlp *out, dws_error *err);
+
+/* ==== baseline file ==== */
+/* A trained baseline adapter on disk, so that one training run can be measured on
+ * later (larger) zoo snapshots without training again. Little-endian binary:
+ *   "DWSBASE1", method (16 bytes, NUL-padded), u32 n_layers, n_layers+1 x i64 padded
+ *   widths, u32 hidden, 2*n_layers x f32 tensor scales (the flat-MLP's shape; zeros for
+ *   the rescale), u64 n_params, n_params x f32 parameters.
+ * Everything read back is checked against the file size before allocating. */
+int dws_baseline_save(const dws_baseline *a, const char *path, dws_error *err);
+/* A fresh adapter (batch up to max_batch) from path; NULL and err (DWS_E_BAD_MODEL_FILE, DWS_E_IO) on failure. */
+dws_baseline *dws_baseline_load(const char *path, int max_batch, dws_error *err);
+
+/* ==== baseline flat ==== */
+/* The flat-MLP baseline adapter of the DWSNets paper: every classifier is zero-padded
+ * to the largest widths (ws_pad.h), its weights normalised per tensor and flattened
+ * to a vector x of P values, and an MLP P -> H -> H -> P (ReLU) outputs a residual:
+ *   adapted = unpad(padded + s * MLP(x)),   x = padded / s,
+ * with s the per-tensor scale (RMS of that tensor's real entries over the training
+ * classifiers). The output layer starts at zero, so the adapter starts as the
+ * identity. It ignores the weight-space symmetry: a permuted classifier is a
+ * different input (flat-mlp-perm trains it on random permutations to compensate). */
+/* hidden H >= 1; max_batch >= 1 classifiers per forward; seed: the initialisation
+ * (PyTorch nn.Linear default for the first two layers). Scales start at 1. */
+dws_baseline *dws_flat_create(int n_layers, const int64_t *max_widths, int hidden, int max_batch, uint64_t seed,
+                              dws_error *err);
+
+/* Sets the per-tensor scales from these classifiers (each must fit the padding). */
+void dws_flat_fit_scales(dws_baseline *a, const dws_mlp *const *mlps, int n);
+
+/* The per-tensor scales (2 * n_layers: W_1, b_1, W_2, ...), for the settings record. */
+const float *dws_flat_scales(const dws_baseline *a, int *n);
+
+/* The shape it was created with, for saving it. */
+void dws_flat_shape(const dws_baseline *a, int *n_layers, int64_t *max_widths, int *hidden);
+/* Sets the 2 * n_layers per-tensor scales (a saved adapter's). */
+void dws_flat_set_scales(dws_baseline *a, const float *scales);
+
+/* ==== baseline oracle ==== */
+/* TASK.md's fine-tuning oracle: every weight of the classifier, one epoch of Adam at
+ * 5e-4, batch 128, on LABELED corrupted training images. It sees what a zero-shot
+ * adapter never does (target labels), so its gain is the reference an adapter's gain
+ * is measured against. */
+#define DWS_ORACLE_LR 5e-4f
+#define DWS_ORACLE_EPOCHS 1
+#define DWS_ORACLE_BATCH 128
+
+/* Fine-tunes m in place on labeled; seed orders the minibatches. */
+int dws_oracle_finetune(dws_mlp *m, const dws_samples *labeled, uint64_t seed, dws_error *err);
+
+/* ==== baseline train ==== */
+/* Training a learned baseline adapter (baseline.h) with the DWSNet adapter's signal:
+ * every step takes `classifiers_per_step` training classifiers (drawn with a seeded
+ * generator, optionally each under a fresh random hidden-neuron permutation) and
+ * `images_per_step` corrupted training images shared by them, adapts the classifiers,
+ * and minimises their mean cross-entropy with Adam. Every `val_every` steps (and at
+ * steps 0 and `steps`) the mean accuracy of the adapted validation classifiers on
+ * held-out corrupted images decides the kept parameters (early stopping; step 0 is
+ * the identity, so the kept adapter is never worse on validation than none). */
+typedef struct {
+    int step;
+    double loss;            /* mean training loss since the last report */
+    double val_acc;         /* this validation */
+    double best_val_acc;
+    int best_step;
+    double elapsed;         /* seconds */
+} dws_baseline_progress;
+
+typedef struct {
+    int steps;
+    int classifiers_per_step;
+    int images_per_step;
+    float lr;                /* Adam, PyTorch defaults otherwise */
+    int val_every;
+    int val_images;          /* the first this many of the validation images */
+    int permute;             /* flat-mlp-perm's augmentation */
+    uint64_t seed;
+    void (*progress)(void *ctx, const dws_baseline_progress *p);   /* after every validation */
+    void *ctx;
+} dws_baseline_train_config;
+
+typedef struct {
+    int best_step;
+    double best_val_acc, identity_val_acc;
+    double seconds;
+    int64_t classifier_batches, images_seen;   /* classifier forwards, image rows through them */
+} dws_baseline_train_result;
+
+int dws_baseline_train(dws_baseline *a, const dws_mlp *const *train, int n_train, const dws_mlp *const *val, int n_val,
+                       const dws_samples *fit, const dws_samples *val_images, const dws_baseline_train_config *cfg,
+                       dws_baseline_train_result *res, dws_error *err);
+
+/* Mean accuracy over the classifiers after adaptation, on data. */
+int dws_baseline_mean_accuracy(dws_baseline *a, const dws_mlp *const *mlps, int n, const dws_samples *data,
+                               double *acc, dws_error *err);
+
+/* ==== adapt results ==== */
+/* Per-classifier adaptation results: the JSON that `dwsnet baseline` writes for every
+ * baseline and that `dwsnet eval` reads (and writes for the DWSNet adapter), so every
+ * row of the TASK.md table comes from the same format:
+ *
+ *   {"method": "rescale", "settings": {...},
+ *    "per_classifier": [{"id": "000123", "split": "test", "widths": [3072,64,128,10],
+ *                        "target_before": 0.251, "target_after": 0.301,
+ *                        "clean_before": 0.41, "clean_after": 0.39}, ...],
+ *    "summary": {"test": {...}, "test_unseen_widths": {...}}}
+ *
+ * A classifier from outside the zoo (`dwsnet eval --extra`) has split "extra" and
+ * its file's name (without .onnx) as id.
+ *
+ * target_* is accuracy on the corrupted test set of eval_data.h, clean_* on the clean
+ * test images, before and after adaptation. "summary" is derived from the rows
+ * (dws_results_summarise) and ignored when reading. */
+#define DWS_RESULTS_MAX_BYTES (64u << 20)
+
+/* The split of a row for a classifier from outside the zoo. */
+#define DWS_RESULT_EXTRA (DWS_ZOO_TEST_UNSEEN_WIDTHS + 1)
+
+typedef struct {
+    int id;                 /* zoo id; -1 in an extra row */
+    int split;              /* a dws_zoo_split, or DWS_RESULT_EXTRA */
+    char name[64];          /* extra rows: the id, a file name; "" otherwise */
+    int n_layers;
+    int64_t widths[DWS_MAX_LAYERS + 1];
+    double target_before, target_after, clean_before, clean_after;
+} dws_result_row;
+
+typedef struct {
+    int n;
+    double target_before_mean, target_before_std;
+    double target_after_mean, target_after_std;
+    double gain_mean, gain_std;               /* target_after - target_before */
+    double improved_fraction;                 /* rows with gain > 0 */
+    double clean_before_mean, clean_after_mean;
+} dws_result_summary;
+
+/* "extra" for DWS_RESULT_EXTRA, else dws_zoo_split_name. */
+const char *dws_result_split_name(int split);
+
+/* Whether a and b are results for the same classifier (same split and id). */
+int dws_result_same_classifier(const dws_result_row *a, const dws_result_row *b);
+
+/* Means and (population) standard deviations over the rows of one split; split -1: all rows. */
+void dws_results_summarise(const dws_result_row *rows, int n, int split, dws_result_summary *s);
+
+/* The whole document; settings (may be NULL) is taken over. NULL when out of memory. */
+cJSON *dws_results_to_json(const char *method, cJSON *settings, const dws_result_row *rows, int n);
+
+/* dws_results_to_json written to path ("-": stdout) with a final newline. */
+int dws_results_write(const char *path, const char *method, cJSON *settings, const dws_result_row *rows, int n,
+                      dws_error *err);
+
+/* Reads a results file: method (truncated to method_size), rows (malloc'd). Any row
+ * missing a field, or with a bad split or widths, is DWS_E_BAD_DATA. */
+int dws_results_read(const char *path, char *method, size_t method_size, dws_result_row **rows, int *n,
+                     dws_error *err);
+
+/* ==== gram pca ==== */
+/* PCA from inner products: the principal components of n training vectors given
+ * only their Gram matrix, and the projection of any vector given its inner
+ * products with the training vectors. Works the same for 32-dimensional
+ * embeddings and for flattened classifiers of a million weights (where the
+ * p x p covariance would not fit, the n x n Gram matrix does). */
+typedef struct {
+    int n, k;
+    double *alpha;          /* n x k: component j = sum_i alpha[i][j] (x_i - mean) */
+    double *row_mean;       /* n: mean_l K[i][l] */
+    double all_mean;        /* mean of K */
+    double *variance;       /* k: variance along each component, largest first */
+} dws_pca;
+
+/* K: n x n Gram matrix of the training vectors (row-major, symmetric). k
+ * components (at most n - 1; coordinates beyond the rank of the centred data are 0). */
+int dws_pca_fit_gram(const double *K, int n, int k, dws_pca *r, dws_error *err);
+/* out[0..k) = coordinates of x, from kx[i] = x . x_i for the n training vectors. */
+void dws_pca_project(const dws_pca *r, const double *kx, double *out);
+void dws_pca_free(dws_pca *r);
+
+/* out (m x n) = the inner products of m rows of A with n rows of B, p features. */
+void dws_gram(const double *A, int m, const double *B, int n, int p, double *out);
+
+/* ==== ridge probe ==== */
+/* Linear probes: ridge regression in closed form, with the penalty chosen on a
+ * validation set, scored by R^2. Used to read properties (accuracy, widths,
+ * INR parameters) off embeddings and off baseline features. */
+typedef struct {
+    int p;
+    double lambda;
+    double *mean, *scale;   /* feature standardisation (training rows) */
+    double *w;              /* weights on standardised features */
+    double bias;
+} dws_ridge;
+
+/* Fits y ~ w . standardise(x) + bias on n rows of p features (row-major), with
+ * penalty lambda * |w|^2 (lambda relative to n). Constant features are ignored. */
+int dws_ridge_fit(const double *X, const double *y, int n, int p, double lambda, dws_ridge *r, dws_error *err);
+double dws_ridge_predict(const dws_ridge *r, const double *x);
+void dws_ridge_free(dws_ridge *r);
+
+/* 1 - SS_res / SS_tot (0 when y is constant and the predictions are exact; can
+ * be negative). */
+double dws_r2(const double *y, const double *pred, int n);
+
+/* Fits on (Xt, yt) for every lambda of a log grid 1e-7 .. 1e4 and keeps the one
+ * with the best R^2 on (Xv, yv); *val_r2 receives that R^2. */
+int dws_ridge_select(const double *Xt, const double *yt, int nt, const double *Xv, const double *yv, int nv, int p,
+                     dws_ridge *best, double *val_r2, dws_error *err);
+
+/* R^2 of r on n rows. */
+double dws_ridge_r2(const dws_ridge *r, const double *X, const double *y, int n);
+
+/* ==== weight features ==== */
+/* The two baselines an embedding of classifiers must beat (DWSNET.md section 7):
+ * per-tensor weight statistics (Unterthiner et al. 2020, "Predicting Neural
+ * Network Accuracy from Weights") and the flattened weights themselves, which
+ * for networks of mixed hidden widths are compared as if zero-padded to common
+ * widths (their inner product runs over the shared rows and columns). */
+#define DWS_WEIGHT_STATS_PER_TENSOR 7
+
+/* Features of an MLP of n_layers layers: 2 n_layers tensors x 7. */
+int dws_weight_stats_count(int n_layers);
+
+/* Per tensor W_1, b_1, W_2, ...: mean, standard deviation, and the 0, 25, 50,
+ * 75, 100 % quantiles of its entries. */
+int dws_weight_stats(const dws_mlp *m, double *out, dws_error *err);
+
+/* Inner product of the two networks' flattened weights, each zero-padded to the
+ * wider of the two at every layer (same depth, d_0 and d_L required: else NAN). */
+double dws_padded_dot(const dws_mlp *a, const dws_mlp *b);
+
+/* ==== svg scatter ==== */
+/* A 2-D scatter plot as a self-contained SVG, points coloured by a value on a
+ * viridis-like scale with a colour bar: for looking at embeddings. */
+/* Writes the plot of n points (x[i], y[i]) coloured by value[i] to f. */
+int dws_svg_scatter(FILE *f, const double *x, const double *y, const double *value, int n, const char *title,
+                    const char *x_label, const char *y_label, const char *value_label);
+
+#endif

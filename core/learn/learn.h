@@ -1,0 +1,145 @@
+/* core/learn/learn.h: the public header of core/learn/.
+ * Training weight-space models on a zoo: the adapter and the encoder.
+ */
+#ifndef DWS_LEARN_H
+#define DWS_LEARN_H
+
+#include <stdint.h>
+
+#include "base/base.h"
+#include "data/data.h"
+#include "mlp/mlp.h"
+#include "train/train.h"
+#include "ws/ws.h"
+#include "zoo/zoo.h"
+
+/* ==== adapter train ==== */
+/* Training a DWSNet adapter for zero-shot domain adaptation (DWSNET.md section 6):
+ * per step, a batch of training classifiers that share their widths goes through
+ * the adapter; every adapted classifier is scored (softmax cross-entropy) on one
+ * batch of corrupted training images with fresh noise; the gradient flows back
+ * through the classifier forward into the adapter; AdamW with a linear warm-up and
+ * a cosine decay updates it. Validation classifiers are scored on a fixed held-out
+ * set of corrupted training images (the last val_images of the set, never used
+ * for training batches), and the caller is told whenever that score improves.
+ * Everything random comes from the config's seed: a run is reproducible, and a
+ * checkpoint holds all the state needed to continue it exactly. */
+typedef struct {
+    int batch_nets;         /* classifiers per step (fewer when a width group is smaller) */
+    int batch_images;       /* corrupted images per step */
+    int64_t steps;          /* optimisation steps in all */
+    int64_t warmup;         /* steps of linear warm-up before the cosine decay */
+    float lr, weight_decay, clip;
+    uint64_t seed;
+    int threads;
+    int64_t val_every;      /* steps between validations (also at the last step) */
+    int val_images;         /* held out from the end of the image set */
+    dws_domain domain;
+    /* Ablations: hold the template convolution (tensors "K") or the position
+     * embedding ("pos") of every layer at zero. */
+    int no_template_conv, no_position_embedding;
+} dws_adapter_train_config;
+
+/* batch 4 classifiers x 128 images, lr 1e-3 after 5% warm-up, weight decay 1e-4,
+ * clipping at 1, 2,000 validation images, the default domain. steps, val_every: 0. */
+void dws_adapter_train_defaults(dws_adapter_train_config *c);
+
+typedef struct {
+    int64_t step;               /* steps done */
+    double lr;                  /* of the last step */
+    double train_loss, train_acc;   /* means since the last report */
+    int validated;              /* val_before / val_after are fresh */
+    double val_before, val_after;   /* mean accuracy of the validation classifiers */
+    double best_val;
+    int64_t best_step;
+    double elapsed, eta;        /* seconds in this run, seconds to go */
+} dws_adapter_train_progress;
+
+typedef struct {
+    /* After every validation; nonzero stops training (err set). */
+    int (*on_validation)(void *ctx, const dws_net *net, const dws_adapter_train_progress *p, int improved,
+                         dws_error *err);
+    /* Every report_every steps (0: never), with train_* averaged since the last one. */
+    void (*on_report)(void *ctx, const dws_adapter_train_progress *p);
+    int64_t report_every;
+    const char *checkpoint;     /* written after every validation; NULL: none */
+    int resume;                 /* continue from checkpoint when it exists */
+    void *ctx;
+} dws_adapter_train_hooks;
+
+/* Sets net's input normalisation to every tensor's mean and standard deviation
+ * over the classifiers of zoo. */
+int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err);
+
+/* Trains net in place; train and val must be non-empty and read by net.
+ * images: the (clean) training images; final receives the last progress. */
+int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set *val, const dws_image_set *images,
+                      const dws_adapter_train_config *cfg, const dws_adapter_train_hooks *hooks,
+                      dws_adapter_train_progress *final, dws_error *err);
+
+/* Learning rate at step s (0-based) of the warm-up + cosine schedule. */
+double dws_adapter_lr_at(const dws_adapter_train_config *cfg, int64_t s);
+
+/* ==== embedder train ==== */
+/* Self-supervised training of a DWSNet encoder (DWSNET.md sections 5-6): SimCLR /
+ * NT-Xent between two random views of every network of a batch.
+ *
+ * A dws_ws batch holds networks of one set of widths, but the contrastive loss
+ * needs many negatives, so a step draws several same-width groups, embeds all of
+ * them, forms the loss over every embedding at once, and then back-propagates
+ * group by group: each group is run forward again with its activations kept
+ * (the last one's are still there) and its rows of dLoss/dembedding go back
+ * through the encoder. The gradient is exactly that of the loss over the step.
+ * With a projection head (arch.proj_hidden), the loss is on its output and its
+ * gradient goes through the head first. */
+typedef struct {
+    int64_t steps;          /* total optimiser steps */
+    int groups;             /* same-width groups per step */
+    int group_size;         /* networks per group (fewer when a width class is smaller) */
+    float lr;               /* peak learning rate: linear warm-up, then cosine to lr / 20 */
+    int64_t warmup;         /* warm-up steps */
+    float temperature;      /* NT-Xent tau */
+    dws_view_config view;
+    uint64_t seed;          /* view and batch draws of step s come from stream (seed, s) */
+    int threads;            /* encoder worker threads (0: one per CPU) */
+} dws_embedder_config;
+
+/* 10000 steps, 4 groups of 8, lr 1e-3, 100 warm-up steps, tau 0.1, default views, seed 0. */
+dws_embedder_config dws_embedder_defaults(void);
+
+typedef struct {
+    int64_t step;           /* 1-based: steps done including this one */
+    double loss;            /* NT-Xent of the step */
+    double top1;            /* fraction of views whose nearest other view is their pair */
+    double grad_norm;       /* before clipping */
+    double lr;
+    int items;              /* networks in the step */
+} dws_embedder_step;
+
+/* Called after every step; a nonzero return stops training (e.g. to checkpoint
+ * and quit, or on a write error, which the callback reports itself). */
+typedef int (*dws_embedder_progress)(void *ctx, const dws_embedder_step *s);
+
+/* Per-tensor mean and standard deviation of the entries of nets, as the
+ * encoder's input normalisation. */
+void dws_embedder_fit_norm(dws_net *net, const dws_mlp *const *nets, int n);
+
+/* Probe features (an encoder with arch.probes K): the probes become K rows of
+ * `rows` (n_rows x d0, e.g. training images; the first K when n_rows >= K) or,
+ * with rows NULL, a Latin hypercube in [lo, hi]^d0 (seeded); then probe_scale is
+ * set to 1 / RMS of the centred outputs of nets on them, so the head's inputs
+ * start near unit scale. */
+void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float lo, float hi, uint64_t seed,
+                              const dws_mlp *const *nets, int n);
+
+/* Trains net from step start_step (0, or the step a checkpoint was taken at) to
+ * cfg->steps with opt (initialised for net->n_params, possibly restored). */
+int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const dws_mlp *const *nets, int n,
+                       const dws_embedder_config *cfg, dws_embedder_progress progress, void *ctx, dws_error *err);
+
+/* Embeddings of nets (n x embed_dim into emb), grouped by widths internally,
+ * batches of at most `batch` networks. */
+int dws_embedder_embed_all(const dws_net *net, const dws_mlp *const *nets, int n, int batch, int threads, float *emb,
+                           dws_error *err);
+
+#endif
