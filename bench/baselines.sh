@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every baseline row of the TASK.md table on one zoo, one after another (never two
-# trainings at once on this 2-core machine), as adapt_results.h JSON files:
+# trainings at once on this 2-core machine), as eval/eval.h JSON files:
 #   bench/baselines.sh ZOO [OUT_DIR=bench/results] [MODEL_DIR=/tmp/dws-baselines]
 # Learned baselines (rescale, flat-mlp, flat-mlp-perm) train on ZOO's train split and
 # save their adapters in MODEL_DIR; with REUSE=1 they are measured from MODEL_DIR

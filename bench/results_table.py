@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown table of adapt_results.h JSON files (one row per method and split):
+"""Markdown table of eval/eval.h JSON files (one row per method and split):
    bench/results_table.py bench/results/baseline-*.json
 Gains are in accuracy points on the corrupted test set; 'of oracle' divides a method's
 mean gain by the oracle's mean gain on the same split (when an oracle file is given)."""

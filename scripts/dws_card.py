@@ -1,4 +1,4 @@
-"""Reads the JSON model card of a .dws file (core/model_file.h: magic, u32 version,
+"""Reads the JSON model card of a .dws file (core/base/base.h: magic, u32 version,
 u32 card length, card). Python standard library only."""
 import json
 import struct

@@ -1,6 +1,6 @@
 /* Small helpers the dwsnet subcommands share: whole-file writes, the one error
  * format every command prints, strict number parsing under the option helpers
- * of data_cli.h, model_cli.h and embedder_cli.h (bounded reads: core/read_file.h). */
+ * of data_cli.h, model_cli.h and embedder_cli.h (bounded reads: core/base/base.h). */
 #ifndef DWS_CLI_IO_H
 #define DWS_CLI_IO_H
 

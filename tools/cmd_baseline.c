@@ -1,7 +1,7 @@
 /* dwsnet baseline: the rows of the TASK.md table that are not the DWSNet adapter
  * (no adaptation, the shared rescale, the flat-MLP adapter with and without
  * permutation augmentation, the fine-tuning oracle), measured per held-out
- * classifier on the same data as `dwsnet eval`, written as adapt_results.h JSON. */
+ * classifier on the same data as `dwsnet eval`, written as eval/eval.h JSON. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>

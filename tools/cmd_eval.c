@@ -2,7 +2,7 @@
  * zoo (test and test_unseen_widths splits) and of --extra folders of ONNX files
  * is adapted and scored on the corrupted test split (the model's domain, a fixed
  * seed) and on the clean one, before and after; the results of baseline methods
- * (files in adapt_results.h's format) are put beside them. Writes the markdown
+ * (files in eval/eval.h's format) are put beside them. Writes the markdown
  * report (also on stdout), a JSON summary, our per-classifier results and SVG
  * plots into --out. */
 #include <cjson/cJSON.h>

@@ -1,5 +1,5 @@
 /* dwsnet train-adapter: trains a DWSNet adapter on a zoo of classifiers
- * (core/adapter_train.h) and writes the best model by validation score, with its
+ * (core/learn/learn.h) and writes the best model by validation score, with its
  * card (settings, zoo and data hashes, domain, validation metrics), a CSV of the
  * training curves and a resumable checkpoint. */
 #include <cjson/cJSON.h>

@@ -1,5 +1,5 @@
 /* The TASK.md table across methods: the per-classifier results of several
- * methods (adapt_results.h's rows and file format), summarised over the
+ * methods (eval/eval.h's rows and file format), summarised over the
  * classifiers they share with ours, and the targets ours should meet. */
 #ifndef DWS_EVAL_RESULTS_H
 #define DWS_EVAL_RESULTS_H

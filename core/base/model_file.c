@@ -1,4 +1,4 @@
-/* The .dws container (layout in model_file.h). Integers and floats go through
+/* The .dws container (layout in base/base.h). Integers and floats go through
  * explicit little-endian byte packing, so a file is byte-identical on any host. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* mkostemp; the Makefile defines it, a bare fuzzer build does not */

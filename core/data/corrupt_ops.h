@@ -1,4 +1,4 @@
-/* The individual corruptions behind corrupt.h. Each works on one C x H x W image in
+/* The individual corruptions behind data/data.h. Each works on one C x H x W image in
  * place, ends by clipping to [0,1], and may use `scratch`, which holds at least
  * DWS_CORRUPT_SCRATCH(h, w) doubles. Parameters: make_cifar_c.py, per severity 1..5. */
 #ifndef DWS_CORRUPT_OPS_H

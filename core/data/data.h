@@ -191,7 +191,7 @@ typedef struct {
     dws_samples val_view;         /* corrupted training images n-VAL .. n-1 */
 } dws_eval_data;
 
-/* Loads CIFAR-10 from dir (see cifar10.h) and builds every set for domain d. The
+/* Loads CIFAR-10 from dir (see data/data.h) and builds every set for domain d. The
  * training split must hold more than DWS_EVAL_VAL_IMAGES images. */
 int dws_eval_data_load(dws_eval_data *e, const char *dir, const dws_domain *d, dws_error *err);
 /* The same from image sets the caller loaded (taken over: freed with e). */

@@ -59,7 +59,7 @@ dws_baseline *dws_baseline_load(const char *path, int max_batch, dws_error *err)
 
 /* ==== baseline flat ==== */
 /* The flat-MLP baseline adapter of the DWSNets paper: every classifier is zero-padded
- * to the largest widths (ws_pad.h), its weights normalised per tensor and flattened
+ * to the largest widths (ws/ws.h), its weights normalised per tensor and flattened
  * to a vector x of P values, and an MLP P -> H -> H -> P (ReLU) outputs a residual:
  *   adapted = unpad(padded + s * MLP(x)),   x = padded / s,
  * with s the per-tensor scale (RMS of that tensor's real entries over the training
@@ -95,7 +95,7 @@ void dws_flat_set_scales(dws_baseline *a, const float *scales);
 int dws_oracle_finetune(dws_mlp *m, const dws_samples *labeled, uint64_t seed, dws_error *err);
 
 /* ==== baseline train ==== */
-/* Training a learned baseline adapter (baseline.h) with the DWSNet adapter's signal:
+/* Training a learned baseline adapter (eval/eval.h) with the DWSNet adapter's signal:
  * every step takes `classifiers_per_step` training classifiers (drawn with a seeded
  * generator, optionally each under a fresh random hidden-neuron permutation) and
  * `images_per_step` corrupted training images shared by them, adapts the classifiers,
@@ -154,7 +154,7 @@ int dws_baseline_mean_accuracy(dws_baseline *a, const dws_mlp *const *mlps, int 
  * A classifier from outside the zoo (`dwsnet eval --extra`) has split "extra" and
  * its file's name (without .onnx) as id.
  *
- * target_* is accuracy on the corrupted test set of eval_data.h, clean_* on the clean
+ * target_* is accuracy on the corrupted test set of data/data.h, clean_* on the clean
  * test images, before and after adaptation. "summary" is derived from the rows
  * (dws_results_summarise) and ignored when reading. */
 #define DWS_RESULTS_MAX_BYTES (64u << 20)

@@ -1,5 +1,5 @@
 /* Models as the CLI and daemon use them: a dws_net, its signature and its card,
- * loaded from and saved to .dws files (model_file.h). */
+ * loaded from and saved to .dws files (base/base.h). */
 #include "model.h"
 
 #include <cjson/cJSON.h>

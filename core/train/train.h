@@ -51,7 +51,7 @@ void dws_optim_free(dws_optim *o);
 
 /* ==== adamw ==== */
 /* AdamW with global-norm gradient clipping over one flat parameter buffer, for
- * training DWSNets: the update rule is optim.h's (PyTorch's AdamW), preceded by
+ * training DWSNets: the update rule is train/train.h's (PyTorch's AdamW), preceded by
  * torch.nn.utils.clip_grad_norm_ over the whole buffer. No randomness: a run is
  * deterministic given its data order and initial parameters. */
 typedef struct {
@@ -96,7 +96,7 @@ int dws_ckpt_load(const char *path, float *params, dws_adamw *opt, dws_ckpt_stat
 /* ==== mlp train ==== */
 /* Training MLP classifiers the way a PyTorch user does: nn.Linear's default
  * initialisation, shuffled minibatches (last one partial, as DataLoader's default),
- * softmax cross-entropy, an optimiser from optim.h. */
+ * softmax cross-entropy, an optimiser from train/train.h. */
 /* nn.Linear's reset_parameters: kaiming_uniform_(a = sqrt(5)) for W, which is
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for b. */
 void dws_mlp_init_default(dws_mlp *m, dws_rng *rng);
@@ -152,7 +152,7 @@ int dws_recipe_train(const dws_recipe *r, const dws_samples *train, int n_classe
 
 /* ==== train checkpoint ==== */
 /* Resumable training of a DWSNet: its parameters, input normalisation and AdamW
- * state at a step, in the .dws container (model_file.h) with a small JSON card
+ * state at a step, in the .dws container (base/base.h) with a small JSON card
  * {"format": "dwsnet-checkpoint", "step", "config"}. The config is the trainer's
  * settings as JSON, so a resume can refuse a checkpoint taken with other ones. */
 int dws_checkpoint_save(const char *path, const dws_net *net, const dws_adamw *opt, int64_t step,

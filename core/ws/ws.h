@@ -69,9 +69,9 @@ int dws_view_make(const dws_view_config *cfg, const dws_mlp *in, dws_mlp *out, d
  * invariant pooling (every tensor's mean over its permuted axes, classes and input
  * groups kept apart: the global summary of ws_pool.h), then an MLP
  * (A c) -> hidden -> embed_dim; the MLP may also read log hidden widths and the
- * network's own outputs on learned probe inputs (probe_features.h), both of them
+ * network's own outputs on learned probe inputs (ws/ws.h), both of them
  * also through a linear skip to the embedding (arch fields below). Training may
- * add a projection head (projection_head.h).
+ * add a projection head (ws/ws.h).
  *
  * The parameter count depends on the architecture only (d_0, d_L, depth, input
  * groups, channels, layers), never on hidden widths.
@@ -102,7 +102,7 @@ typedef struct {
      * invariant to every hidden permutation, so adding them keeps invariance. */
     int width_features;
     /* encoder: the head also reads the network's own outputs on `probes` learned
-     * inputs (probe_features.h), times probe_scale; 0 probes: none. */
+     * inputs (ws/ws.h), times probe_scale; 0 probes: none. */
     int probes;
     float probe_scale;
     /* encoder: hidden width of the projection head that only training uses

@@ -123,7 +123,7 @@ int dws_zoo_run(const char *dir, const dws_zoo_spec *spec, const dws_zoo_data *d
 /* Reading a finished zoo back: the records of index.jsonl (id, split, widths,
  * accuracies) and the classifiers they name, for everything that trains on or
  * evaluates over a zoo (adapters, baselines, eval, the embedder through
- * zoo_records.h). The one reader of index.jsonl. */
+ * zoo/zoo.h). The one reader of index.jsonl. */
 #define DWS_ZOO_MAX_INDEX_BYTES (256u << 20)
 
 typedef struct {
@@ -161,7 +161,7 @@ void dws_zoo_catalog_free(dws_zoo_record *records, int n);
 int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_error *err);
 
 /* ==== zoo records ==== */
-/* A zoo's records with every field of their index.jsonl lines kept (zoo_catalog.h
+/* A zoo's records with every field of their index.jsonl lines kept (zoo/zoo.h
  * reads them), and numeric properties by name, for training and probing on any zoo
  * (zoo.h's classifier zoos and `dwsnet inr-zoo`'s sine INRs alike). */
 typedef struct {
@@ -197,7 +197,7 @@ typedef struct {
     uint32_t index_crc32;           /* of index.jsonl, to name the zoo a model came from */
 } dws_zoo_set;
 
-/* Loads the entries of dir/index.jsonl (read by zoo_catalog.h) whose split bit
+/* Loads the entries of dir/index.jsonl (read by zoo/zoo.h) whose split bit
  * (1 << split) is in split_mask, in index order, at most limit of them (0: all). */
 int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_set *out, dws_error *err);
 void dws_zoo_set_free(dws_zoo_set *s);

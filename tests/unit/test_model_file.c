@@ -226,7 +226,7 @@ START_TEST(null_card_and_no_tensors)
 }
 END_TEST
 
-/* The layout in model_file.h, byte for byte, from the independent writer above. */
+/* The layout in base/base.h, byte for byte, from the independent writer above. */
 START_TEST(layout_matches_the_spec)
 {
     float data[2] = {1.0f, -2.0f};
