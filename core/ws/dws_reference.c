@@ -1,8 +1,9 @@
-/* The blocks, as the loops below visit them (docs/design.md, the DWS layer: the
- * block table and the fixed axes). t is 0-based: W_t has rows on axis t + 1 and
- * columns on axis t, b_t lies on axis t + 1. For every target T and source S the
- * block S -> T is a sum of terms "pool S over the axes T does not share with it,
- * map the channels, broadcast over T's other axes":
+/* The blocks, as the loops below visit them (docs/design.md section 6.3, the block
+ * table; section 4 for the slots of the fixed axes, section 7 for pos and K). t is
+ * 0-based, as in the code (design.md's W_l is W_t with t = l - 1): W_t has rows on
+ * axis t + 1 and columns on axis t, b_t lies on axis t + 1. For every target T and
+ * source S the block S -> T is a sum of terms "pool S over the axes T does not
+ * share with it, map the channels, broadcast over T's other axes":
  *   GLOBAL (every pair): S pooled over all its axes, through G, broadcast to all of
  *     T: the "mean over all" terms and every block of two tensors that share no
  *     axis;
@@ -185,10 +186,10 @@ static void forward_tensor(ref *r, const dws_ws *X, dws_ws *Y, int b, tensor_id 
     for (int s = 0; s < 2 * L; s++) {
         tensor_id S = {s / 2, s % 2};
         /* Block S -> T through summary n: the global one always; feat_n when S and T
-         * share axis n, matched neuron by neuron (docs/design.md, the DWS layer's
-         * block table: a W/b that shares no permuted axis with T reaches it through
-         * the global summary only). Pool S (means), map the channels, broadcast:
-         * Y[T](i, k) += v[j][so], (j, so) = key(T, n, i, k). */
+         * share axis n, matched neuron by neuron (docs/design.md section 6.3: a W/b
+         * that shares no axis with T reaches it through the global summary only).
+         * Pool S (means), map the channels, broadcast: Y[T](i, k) += v[j][so],
+         * (j, so) = key(T, n, i, k). */
         for (int n = GLOBAL; n < L; n++) {
             if (n != GLOBAL && !(on_axis(S, n) && on_axis(T, n))) continue;
             pool_tensor(ax, X, b, S, n, 1, r->u, r->ucnt);

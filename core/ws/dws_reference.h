@@ -2,12 +2,13 @@
  * block, written to be read and to test the fast path against
  * (tests/unit/test_dws_reference.c). No blocking, no BLAS, no fused pass: for
  * every target tensor T (a W_t or b_t) and every source tensor S, the terms of the
- * block S -> T of docs/design.md (the DWS layer), each one a mean-pool of S over
+ * block S -> T of docs/design.md section 6.3, each one a mean-pool of S over
  * the axes it does not keep, a channel map read from the layer's parameters and a
  * broadcast over T; then the per-slot bias, the position embedding and the
  * entry-wise term with its template convolution. It reads the parameters at the
  * layer's offsets in the flat buffer, so it computes the fast layer's function
- * (up to float rounding: it sums in double) for any params.
+ * (up to float rounding: it sums in double) for any params. All of the layer is
+ * here; the activation (ReLU forward, its mask backward) is the caller's.
  *
  * Slow (every block is recomputed from the big tensors) and for tests only. */
 #ifndef DWS_REFERENCE_H
