@@ -203,7 +203,9 @@ static int has_entry(const dws_layer *ly, const dws_block *blk)
 
 /* Z = X E (beta = 1 onto zeros or the broadcast: OpenBLAS's beta = 0 path is a
  * slow extra pass for these shapes), or Z given; on W_0 planes of an image Z goes
- * through the template convolution. */
+ * through the template convolution, one plane at a time: a block of W_0 holds one
+ * plane when the image has several, but whole rows (several planes) when it has
+ * one, and the scratch holds one plane. */
 static void forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
@@ -213,17 +215,25 @@ static void forward_entry(void *vctx, const dws_block *blk, int part, float *out
     const int ci = ly->c_in, co = ly->c_out, conv = blk->t == 0 && ly->image.planes;
     const int64_t n = dws_block_entries(blk);
     const float *E = e->params + ly->E[blk->t];
-    if (e->Z) {
-        const float *z = dws_block_data(e->Z, blk);
-        if (conv) dws_tconv_forward(&ly->image, co, e->K_tiled, z, out, scratch + n * co);
-        else
+    if (!conv) {
+        if (e->Z) {
+            const float *z = dws_block_data(e->Z, blk);
             for (int64_t j = 0; j < n * co; j++) out[j] += z[j];
-    } else if (conv) {
-        memset(scratch, 0, sizeof(float) * (size_t)(n * co));
-        dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, scratch, co);
-        dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, out, scratch + n * co);
-    } else {
-        dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, out, co);
+        } else {
+            dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, out, co);
+        }
+        return;
+    }
+    const int64_t plane = (int64_t)ly->image.h * ly->image.w;
+    for (int64_t p0 = 0; p0 < n; p0 += plane) {
+        float *o = out + p0 * co;
+        if (e->Z) {
+            dws_tconv_forward(&ly->image, co, e->K_tiled, dws_block_data(e->Z, blk) + p0 * co, o, scratch + plane * co);
+        } else {
+            memset(scratch, 0, sizeof(float) * (size_t)(plane * co));
+            dws_gemm(0, 0, plane, co, ci, 1.f, dws_block_data(e->X, blk) + p0 * ci, ci, E, co, 1.f, scratch, co);
+            dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, o, scratch + plane * co);
+        }
     }
 }
 
@@ -327,7 +337,8 @@ int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_
 }
 
 /* dE += X^T dZ and dX += dZ E^T on the block, with dZ = G, or on W_0 planes of
- * an image the convolution's adjoint of G (Z recomputed: cheaper than storing). */
+ * an image the convolution's adjoint of G (Z recomputed: cheaper than storing),
+ * one plane at a time as in forward_entry. */
 static void backward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     const entry_ctx *e = vctx;
@@ -338,15 +349,21 @@ static void backward_entry(void *vctx, const dws_block *blk, int part, float *ou
     const float *x = dws_block_data(e->X, blk), *g = dws_block_data(e->G, blk), *E = e->params + ly->E[blk->t];
     float *pg = e->part_grads + (size_t)part * part_grad_floats(ly);
     float *dE = pg + (ly->E[blk->t] - ly->E[0]);
-    if (blk->t == 0 && ly->image.planes) {
-        float *z = scratch, *dz = scratch + n * co;
-        memset(scratch, 0, sizeof(float) * (size_t)(2 * n * co));
-        dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, z, co);
-        dws_tconv_backward(&ly->image, co, e->K_tiled, z, g, dz, pg + entry_count(ly), dz + n * co);
-        g = dz;
+    if (!(blk->t == 0 && ly->image.planes)) {
+        dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
+        if (out) dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, out, ci);
+        return;
     }
-    dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
-    if (out) dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, out, ci);
+    const int64_t plane = (int64_t)ly->image.h * ly->image.w;
+    for (int64_t p0 = 0; p0 < n; p0 += plane) {
+        const float *xp = x + p0 * ci;
+        float *z = scratch, *dz = scratch + plane * co;
+        memset(scratch, 0, sizeof(float) * (size_t)(2 * plane * co));
+        dws_gemm(0, 0, plane, co, ci, 1.f, xp, ci, E, co, 1.f, z, co);
+        dws_tconv_backward(&ly->image, co, e->K_tiled, z, g + p0 * co, dz, pg + entry_count(ly), dz + plane * co);
+        dws_gemm(1, 0, ci, co, plane, 1.f, xp, ci, dz, co, 1.f, dE, co);
+        if (out) dws_gemm(0, 1, plane, ci, co, 1.f, dz, co, E, co, 1.f, out + p0 * ci, ci);
+    }
 }
 
 /* Gradients of the small maps: the pooled input against the pooled output grads. */

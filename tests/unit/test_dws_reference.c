@@ -22,13 +22,10 @@
  * mutation test builds such layers and asserts that they pass those two checks
  * and fail this one.
  *
- * Left out: images of one plane (1 x h x w). The fast path is wrong there when a
- * W_0 pass block holds more than one row (d_0 times the pass's channels below
- * 16384 floats: every first layer's backward, 1 channel): the template
- * convolution in dws_layer.c's forward_entry / backward_entry treats the block as
- * one plane, so the other rows lose their entry-wise term (forward) and their
- * share of dE_0, dK (backward). With two or more planes every W_0 block is one
- * plane and the paths agree. Reported, not changed here. */
+ * Images of one plane (1 x h x w) are in the draws on purpose: a W_0 pass block
+ * then holds several rows, and the template convolution once treated such a block
+ * as one plane (the other rows lost their entry-wise term and their share of dE_0
+ * and dK). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -89,9 +86,8 @@ static void random_shape(shape *s, int kind, dws_rng *rng)
         s->groups = 2 + below(rng, 2);
         s->widths[0] = s->groups * (1 + below(rng, 5));
     } else if (kind == 2 || below(rng, 2)) {
-        /* one plane is left out: see the note at the top */
-        s->image = kind == 2 ? (dws_image_shape){2 + below(rng, 2), 2 + below(rng, 3), 2 + below(rng, 4)}
-                             : (dws_image_shape){3, 8 + below(rng, 5), 8 + below(rng, 5)};
+        s->image = kind == 2 ? (dws_image_shape){1 + below(rng, 3), 2 + below(rng, 3), 2 + below(rng, 4)}
+                             : (dws_image_shape){below(rng, 2) ? 3 : 1, 8 + below(rng, 5), 8 + below(rng, 5)};
         s->groups = s->image.planes;
         s->widths[0] = (int64_t)s->image.planes * s->image.h * s->image.w;
     } else {
