@@ -1,4 +1,4 @@
-/* The training checkpoint of every loop (train.h; the format in docs/training.md).
+/* The training checkpoint of every loop (train.h; the format: docs/training.md section 4).
  * Doubles and 64-bit generator words are written so that they read back exactly:
  * 17 significant digits, and hexadecimal strings. */
 #include "train.h"
@@ -180,7 +180,7 @@ int dws_checkpoint_load(const char *path, dws_net *net, dws_optim *opt, dws_trai
     if (version && version != DWS_CHECKPOINT_VERSION) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE,
                       "%s is a training checkpoint of format version %d; this dwsnet reads version %d only "
-                      "(docs/training.md): train again without --resume",
+                      "(docs/training.md section 4): train again without --resume",
                       path, version, DWS_CHECKPOINT_VERSION);
     } else if (read_rc != 0) {
         /* err is the container's */

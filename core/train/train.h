@@ -105,7 +105,7 @@ void dws_train_progress_time(dws_train_progress *p, double t0, int64_t first_ste
  * "best_val", "rng", "optimizer": {"kind", "step"}, "config"} and the tensors
  * "params", "optim.m", "optim.v" (Adam kinds), "input_norm.mean", "input_norm.std".
  * The config is the trainer's settings as JSON, so a resume refuses a checkpoint
- * taken with other ones. docs/training.md describes the format. */
+ * taken with other ones. The format: docs/training.md section 4. */
 #define DWS_CHECKPOINT_VERSION 2
 
 typedef struct {
