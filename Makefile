@@ -66,7 +66,7 @@ $(BUILD)/%.o: %.c $(PROTO_C)
 # (clang, used by make fuzz, has no -fvect-cost-model.)
 VEC_FLAGS := -ftree-vectorize -fno-math-errno \
              $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
-$(BUILD)/core/train/optim.o $(BUILD)/core/data/samples.o: CFLAGS += $(VEC_FLAGS)
+$(BUILD)/core/train/optimizer.o $(BUILD)/core/data/samples.o: CFLAGS += $(VEC_FLAGS)
 
 $(CORE_LIB): $(CORE_O) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^

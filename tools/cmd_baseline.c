@@ -98,12 +98,13 @@ static int load_split(const char *zoo, const dws_zoo_record *recs, int n, dws_zo
     return 0;
 }
 
-static void print_progress(void *ctx, const dws_baseline_progress *p)
+static int print_progress(void *ctx, const dws_train_progress *p, dws_error *err)
 {
-    const dws_baseline_train_config *cfg = ctx;
-    double eta = p->step ? p->elapsed / p->step * (cfg->steps - p->step) : 0;
-    fprintf(stderr, "dwsnet " CMD ": step %d/%d loss %.4f val_acc %.4f best %.4f@%d %.0fs ETA %.0fs\n", p->step,
-            cfg->steps, p->loss, p->val_acc, p->best_val_acc, p->best_step, p->elapsed, eta);
+    (void)ctx, (void)err;
+    fprintf(stderr, "dwsnet " CMD ": step %lld/%lld loss %.4f val_acc %.4f best %.4f@%lld %.0fs ETA %.0fs\n",
+            (long long)p->step, (long long)p->steps, p->loss, p->val_after, p->best_val, (long long)p->best_step,
+            p->elapsed, p->eta);
+    return 0;
 }
 
 /* Trains a learned baseline on the zoo's train split; adds what it learned and the
@@ -150,7 +151,6 @@ static dws_baseline *train_learned(const options *o, const dws_zoo_record *recs,
             o->train.images_per_step);
     dws_baseline_train_config cfg = o->train;
     cfg.progress = print_progress;
-    cfg.ctx = &cfg;
     dws_baseline_train_result r;
     if (dws_baseline_train(a, train.ptrs, train.n, val.ptrs, val.n, &data->fit_view, &data->val_view, &cfg, &r, err))
         goto fail;

@@ -48,6 +48,7 @@ typedef struct {
     const char *out, *id, *domain_spec, *zoo_dir;
     const dws_adapter_train_config *cfg;
     const dws_zoo_set *train, *val;
+    const dws_net *net;
     uint32_t data_crc;
     int64_t min_w, max_w;
     FILE *csv;
@@ -67,7 +68,7 @@ static void width_range(const dws_zoo_set *s, int64_t *lo, int64_t *hi)
     if (*hi == 0) *lo = 0;
 }
 
-static char *training_json(const run_ctx *c, const dws_net *net, const dws_adapter_train_progress *p)
+static char *training_json(const run_ctx *c, const dws_net *net, const dws_train_progress *p)
 {
     const dws_adapter_train_config *g = c->cfg;
     char crc[16], dcrc[16];
@@ -105,7 +106,7 @@ static char *training_json(const run_ctx *c, const dws_net *net, const dws_adapt
 }
 
 /* Writes the model of net's current parameters (a copy; training goes on). */
-static int save_model(const run_ctx *c, const dws_net *net, const dws_adapter_train_progress *p, dws_error *err)
+static int save_model(const run_ctx *c, const dws_net *net, const dws_train_progress *p, dws_error *err)
 {
     dws_net copy;
     if (dws_net_init(&copy, &net->arch, 0, err) != 0) return -1;
@@ -126,32 +127,29 @@ static int save_model(const run_ctx *c, const dws_net *net, const dws_adapter_tr
     return rc;
 }
 
-static int on_validation(void *ctx, const dws_net *net, const dws_adapter_train_progress *p, int improved,
-                         dws_error *err)
+/* A better model is saved, then the progress line and curves row written. */
+static int on_progress(void *ctx, const dws_train_progress *p, dws_error *err)
 {
     run_ctx *c = ctx;
-    if (!improved) return 0;
-    c->best_before = p->val_before;
-    c->best_after = p->val_after;
-    return save_model(c, net, p, err);
-}
-
-static void on_report(void *ctx, const dws_adapter_train_progress *p)
-{
-    run_ctx *c = ctx;
+    if (p->improved) {
+        c->best_before = p->val_before;
+        c->best_after = p->val_after;
+        if (save_model(c, c->net, p, err) != 0) return -1;
+    }
     double epoch = (double)p->step * c->cfg->batch_nets / c->train->n;
     fprintf(stderr, "step %lld/%lld  epoch %.1f  lr %.2e  loss %.4f  acc %.3f", (long long)p->step,
-            (long long)c->cfg->steps, epoch, p->lr, p->train_loss, p->train_acc);
+            (long long)c->cfg->steps, epoch, p->lr, p->loss, p->acc);
     if (p->validated)
         fprintf(stderr, "  val %.4f -> %.4f (best %.4f @%lld)", p->val_before, p->val_after, p->best_val,
                 (long long)p->best_step);
     fprintf(stderr, "  %.0fs  eta %.0fs\n", p->elapsed, p->eta);
     if (c->csv) {
-        fprintf(c->csv, "%lld,%.3f,%.6g,%.5f,%.5f,", (long long)p->step, epoch, p->lr, p->train_loss, p->train_acc);
+        fprintf(c->csv, "%lld,%.3f,%.6g,%.5f,%.5f,", (long long)p->step, epoch, p->lr, p->loss, p->acc);
         if (p->validated) fprintf(c->csv, "%.5f,%.5f\n", p->val_before, p->val_after);
         else fprintf(c->csv, ",\n");
         fflush(c->csv);
     }
+    return 0;
 }
 
 static uint32_t images_crc(const dws_image_set *s)
@@ -270,7 +268,7 @@ int cmd_train_adapter(int argc, char **argv)
         }
     }
     run_ctx ctx = {.out = out, .id = id, .domain_spec = canon, .zoo_dir = zoo, .cfg = &cfg, .train = &train,
-                   .val = &val, .csv = csv};
+                   .val = &val, .net = &net, .csv = csv};
     if (rc == 0) {
         ctx.data_crc = images_crc(&images);
         width_range(&train, &ctx.min_w, &ctx.max_w);
@@ -279,10 +277,10 @@ int cmd_train_adapter(int argc, char **argv)
                 "(validation every %lld), data crc %08x\n",
                 train.n, val.n, net.n_params, (long long)cfg.steps, (long long)cfg.val_every, ctx.data_crc);
     }
-    dws_adapter_train_hooks hooks = {.on_validation = on_validation, .on_report = on_report,
+    dws_adapter_train_hooks hooks = {.progress = on_progress,
                                      .report_every = cfg.val_every / 4 > 0 ? cfg.val_every / 4 : 1,
                                      .checkpoint = ckpt, .resume = resume, .ctx = &ctx};
-    dws_adapter_train_progress fin = {0};
+    dws_train_progress fin = {0};
     if (rc == 0) rc = dws_adapter_train(&net, &train, &val, &images, &cfg, &hooks, &fin, &err);
     if (csv) fclose(csv);
     if (rc == 0)

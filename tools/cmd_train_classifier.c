@@ -114,7 +114,7 @@ int cmd_train_classifier(int argc, char **argv)
 
     dws_samples train_view = dws_samples_of_image_set(&train);
     double t0 = data_cli_now(), cpu0 = data_cli_cpu_seconds();
-    dws_train_result res;
+    dws_train_progress res;
     if (dws_recipe_train(&r, &train_view, DWS_CIFAR10_CLASSES, &m, &res, &err)) goto done;
     double seconds = data_cli_now() - t0, cpu = data_cli_cpu_seconds() - cpu0;
 
@@ -136,7 +136,7 @@ int cmd_train_classifier(int argc, char **argv)
     cJSON_AddNumberToObject(o, "clean_test_acc", clean_acc);
     cJSON_AddStringToObject(o, "domain", domain_name);
     cJSON_AddNumberToObject(o, "target_test_acc", target_acc);
-    cJSON_AddNumberToObject(o, "train_loss", res.last_epoch_loss);
+    cJSON_AddNumberToObject(o, "train_loss", res.loss);
     cJSON_AddNumberToObject(o, "train_seconds", seconds);
     cJSON_AddNumberToObject(o, "train_cpu_seconds", cpu);
     cli_print_json(o);

@@ -195,14 +195,14 @@ static cJSON *settings_json(const options *o, const dws_arch *a, int n_train)
 typedef struct {
     const options *o;
     dws_net *net;
-    dws_adamw *opt;
+    dws_optim *opt;
     const char *config;
     FILE *curves;
     int64_t start;
     double t0;
     double loss_sum, top1_sum;
     int window;
-    dws_embedder_step last;
+    dws_train_progress last;
     int failed;
     dws_error err;
 } progress_ctx;
@@ -214,16 +214,17 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int on_step(void *vctx, const dws_embedder_step *s)
+static int on_step(void *vctx, const dws_train_progress *s, dws_error *err)
 {
+    (void)err;   /* a failure is kept in the context */
     progress_ctx *c = vctx;
     double t = now() - c->t0;
     c->last = *s;
     c->loss_sum += s->loss;
-    c->top1_sum += s->top1;
+    c->top1_sum += s->acc;
     c->window++;
-    fprintf(c->curves, "%lld,%.6f,%.4f,%.5f,%.3g,%d,%.2f\n", (long long)s->step, s->loss, s->top1, s->grad_norm,
-            s->lr, s->items, t);
+    fprintf(c->curves, "%lld,%.6f,%.4f,%.5f,%.3g,%d,%.2f\n", (long long)s->step, s->loss, s->acc, s->grad_norm,
+            s->lr, s->batch, t);
     if (s->step % 10 == 0 || s->step == c->o->cfg.steps) {
         fflush(c->curves);
         fprintf(stderr, "%s: step %lld/%lld  loss %.4f  top1 %.3f  |g| %.3f  lr %.2g  %.1f s\n", CMD,
@@ -234,7 +235,8 @@ static int on_step(void *vctx, const dws_embedder_step *s)
     }
     int stop = c->o->stop_after && s->step - c->start >= c->o->stop_after;
     if (stop || s->step % c->o->every == 0 || s->step == c->o->cfg.steps) {
-        if (dws_checkpoint_save(c->o->ckpt, c->net, c->opt, s->step, c->config, &c->err) != 0) {
+        dws_train_state st = {.step = s->step};
+        if (dws_checkpoint_save(c->o->ckpt, c->net, c->opt, &st, c->config, &c->err) != 0) {
             c->failed = 1;
             return 1;
         }
@@ -313,7 +315,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     a.probe_scale = 1.f;   /* measured below, once the probes are set */
     const dws_mlp **ptr = malloc(sizeof(*ptr) * (size_t)n);
     dws_net net = {0};
-    dws_adamw opt = {0};
+    dws_optim opt = {0};
     dws_model *model = NULL;
     cJSON *settings = settings_json(o, &a, n);
     char *config = cJSON_PrintUnformatted(settings);
@@ -324,15 +326,16 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
         goto done;
     }
     for (int i = 0; i < n; i++) ptr[i] = &nets[i];
-    dws_adamw_config ac = dws_adamw_defaults();
-    ac.lr = o->cfg.lr;
+    dws_optim_config ac = dws_optim_defaults(DWS_OPT_ADAMW, o->cfg.lr);
     ac.weight_decay = o->weight_decay;
-    if (dws_net_init(&net, &a, (uint64_t)o->seed, err) != 0 || dws_adamw_init(&opt, &ac, net.n_params, err) != 0)
+    ac.clip = 1.f;
+    if (dws_net_init(&net, &a, (uint64_t)o->seed, err) != 0 || dws_optim_init(&opt, &ac, net.n_params, err) != 0)
         goto done;
     dws_embedder_fit_norm(&net, ptr, n);
     if (a.probes && init_probes(o, &net, ptr, n, err) != 0) goto done;
-    int64_t start = 0;
-    if (o->resume && dws_checkpoint_load(o->ckpt, &net, &opt, &start, config, err) != 0) goto done;
+    dws_train_state resumed = {0};
+    if (o->resume && dws_checkpoint_load(o->ckpt, &net, &opt, &resumed, config, err) != 0) goto done;
+    int64_t start = resumed.step;
     pc.curves = fopen(o->curves, start > 0 ? "a" : "w");
     if (!pc.curves) {
         dws_error_set(err, DWS_E_IO, "cannot write %s", o->curves);
@@ -356,7 +359,7 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
                            .min_width = lo, .max_width = hi};
     if (!(model = dws_model_from_net(&net, &info, err))) goto done;
     cJSON_AddNumberToObject(settings, "final_loss", pc.last.loss);
-    cJSON_AddNumberToObject(settings, "final_top1", pc.last.top1);
+    cJSON_AddNumberToObject(settings, "final_top1", pc.last.acc);
     cJSON_AddNumberToObject(settings, "seconds_this_run", now() - pc.t0);
     char *training = cJSON_PrintUnformatted(settings);
     rc = training ? dws_model_set_card_entry(model, "training", training, err) : -1;
@@ -364,12 +367,12 @@ static int train(options *o, dws_mlp *nets, int n, dws_error *err)
     if (rc == 0) rc = dws_model_save(model, o->out, err);
     if (rc == 0)
         printf("{\"id\":\"%s\",\"path\":\"%s\",\"steps\":%lld,\"loss\":%.6f,\"top1\":%.4f,\"seconds\":%.1f}\n",
-               dws_model_id(model), o->out, (long long)pc.last.step, pc.last.loss, pc.last.top1, now() - pc.t0);
+               dws_model_id(model), o->out, (long long)pc.last.step, pc.last.loss, pc.last.acc, now() - pc.t0);
 done:
     if (pc.curves) fclose(pc.curves);
     dws_model_free(model);
     dws_net_free(&net);
-    dws_adamw_free(&opt);
+    dws_optim_free(&opt);
     cJSON_Delete(settings);
     free(config);
     free(ptr);

@@ -41,7 +41,7 @@ int eval_oracle_finetune(const eval_oracle_data *d, const dws_mlp *m, dws_mlp *o
 {
     if (dws_mlp_clone(out, m, err) != 0) return -1;
     dws_train_config tc = {.optim = dws_optim_defaults(DWS_OPT_ADAM, 5e-4f), .epochs = 1, .batch_size = 128, .seed = 0};
-    dws_train_result res;
+    dws_train_progress res;
     if (dws_mlp_train(out, &d->samples, &tc, &res, err) != 0) {
         dws_mlp_free(out);
         return -1;

@@ -10,6 +10,6 @@ int dws_oracle_finetune(dws_mlp *m, const dws_samples *labeled, uint64_t seed, d
         .batch_size = DWS_ORACLE_BATCH,
         .seed = seed,
     };
-    dws_train_result res;
+    dws_train_progress res;
     return dws_mlp_train(m, labeled, &cfg, &res, err);
 }

@@ -2,19 +2,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mlp/mlp.h"
 #include "train/train.h"
 #include "base/base.h"
 #include "ws/ws.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int dws_baseline_mean_accuracy(dws_baseline *a, const dws_mlp *const *mlps, int n, const dws_samples *data,
                                double *acc, dws_error *err)
@@ -73,12 +65,12 @@ static int step_set_draw(step_set *s, const dws_mlp *const *train, int n_train, 
     return 0;
 }
 
-/* One step's loss and gradient (into a->grads, zeroed first). */
+/* One step's loss, accuracy and gradient (into a->grads, zeroed first). */
 static int train_step(dws_baseline *a, step_set *s, const float *x, const uint8_t *y, int n_images, float **ws,
-                      size_t *ws_cap, double *loss, dws_error *err)
+                      size_t *ws_cap, double *loss, double *acc, dws_error *err)
 {
     if (a->forward(a, s->in, s->out_ptr, s->batch, err)) return -1;
-    *loss = 0;
+    *loss = *acc = 0;
     for (int b = 0; b < s->batch; b++) {
         size_t need = dws_mlp_grad_ws_floats(&s->out[b], n_images);
         if (need > *ws_cap) {
@@ -91,8 +83,10 @@ static int train_step(dws_baseline *a, step_set *s, const float *x, const uint8_
             *ws_cap = need;
         }
         float l;
-        if (dws_mlp_xent_grad(&s->out[b], x, y, n_images, &s->dout[b], NULL, *ws, &l, NULL, err)) return -1;
+        int correct;
+        if (dws_mlp_xent_grad(&s->out[b], x, y, n_images, &s->dout[b], NULL, *ws, &l, &correct, err)) return -1;
         *loss += l / s->batch;
+        *acc += (double)correct / n_images / s->batch;
         for (size_t j = 0; j < s->dout[b].n_params; j++) s->dout[b].params[j] /= (float)s->batch;
     }
     memset(a->grads, 0, a->n_params * sizeof(float));
@@ -117,6 +111,7 @@ int dws_baseline_train(dws_baseline *a, const dws_mlp *const *train, int n_train
 
     dws_optim opt = {0};
     dws_optim_config oc = dws_optim_defaults(DWS_OPT_ADAM, cfg->lr);
+    const dws_lr_schedule lr = {.kind = DWS_LR_CONSTANT, .lr = cfg->lr};
     float *best = malloc(a->n_params * sizeof(float)), *x = malloc((size_t)M * fit->dim * sizeof(float)), *ws = NULL;
     uint8_t *y = malloc((size_t)M);
     uint32_t *rows = malloc((size_t)M * sizeof(uint32_t));
@@ -137,42 +132,51 @@ int dws_baseline_train(dws_baseline *a, const dws_mlp *const *train, int n_train
 
     dws_rng rng;
     dws_rng_seed(&rng, cfg->seed);
-    double t0 = now_seconds(), loss_sum = 0;
+    double t0 = dws_train_seconds(), loss_sum = 0, acc_sum = 0;
     int loss_count = 0;
     memcpy(best, a->params, a->n_params * sizeof(float));
     if (dws_baseline_mean_accuracy(a, val, n_val, &val_view, &res->identity_val_acc, err)) goto done;
     res->best_val_acc = res->identity_val_acc;
+    dws_train_progress p = {.steps = cfg->steps, .batch = B, .val_before = res->identity_val_acc};
     for (int step = 1; step <= cfg->steps; step++) {
         for (int i = 0; i < M; i++) rows[i] = (uint32_t)dws_rng_below(&rng, fit->n);
         dws_samples_gather(fit, rows, 0, (size_t)M, x, y);
-        double loss;
+        double loss = 0, acc = 0;
         int step_rc = step_set_draw(&s, train, n_train, cfg->permute, &rng, err);
-        if (step_rc == 0) step_rc = train_step(a, &s, x, y, M, &ws, &ws_cap, &loss, err);
+        if (step_rc == 0) step_rc = train_step(a, &s, x, y, M, &ws, &ws_cap, &loss, &acc, err);
         step_set_release(&s);
         if (step_rc) goto done;
-        dws_optim_step(&opt, a->params, a->grads);
+        opt.cfg.lr = (float)(p.lr = dws_lr_at(&lr, step - 1));
+        dws_optim_step(&opt, a->params, a->grads, NULL);
         res->classifier_batches += B;
         res->images_seen += (int64_t)B * M;
         loss_sum += loss;
+        acc_sum += acc;
         loss_count++;
         if (step % cfg->val_every == 0 || step == cfg->steps) {
-            dws_baseline_progress p = {.step = step, .loss = loss_sum / loss_count};
-            if (dws_baseline_mean_accuracy(a, val, n_val, &val_view, &p.val_acc, err)) goto done;
-            if (p.val_acc > res->best_val_acc) {
-                res->best_val_acc = p.val_acc;
+            p.step = step;
+            p.loss = loss_sum / loss_count;
+            p.acc = acc_sum / loss_count;
+            p.validated = 1;
+            if (dws_baseline_mean_accuracy(a, val, n_val, &val_view, &p.val_after, err)) goto done;
+            p.improved = p.val_after > res->best_val_acc;
+            if (p.improved) {
+                res->best_val_acc = p.val_after;
                 res->best_step = step;
                 memcpy(best, a->params, a->n_params * sizeof(float));
             }
-            p.best_val_acc = res->best_val_acc;
+            p.best_val = res->best_val_acc;
             p.best_step = res->best_step;
-            p.elapsed = now_seconds() - t0;
-            if (cfg->progress) cfg->progress(cfg->ctx, &p);
-            loss_sum = 0;
+            dws_train_progress_time(&p, t0, 0);
+            int said = cfg->progress ? cfg->progress(cfg->ctx, &p, err) : 0;
+            if (said < 0) goto done;
+            if (said > 0) break;
+            loss_sum = acc_sum = 0;
             loss_count = 0;
         }
     }
     memcpy(a->params, best, a->n_params * sizeof(float));
-    res->seconds = now_seconds() - t0;
+    res->seconds = dws_train_seconds() - t0;
     rc = 0;
 done:
     dws_optim_free(&opt);

@@ -99,19 +99,10 @@ int dws_oracle_finetune(dws_mlp *m, const dws_samples *labeled, uint64_t seed, d
  * every step takes `classifiers_per_step` training classifiers (drawn with a seeded
  * generator, optionally each under a fresh random hidden-neuron permutation) and
  * `images_per_step` corrupted training images shared by them, adapts the classifiers,
- * and minimises their mean cross-entropy with Adam. Every `val_every` steps (and at
+ * and minimises their mean cross-entropy with Adam (constant learning rate). Every `val_every` steps (and at
  * steps 0 and `steps`) the mean accuracy of the adapted validation classifiers on
  * held-out corrupted images decides the kept parameters (early stopping; step 0 is
  * the identity, so the kept adapter is never worse on validation than none). */
-typedef struct {
-    int step;
-    double loss;            /* mean training loss since the last report */
-    double val_acc;         /* this validation */
-    double best_val_acc;
-    int best_step;
-    double elapsed;         /* seconds */
-} dws_baseline_progress;
-
 typedef struct {
     int steps;
     int classifiers_per_step;
@@ -121,7 +112,9 @@ typedef struct {
     int val_images;          /* the first this many of the validation images */
     int permute;             /* flat-mlp-perm's augmentation */
     uint64_t seed;
-    void (*progress)(void *ctx, const dws_baseline_progress *p);   /* after every validation */
+    /* After every validation: loss and acc since the last one, val_after (val_before:
+     * the identity at step 0), best_val, best_step. */
+    dws_train_progress_fn progress;
     void *ctx;
 } dws_baseline_train_config;
 

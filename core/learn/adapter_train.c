@@ -1,10 +1,10 @@
 #include "learn.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "train/train.h"
 #include "mlp/mlp.h"
@@ -22,14 +22,6 @@ void dws_adapter_train_defaults(dws_adapter_train_config *c)
     c->val_images = 2000;
     dws_error e;
     dws_domain_parse(DWS_DEFAULT_DOMAIN, &c->domain, &e);
-}
-
-double dws_adapter_lr_at(const dws_adapter_train_config *cfg, int64_t s)
-{
-    if (s < cfg->warmup) return cfg->lr * (double)(s + 1) / (double)cfg->warmup;
-    int64_t span = cfg->steps - cfg->warmup;
-    double p = span > 0 ? (double)(s - cfg->warmup) / (double)span : 1.0;
-    return cfg->lr * 0.5 * (1.0 + cos(M_PI * (p < 1 ? p : 1)));
 }
 
 int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
@@ -158,7 +150,8 @@ typedef struct {
     width_groups groups;
     dws_samples images;         /* training rows only */
     dws_net_state *st;
-    dws_adamw opt;
+    dws_optim opt;
+    dws_lr_schedule lr;         /* warm-up, then cosine to 0 */
     float *grads;
     int *pick;                  /* batch member ids (scratch of train->n) */
     float *x;
@@ -168,8 +161,9 @@ typedef struct {
 } trainer;
 
 /* One optimisation step at step index s; adds the mean loss and accuracy of the
- * adapted classifiers to *loss, *acc. */
-static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_error *err)
+ * adapted classifiers to *loss, *acc; p gets the step's classifiers, lr and
+ * gradient norm. */
+static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_train_progress *p, dws_error *err)
 {
     const dws_adapter_train_config *cfg = T->cfg;
     int n_img = cfg->batch_images;
@@ -179,6 +173,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_erro
                          0, err) != 0)
         return -1;
     int b = draw_batch(&T->groups, T->train->n, cfg->batch_nets, &T->rng, T->pick);
+    p->batch = b;
     const dws_mlp *in[64];
     dws_mlp adapted[64], grad[64];
     memset(adapted, 0, sizeof adapted);
@@ -209,8 +204,9 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_erro
         zero_ablated(T->net, cfg, T->grads);
     }
     if (rc == 0) {
-        T->opt.opt.cfg.lr = (float)dws_adapter_lr_at(cfg, s);
-        dws_adamw_step(&T->opt, T->net->params, T->grads);
+        p->lr = dws_lr_at(&T->lr, s);
+        T->opt.cfg.lr = (float)p->lr;
+        dws_optim_step(&T->opt, T->net->params, T->grads, &p->grad_norm);
     }
     for (int j = 0; j < b; j++) {
         dws_mlp_free(&adapted[j]);
@@ -246,11 +242,35 @@ static int validate(const dws_net *net, const dws_zoo_set *val, const dws_sample
     return 0;
 }
 
-static double now_seconds(void)
+/* The settings a checkpoint must share with its resume (as JSON text). */
+static char *checkpoint_config(const dws_adapter_train_config *c, const dws_net *net, const dws_zoo_set *train,
+                               const dws_zoo_set *val, const dws_image_set *images)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    char domain[256], seed[24];
+    dws_domain_format(&c->domain, domain, sizeof domain);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "trainer", "adapter");
+    cJSON_AddNumberToObject(j, "parameters", (double)net->n_params);
+    cJSON_AddNumberToObject(j, "train_classifiers", train->n);
+    cJSON_AddNumberToObject(j, "val_classifiers", val->n);
+    cJSON_AddNumberToObject(j, "images", (double)images->n);
+    cJSON_AddNumberToObject(j, "steps", (double)c->steps);
+    cJSON_AddNumberToObject(j, "warmup", (double)c->warmup);
+    cJSON_AddNumberToObject(j, "batch_nets", c->batch_nets);
+    cJSON_AddNumberToObject(j, "batch_images", c->batch_images);
+    cJSON_AddNumberToObject(j, "lr", dws_float_decimal(c->lr));
+    cJSON_AddNumberToObject(j, "weight_decay", dws_float_decimal(c->weight_decay));
+    cJSON_AddNumberToObject(j, "clip", dws_float_decimal(c->clip));
+    cJSON_AddStringToObject(j, "seed", seed);
+    cJSON_AddNumberToObject(j, "val_every", (double)c->val_every);
+    cJSON_AddNumberToObject(j, "val_images", c->val_images);
+    cJSON_AddStringToObject(j, "domain", domain);
+    cJSON_AddBoolToObject(j, "template_conv", !c->no_template_conv);
+    cJSON_AddBoolToObject(j, "position_embedding", !c->no_position_embedding);
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return text;
 }
 
 static int check_config(const dws_adapter_train_config *c, const dws_zoo_set *train, const dws_zoo_set *val,
@@ -274,7 +294,7 @@ static int check_config(const dws_adapter_train_config *c, const dws_zoo_set *tr
 
 int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set *val, const dws_image_set *images,
                       const dws_adapter_train_config *cfg, const dws_adapter_train_hooks *hooks,
-                      dws_adapter_train_progress *final, dws_error *err)
+                      dws_train_progress *final, dws_error *err)
 {
     if (check_config(cfg, train, val, images, err) != 0) return -1;
     trainer T;
@@ -296,53 +316,54 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     T.grads = malloc(sizeof(float) * net->n_params);
     T.st = dws_net_state_new(cfg->threads, 1);
     dws_net_state *inf = dws_net_state_new(cfg->threads, 0);
-    dws_adamw_config oc = dws_adamw_defaults();
-    oc.lr = cfg->lr;
+    dws_optim_config oc = dws_optim_defaults(DWS_OPT_ADAMW, cfg->lr);
     oc.weight_decay = cfg->weight_decay;
-    oc.max_grad_norm = cfg->clip;
+    oc.clip = cfg->clip;
+    T.lr = (dws_lr_schedule){.kind = DWS_LR_WARMUP_COSINE, .lr = cfg->lr, .warmup = cfg->warmup, .steps = cfg->steps};
+    char *config = hooks->checkpoint ? checkpoint_config(cfg, net, train, val, images) : NULL;
     int rc = 0;
-    if (!vx || !vy || !T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf) {
+    if (!vx || !vy || !T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf ||
+        (hooks->checkpoint && !config)) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter training buffers");
         rc = -1;
     }
     if (rc == 0) rc = groups_build(&T.groups, train, err);
-    if (rc == 0) rc = dws_adamw_init(&T.opt, &oc, net->n_params, err);
+    if (rc == 0) rc = dws_optim_init(&T.opt, &oc, net->n_params, err);
     dws_samples held = dws_samples_of_floats(vx, vy, nv, images->dim);
     if (rc == 0) {
         dws_image_set_to_float(images, n_train_img, nv, vx);
         memcpy(vy, images->labels + n_train_img, nv);
         rc = dws_domain_apply(&cfg->domain, 3, 32, 32, vx, nv, dws_mix64(cfg->seed ^ 0x7a1du), 0, err);
     }
-    dws_ckpt_state cs = {.total_steps = cfg->steps, .best_val = -1};
+    dws_train_state cs = {.best_val = -1};
     dws_rng_seed(&cs.rng, cfg->seed);
     if (rc == 0 && hooks->checkpoint && hooks->resume) {
         FILE *f = fopen(hooks->checkpoint, "rb");
         if (f) {
             fclose(f);
-            rc = dws_ckpt_load(hooks->checkpoint, net->params, &T.opt, &cs, err);
+            rc = dws_checkpoint_load(hooks->checkpoint, net, &T.opt, &cs, config, err);
         }
     }
     zero_ablated(net, cfg, net->params);
     T.rng = cs.rng;
-    dws_adapter_train_progress p = {.step = cs.step, .best_val = cs.best_val, .best_step = cs.best_step};
+    dws_train_progress p = {.step = cs.step, .steps = cfg->steps, .best_val = cs.best_val, .best_step = cs.best_step};
     if (rc == 0) rc = validate(NULL, val, &held, inf, &p.val_before, err);
-    double t0 = now_seconds(), loss = 0, acc = 0;
+    double t0 = dws_train_seconds(), loss = 0, acc = 0;
     int64_t since = 0, first = cs.step;
     while (rc == 0 && p.step < cfg->steps) {
-        rc = train_step(&T, p.step, &loss, &acc, err);
+        rc = train_step(&T, p.step, &loss, &acc, &p, err);
         if (rc != 0) break;
-        p.lr = dws_adapter_lr_at(cfg, p.step);
         p.step++;
         since++;
-        p.elapsed = now_seconds() - t0;
-        p.eta = p.elapsed / (double)(p.step - first) * (double)(cfg->steps - p.step);
-        p.train_loss = loss / since;
-        p.train_acc = acc / since;
+        dws_train_progress_time(&p, t0, first);
+        p.loss = loss / since;
+        p.acc = acc / since;
         p.validated = p.step % cfg->val_every == 0 || p.step == cfg->steps;
+        p.improved = 0;
         if (p.validated) {
             rc = validate(net, val, &held, inf, &p.val_after, err);
-            int improved = rc == 0 && p.val_after > p.best_val;
-            if (improved) {
+            p.improved = rc == 0 && p.val_after > p.best_val;
+            if (p.improved) {
                 p.best_val = p.val_after;
                 p.best_step = p.step;
             }
@@ -351,19 +372,24 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
                 cs.best_step = p.best_step;
                 cs.best_val = p.best_val;
                 cs.rng = T.rng;
-                rc = dws_ckpt_save(hooks->checkpoint, net->params, &T.opt, &cs, err);
+                rc = dws_checkpoint_save(hooks->checkpoint, net, &T.opt, &cs, config, err);
             }
-            if (rc == 0 && hooks->on_validation) rc = hooks->on_validation(hooks->ctx, net, &p, improved, err);
         }
-        if (hooks->on_report && (p.validated || (hooks->report_every > 0 && p.step % hooks->report_every == 0))) {
-            hooks->on_report(hooks->ctx, &p);
+        if (rc == 0 && hooks->progress &&
+            (p.validated || (hooks->report_every > 0 && p.step % hooks->report_every == 0))) {
+            int said = hooks->progress(hooks->ctx, &p, err);
+            if (said != 0) {
+                rc = said < 0 ? -1 : 0;
+                break;
+            }
             loss = acc = 0;
             since = 0;
         }
     }
     if (final) *final = p;
     groups_free(&T.groups);
-    dws_adamw_free(&T.opt);
+    dws_optim_free(&T.opt);
+    free(config);
     dws_net_state_free(T.st);
     dws_net_state_free(inf);
     free(vx);

@@ -81,13 +81,6 @@ void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float
     net->arch.probe_scale = rms > 1e-12 && rms < 1e12 ? (float)(1.0 / rms) : 1.f;   /* of the features at scale 1 */
 }
 
-static double lr_at(const dws_embedder_config *cfg, int64_t step)
-{
-    if (step < cfg->warmup) return cfg->lr * (double)(step + 1) / (double)cfg->warmup;
-    double span = (double)(cfg->steps - cfg->warmup), p = span > 0 ? (double)(step - cfg->warmup) / span : 1;
-    return cfg->lr * (0.05 + 0.475 * (1 + cos(M_PI * fmin(p, 1.0))));
-}
-
 /* One step's networks: groups of indices into nets, each group of one width
  * class, no network twice (a repeat would be a false negative). */
 typedef struct {
@@ -170,9 +163,9 @@ static float *contrasted(const dws_net *net, int rows, group_bufs *gb)
     return gb->z;
 }
 
-static int run_step(dws_net *net, dws_adamw *opt, int64_t step, const dws_mlp *const *nets, const step_batch *sb,
+static int run_step(dws_net *net, dws_optim *opt, int64_t step, const dws_mlp *const *nets, const step_batch *sb,
                     const dws_embedder_config *cfg, dws_rng *rng, dws_net_state *st, step_mem *mem, float *grads,
-                    float *Z, float *dZ, group_bufs *gb, float *ws, dws_embedder_step *out, dws_error *err)
+                    float *Z, float *dZ, group_bufs *gb, float *ws, dws_train_progress *out, dws_error *err)
 {
     const int n = sb->n_items, D = net->arch.embed_dim;
     for (int v = 0; v < 2 * n; v++) {
@@ -189,7 +182,7 @@ static int run_step(dws_net *net, dws_adamw *opt, int64_t step, const dws_mlp *c
         if (dws_encoder_forward(net, &mem->in[g], gb->emb, st, err) != 0) return -1;
         group_rows(sb, g, D, Z, contrasted(net, mem->in[g].batch, gb), 0);
     }
-    out->loss = dws_nt_xent(Z, n, D, cfg->temperature, dZ, &out->top1, ws);
+    out->loss = dws_nt_xent(Z, n, D, cfg->temperature, dZ, &out->acc, ws);
     memset(grads, 0, sizeof(float) * net->n_params);
     for (int g = sb->n_groups - 1; g >= 0; g--) {   /* the last group's activations are still in st */
         const int rows = mem->in[g].batch;
@@ -204,11 +197,14 @@ static int run_step(dws_net *net, dws_adamw *opt, int64_t step, const dws_mlp *c
         }
         if (dws_encoder_backward(net, st, d_emb, grads, NULL, err) != 0) return -1;
     }
-    out->lr = lr_at(cfg, step);
-    opt->opt.cfg.lr = (float)out->lr;
-    out->grad_norm = dws_adamw_step(opt, net->params, grads);
+    /* warm-up, then cosine to lr / 20 */
+    const dws_lr_schedule lr = {.kind = DWS_LR_WARMUP_COSINE, .lr = cfg->lr, .warmup = cfg->warmup,
+                                .steps = cfg->steps, .floor = 0.05};
+    out->lr = dws_lr_at(&lr, step);
+    opt->cfg.lr = (float)out->lr;
+    dws_optim_step(opt, net->params, grads, &out->grad_norm);
     out->step = step + 1;
-    out->items = n;
+    out->batch = n;
     return 0;
 }
 
@@ -231,8 +227,8 @@ static int check_config(const dws_net *net, int n, const dws_embedder_config *c,
     return 0;
 }
 
-int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const dws_mlp *const *nets, int n,
-                       const dws_embedder_config *cfg, dws_embedder_progress progress, void *ctx, dws_error *err)
+int dws_embedder_train(dws_net *net, dws_optim *opt, int64_t start_step, const dws_mlp *const *nets, int n,
+                       const dws_embedder_config *cfg, dws_train_progress_fn progress, void *ctx, dws_error *err)
 {
     if (check_config(net, n, cfg, err) != 0) return -1;
     const int max_items = cfg->groups * cfg->group_size, D = net->arch.embed_dim;
@@ -254,6 +250,7 @@ int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const d
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate embedder training buffers");
         goto done;
     }
+    const double t0 = dws_train_seconds();
     for (int64_t step = start_step; step < cfg->steps; step++) {
         dws_rng rng;
         dws_rng_seed_stream(&rng, cfg->seed, (uint64_t)step);
@@ -263,11 +260,14 @@ int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const d
                           sb.n_items);
             goto done;
         }
-        dws_embedder_step s;
-        int step_rc = run_step(net, opt, step, nets, &sb, cfg, &rng, st, &mem, grads, Z, dZ, &gb, ws, &s, err);
+        dws_train_progress p = {.steps = cfg->steps};
+        int step_rc = run_step(net, opt, step, nets, &sb, cfg, &rng, st, &mem, grads, Z, dZ, &gb, ws, &p, err);
         step_mem_free(&mem);
         if (step_rc != 0) goto done;
-        if (progress && progress(ctx, &s) != 0) break;
+        dws_train_progress_time(&p, t0, start_step);
+        int said = progress ? progress(ctx, &p, err) : 0;
+        if (said < 0) goto done;
+        if (said > 0) break;
     }
     rc = 0;
 done:

@@ -18,10 +18,11 @@
  * per step, a batch of training classifiers that share their widths goes through
  * the adapter; every adapted classifier is scored (softmax cross-entropy) on one
  * batch of corrupted training images with fresh noise; the gradient flows back
- * through the classifier forward into the adapter; AdamW with a linear warm-up and
- * a cosine decay updates it. Validation classifiers are scored on a fixed held-out
- * set of corrupted training images (the last val_images of the set, never used
- * for training batches), and the caller is told whenever that score improves.
+ * through the classifier forward into the adapter; AdamW (clipped) with a linear
+ * warm-up and a cosine decay to 0 updates it. Validation classifiers are scored on
+ * a fixed held-out set of corrupted training images (the last val_images of the
+ * set, never used for training batches), and the caller is told whenever that
+ * score improves.
  * Everything random comes from the config's seed: a run is reproducible, and a
  * checkpoint holds all the state needed to continue it exactly. */
 typedef struct {
@@ -45,22 +46,10 @@ typedef struct {
 void dws_adapter_train_defaults(dws_adapter_train_config *c);
 
 typedef struct {
-    int64_t step;               /* steps done */
-    double lr;                  /* of the last step */
-    double train_loss, train_acc;   /* means since the last report */
-    int validated;              /* val_before / val_after are fresh */
-    double val_before, val_after;   /* mean accuracy of the validation classifiers */
-    double best_val;
-    int64_t best_step;
-    double elapsed, eta;        /* seconds in this run, seconds to go */
-} dws_adapter_train_progress;
-
-typedef struct {
-    /* After every validation; nonzero stops training (err set). */
-    int (*on_validation)(void *ctx, const dws_net *net, const dws_adapter_train_progress *p, int improved,
-                         dws_error *err);
-    /* Every report_every steps (0: never), with train_* averaged since the last one. */
-    void (*on_report)(void *ctx, const dws_adapter_train_progress *p);
+    /* At every validation (p->validated; p->improved when it is the best so far,
+     * p->val_before: the validation classifiers unadapted) and every report_every
+     * steps (0: at validations only), with loss and acc averaged since the last call. */
+    dws_train_progress_fn progress;
     int64_t report_every;
     const char *checkpoint;     /* written after every validation; NULL: none */
     int resume;                 /* continue from checkpoint when it exists */
@@ -75,10 +64,7 @@ int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err);
  * images: the (clean) training images; final receives the last progress. */
 int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set *val, const dws_image_set *images,
                       const dws_adapter_train_config *cfg, const dws_adapter_train_hooks *hooks,
-                      dws_adapter_train_progress *final, dws_error *err);
-
-/* Learning rate at step s (0-based) of the warm-up + cosine schedule. */
-double dws_adapter_lr_at(const dws_adapter_train_config *cfg, int64_t s);
+                      dws_train_progress *final, dws_error *err);
 
 /* ==== embedder train ==== */
 /* Self-supervised training of a DWSNet encoder (DWSNET.md sections 5-6): SimCLR /
@@ -107,19 +93,6 @@ typedef struct {
 /* 10000 steps, 4 groups of 8, lr 1e-3, 100 warm-up steps, tau 0.1, default views, seed 0. */
 dws_embedder_config dws_embedder_defaults(void);
 
-typedef struct {
-    int64_t step;           /* 1-based: steps done including this one */
-    double loss;            /* NT-Xent of the step */
-    double top1;            /* fraction of views whose nearest other view is their pair */
-    double grad_norm;       /* before clipping */
-    double lr;
-    int items;              /* networks in the step */
-} dws_embedder_step;
-
-/* Called after every step; a nonzero return stops training (e.g. to checkpoint
- * and quit, or on a write error, which the callback reports itself). */
-typedef int (*dws_embedder_progress)(void *ctx, const dws_embedder_step *s);
-
 /* Per-tensor mean and standard deviation of the entries of nets, as the
  * encoder's input normalisation. */
 void dws_embedder_fit_norm(dws_net *net, const dws_mlp *const *nets, int n);
@@ -133,9 +106,12 @@ void dws_embedder_init_probes(dws_net *net, const float *rows, int n_rows, float
                               const dws_mlp *const *nets, int n);
 
 /* Trains net from step start_step (0, or the step a checkpoint was taken at) to
- * cfg->steps with opt (initialised for net->n_params, possibly restored). */
-int dws_embedder_train(dws_net *net, dws_adamw *opt, int64_t start_step, const dws_mlp *const *nets, int n,
-                       const dws_embedder_config *cfg, dws_embedder_progress progress, void *ctx, dws_error *err);
+ * cfg->steps with opt (initialised for net->n_params, possibly restored; AdamW
+ * clipped at norm 1 is the recipe). progress (may be NULL) is called after every
+ * step with its loss, top-1 (acc), gradient norm, lr and networks (batch); a
+ * nonzero return stops training (e.g. to checkpoint and quit). */
+int dws_embedder_train(dws_net *net, dws_optim *opt, int64_t start_step, const dws_mlp *const *nets, int n,
+                       const dws_embedder_config *cfg, dws_train_progress_fn progress, void *ctx, dws_error *err);
 
 /* Embeddings of nets (n x embed_dim into emb), grouped by widths internally,
  * batches of at most `batch` networks. */

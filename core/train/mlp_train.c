@@ -29,7 +29,7 @@ static int check_data(const dws_mlp *m, const dws_samples *data, dws_error *err)
     return 0;
 }
 
-int dws_mlp_train(dws_mlp *m, const dws_samples *data, const dws_train_config *cfg, dws_train_result *res,
+int dws_mlp_train(dws_mlp *m, const dws_samples *data, const dws_train_config *cfg, dws_train_progress *res,
                   dws_error *err)
 {
     if (check_data(m, data, err)) return -1;
@@ -56,7 +56,10 @@ int dws_mlp_train(dws_mlp *m, const dws_samples *data, const dws_train_config *c
     }
     dws_rng rng;
     dws_rng_seed(&rng, cfg->seed);
-    dws_train_result r = {0};
+    const int64_t per_epoch = (int64_t)((data->n + (size_t)bs - 1) / (size_t)bs);
+    const dws_lr_schedule lr = {.kind = DWS_LR_CONSTANT, .lr = cfg->optim.lr};
+    dws_train_progress r = {.steps = per_epoch * cfg->epochs, .batch = bs};
+    double t0 = dws_train_seconds();
     for (int e = 0; e < cfg->epochs; e++) {
         for (uint32_t i = 0; i < data->n; i++) order[i] = i;
         dws_rng_shuffle_u32(&rng, order, (uint32_t)data->n);
@@ -68,13 +71,18 @@ int dws_mlp_train(dws_mlp *m, const dws_samples *data, const dws_train_config *c
             float loss;
             int correct;
             if (dws_mlp_xent_grad(m, xb, yb, n, &grad, NULL, ws, &loss, &correct, err)) goto done;
-            dws_optim_step(&opt, m->params, grad.params);
+            opt.cfg.lr = (float)(r.lr = dws_lr_at(&lr, r.step));
+            dws_optim_step(&opt, m->params, grad.params, NULL);
             loss_sum += (double)loss * n;
             hits += (size_t)correct;
-            r.steps++;
+            r.step++;
         }
-        r.last_epoch_loss = loss_sum / (double)data->n;
-        r.last_epoch_acc = (double)hits / (double)data->n;
+        r.loss = loss_sum / (double)data->n;
+        r.acc = (double)hits / (double)data->n;
+        dws_train_progress_time(&r, t0, 0);
+        int stop = cfg->progress ? cfg->progress(cfg->ctx, &r, err) : 0;
+        if (stop < 0) goto done;
+        if (stop > 0) break;
     }
     if (res) *res = r;
     rc = 0;

@@ -34,7 +34,7 @@ cJSON *dws_recipe_to_json(const dws_recipe *r)
 }
 
 int dws_recipe_train(const dws_recipe *r, const dws_samples *train, int n_classes, dws_mlp *out,
-                     dws_train_result *res, dws_error *err)
+                     dws_train_progress *res, dws_error *err)
 {
     int64_t widths[DWS_MAX_LAYERS + 1];
     if (r->n_hidden < 0 || r->n_hidden > DWS_MAX_LAYERS - 1) {

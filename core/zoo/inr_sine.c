@@ -42,12 +42,13 @@ int dws_inr_fit_sine(const dws_inr_config *cfg, double a, double b, uint64_t see
     dws_mlp_init_default(out, &rng);
     dws_optim_config oc = dws_optim_defaults(DWS_OPT_ADAM, cfg->lr);
     if (dws_optim_init(&opt, &oc, out->n_params, err) != 0) goto done;
+    /* cosine decay to lr / 10: a fine last phase without a schedule to tune */
+    const dws_lr_schedule lr = {.kind = DWS_LR_WARMUP_COSINE, .lr = cfg->lr, .steps = cfg->steps, .floor = 0.1};
     float loss = 0.f;
     for (int s = 0; s < cfg->steps; s++) {
-        /* cosine decay to lr / 10: a fine last phase without a schedule to tune */
-        opt.cfg.lr = cfg->lr * (0.1f + 0.45f * (1.f + cosf((float)M_PI * (float)s / (float)cfg->steps)));
+        opt.cfg.lr = (float)dws_lr_at(&lr, s);
         if (dws_mlp_mse_grad(out, x, y, n, &grad, NULL, ws, &loss, err) != 0) goto done;
-        dws_optim_step(&opt, out->params, grad.params);
+        dws_optim_step(&opt, out->params, grad.params, NULL);
     }
     if (dws_mlp_mse_grad(out, x, y, n, &grad, NULL, ws, &loss, err) != 0) goto done;
     *mse = loss;

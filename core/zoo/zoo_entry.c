@@ -60,7 +60,7 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
     dws_samples target = dws_samples_of_floats(data->target_test, data->test->labels, data->test->n, data->test->dim);
 
     dws_mlp m;
-    dws_train_result tr;
+    dws_train_progress tr;
     double t0 = seconds_now();
     if (dws_recipe_train(&r, &train, data->train->n_classes, &m, &tr, err)) return -1;
     double train_seconds = seconds_now() - t0;
@@ -112,7 +112,7 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
     cJSON_AddNumberToObject(record, "clean_test_acc", out.clean_acc);
     cJSON_AddStringToObject(record, "domain", domain);
     cJSON_AddNumberToObject(record, "target_test_acc", out.target_acc);
-    cJSON_AddNumberToObject(record, "train_loss", tr.last_epoch_loss);
+    cJSON_AddNumberToObject(record, "train_loss", tr.loss);
     cJSON_AddNumberToObject(record, "train_seconds", train_seconds);
     cJSON_AddNumberToObject(record, "onnx_bytes", (double)onnx_len);
     char crc[16];

@@ -35,8 +35,14 @@ set +e
 "$D" train-adapter --zoo "$tmp/zoo" --data "$data" --out "$tmp/a.dws" --steps 6 "${small[@]}" --resume > /dev/null 2> "$tmp/e.log"; rc=$?
 "$D" train-adapter --zoo "$tmp/zoo" --data "$data" --out "$tmp/b.dws" --steps 4 --epochs 2 > /dev/null 2> "$tmp/e2.log"; rc2=$?
 set -e
-[ $rc = 1 ] && grep -q 'dwsnet train-adapter: bad_model_file:' "$tmp/e.log" || fail "other-length resume: $rc $(cat "$tmp/e.log")"
+[ $rc = 1 ] && grep -q 'dwsnet train-adapter: incompatible_model:' "$tmp/e.log" || fail "other-length resume: $rc $(cat "$tmp/e.log")"
 [ $rc2 = 2 ] && grep -q 'invalid_argument' "$tmp/e2.log" || fail "--steps with --epochs: $rc2 $(cat "$tmp/e2.log")"
+# A checkpoint of the format before version 2 (docs/training.md) is refused by its version.
+printf 'DWSCKPT1%0120d' 0 > "$tmp/old.dws.ckpt"
+set +e
+"$D" train-adapter --zoo "$tmp/zoo" --data "$data" --out "$tmp/old.dws" --steps 4 "${small[@]}" --resume > /dev/null 2> "$tmp/o.log"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'bad_model_file: .*format version 1' "$tmp/o.log" || fail "old checkpoint: $rc $(cat "$tmp/o.log")"
 
 "$D" eval --model "$tmp/a.dws" --zoo "$tmp/zoo" --data "$data" --limit-images 200 --out "$tmp/ev" > "$tmp/ev.md" 2> "$tmp/ev.log" \
   || fail "eval: $(cat "$tmp/ev.log")"

@@ -242,7 +242,7 @@ static void train_clean(dws_mlp *m, uint64_t seed, int epochs)
     dws_samples s = dws_samples_of_floats(x, y, N, DIM);
     dws_train_config cfg = {.optim = dws_optim_defaults(DWS_OPT_ADAM, 1e-2f), .epochs = epochs, .batch_size = 32,
                             .seed = seed};
-    dws_train_result res;
+    dws_train_progress res;
     ck_assert_int_eq(dws_mlp_train(m, &s, &cfg, &res, &err), 0);
 }
 

@@ -1,6 +1,6 @@
-/* Classifier training: the cross-entropy gradient against finite differences, the
- * optimisers against PyTorch's update rules worked by hand, nn.Linear's default
- * initialisation, and a small classifier that learns a synthetic task. */
+/* Classifier training: the cross-entropy gradient against finite differences,
+ * nn.Linear's default initialisation, a small classifier that learns a synthetic
+ * task, one progress report per epoch. (The optimisers: test_train_skeleton.c.) */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -101,47 +101,6 @@ START_TEST(xent_rejects_out_of_range_label)
 }
 END_TEST
 
-/* torch.optim.Adam, step 1: m = (1-b1) g, v = (1-b2) g^2, update lr * m/(1-b1) / (sqrt(v/(1-b2)) + eps)
- * = lr * g / (|g| + eps); with weight_decay the gradient is g + wd p (L2). AdamW shrinks p first. */
-START_TEST(optimisers_follow_pytorch_rules)
-{
-    dws_error err = {0};
-    dws_optim o;
-    float p[3] = {1.f, -2.f, 0.5f}, g[3] = {0.5f, -0.25f, 0.f};
-    dws_optim_config c = dws_optim_defaults(DWS_OPT_ADAM, 0.1f);
-    c.weight_decay = 0.2f;
-    ck_assert_int_eq(dws_optim_init(&o, &c, 3, &err), 0);
-    dws_optim_step(&o, p, g);
-    const float g_eff[3] = {0.5f + 0.2f * 1.f, -0.25f + 0.2f * -2.f, 0.5f * 0.2f};
-    const float start[3] = {1.f, -2.f, 0.5f};
-    for (int i = 0; i < 3; i++)
-        ck_assert_float_eq_tol(p[i], start[i] - 0.1f * g_eff[i] / (fabsf(g_eff[i]) + 1e-8f), 1e-6f);
-    dws_optim_free(&o);
-
-    float q[2] = {1.f, -1.f}, gq[2] = {0.3f, 0.3f};
-    c = dws_optim_defaults(DWS_OPT_ADAMW, 0.1f);       /* weight decay 0.01, decoupled */
-    ck_assert_int_eq(dws_optim_init(&o, &c, 2, &err), 0);
-    dws_optim_step(&o, q, gq);
-    ck_assert_float_eq_tol(q[0], 1.f * (1 - 0.1f * 0.01f) - 0.1f, 1e-6f);
-    ck_assert_float_eq_tol(q[1], -1.f * (1 - 0.1f * 0.01f) - 0.1f, 1e-6f);
-    dws_optim_free(&o);
-
-    /* SGD momentum 0.9, wd 0.1: buf1 = d1, buf2 = 0.9 buf1 + d2, with d = g + wd p */
-    float s[1] = {2.f}, gs[1] = {1.f};
-    c = dws_optim_defaults(DWS_OPT_SGD, 0.5f);
-    c.weight_decay = 0.1f;
-    ck_assert_int_eq(dws_optim_init(&o, &c, 1, &err), 0);
-    dws_optim_step(&o, s, gs);
-    float buf = 1.f + 0.1f * 2.f, want = 2.f - 0.5f * buf;
-    ck_assert_float_eq_tol(s[0], want, 1e-6f);
-    dws_optim_step(&o, s, gs);
-    buf = 0.9f * buf + (1.f + 0.1f * want);
-    want -= 0.5f * buf;
-    ck_assert_float_eq_tol(s[0], want, 1e-6f);
-    dws_optim_free(&o);
-}
-END_TEST
-
 START_TEST(default_init_is_uniform_over_fan_in_bound)
 {
     const int64_t widths[3] = {400, 300, 10};
@@ -190,7 +149,7 @@ START_TEST(small_classifier_learns_synthetic_task)
         dws_recipe r = {.n_hidden = 2, .hidden = {16, 8}, .epochs = 5, .batch_size = 32, .seed = 7};
         r.optim = dws_optim_defaults(kinds[k], lrs[k]);
         dws_mlp m;
-        dws_train_result res;
+        dws_train_progress res;
         dws_error err = {0};
         double before, after;
         ck_assert_int_eq(dws_recipe_train(&(dws_recipe){.n_hidden = 2, .hidden = {16, 8}, .epochs = 0,
@@ -202,8 +161,8 @@ START_TEST(small_classifier_learns_synthetic_task)
         ck_assert_int_eq(dws_mlp_accuracy(&m, &test, &after, &err), 0);
         ck_assert_msg(before < 0.5 && after > 0.95, "%s: accuracy %g -> %g", dws_optimizer_name(kinds[k]), before,
                       after);
-        ck_assert_double_lt(res.last_epoch_loss, 0.3);
-        ck_assert_int_eq(res.steps, 5 * ((NTR + 31) / 32));
+        ck_assert_double_lt(res.loss, 0.3);
+        ck_assert_int_eq(res.step, 5 * ((NTR + 31) / 32));
         dws_mlp_free(&m);
     }
     free(xtr);
@@ -221,18 +180,71 @@ START_TEST(training_is_reproducible_and_subset_is_used)
     dws_recipe r = {.n_hidden = 1, .hidden = {12}, .epochs = 2, .batch_size = 16, .seed = 99, .subset = 100};
     r.optim = dws_optim_defaults(DWS_OPT_ADAM, 1e-2f);
     dws_mlp a, b, c;
-    dws_train_result ra, rb;
+    dws_train_progress ra, rb;
     dws_error err = {0};
     ck_assert_int_eq(dws_recipe_train(&r, &data, 4, &a, &ra, &err), 0);
     ck_assert_int_eq(dws_recipe_train(&r, &data, 4, &b, &rb, &err), 0);
     ck_assert_mem_eq(a.params, b.params, a.n_params * sizeof(float));
-    ck_assert_int_eq(ra.steps, 2 * 7);   /* 100 rows in batches of 16 */
+    ck_assert_int_eq(ra.step, 2 * 7);   /* 100 rows in batches of 16 */
     r.seed = 100;
     ck_assert_int_eq(dws_recipe_train(&r, &data, 4, &c, &rb, &err), 0);
     ck_assert_int_ne(memcmp(a.params, c.params, a.n_params * sizeof(float)), 0);
     dws_mlp_free(&a);
     dws_mlp_free(&b);
     dws_mlp_free(&c);
+    free(x);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    int64_t stop_at;   /* > 0: stop after this step; < 0: fail after step -stop_at */
+} epoch_log;
+
+static int per_epoch(void *ctx, const dws_train_progress *p, dws_error *err)
+{
+    epoch_log *l = ctx;
+    l->calls++;
+    ck_assert_int_eq(p->step, 7 * l->calls);   /* 100 rows in batches of 16 */
+    ck_assert_int_eq(p->steps, 3 * 7);
+    ck_assert_int_eq(p->batch, 16);
+    ck_assert(p->lr == 1e-2f && p->loss > 0 && p->acc >= 0 && p->acc <= 1 && p->elapsed >= 0 && p->eta >= 0);
+    if (l->stop_at < 0 && p->step >= -l->stop_at) {
+        dws_error_set(err, DWS_E_IO, "stopped by the test");
+        return -1;
+    }
+    return l->stop_at > 0 && p->step >= l->stop_at;
+}
+
+/* The classifier loop reports once per epoch through the one progress callback:
+ * > 0 stops early, < 0 fails with the callback's error. */
+START_TEST(classifier_training_reports_every_epoch)
+{
+    enum { N = 100 };
+    float *x = malloc(N * 20 * sizeof(float));
+    uint8_t y[N];
+    blobs(N, 4, x, y);
+    dws_samples data = dws_samples_of_floats(x, y, N, 20);
+    const int64_t widths[3] = {20, 8, 4};
+    dws_mlp m;
+    make_mlp(&m, 2, widths, 5);
+    epoch_log log = {0};
+    dws_train_config cfg = {.optim = dws_optim_defaults(DWS_OPT_ADAM, 1e-2f), .epochs = 3, .batch_size = 16,
+                            .seed = 1, .progress = per_epoch, .ctx = &log};
+    dws_train_progress res;
+    dws_error err = {0};
+    ck_assert_int_eq(dws_mlp_train(&m, &data, &cfg, &res, &err), 0);
+    ck_assert_int_eq(log.calls, 3);
+    ck_assert_int_eq(res.step, 21);
+    log = (epoch_log){.stop_at = 7};
+    ck_assert_int_eq(dws_mlp_train(&m, &data, &cfg, &res, &err), 0);
+    ck_assert_int_eq(log.calls, 1);
+    ck_assert_int_eq(res.step, 7);
+    log = (epoch_log){.stop_at = -14};
+    ck_assert_int_eq(dws_mlp_train(&m, &data, &cfg, &res, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_IO);
+    ck_assert_int_eq(log.calls, 2);
+    dws_mlp_free(&m);
     free(x);
 }
 END_TEST
@@ -244,10 +256,10 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, xent_gradient_matches_finite_differences);
     tcase_add_test(tc, xent_rejects_out_of_range_label);
-    tcase_add_test(tc, optimisers_follow_pytorch_rules);
     tcase_add_test(tc, default_init_is_uniform_over_fan_in_bound);
     tcase_add_test(tc, small_classifier_learns_synthetic_task);
     tcase_add_test(tc, training_is_reproducible_and_subset_is_used);
+    tcase_add_test(tc, classifier_training_reports_every_epoch);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -112,14 +112,23 @@ typedef struct {
     int steps;
 } loss_log;
 
-static int record(void *ctx, const dws_embedder_step *s)
+static int record(void *ctx, const dws_train_progress *s, dws_error *err)
 {
+    (void)err;
     loss_log *l = ctx;
-    ck_assert(isfinite(s->loss) && s->items == 8);
+    ck_assert(isfinite(s->loss) && s->batch == 8 && s->steps == 60);
     if (s->step <= 10) l->first += s->loss / 10;
     if (s->step > 50) l->last += s->loss / 10;
     l->steps++;
     return 0;
+}
+
+/* The recipe of train-embedder: AdamW clipped at norm 1. */
+static dws_optim_config adamw(void)
+{
+    dws_optim_config c = dws_optim_defaults(DWS_OPT_ADAMW, 1e-3f);
+    c.clip = 1.f;
+    return c;
 }
 
 static dws_embedder_config tiny_config(void)
@@ -141,12 +150,12 @@ static void train_tiny(dws_net *net, const dws_mlp **ptr, loss_log *log)
     dws_error err;
     ck_assert_int_eq(dws_net_init(net, &a, 3, &err), 0);
     dws_embedder_fit_norm(net, ptr, N_NETS);
-    dws_adamw_config ac = dws_adamw_defaults();
-    dws_adamw opt;
-    ck_assert_int_eq(dws_adamw_init(&opt, &ac, net->n_params, &err), 0);
+    dws_optim_config ac = adamw();
+    dws_optim opt;
+    ck_assert_int_eq(dws_optim_init(&opt, &ac, net->n_params, &err), 0);
     dws_embedder_config c = tiny_config();
     ck_assert_int_eq(dws_embedder_train(net, &opt, 0, ptr, N_NETS, &c, record, log, &err), 0);
-    dws_adamw_free(&opt);
+    dws_optim_free(&opt);
 }
 
 START_TEST(training_lowers_the_loss_and_the_model_is_invariant)
@@ -209,9 +218,9 @@ START_TEST(training_lowers_the_loss_and_the_model_is_invariant)
 }
 END_TEST
 
-static int stop_at_20(void *ctx, const dws_embedder_step *s)
+static int stop_at_20(void *ctx, const dws_train_progress *s, dws_error *err)
 {
-    (void)ctx;
+    (void)ctx, (void)err;
     return s->step >= 20;
 }
 
@@ -230,36 +239,37 @@ START_TEST(checkpoint_resume_is_exact)
     tiny_arch(&a);
     dws_error err;
     dws_embedder_config c = tiny_config();
-    dws_adamw_config ac = dws_adamw_defaults();
+    dws_optim_config ac = adamw();
     dws_net net;
-    dws_adamw opt;
+    dws_optim opt;
     ck_assert_int_eq(dws_net_init(&net, &a, 3, &err), 0);
     dws_embedder_fit_norm(&net, ptr, N_NETS);
-    ck_assert_int_eq(dws_adamw_init(&opt, &ac, net.n_params, &err), 0);
+    ck_assert_int_eq(dws_optim_init(&opt, &ac, net.n_params, &err), 0);
     ck_assert_int_eq(dws_embedder_train(&net, &opt, 0, ptr, N_NETS, &c, stop_at_20, NULL, &err), 0);
     char path[] = "/tmp/test_embedder_ckptXXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert_int_eq(dws_checkpoint_save(path, &net, &opt, 20, "{\"steps\":60}", &err), 0);
+    dws_train_state st = {.step = 20};
+    ck_assert_int_eq(dws_checkpoint_save(path, &net, &opt, &st, "{\"steps\":60}", &err), 0);
     dws_net_free(&net);
-    dws_adamw_free(&opt);
+    dws_optim_free(&opt);
 
     dws_net back;
-    dws_adamw bopt;
-    int64_t step = 0;
+    dws_optim bopt;
+    dws_train_state got = {0};
     ck_assert_int_eq(dws_net_init(&back, &a, 99, &err), 0);
-    ck_assert_int_eq(dws_adamw_init(&bopt, &ac, back.n_params, &err), 0);
-    ck_assert_int_ne(dws_checkpoint_load(path, &back, &bopt, &step, "{\"steps\":61}", &err), 0);
+    ck_assert_int_eq(dws_optim_init(&bopt, &ac, back.n_params, &err), 0);
+    ck_assert_int_ne(dws_checkpoint_load(path, &back, &bopt, &got, "{\"steps\":61}", &err), 0);
     ck_assert_str_eq(err.code, DWS_E_INCOMPATIBLE_MODEL);
-    ck_assert_int_eq(dws_checkpoint_load(path, &back, &bopt, &step, "{\"steps\":60}", &err), 0);
-    ck_assert_int_eq(step, 20);
-    ck_assert_int_eq(dws_embedder_train(&back, &bopt, step, ptr, N_NETS, &c, NULL, NULL, &err), 0);
+    ck_assert_int_eq(dws_checkpoint_load(path, &back, &bopt, &got, "{\"steps\":60}", &err), 0);
+    ck_assert_int_eq(got.step, 20);
+    ck_assert_int_eq(dws_embedder_train(&back, &bopt, got.step, ptr, N_NETS, &c, NULL, NULL, &err), 0);
     ck_assert_int_eq(memcmp(back.params, full.params, sizeof(float) * full.n_params), 0);
     unlink(path);
-    ck_assert_int_ne(dws_checkpoint_load(path, &back, &bopt, &step, "{\"steps\":60}", &err), 0);
+    ck_assert_int_ne(dws_checkpoint_load(path, &back, &bopt, &got, "{\"steps\":60}", &err), 0);
     dws_net_free(&back);
-    dws_adamw_free(&bopt);
+    dws_optim_free(&bopt);
     dws_net_free(&full);
     free_zoo(nets);
 }
@@ -274,10 +284,10 @@ START_TEST(bad_settings_are_refused)
     tiny_arch(&a);
     dws_error err;
     dws_net net;
-    dws_adamw opt;
-    dws_adamw_config ac = dws_adamw_defaults();
+    dws_optim opt;
+    dws_optim_config ac = adamw();
     ck_assert_int_eq(dws_net_init(&net, &a, 3, &err), 0);
-    ck_assert_int_eq(dws_adamw_init(&opt, &ac, net.n_params, &err), 0);
+    ck_assert_int_eq(dws_optim_init(&opt, &ac, net.n_params, &err), 0);
     dws_embedder_config c = tiny_config();
     c.groups = 0;
     ck_assert_int_ne(dws_embedder_train(&net, &opt, 0, ptr, N_NETS, &c, NULL, NULL, &err), 0);
@@ -285,7 +295,7 @@ START_TEST(bad_settings_are_refused)
     c = tiny_config();
     ck_assert_int_ne(dws_embedder_train(&net, &opt, 0, ptr, 1, &c, NULL, NULL, &err), 0);
     dws_net_free(&net);
-    dws_adamw_free(&opt);
+    dws_optim_free(&opt);
     free_zoo(nets);
 }
 END_TEST
