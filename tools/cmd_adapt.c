@@ -1,7 +1,6 @@
 /* dwsnet adapt: runs a DWSNet adapter on an ONNX MLP classifier and writes the
  * adapted classifier: the same ONNX model with new weights in the same tensors. */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +27,6 @@ static void usage(FILE *f)
             "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.\n");
 }
 
-static double max_abs_change(const dws_mlp *a, const dws_mlp *b)
-{
-    double m = 0;
-    for (size_t i = 0; i < a->n_params; i++) m = fmax(m, fabs((double)a->params[i] - b->params[i]));
-    return m;
-}
-
 int cmd_adapt(int argc, char **argv)
 {
     model_cli_args a;
@@ -54,7 +46,7 @@ int cmd_adapt(int argc, char **argv)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         cJSON_AddStringToObject(o, "output", a.out);
-        cJSON_AddNumberToObject(o, "max_abs_change", max_abs_change(dws_onnx_weights(onnx), &adapted));
+        cJSON_AddNumberToObject(o, "max_abs_change", dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
         cli_print_json(o);
     }
     free(bytes);

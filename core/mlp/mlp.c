@@ -90,6 +90,14 @@ int dws_mlp_same_shape(const dws_mlp *a, const dws_mlp *b)
     return 1;
 }
 
+double dws_mlp_max_abs_diff(const dws_mlp *a, const dws_mlp *b)
+{
+    double m = 0;
+    for (size_t i = 0; i < a->n_params && i < b->n_params; i++)
+        m = fmax(m, fabs((double)a->params[i] - (double)b->params[i]));
+    return m;
+}
+
 size_t dws_mlp_scratch_floats(const dws_mlp *m, int n)
 {
     int64_t widest = 0;

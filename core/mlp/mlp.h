@@ -50,6 +50,10 @@ int dws_mlp_clone(dws_mlp *dst, const dws_mlp *src, dws_error *err);
 void dws_mlp_free(dws_mlp *m);
 int dws_mlp_same_shape(const dws_mlp *a, const dws_mlp *b);
 
+/* max |a_i - b_i| over every parameter of two MLPs of the same shape (what
+ * adapting changed at most). */
+double dws_mlp_max_abs_diff(const dws_mlp *a, const dws_mlp *b);
+
 /* Logits for n inputs (row-major n x d_0) into out (n x d_L). scratch must hold
  * dws_mlp_scratch_floats(m, n) floats. Uses OpenBLAS; safe to call concurrently. */
 size_t dws_mlp_scratch_floats(const dws_mlp *m, int n);

@@ -85,6 +85,14 @@ void dws_onnx_free(dws_onnx *m);
 const dws_mlp *dws_onnx_weights(const dws_onnx *m);
 const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m);
 
+/* The description `dwsnet inspect --json` prints and POST /v1/inspect answers:
+ * producer, IR and opset versions, input, output, widths, activations, head,
+ * parameter count and, per layer, how its weights are stored. file is the "file"
+ * entry (NULL writes null). A cJSON object (cjson/cJSON.h) the caller deletes with
+ * cJSON_Delete; NULL when out of memory. */
+struct cJSON;
+struct cJSON *dws_onnx_inspect_json(const dws_onnx *m, const char *file);
+
 typedef struct {
     const char *key;
     const char *value;
