@@ -29,7 +29,11 @@ CORE_LIB := $(BUILD)/libdwscore.a
 TOOL_SRC := $(wildcard tools/*.c)
 TOOL_O   := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 SERVER_SRC := $(wildcard server/*.c)
-SERVER_O := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+# The page's files (server/assets/), compiled into dwsnetd as one generated C file.
+ASSET_SRC := $(sort $(wildcard server/assets/*))
+ASSET_C  := $(BUILD)/server/page_assets.c
+ASSET_O  := $(BUILD)/server/page_assets.o
+SERVER_O := $(SERVER_SRC:%.c=$(BUILD)/%.o) $(if $(SERVER_SRC),$(ASSET_O))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRC := $(wildcard tests/unit/helper_*.c)
@@ -59,6 +63,13 @@ $(PROTO_O): $(PROTO_C)
 $(BUILD)/%.o: %.c $(PROTO_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASSET_C): $(ASSET_SRC) scripts/embed-assets
+	@mkdir -p $(dir $@)
+	scripts/embed-assets $@ $(ASSET_SRC)
+
+$(ASSET_O): $(ASSET_C)
+	$(CC) $(CFLAGS) -Iserver -c $< -o $@
 
 # Elementwise loops over whole parameter and image buffers (optimiser steps, byte to
 # float conversion) are worth vectorising; errno-free sqrtf is what lets Adam's loop

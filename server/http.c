@@ -14,6 +14,7 @@
 
 #include "inference.h"
 #include "log.h"
+#include "page.h"
 #include "problem.h"
 #include "request.h"
 
@@ -217,6 +218,10 @@ static void run_job(dwsd_job *job)
 
 static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
 {
+    if (rq->endpoint == DWSD_EP_PAGE && !rq->reply.status)
+        dwsd_page_reply(rq->path, MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_IF_NONE_MATCH),
+                        &rq->reply);
     if (!dwsd_endpoint_is_job(rq->endpoint)) {
         if (!rq->reply.status) dwsd_info_reply(s, rq->endpoint, &rq->reply);
         return dwsd_respond(rq);

@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "onnx/onnx_codec.h"
+#include "inspect.h"
 #include "problem.h"
 
 static dws_model_kind kind_of(dwsd_endpoint op)
@@ -22,7 +23,7 @@ static void core_error(dwsd_reply *out, const dws_error *err)
 
 int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out)
 {
-    if (!in->model_id) return 0;
+    if (!in->model_id || in->op == DWSD_EP_INSPECT) return 0;
     const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
     if (!m) {
         dwsd_reply_error(out, DWSD_E_UNKNOWN_MODEL, "no loaded model has id '%.128s' (see /v1/models)",
@@ -91,11 +92,16 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dws_run_opts opts = {.threads = in->threads};
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (dws_adapt_onnx(m, onnx, &opts, NULL, &bytes, &len, &err)) {
+    dws_mlp adapted = {0};
+    if (dws_adapt_onnx(m, onnx, &opts, &adapted, &bytes, &len, &err)) {
+        dws_mlp_free(&adapted);
         core_error(out, &err);
         return;
     }
     dwsd_reply_ok(out, "application/octet-stream", bytes, len);
+    dwsd_reply_header(out, "X-DWSNet-Max-Change", "%.9g",
+                      dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
+    dws_mlp_free(&adapted);
     snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
              in->filename && *in->filename ? in->filename : "model");
 }
@@ -150,6 +156,11 @@ void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
     dws_onnx *onnx = dws_onnx_decode(in->onnx, in->onnx_len, &lim, &err);
     if (!onnx) {
         core_error(out, &err);
+        return;
+    }
+    if (in->op == DWSD_EP_INSPECT) {
+        dwsd_inspect_reply(in, onnx, out);
+        dws_onnx_free(onnx);
         return;
     }
     const dws_model *m = choose_model(in, dws_onnx_weights(onnx), out);

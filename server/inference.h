@@ -1,5 +1,5 @@
-/* The work behind POST /adapt and POST /embed, run on a worker thread: decode the
- * ONNX body, choose the model, run it, and encode the answer. Knows nothing of HTTP
+/* The work behind POST /adapt, POST /embed and POST /v1/inspect, run on a worker
+ * thread: decode the ONNX body, choose the model, run it, and encode the answer. Knows nothing of HTTP
  * connections; it only fills a dwsd_reply. */
 #ifndef DWSD_INFERENCE_H
 #define DWSD_INFERENCE_H
@@ -12,7 +12,7 @@
 #include "routes.h"
 
 typedef struct {
-    dwsd_endpoint op;              /* DWSD_EP_ADAPT or DWSD_EP_EMBED */
+    dwsd_endpoint op;              /* DWSD_EP_ADAPT, DWSD_EP_EMBED or DWSD_EP_INSPECT */
     const uint8_t *onnx;
     size_t onnx_len;
     size_t max_bytes;              /* the body limit, also the decoder's size limit */

@@ -10,7 +10,7 @@
 
 #include "base/base.h"
 
-static const int statuses[] = {200, 400, 404, 405, 413, 415, 422, 500, 503, 0};
+static const int statuses[] = {200, 304, 400, 404, 405, 413, 415, 422, 500, 503, 0};
 #define N_STATUS (sizeof statuses / sizeof statuses[0])
 #define STATUS_OTHER N_STATUS    /* any status not in the list */
 

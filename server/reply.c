@@ -58,3 +58,29 @@ void dwsd_reply_free(dwsd_reply *r)
     r->body = NULL;
     r->len = 0;
 }
+
+static dwsd_header *next_header(dwsd_reply *r, const char *name)
+{
+    if (r->n_headers >= DWSD_REPLY_HEADERS) return NULL;
+    dwsd_header *h = &r->headers[r->n_headers++];
+    h->name = name;
+    h->value = NULL;
+    h->text[0] = '\0';
+    return h;
+}
+
+void dwsd_reply_header_static(dwsd_reply *r, const char *name, const char *value)
+{
+    dwsd_header *h = next_header(r, name);
+    if (h) h->value = value;
+}
+
+void dwsd_reply_header(dwsd_reply *r, const char *name, const char *fmt, ...)
+{
+    dwsd_header *h = next_header(r, name);
+    if (!h) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->text, sizeof h->text, fmt, ap);
+    va_end(ap);
+}

@@ -46,6 +46,9 @@ enum MHD_Result dwsd_respond(dwsd_request *rq)
         MHD_add_response_header(resp, "Content-Disposition", disposition);
     }
     if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name,
+                                r->headers[i].value ? r->headers[i].value : r->headers[i].text);
     if (r->retry_after > 0) {
         char seconds[16];
         snprintf(seconds, sizeof seconds, "%d", r->retry_after);

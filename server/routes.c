@@ -13,6 +13,9 @@ static const struct {
     {"/healthz", DWSD_EP_HEALTHZ, 0},
     {"/readyz", DWSD_EP_READYZ, 0},
     {"/metrics", DWSD_EP_METRICS, 0},
+    {"/v1/inspect", DWSD_EP_INSPECT, 1},
+    {"/", DWSD_EP_PAGE, 0},
+    {"/page/", DWSD_EP_PAGE, 0},    /* a path ending in '/' (but "/") is a prefix */
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -21,7 +24,9 @@ dwsd_route_result dwsd_route(const char *path, const char *method, dwsd_endpoint
                              const char **allow)
 {
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (strcmp(path, routes[i].path)) continue;
+        size_t n = strlen(routes[i].path);
+        int prefix = n > 1 && routes[i].path[n - 1] == '/';
+        if (prefix ? strncmp(path, routes[i].path, n) : strcmp(path, routes[i].path)) continue;
         *ep = routes[i].ep;
         *allow = routes[i].takes_body ? "POST" : "GET, HEAD";
         int ok = routes[i].takes_body ? !strcmp(method, "POST")
@@ -42,5 +47,5 @@ const char *dwsd_endpoint_name(dwsd_endpoint ep)
 
 int dwsd_endpoint_is_job(dwsd_endpoint ep)
 {
-    return ep == DWSD_EP_ADAPT || ep == DWSD_EP_EMBED;
+    return ep == DWSD_EP_ADAPT || ep == DWSD_EP_EMBED || ep == DWSD_EP_INSPECT;
 }
