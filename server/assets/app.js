@@ -139,9 +139,9 @@
 
   function signatureText(s) {
     if (!s) return '';
+    // Hidden widths: the range seen in training (any width is accepted).
     const range = s.width_range || [];
-    const width = range[0] && range[1] && range[0] !== range[1] ? range[0] + '-' + range[1]
-      : (range[0] || '?');
+    const width = !range[0] ? 'hidden' : range[0] === range[1] ? String(range[0]) : range[0] + '-' + range[1];
     const hidden = s.depth > 1 ? (s.depth - 1) + ' \u00d7 ' + width + ' ' + s.activation + ' \u2192 ' : '';
     return s.d0 + ' \u2192 ' + hidden + s.dL;
   }
@@ -231,7 +231,7 @@
       } else if (Array.isArray(acc)) {
         for (const d of acc) out.push({ model: m.id, label: domainText(d) || d, domain: d });
       } else {
-        out.push({ model: m.id, label: domainText(m.target_domain) || 'the adapter\'s domain', domain: null });
+        out.push({ model: m.id, label: domainText(m.target_domain) || m.id + ' (its card names no domain)', domain: null });
       }
     }
     return out;
