@@ -150,10 +150,12 @@ PID=$MAIN_PID URL=$MAIN_URL
 # ---- the page in headless Chromium ---------------------------------------------------------
 missing=
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-[ -n "$CHROMIUM" ] || missing="chromium is not installed (scripts/install-deps)"
+[ -n "$CHROMIUM" ] && [ -x "$CHROMIUM" ] || missing="chromium is not installed (scripts/install-deps)"
 command -v node >/dev/null 2>&1 || missing="node is not installed (scripts/install-deps)"
 [ -d tests/node/node_modules/puppeteer-core ] || missing="puppeteer-core is not installed (scripts/install-deps)"
 if [ -n "$missing" ]; then
+  stop_daemon TERM
+  check "exit 0" [ "$EXIT" = 0 ]
   [ "${CI:-}" = true ] && { bad "$missing"; finish; }
   [ "$FAILS" -gt 0 ] && finish
   skip "$missing; the curl checks above passed"
@@ -184,6 +186,7 @@ want(sorted(ids) == ["test-adapter", "test-encoder"], "models table rows %r" % i
 for m in d["models"]:
     want(m["cells"][1] in ("adapter", "encoder"), "kind cell %r" % m["cells"])
     want(m["cells"][2].startswith("48 \u2192 2 \u00d7") and m["cells"][2].endswith("\u2192 10"), "signature cell %r" % m["cells"][2])
+want(d["tab_reaches_picker"], "the file picker is not reachable with Tab")
 want(len(d["domain_options"]) == 1, "domain options %r" % d["domain_options"])
 want("unsupported_operator" in d["refused_message"] and "Conv" in d["refused_message"]
      and "422" in d["refused_message"], "refusal message %r" % d["refused_message"])

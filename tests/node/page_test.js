@@ -91,6 +91,13 @@ async function main() {
     out.domain_options = await page.$$eval('#domain-select option', (os) => os.map((o) => o.textContent));
     step('models table: ' + out.models.length + ' rows in ' + (Date.now() - t0) + ' ms');
 
+    // The file picker is reachable with the keyboard.
+    out.tab_reaches_picker = false;
+    for (let i = 0; i < 30 && !out.tab_reaches_picker; i++) {
+      await page.keyboard.press('Tab');
+      out.tab_reaches_picker = await page.evaluate(() => document.activeElement && document.activeElement.id === 'file-input');
+    }
+
     // A refused file, dropped on the drop zone as a drag and drop would.
     const refusedName = path.basename(a.refused);
     const refusedB64 = fs.readFileSync(a.refused).toString('base64');
