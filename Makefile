@@ -14,7 +14,7 @@ OPT     ?= -O2
 SAN     ?=
 # cblas.h lives in a per-variant folder on Debian (openblas-pthread, -openmp, ...).
 OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
-CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
+CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -Wmissing-prototypes -Werror -D_GNU_SOURCE -fno-strict-aliasing \
            -Icore -I$(BUILD)/proto $(OPENBLAS_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDFLAGS := $(SAN)
 LIBS    := -lprotobuf-c -lopenblas -lcjson -lz -lm -lpthread

@@ -7,30 +7,16 @@
 
 #include "model/model.h"
 #include "cli_io.h"
+#include "commands.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
 
 #define CMD "adapt"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet adapt IN.onnx -o OUT.onnx [--model FILE.dws] [--threads N]\n\n"
-            "Adapts an MLP classifier to the adapter's target domain (zero-shot: no data is\n"
-            "needed) and writes it back into the same ONNX graph: same tensors, names, types\n"
-            "and storage; metadata_props records the adapter (dwsnet.adapter) and version.\n"
-            "The classifier must match the adapter's signature (input size, classes, depth,\n"
-            "activation; see `dwsnet inspect`). Its input convention stays what it was.\n\n"
-            "  --model FILE   adapter model (default " DWS_DEFAULT_ADAPTER ")\n"
-            "  --threads N    worker threads (default: one per CPU)\n"
-            "  -o -           write the model to stdout\n"
-            "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.\n");
-}
-
 int cmd_adapt(int argc, char **argv)
 {
-    model_cli_args a;
-    int status = model_cli_parse_args(CMD, argc, argv, 1, usage, &a);
+    model_run_opts a;
+    int status = cli_parse(&cli_adapt, argc, argv, &a);
     if (status >= 0) return status;
     dws_model *model;
     dws_onnx *onnx;
@@ -41,7 +27,7 @@ int cmd_adapt(int argc, char **argv)
     size_t len = 0;
     dws_run_opts opts = {.threads = (int)a.threads};
     int rc = -1;
-    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0) rc = cli_write_file(a.out, bytes, len, &err);
+    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0) rc = dws_write_file_atomic(a.out, bytes, len, &err);
     if (rc == 0 && strcmp(a.out, "-") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));

@@ -2,62 +2,27 @@
  * (labels in the original order, pixels rounded to bytes), so an adapted model can
  * be evaluated with any other tool. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/data.h"
-#include "data_cli.h"
+#include "cli_io.h"
+#include "commands.h"
+#include "options_table.h"
 
 #define CMD "corrupt"
 /* Images corrupted per pass: bounds the float buffer at 12 MB. */
 #define CHUNK 1000
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet " CMD " [--data DIR] [--split test|train] [--domain SPEC] [--seed N] --out FILE\n\n"
-            "Corrupts every image of a CIFAR-10 split and writes the result in the CIFAR-10 binary\n"
-            "layout (1 label byte + 3072 pixel bytes per record, labels in the original order,\n"
-            "pixels round(255 x)); FILE ending in .gz is gzip-compressed, '-' is stdout.\n"
-            "Prints a JSON summary on stdout when writing to a file.\n"
-            "  --data DIR     CIFAR-10 binary folder (default $DWSNET_DATA)\n"
-            "  --split S      test (default) or train\n"
-            "  --domain SPEC  corruptions applied in order, name:severity (1-5), comma-separated;\n"
-            "                 default %s. Names: %s\n"
-            "  --seed N       noise seed (default 0); image i of the split always gets the same noise\n",
-            DWS_DEFAULT_DOMAIN, dws_corruption_names());
-}
-
 int cmd_corrupt(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, 0, 'd'},   {"split", required_argument, 0, 'p'},
-        {"domain", required_argument, 0, 'D'}, {"seed", required_argument, 0, 's'},
-        {"out", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *data_dir = dws_data_dir_from_env(), *spec = DWS_DEFAULT_DOMAIN, *out = NULL;
-    dws_split split = DWS_SPLIT_TEST;
-    uint64_t seed = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'p':
-            if (dws_split_parse(optarg, &split)) return data_cli_usage(CMD, "--split must be test or train, got '%s'", optarg);
-            break;
-        case 'D': spec = optarg; break;
-        case 's': if (data_cli_u64(CMD, "--seed", optarg, &seed)) return 2; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) return data_cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!out) return data_cli_usage(CMD, "--out FILE is required");
-
+    corrupt_opts o;
+    int status = cli_parse(&cli_corrupt, argc, argv, &o);
+    if (status >= 0) return status;
+    const char *data_dir = o.data ? o.data : dws_data_dir_from_env(), *spec = o.domain, *out = o.out;
+    dws_split split = (dws_split)o.split;
+    uint64_t seed = o.seed;
     dws_error err = {0};
     dws_domain domain;
     if (dws_domain_parse(spec, &domain, &err)) return cli_fail(CMD, &err);

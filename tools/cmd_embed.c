@@ -5,28 +5,17 @@
 #include <string.h>
 
 #include "cli_io.h"
+#include "commands.h"
 #include "model/model.h"
 #include "model_cli.h"
 #include "onnx/onnx_codec.h"
 
 #define CMD "embed"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet embed IN.onnx [--model FILE.dws] [--threads N]\n\n"
-            "Prints {\"model\": ID, \"embedding\": [...]}: a vector that does not change when the\n"
-            "classifier's hidden neurons are permuted, for comparing, searching and probing\n"
-            "classifiers. The classifier must match the encoder's signature (input size,\n"
-            "classes, depth, activation; see `dwsnet inspect`).\n\n"
-            "  --model FILE   encoder model (default " DWS_DEFAULT_ENCODER ")\n"
-            "  --threads N    worker threads (default: one per CPU)\n");
-}
-
 int cmd_embed(int argc, char **argv)
 {
-    model_cli_args a;
-    int status = model_cli_parse_args(CMD, argc, argv, 0, usage, &a);
+    model_run_opts a;
+    int status = cli_parse(&cli_embed, argc, argv, &a);
     if (status >= 0) return status;
     dws_model *model;
     dws_onnx *onnx;

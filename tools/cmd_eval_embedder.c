@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli_io.h"
+#include "commands.h"
 #include "model/model.h"
 #include "ws/ws.h"
 #include "embedder_cli.h"
@@ -23,32 +24,7 @@
 #define N_SETS 3
 #define INVARIANCE_NETS 32
 
-static const char *const CIFAR_PROPS = "clean_test_acc,target_test_acc,log_width,recipe.epochs";
-static const char *const INR_PROPS = "a,b";
 static const char *const SPLITS[] = {"test", "test_unseen_widths"};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet eval-embedder --zoo DIR [--model FILE.dws] [--out DIR] [options]\n\n"
-            "Embeds every network of the zoo and fits ridge linear probes (penalty chosen on the\n"
-            "val split) from the train split's features to recorded properties; reports R^2 on\n"
-            "the test split (and test_unseen_widths when the zoo has one) for three feature sets:\n"
-            "  embedding     the encoder's output\n"
-            "  weight_stats  per-tensor mean, std and 0/25/50/75/100%% quantiles (Unterthiner et al.)\n"
-            "  flat_pca      PCA of the flattened weights, zero-padded to common widths\n"
-            "Also checks that embeddings do not change under random hidden permutations, and with\n"
-            "--out writes DIR/probe.json, DIR/probe.md and DIR/embedding-PROPERTY.svg (2-D PCA of\n"
-            "the test embeddings coloured by each property).\n\n"
-            "  --model FILE        encoder (default " DWS_DEFAULT_ENCODER ")\n"
-            "  --properties LIST   comma-separated record fields (default: a,b for INR zoos, else\n"
-            "                      %s)\n"
-            "  --pca-dim K         flat_pca components (default: the embedding size)\n"
-            "  --threads N         worker threads (default: one per CPU)\n"
-            "  --write-card        store the probe results in the model's card (rewrites FILE)\n"
-            "Prints the results (JSON) with the targets of issue 6.\n",
-            CIFAR_PROPS);
-}
 
 typedef struct {
     const char *name;
@@ -276,37 +252,6 @@ done:
     return rc;
 }
 
-typedef struct {
-    const char *zoo, *out, *model_path, *props;
-    long pca_dim, threads;
-    int write_card;
-} options;
-
-/* -1 when the command goes on with *o, else its exit status (cli_flag_value). */
-static int parse(int argc, char **argv, options *o)
-{
-    *o = (options){0};
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i], *s;
-        if (!strcmp(f, "--write-card")) {
-            o->write_card = 1;
-            continue;
-        }
-        int status = cli_flag_value(CMD, argc, argv, usage, &i, &s);
-        if (status >= 0) return status;
-        int rc = 0;
-        if (!strcmp(f, "--zoo")) o->zoo = s;
-        else if (!strcmp(f, "--out")) o->out = s;
-        else if (!strcmp(f, "--model")) o->model_path = s;
-        else if (!strcmp(f, "--properties")) o->props = s;
-        else if (!strcmp(f, "--pca-dim")) rc = model_cli_int(CMD, f, s, 1, 4096, &o->pca_dim);
-        else if (!strcmp(f, "--threads")) rc = model_cli_int(CMD, f, s, 1, 64, &o->threads);
-        else return cli_unknown_option(CMD, f);
-        if (rc != 0) return 2;
-    }
-    return -1;
-}
-
 static int split_props(const char *list, char props[][64], int *n, dws_error *err)
 {
     *n = 0;
@@ -357,14 +302,14 @@ static void markdown(FILE *f, const char *model_id, const char *zoo, const int *
     free(t);
 }
 
-static int evaluate(const options *o, dws_model *model, const dws_zoo_records *z, const dws_mlp *nets, int n,
+static int evaluate(const eval_embedder_opts *o, dws_model *model, const dws_zoo_records *z, const dws_mlp *nets, int n,
                     dws_error *err)
 {
     char props[MAX_PROPS][64];
     int n_props = 0, rc = -1;
-    const char *list = o->props;
+    const char *list = o->properties;
     double tmp;
-    if (!list) list = z->n && dws_zoo_record_property(&z->r[0], "a", &tmp) == 0 ? INR_PROPS : CIFAR_PROPS;
+    if (!list) list = z->n && dws_zoo_record_property(&z->r[0], "a", &tmp) == 0 ? EVAL_EMBEDDER_INR_PROPS : EVAL_EMBEDDER_CIFAR_PROPS;
     if (split_props(list, props, &n_props, err) != 0) return -1;
     row_set train = rows_of(z, "train"), val = rows_of(z, "val"), tests[2] = {rows_of(z, SPLITS[0]), rows_of(z, SPLITS[1])};
     feature_set sets[N_SETS] = {{0}};
@@ -422,7 +367,7 @@ static int evaluate(const options *o, dws_model *model, const dws_zoo_records *z
         cJSON_AddStringToObject(e, "property", props[p]);
         for (int s = 0; s < N_SETS; s++) cJSON_AddItemToObject(e, sets[s].name, result_json(&res[p][s]));
         cJSON_AddItemToArray(probes, e);
-        int primary = !strcmp(props[p], "clean_test_acc") || !strcmp(list, INR_PROPS);
+        int primary = !strcmp(props[p], "clean_test_acc") || !strcmp(list, EVAL_EMBEDDER_INR_PROPS);
         if (primary) {
             cJSON_AddBoolToObject(r2t, props[p], res[p][0].r2[0] >= 0.9);
             all &= res[p][0].r2[0] >= 0.9;
@@ -450,14 +395,14 @@ static int evaluate(const options *o, dws_model *model, const dws_zoo_records *z
         }
         snprintf(path, sizeof path, "%s/probe.json", o->out);
         char *text = cJSON_Print(report);
-        int wrc = text ? cli_write_file(path, text, strlen(text), err) : -1;
+        int wrc = text ? dws_write_file_atomic(path, text, strlen(text), err) : -1;
         free(text);
         if (wrc != 0) goto done;
     }
     char *text = cJSON_PrintUnformatted(report);
     if (o->write_card && text) {
         if (dws_model_set_card_entry(model, "probe", text, err) != 0 ||
-            dws_model_save(model, o->model_path ? o->model_path : DWS_DEFAULT_ENCODER, err) != 0) {
+            dws_model_save(model, o->model ? o->model : DWS_DEFAULT_ENCODER, err) != 0) {
             free(text);
             goto done;
         }
@@ -478,12 +423,11 @@ done:
 
 int cmd_eval_embedder(int argc, char **argv)
 {
-    options o;
-    int status = parse(argc, argv, &o);
+    eval_embedder_opts o;
+    int status = cli_parse(&cli_eval_embedder, argc, argv, &o);
     if (status >= 0) return status;
-    if (!o.zoo) return cli_missing_option(CMD, usage, "--zoo is required");
     dws_error err;
-    dws_model *model = model_cli_load(CMD, o.model_path, DWS_DEFAULT_ENCODER);
+    dws_model *model = model_cli_load(CMD, o.model, DWS_DEFAULT_ENCODER);
     if (!model) return 1;
     int rc = 1;
     embedder_zoo zoo;

@@ -4,21 +4,12 @@
 #include <string.h>
 
 #include "cli_io.h"
+#include "commands.h"
+#include "options_table.h"
 #include "onnx/onnx_codec.h"
 #include "base/base.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 30)
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet forward MODEL.onnx --input X.f32 [-o OUT.f32] [--logits]\n\n"
-            "Decodes MODEL.onnx to the weight space and evaluates it on the inputs in X.f32:\n"
-            "raw little-endian float32, N rows of d0 values (an image in CHW order is one row).\n"
-            "Prints one line of outputs per row, or with -o writes them as raw float32 (N x dL).\n"
-            "The outputs are what the model outputs: logits, or with a Softmax / LogSoftmax\n"
-            "head the (log-)probabilities; --logits skips the head.\n");
-}
 
 static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int logits, dws_error *err)
 {
@@ -34,7 +25,7 @@ static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int 
     dws_mlp_forward(w, x, (int)n, y, scratch);
     if (!logits) dws_head_apply(dws_onnx_get_info(m)->head, y, n, dL);
     if (out_path) {
-        rc = cli_write_file(out_path, y, n * (size_t)dL * sizeof *y, err);
+        rc = dws_write_file_atomic(out_path, y, n * (size_t)dL * sizeof *y, err);
     } else {
         for (size_t i = 0; i < n; i++)
             for (int64_t j = 0; j < dL; j++) printf("%.9g%c", y[i * (size_t)dL + (size_t)j], j + 1 < dL ? ' ' : '\n');
@@ -48,30 +39,11 @@ out:
 
 int cmd_forward(int argc, char **argv)
 {
-    const char *model = NULL, *input = NULL, *out = NULL;
-    int logits = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--input") && i + 1 < argc) {
-            input = argv[++i];
-        } else if (!strcmp(a, "-o") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--logits")) {
-            logits = 1;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else {
-            fprintf(stderr, "dwsnet forward: invalid_argument: unexpected argument %s (see --help)\n", a);
-            return 2;
-        }
-    }
-    if (!model || !input) {
-        usage(stderr);
-        return 2;
-    }
+    forward_opts o;
+    int status = cli_parse(&cli_forward, argc, argv, &o);
+    if (status >= 0) return status;
+    const char *model = o.model, *input = o.input, *out = o.out;
+    int logits = o.logits;
     dws_error err = {0};
     dws_onnx *m = dws_onnx_decode_file(model, NULL, &err);
     if (!m) return cli_fail("forward", &err);

@@ -9,31 +9,13 @@
 #include <sys/stat.h>
 
 #include "cli_io.h"
-#include "embedder_cli.h"
+#include "commands.h"
+#include "options_table.h"
 #include "zoo/zoo.h"
-#include "model_cli.h"
 #include "onnx/onnx_codec.h"
 #include "base/base.h"
 
 #define CMD "inr-zoo"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet inr-zoo --count N --out DIR [options]\n\n"
-            "Fits N MLPs 1-H-H-1 (ReLU) to y = a sin(b x) on a grid of x in [-pi, pi], with a and b\n"
-            "drawn from U[0, 10] per network, and writes them as a zoo: DIR/models/NNNNNN.onnx\n"
-            "(a and b also in the ONNX metadata) and DIR/index.jsonl, one record per network\n"
-            "with id, file, split (train 70%%, val 15%%, test 15%%), widths, a, b, fit_mse.\n\n"
-            "  --seed S     draws of a, b, split and initialisation (0)\n"
-            "  --hidden H   hidden width (32)\n"
-            "  --points P   grid points (256)\n"
-            "  --steps N    full-batch Adam steps per network (2000)\n"
-            "  --lr X       Adam learning rate, cosine-decayed to X/10 (0.01)\n"
-            "  --jobs J     networks fitted at once (default: online CPUs); the zoo is the\n"
-            "               same bits for any J\n"
-            "Prints {\"count\", \"dir\", \"mean_fit_mse\"} as JSON.\n");
-}
 
 static int write_entry(const char *dir, int id, const dws_mlp *m, double a, double b, dws_error *err)
 {
@@ -45,7 +27,7 @@ static int write_entry(const char *dir, int id, const dws_mlp *m, double a, doub
     size_t len = 0;
     if (dws_onnx_build(m, "dwsnet inr-zoo", meta, 2, &buf, &len, err) != 0) return -1;
     snprintf(path, sizeof path, "%s/models/%06d.onnx", dir, id);
-    int rc = cli_write_file(path, buf, len, err);
+    int rc = dws_write_file_atomic(path, buf, len, err);
     free(buf);
     return rc;
 }
@@ -121,33 +103,23 @@ static int write_index(const char *out, const inr_job *job, double *mean_mse, dw
     fclose(idx);
     *mean_mse = total / (double)job->count;
     snprintf(path, sizeof path, "%s/index.jsonl", out);
-    int rc = cli_write_file(path, index, index_len, err);
+    int rc = dws_write_file_atomic(path, index, index_len, err);
     free(index);
     return rc;
 }
 
 int cmd_inr_zoo(int argc, char **argv)
 {
-    const char *out = NULL;
-    long count = 0, seed = 0, jobs = 0, v;
+    inr_zoo_opts o;
+    int status = cli_parse(&cli_inr_zoo, argc, argv, &o);
+    if (status >= 0) return status;
+    const char *out = o.out;
+    long count = o.count;
     dws_inr_config cfg = dws_inr_defaults();
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i], *val;
-        int status = cli_flag_value(CMD, argc, argv, usage, &i, &val);
-        if (status >= 0) return status;
-        int rc = 0;
-        if (!strcmp(f, "--out")) out = val;
-        else if (!strcmp(f, "--count")) rc = model_cli_int(CMD, f, val, 1, 1000000, &count);
-        else if (!strcmp(f, "--seed")) rc = model_cli_int(CMD, f, val, 0, 0x7fffffffL, &seed);
-        else if (!strcmp(f, "--hidden")) rc = model_cli_int(CMD, f, val, 1, 4096, &v), cfg.hidden = (int)v;
-        else if (!strcmp(f, "--points")) rc = model_cli_int(CMD, f, val, 2, 1 << 20, &v), cfg.points = (int)v;
-        else if (!strcmp(f, "--steps")) rc = model_cli_int(CMD, f, val, 0, 10000000, &v), cfg.steps = (int)v;
-        else if (!strcmp(f, "--lr")) rc = embedder_cli_float(CMD, f, val, 1e-8, 10, &cfg.lr);
-        else if (!strcmp(f, "--jobs")) rc = model_cli_int(CMD, f, val, 1, DWS_MAX_THREADS, &jobs);
-        else return cli_unknown_option(CMD, f);
-        if (rc != 0) return 2;
-    }
-    if (!out || count < 1) return cli_missing_option(CMD, usage, "--count and --out are required");
+    cfg.hidden = (int)o.hidden;
+    cfg.points = (int)o.points;
+    cfg.steps = (int)o.steps;
+    cfg.lr = o.lr;
     dws_error err;
     char path[4096];
     snprintf(path, sizeof path, "%s/models", out);
@@ -155,13 +127,13 @@ int cmd_inr_zoo(int argc, char **argv)
         dws_error_set(&err, DWS_E_IO, "cannot create %s: %s", path, strerror(errno));
         return cli_fail(CMD, &err);
     }
-    inr_job job = {.out = out, .cfg = &cfg, .seed = (uint64_t)seed, .count = count,
+    inr_job job = {.out = out, .cfg = &cfg, .seed = (uint64_t)o.seed, .count = count,
                    .entries = calloc((size_t)count, sizeof(inr_entry))};
     if (!job.entries) {
         dws_error_set(&err, DWS_E_OUT_OF_MEMORY, "cannot hold %ld index records", count);
         return cli_fail(CMD, &err);
     }
-    int threads = dws_threads_for_call((int)jobs, DWS_MAX_THREADS);
+    int threads = dws_threads_for_call((int)o.jobs, DWS_MAX_THREADS);
     /* Parallelism comes from fitting several networks at once; each product is tiny. */
     if (threads > 1) openblas_set_num_threads(1);
     dws_parallel_parts((int)count, threads, fit_one, &job);

@@ -6,19 +6,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli_io.h"
+#include "commands.h"
+#include "options_table.h"
 #include "onnx/onnx_codec.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet inspect [--json] FILE.onnx [FILE.onnx ...]\n\n"
-            "Decodes ONNX MLP classifiers and prints, for each: producer, IR and opset versions,\n"
-            "input and output, layer widths [d0, ..., dL], activations, parameter count and how\n"
-            "the weights are stored. --json prints one JSON object (one per line for several files).\n"
-            "A file that is not an MLP the codec accepts is reported on stderr as\n"
-            "  dwsnet inspect: CODE: FILE: reason\n"
-            "and makes the exit status 1.\n");
-}
 
 static void print_dims(const dws_onnx_info *info)
 {
@@ -94,30 +84,11 @@ static int inspect_one(const char *path, int json, int compact, int first)
 
 int cmd_inspect(int argc, char **argv)
 {
-    int json = 0, options_done = 0, n_files = 0, rejected = 0;
-    const char **files = calloc((size_t)argc, sizeof *files);
-    if (!files) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options_done || a[0] != '-' || !a[1]) {
-            files[n_files++] = a;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            free(files);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--")) {
-            options_done = 1;
-        } else {
-            fprintf(stderr, "dwsnet inspect: invalid_argument: unknown option %s\n", a);
-            free(files);
-            return 2;
-        }
-    }
-    if (n_files == 0) usage(stderr);
-    for (int k = 0; k < n_files; k++) rejected += inspect_one(files[k], json, n_files > 1, k == 0);
-    free(files);
+    inspect_opts o;
+    int status = cli_parse(&cli_inspect, argc, argv, &o);
+    if (status >= 0) return status;
+    int rejected = 0;
+    for (int k = 0; k < o.files.n; k++) rejected += inspect_one(o.files.v[k], o.json, o.files.n > 1, k == 0);
     fflush(stdout);
-    return n_files == 0 ? 2 : rejected ? 1 : 0;
+    return rejected ? 1 : 0;
 }

@@ -5,26 +5,10 @@
 #include <string.h>
 
 #include "cli_io.h"
+#include "commands.h"
+#include "options_table.h"
 #include "onnx/onnx_codec.h"
 #include "base/base.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet roundtrip IN.onnx -o OUT.onnx [--perturb SIGMA [--seed N]] [--rebuild]\n"
-            "                        [--no-provenance]\n\n"
-            "Decodes IN.onnx to the weight space and encodes it back into the same tensors,\n"
-            "leaving every other part of the model as it was. Unchanged weights keep their exact\n"
-            "stored bits (whatever the type: FLOAT, DOUBLE, FLOAT16, BFLOAT16). OUT.onnx records\n"
-            "dwsnet.version and dwsnet.operation in metadata_props (unless --no-provenance).\n\n"
-            "  --perturb SIGMA  add Gaussian noise N(0, SIGMA^2) to every weight and bias before\n"
-            "                   encoding (deterministic for a --seed; default seed 1). A check that\n"
-            "                   new weights really reach the file: compare with `dwsnet forward`.\n"
-            "  --rebuild        write a fresh model instead, as torch.onnx.export writes\n"
-            "                   nn.Sequential(Flatten, Linear, ReLU, ..., Linear): Gemm layers, FLOAT\n"
-            "                   raw_data, opset 13, input 'input' [N, d0], output 'logits', no head\n"
-            "  -o -             write the model to stdout\n");
-}
 
 /* splitmix64: a deterministic stream for --perturb. */
 static uint64_t next_u64(uint64_t *s)
@@ -42,53 +26,15 @@ static double next_gaussian(uint64_t *s)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-static int parse_seed(const char *s, unsigned long long *out)
-{
-    char *end;
-    *out = strtoull(s, &end, 10);
-    return *s >= '0' && *s <= '9' && !*end;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    return *s && !*end && isfinite(*out);
-}
-
 int cmd_roundtrip(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
-    double sigma = 0;
-    unsigned long long seed = 1;
-    int provenance = 1, rebuild = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && has_value) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--perturb") && has_value && parse_double(argv[i + 1], &sigma) && sigma >= 0) {
-            i++;
-        } else if (!strcmp(a, "--seed") && has_value && parse_seed(argv[i + 1], &seed)) {
-            i++;
-        } else if (!strcmp(a, "--rebuild")) {
-            rebuild = 1;
-        } else if (!strcmp(a, "--no-provenance")) {
-            provenance = 0;
-        } else if ((a[0] != '-' || !a[1]) && !in) {
-            in = a;
-        } else {
-            fprintf(stderr, "dwsnet roundtrip: invalid_argument: unexpected argument %s (see --help)\n", a);
-            return 2;
-        }
-    }
-    if (!in || !out) {
-        usage(stderr);
-        return 2;
-    }
+    roundtrip_opts o;
+    int status = cli_parse(&cli_roundtrip, argc, argv, &o);
+    if (status >= 0) return status;
+    const char *in = o.in, *out = o.out;
+    double sigma = o.perturb;
+    unsigned long long seed = o.seed;
+    int provenance = !o.no_provenance, rebuild = o.rebuild;
     dws_error err = {0};
     dws_onnx *m = dws_onnx_decode_file(in, NULL, &err);
     if (!m) return cli_fail("roundtrip", &err);
@@ -115,7 +61,7 @@ int cmd_roundtrip(int argc, char **argv)
     if (encoded != 0) {
         cli_fail("roundtrip", &err);
     } else {
-        rc = cli_write_file(out, bytes, len, &err) == 0 ? 0 : cli_fail("roundtrip", &err);
+        rc = dws_write_file_atomic(out, bytes, len, &err) == 0 ? 0 : cli_fail("roundtrip", &err);
         free(bytes);
     }
     dws_mlp_free(&w);

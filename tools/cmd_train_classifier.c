@@ -2,34 +2,19 @@
  * by flags (default: the PyTorch reference recipe) and reports its clean and
  * target-domain test accuracy and the time it took, as one JSON object. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/data.h"
-#include "data_cli.h"
+#include "cli_io.h"
+#include "commands.h"
+#include "options_table.h"
 #include "base/base.h"
 #include "train/train.h"
 #include "onnx/onnx_codec.h"
 
 #define CMD "train-classifier"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: dwsnet " CMD " [--data DIR] [--hidden 128,128] [--optimizer adam|adamw|sgd] [--lr X]\n"
-            "         [--momentum X] [--weight-decay X] [--epochs N] [--batch N] [--subset N] [--seed N]\n"
-            "         [--domain SPEC] [--domain-seed N] [--out FILE.onnx]\n\n"
-            "Trains a 3072 -> hidden... -> 10 ReLU MLP on the CIFAR-10 training images (x = pixel/255,\n"
-            "CHW) with PyTorch's default initialisation, and prints JSON with its clean test accuracy,\n"
-            "its accuracy on the test images corrupted by --domain (default %s), the training\n"
-            "wall time and the process CPU time. Defaults are the reference recipe: hidden 128,128,\n"
-            "Adam lr 1e-3, batch 128, 10 epochs, all 50,000 images.\n"
-            "  --data DIR   CIFAR-10 binary folder (default $DWSNET_DATA)\n"
-            "  --out FILE   also save the classifier as ONNX (Flatten + Gemm/Relu, opset 13)\n",
-            DWS_DEFAULT_DOMAIN);
-}
 
 static int save_onnx(const char *path, const dws_mlp *m, const cJSON *recipe, const char *domain, double clean_acc,
                      double target_acc, dws_error *err)
@@ -55,52 +40,23 @@ static int save_onnx(const char *path, const dws_mlp *m, const cJSON *recipe, co
 
 int cmd_train_classifier(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, 0, 'd'},        {"hidden", required_argument, 0, 'H'},
-        {"optimizer", required_argument, 0, 'o'},   {"lr", required_argument, 0, 'l'},
-        {"momentum", required_argument, 0, 'm'},    {"weight-decay", required_argument, 0, 'w'},
-        {"epochs", required_argument, 0, 'e'},      {"batch", required_argument, 0, 'b'},
-        {"subset", required_argument, 0, 'S'},      {"seed", required_argument, 0, 's'},
-        {"domain", required_argument, 0, 'D'},      {"domain-seed", required_argument, 0, 'E'},
-        {"out", required_argument, 0, 'O'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+    train_classifier_opts o;
+    int status = cli_parse(&cli_train_classifier, argc, argv, &o);
+    if (status >= 0) return status;
+    const char *data_dir = o.data ? o.data : dws_data_dir_from_env(), *domain_spec = o.domain, *out = o.out;
+    uint64_t domain_seed = o.domain_seed;
     dws_recipe r = dws_recipe_reference();
-    const char *data_dir = dws_data_dir_from_env(), *domain_spec = DWS_DEFAULT_DOMAIN, *out = NULL;
-    uint64_t domain_seed = 0;
-    double lr = -1, momentum = -1, wd = -1;
-    long v;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'H':
-            if (data_cli_widths(CMD, optarg, r.hidden, DWS_MAX_LAYERS - 1, 1 << 16, &r.n_hidden)) return 2;
-            break;
-        case 'o':
-            if (dws_optimizer_parse(optarg, &r.optim.kind))
-                return data_cli_usage(CMD, "--optimizer must be adam, adamw or sgd, got '%s'", optarg);
-            break;
-        case 'l': if (data_cli_double(CMD, "--lr", optarg, 0, 100, &lr)) return 2; break;
-        case 'm': if (data_cli_double(CMD, "--momentum", optarg, 0, 1, &momentum)) return 2; break;
-        case 'w': if (data_cli_double(CMD, "--weight-decay", optarg, 0, 10, &wd)) return 2; break;
-        case 'e': if (data_cli_long(CMD, "--epochs", optarg, 0, 10000, &v)) return 2; r.epochs = (int)v; break;
-        case 'b': if (data_cli_long(CMD, "--batch", optarg, 1, 65536, &v)) return 2; r.batch_size = (int)v; break;
-        case 'S': if (data_cli_long(CMD, "--subset", optarg, 0, 1L << 31, &v)) return 2; r.subset = (uint32_t)v; break;
-        case 's': if (data_cli_u64(CMD, "--seed", optarg, &r.seed)) return 2; break;
-        case 'D': domain_spec = optarg; break;
-        case 'E': if (data_cli_u64(CMD, "--domain-seed", optarg, &domain_seed)) return 2; break;
-        case 'O': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) return data_cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+    r.n_hidden = o.hidden.n;
+    memcpy(r.hidden, o.hidden.v, sizeof(int64_t) * (size_t)o.hidden.n);
+    r.epochs = (int)o.epochs;
+    r.batch_size = (int)o.batch;
+    r.subset = (uint32_t)o.subset;
+    r.seed = o.seed;
     /* Optimiser defaults follow the chosen kind; explicit flags override them. */
-    dws_optim_config cfg = dws_optim_defaults(r.optim.kind, r.optim.lr);
-    if (lr >= 0) cfg.lr = (float)lr;
-    if (momentum >= 0) cfg.momentum = (float)momentum;
-    if (wd >= 0) cfg.weight_decay = (float)wd;
+    dws_optim_config cfg = dws_optim_defaults((dws_optimizer)o.optimizer, r.optim.lr);
+    if (o.lr_seen) cfg.lr = (float)o.lr;
+    if (o.momentum_seen) cfg.momentum = (float)o.momentum;
+    if (o.weight_decay_seen) cfg.weight_decay = (float)o.weight_decay;
     r.optim = cfg;
 
     dws_error err = {0};
@@ -110,13 +66,13 @@ int cmd_train_classifier(int argc, char **argv)
     float *target;
     dws_mlp m = {0};
     int rc = 1;
-    if (data_cli_load_cifar(data_dir, &domain, domain_seed, &train, &test, &target, &err)) goto done;
+    if (dws_cifar10_load_with_target(data_dir, &domain, domain_seed, &train, &test, &target, &err)) goto done;
 
     dws_samples train_view = dws_samples_of_image_set(&train);
-    double t0 = data_cli_now(), cpu0 = data_cli_cpu_seconds();
+    double t0 = cli_now(), cpu0 = cli_cpu_seconds();
     dws_train_progress res;
     if (dws_recipe_train(&r, &train_view, DWS_CIFAR10_CLASSES, &m, &res, &err)) goto done;
-    double seconds = data_cli_now() - t0, cpu = data_cli_cpu_seconds() - cpu0;
+    double seconds = cli_now() - t0, cpu = cli_cpu_seconds() - cpu0;
 
     double clean_acc, target_acc;
     dws_samples test_view = dws_samples_of_image_set(&test);
@@ -131,15 +87,15 @@ int cmd_train_classifier(int argc, char **argv)
         cJSON_Delete(recipe);
         goto done;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "recipe", recipe);
-    cJSON_AddNumberToObject(o, "clean_test_acc", clean_acc);
-    cJSON_AddStringToObject(o, "domain", domain_name);
-    cJSON_AddNumberToObject(o, "target_test_acc", target_acc);
-    cJSON_AddNumberToObject(o, "train_loss", res.loss);
-    cJSON_AddNumberToObject(o, "train_seconds", seconds);
-    cJSON_AddNumberToObject(o, "train_cpu_seconds", cpu);
-    cli_print_json(o);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "recipe", recipe);
+    cJSON_AddNumberToObject(j, "clean_test_acc", clean_acc);
+    cJSON_AddStringToObject(j, "domain", domain_name);
+    cJSON_AddNumberToObject(j, "target_test_acc", target_acc);
+    cJSON_AddNumberToObject(j, "train_loss", res.loss);
+    cJSON_AddNumberToObject(j, "train_seconds", seconds);
+    cJSON_AddNumberToObject(j, "train_cpu_seconds", cpu);
+    cli_print_json(j);
     rc = 0;
 done:
     if (rc) cli_fail(CMD, &err);

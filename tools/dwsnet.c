@@ -12,7 +12,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-#define DWS_COMMAND(name, handler, summary) {#name, handler, summary},
+#define DWS_COMMAND(name, handler, options, summary) {#name, handler, summary},
 #include "commands.def"
 #undef DWS_COMMAND
     {NULL, NULL, NULL},

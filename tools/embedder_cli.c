@@ -6,18 +6,6 @@
 
 #include "cli_io.h"
 
-int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out)
-{
-    double v;
-    if (cli_parse_double(s, lo, hi, &v) == 0) {
-        *out = (float)v;
-        return 0;
-    }
-    fprintf(stderr, "dwsnet %s: %s: %s needs a number in %g..%g, got '%s'\n", cmd, DWS_E_INVALID_ARGUMENT, flag, lo, hi,
-            s);
-    return -1;
-}
-
 void embedder_cli_close_zoo(embedder_zoo *z)
 {
     for (int i = 0; z->nets && i < z->n; i++) dws_mlp_free(&z->nets[i]);

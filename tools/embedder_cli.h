@@ -1,13 +1,10 @@
 /* What the embedder commands (inr-zoo, train-embedder, eval-embedder) share:
- * float options and loading a zoo's networks. */
+ * loading a zoo's networks. */
 #ifndef DWS_EMBEDDER_CLI_H
 #define DWS_EMBEDDER_CLI_H
 
 #include "mlp/mlp.h"
 #include "zoo/zoo.h"
-
-/* A whole-string finite number in [lo, hi]; else prints the error line and returns -1. */
-int embedder_cli_float(const char *cmd, const char *flag, const char *s, double lo, double hi, float *out);
 
 /* A zoo as the embedder commands read it: its records and the networks of one
  * split (or of every record, so that nets[i] is records.r[i]'s), in record order. */

@@ -101,6 +101,11 @@ int dws_gz_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *l
  * rename), gzip-compressed when path ends in ".gz". "-" writes to stdout. */
 int dws_write_file_atomic(const char *path, const void *data, size_t len, dws_error *err);
 
+/* ==== path ==== */
+/* path with its ending ext (when present and not the whole name) replaced by
+ * new_ext, truncated to size: ("m.dws", ".dws", ".csv") -> "m.csv". */
+void dws_path_sibling(const char *path, const char *ext, const char *new_ext, char *buf, size_t size);
+
 /* ==== float decimal ==== */
 /* A float setting as the short decimal it was written as, for JSON that people
  * read and compare (1e-3f prints as 0.001, not 0.0010000000474974513). */

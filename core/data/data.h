@@ -179,6 +179,13 @@ int dws_domain_apply(const dws_domain *d, int channels, int height, int width, f
  * and err set on failure (bad shape for the domain, out of memory). */
 float *dws_eval_corrupted_copy(const dws_image_set *s, const dws_domain *d, uint64_t seed, dws_error *err);
 
+/* CIFAR-10's train and test splits from dir, and *target: a float copy of the test
+ * images through domain d with noise seed `seed` (what a classifier is trained on
+ * and measured on). The three start empty and are the caller's to free, on failure
+ * too. */
+int dws_cifar10_load_with_target(const char *dir, const dws_domain *d, uint64_t seed, dws_image_set *train,
+                                 dws_image_set *test, float **target, dws_error *err);
+
 /* Every image set of an experiment: the clean and corrupted test sets, the corrupted
  * training images split into fit and validation views. Owns its buffers. */
 typedef struct {

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 float *dws_eval_corrupted_copy(const dws_image_set *s, const dws_domain *d, uint64_t seed, dws_error *err)
 {
     float *x = dws_image_set_float_copy(s, err);
@@ -13,6 +12,17 @@ float *dws_eval_corrupted_copy(const dws_image_set *s, const dws_domain *d, uint
         return NULL;
     }
     return x;
+}
+
+int dws_cifar10_load_with_target(const char *dir, const dws_domain *d, uint64_t seed, dws_image_set *train,
+                                 dws_image_set *test, float **target, dws_error *err)
+{
+    *train = *test = (dws_image_set){0};
+    *target = NULL;
+    if (dws_cifar10_load_split(dir, DWS_SPLIT_TRAIN, train, err) || dws_cifar10_load_split(dir, DWS_SPLIT_TEST, test, err))
+        return -1;
+    *target = dws_eval_corrupted_copy(test, d, seed, err);
+    return *target ? 0 : -1;
 }
 
 int dws_eval_data_from_sets(dws_eval_data *e, dws_image_set *train, dws_image_set *test, const dws_domain *d,

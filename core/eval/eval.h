@@ -13,6 +13,7 @@
 #include "base/base.h"
 #include "data/data.h"
 #include "mlp/mlp.h"
+#include "model/model.h"
 #include "zoo/zoo.h"
 
 /* ==== baseline ==== */
@@ -193,6 +194,46 @@ int dws_results_write(const char *path, const char *method, cJSON *settings, con
  * missing a field, or with a bad split or widths, is DWS_E_BAD_DATA. */
 int dws_results_read(const char *path, char *method, size_t method_size, dws_result_row **rows, int *n,
                      dws_error *err);
+
+/* ==== adapter eval ==== */
+/* The TASK.md report for an adapter (`dwsnet eval`). Every held-out classifier of a
+ * zoo (test and test_unseen_widths splits) and of extra folders of ONNX files is
+ * adapted and scored on the corrupted test split (the model's target domain, a
+ * fixed noise seed) and on the clean one, before and after; the results of baseline
+ * methods (files in the adapt results format) are put beside them. Writes into
+ * out_dir: eval.md (the tables and targets), eval.json (their figures), dwsnet.json
+ * (our per-classifier results) and SVG plots. */
+typedef struct {
+    dws_model *model;                 /* the adapter */
+    const char *model_path;           /* its file: the curves beside it, and card_entry rewrites it */
+    const char *zoo_dir;              /* NULL: no zoo */
+    const char *const *extra_dirs;    /* folders of *.onnx classifiers */
+    int n_extra;
+    const char *const *baselines;     /* other methods' results files (dws_results_read) */
+    int n_baselines;
+    const char *data_dir, *out_dir;
+    const char *curves;               /* training curves CSV; NULL: model_path's .csv when present */
+    const char *card_entry;           /* also store eval.json's summary in the model's card; NULL: no */
+    int limit_images;                 /* the first this many test images; 0: all */
+    int limit;                        /* classifiers per zoo split; 0: all */
+    int threads;                      /* adapter threads; 0: one per CPU */
+    int domain_seed_given;            /* else the zoo's domain seed (0 without a zoo) */
+    uint64_t domain_seed;
+    int extra_oracle;                 /* fine-tune every extra classifier too (the TASK.md oracle) */
+    int common;                       /* add tables over the classifiers every baseline covers */
+} dws_eval_adapter_config;
+
+typedef struct {
+    /* A classifier measured: ours, and the oracle's row when it was fine-tuned too (else NULL). */
+    void (*on_result)(void *ctx, const dws_result_row *ours, const dws_result_row *oracle);
+    /* An extra classifier the adapter does not accept (not an error: it is skipped). */
+    void (*on_skip)(void *ctx, const char *path, const dws_error *why);
+    void *ctx;
+} dws_eval_adapter_hooks;
+
+/* Runs c; *report (malloc'd, the caller frees it) receives eval.md's text. */
+int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapter_hooks *hooks, char **report,
+                         dws_error *err);
 
 /* ==== gram pca ==== */
 /* PCA from inner products: the principal components of n training vectors given

@@ -66,6 +66,57 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
                       const dws_adapter_train_config *cfg, const dws_adapter_train_hooks *hooks,
                       dws_train_progress *final, dws_error *err);
 
+/* ==== adapter run ==== */
+/* A whole adapter training run, as `dwsnet train-adapter` makes it: the zoo's train
+ * and val splits and the CIFAR-10 training images are loaded, a fresh adapter gets
+ * the training classifiers' input normalisation, dws_adapter_train trains it, and
+ * every improvement on validation is saved as the model file `out`, whose card
+ * records the run ("training": settings, zoo and data hashes, validation scores).
+ * The training curves go to a CSV beside it (out's .dws replaced by .csv; appended
+ * to when resuming), the checkpoint to out.ckpt. */
+typedef struct {
+    const char *zoo_dir, *data_dir;
+    const char *out;                /* the model file */
+    const char *id;                 /* its id */
+    const char *domain;             /* target domain, a spec (dws_domain_parse) */
+    int channels, n_dws_layers;     /* the adapter's architecture (others: dws_arch_default) */
+    /* The optimisation: batches, lr, weight decay, clipping, seed, threads, validation
+     * images, ablations. steps, warmup, val_every and domain are set by the run. */
+    dws_adapter_train_config train;
+    int64_t steps;                  /* 0: epochs over the training classifiers instead */
+    double epochs;
+    double warmup_frac;             /* of the steps */
+    int64_t val_every;              /* 0: once an epoch */
+    int limit_train, limit_val;     /* the first this many classifiers of a split; 0: all */
+    int resume;                     /* continue from out.ckpt when it exists */
+} dws_adapter_run_config;
+
+/* What the run settled on, once the data is loaded. */
+typedef struct {
+    int n_train, n_val;             /* classifiers */
+    size_t n_params;
+    int64_t steps, val_every;
+    uint32_t data_crc32;            /* of the training images */
+    char curves[4096];              /* the CSV's path */
+} dws_adapter_run_info;
+
+typedef struct {
+    /* Once, before the first step, with *info filled. */
+    void (*on_start)(void *ctx, const dws_adapter_run_info *info);
+    /* dws_adapter_train's reports (about four per validation period), after an
+     * improved model is saved; a nonzero return stops or fails the run as there. */
+    dws_train_progress_fn progress;
+    void *ctx;
+} dws_adapter_run_hooks;
+
+/* The epochs a run has gone through at step `step`: classifiers seen / training classifiers. */
+double dws_adapter_run_epoch(const dws_adapter_run_config *c, const dws_adapter_run_info *info, int64_t step);
+
+/* Runs c; info (filled before training) and final (the last progress) are the
+ * caller's to read afterwards. steps and epochs: exactly one must be set. */
+int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks *hooks, dws_adapter_run_info *info,
+                    dws_train_progress *final, dws_error *err);
+
 /* ==== embedder train ==== */
 /* Self-supervised training of a DWSNet encoder (DWSNET.md sections 5-6): SimCLR /
  * NT-Xent between two random views of every network of a batch.

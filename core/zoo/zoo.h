@@ -119,6 +119,20 @@ typedef struct {
 int dws_zoo_run(const char *dir, const dws_zoo_spec *spec, const dws_zoo_data *data, const dws_zoo_run_options *opt,
                 dws_zoo_progress *final, dws_error *err);
 
+/* ==== zoo build ==== */
+/* A whole zoo run as `dwsnet zoo` makes it: the settings, the data, the shard. */
+
+/* The settings a run starts from: the zoo's own (dir/zoo.json) when it exists, else
+ * the defaults (dws_zoo_spec_default). */
+int dws_zoo_settings(const char *dir, dws_zoo_spec *spec, dws_error *err);
+
+/* Loads CIFAR-10 from data_dir (its test split also through spec's domain), opens
+ * the zoo (dws_zoo_open: a change to an existing zoo's settings is refused) and
+ * builds the shard of opt (dws_zoo_run). With more than one job, each classifier's
+ * products run on one BLAS thread. */
+int dws_zoo_build(const char *dir, const char *data_dir, const dws_zoo_spec *spec, const dws_zoo_run_options *opt,
+                  dws_zoo_progress *final, dws_error *err);
+
 /* ==== zoo catalog ==== */
 /* Reading a finished zoo back: the records of index.jsonl (id, split, widths,
  * accuracies) and the classifiers they name, for everything that trains on or

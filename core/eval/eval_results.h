@@ -7,8 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "eval/eval.h"
-#include "base/base.h"
+#include "eval.h"
 
 #define EVAL_MAX_METHODS 16
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_io.h"
 #include "svg_plot.h"
 
 static const char *const SPLITS[] = {"test", "test_unseen_widths", "extra"};
@@ -121,7 +120,7 @@ int eval_plots_write(const char *dir, const eval_results *ours, const char *curv
     if (per_classifier_plots(dir, ours, err) != 0) return -1;
     char csv[4096];
     if (!curves_csv) {
-        cli_sibling_path(model_path, ".dws", ".csv", csv, sizeof csv);
+        dws_path_sibling(model_path, ".dws", ".csv", csv, sizeof csv);
         curves_csv = csv;
     }
     return curve_plots(dir, curves_csv, err);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_io.h"
+#include "base/base.h"
 
 #define W 640
 #define H 440
@@ -133,7 +133,7 @@ int svg_plot_write(const char *path, const svg_chart *c, const svg_series *s, in
 #undef PY
     int rc = -1;
     if (b.failed) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "SVG text");
-    else rc = cli_write_file(path, b.buf, b.len, err);
+    else rc = dws_write_file_atomic(path, b.buf, b.len, err);
     free(b.buf);
     return rc;
 }

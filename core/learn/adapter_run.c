@@ -1,0 +1,199 @@
+/* An adapter training run from folders to a model file: dws_adapter_train with the
+ * data loading, model saving, card and curves around it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "learn.h"
+#include "model/model.h"
+
+typedef struct {
+    const dws_adapter_run_config *c;
+    const dws_adapter_train_config *cfg;   /* with steps, warmup and val_every set */
+    const dws_adapter_run_hooks *hooks;
+    dws_adapter_run_info *info;
+    const dws_zoo_set *train, *val;
+    const dws_net *net;                    /* being trained */
+    char domain[256];                      /* canonical */
+    int64_t min_w, max_w;
+    FILE *csv;
+} run_ctx;
+
+/* The smallest and largest hidden width of the classifiers. */
+static void width_range(const dws_zoo_set *s, int64_t *lo, int64_t *hi)
+{
+    *lo = INT64_MAX;
+    *hi = 0;
+    for (int i = 0; i < s->n; i++)
+        for (int l = 1; l < s->m[i].mlp.n_layers; l++) {
+            int64_t w = s->m[i].mlp.widths[l];
+            *lo = w < *lo ? w : *lo;
+            *hi = w > *hi ? w : *hi;
+        }
+    if (*hi == 0) *lo = 0;
+}
+
+static uint32_t images_crc(const dws_image_set *s)
+{
+    uLong crc = crc32(0L, s->labels, (uInt)s->n);
+    for (size_t i = 0; i < s->n; i++) crc = crc32(crc, s->pixels + i * s->dim, (uInt)s->dim);
+    return (uint32_t)crc;
+}
+
+/* The card's "training" entry. */
+static char *training_json(const run_ctx *r, const dws_net *net, const dws_train_progress *p)
+{
+    const dws_adapter_train_config *g = r->cfg;
+    char crc[16], dcrc[16];
+    snprintf(crc, sizeof crc, "%08x", r->train->index_crc32);
+    snprintf(dcrc, sizeof dcrc, "%08x", r->info->data_crc32);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "zoo", r->c->zoo_dir);
+    cJSON_AddStringToObject(t, "zoo_index_crc32", crc);
+    cJSON_AddStringToObject(t, "train_images_crc32", dcrc);
+    cJSON_AddNumberToObject(t, "train_classifiers", r->train->n);
+    cJSON_AddNumberToObject(t, "val_classifiers", r->val->n);
+    cJSON_AddStringToObject(t, "domain", r->domain);
+    cJSON_AddNumberToObject(t, "channels", net->arch.channels);
+    cJSON_AddNumberToObject(t, "dws_layers", net->arch.n_dws_layers);
+    cJSON_AddNumberToObject(t, "parameters", (double)net->n_params);
+    cJSON_AddBoolToObject(t, "template_conv", !g->no_template_conv);
+    cJSON_AddBoolToObject(t, "position_embedding", !g->no_position_embedding);
+    cJSON_AddNumberToObject(t, "steps", (double)g->steps);
+    cJSON_AddNumberToObject(t, "step", (double)p->step);
+    cJSON_AddNumberToObject(t, "warmup_steps", (double)g->warmup);
+    cJSON_AddNumberToObject(t, "batch_nets", g->batch_nets);
+    cJSON_AddNumberToObject(t, "batch_images", g->batch_images);
+    cJSON_AddNumberToObject(t, "lr", g->lr);
+    cJSON_AddNumberToObject(t, "weight_decay", g->weight_decay);
+    cJSON_AddNumberToObject(t, "clip", g->clip);
+    cJSON_AddNumberToObject(t, "seed", (double)g->seed);
+    cJSON_AddNumberToObject(t, "val_images", g->val_images);
+    cJSON_AddStringToObject(t, "schedule", "AdamW, linear warm-up then cosine decay to 0");
+    cJSON_AddNumberToObject(t, "val_acc_before", p->val_before);
+    cJSON_AddNumberToObject(t, "val_acc_after", p->val_after);
+    cJSON_AddNumberToObject(t, "seconds", p->elapsed);
+    char *s = cJSON_PrintUnformatted(t);
+    cJSON_Delete(t);
+    return s;
+}
+
+/* Writes the model of net's current parameters (a copy; training goes on). */
+static int save_model(const run_ctx *r, const dws_net *net, const dws_train_progress *p, dws_error *err)
+{
+    dws_net copy;
+    if (dws_net_init(&copy, &net->arch, 0, err) != 0) return -1;
+    memcpy(copy.params, net->params, sizeof(float) * net->n_params);
+    memcpy(copy.norm_mean, net->norm_mean, sizeof net->norm_mean);
+    memcpy(copy.norm_std, net->norm_std, sizeof net->norm_std);
+    dws_model_info info = {.id = r->c->id, .target_domain = r->domain, .min_width = r->min_w, .max_width = r->max_w};
+    dws_model *m = dws_model_from_net(&copy, &info, err);
+    if (!m) {
+        dws_net_free(&copy);
+        return -1;
+    }
+    char *tj = training_json(r, net, p);
+    int rc = tj ? dws_model_set_card_entry(m, "training", tj, err) : -1;
+    if (rc == 0) rc = dws_model_save(m, r->c->out, err);
+    free(tj);
+    dws_model_free(m);
+    return rc;
+}
+
+double dws_adapter_run_epoch(const dws_adapter_run_config *c, const dws_adapter_run_info *info, int64_t step)
+{
+    return info->n_train ? (double)step * c->train.batch_nets / info->n_train : 0;
+}
+
+/* A better model is saved, then the caller told and the curves row written. */
+static int on_progress(void *ctx, const dws_train_progress *p, dws_error *err)
+{
+    run_ctx *r = ctx;
+    if (p->improved && save_model(r, r->net, p, err) != 0) return -1;
+    int rc = r->hooks && r->hooks->progress ? r->hooks->progress(r->hooks->ctx, p, err) : 0;
+    double epoch = dws_adapter_run_epoch(r->c, r->info, p->step);
+    fprintf(r->csv, "%lld,%.3f,%.6g,%.5f,%.5f,", (long long)p->step, epoch, p->lr, p->loss, p->acc);
+    if (p->validated) fprintf(r->csv, "%.5f,%.5f\n", p->val_before, p->val_after);
+    else fprintf(r->csv, ",\n");
+    fflush(r->csv);
+    return rc;
+}
+
+int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks *hooks, dws_adapter_run_info *info,
+                    dws_train_progress *final, dws_error *err)
+{
+    memset(info, 0, sizeof *info);
+    memset(final, 0, sizeof *final);
+    if (!c->steps == !(c->epochs > 0)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "give exactly one of steps and epochs");
+        return -1;
+    }
+    dws_adapter_train_config cfg = c->train;
+    if (dws_domain_parse(c->domain, &cfg.domain, err) != 0) return -1;
+    run_ctx r = {.c = c, .cfg = &cfg, .hooks = hooks, .info = info};
+    dws_domain_format(&cfg.domain, r.domain, sizeof r.domain);
+    dws_arch arch;
+    dws_arch_default(&arch, DWS_MODEL_ADAPTER);
+    arch.channels = c->channels;
+    arch.n_dws_layers = c->n_dws_layers;
+
+    dws_zoo_set train = {0}, val = {0};
+    dws_image_set images = {0};
+    dws_net net = {0};
+    r.train = &train;
+    r.val = &val;
+    r.net = &net;
+    int rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_TRAIN, c->limit_train, &train, err);
+    if (rc == 0) rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_VAL, c->limit_val, &val, err);
+    if (rc == 0) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &images, err);
+    if (rc == 0 && (train.n == 0 || val.n == 0)) {
+        dws_error_set(err, DWS_E_BAD_DATA, "%s has %d training and %d validation classifiers; both are needed",
+                      c->zoo_dir, train.n, val.n);
+        rc = -1;
+    }
+    if (rc == 0) rc = dws_net_init(&net, &arch, cfg.seed, err);
+    if (rc == 0) rc = dws_adapter_set_norm(&net, &train, err);
+    if (rc == 0) {
+        int64_t per_epoch = (train.n + cfg.batch_nets - 1) / cfg.batch_nets;
+        cfg.steps = c->steps ? c->steps : (int64_t)(c->epochs * (double)per_epoch + 0.5);
+        if (cfg.steps < 1) cfg.steps = 1;
+        cfg.warmup = (int64_t)(c->warmup_frac * (double)cfg.steps);
+        cfg.val_every = c->val_every ? c->val_every : per_epoch;
+    }
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", c->out);
+    dws_path_sibling(c->out, ".dws", ".csv", info->curves, sizeof info->curves);
+    if (rc == 0) {
+        FILE *probe = c->resume ? fopen(ckpt, "rb") : NULL;
+        int continuing = probe != NULL;
+        if (probe) fclose(probe);
+        r.csv = fopen(info->curves, continuing ? "a" : "w");
+        if (!r.csv) {
+            dws_error_set(err, DWS_E_IO, "cannot write %s", info->curves);
+            rc = -1;
+        } else if (!continuing) {
+            fprintf(r.csv, "step,epoch,lr,train_loss,train_acc,val_before,val_after\n");
+        }
+    }
+    if (rc == 0) {
+        info->n_train = train.n;
+        info->n_val = val.n;
+        info->n_params = net.n_params;
+        info->steps = cfg.steps;
+        info->val_every = cfg.val_every;
+        info->data_crc32 = images_crc(&images);
+        width_range(&train, &r.min_w, &r.max_w);
+        if (hooks && hooks->on_start) hooks->on_start(hooks->ctx, info);
+        dws_adapter_train_hooks th = {.progress = on_progress,
+                                      .report_every = cfg.val_every / 4 > 0 ? cfg.val_every / 4 : 1,
+                                      .checkpoint = ckpt, .resume = c->resume, .ctx = &r};
+        rc = dws_adapter_train(&net, &train, &val, &images, &cfg, &th, final, err);
+    }
+    if (r.csv) fclose(r.csv);
+    dws_net_free(&net);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&images);
+    return rc;
+}

@@ -1,0 +1,151 @@
+/* What each dwsnet command reads from its command line: one struct of typed values
+ * per command, filled by cli_parse (options.h) from the command's table in
+ * options_table.c, which holds every flag, its kind, range, default and help. */
+#ifndef DWS_OPTIONS_TABLE_H
+#define DWS_OPTIONS_TABLE_H
+
+#include <stdint.h>
+
+#include "options.h"
+#include "ws/ws.h"
+
+#define DWS_DEFAULT_ADAPTER "models/cifar10c-adapter.dws"
+#define DWS_DEFAULT_ENCODER "models/cifar10-embedder.dws"
+/* eval-embedder's properties of a classifier zoo, and of an INR zoo. */
+#define EVAL_EMBEDDER_CIFAR_PROPS "clean_test_acc,target_test_acc,log_width,recipe.epochs"
+#define EVAL_EMBEDDER_INR_PROPS "a,b"
+
+/* Value types of the options with a syntax of their own. */
+typedef struct {
+    int n;
+    int64_t v[16];
+} cli_int_list;   /* "128,64" */
+
+typedef struct {
+    int index, count;
+} cli_shard;      /* "i/n" */
+
+typedef struct {
+    float lo, hi;
+} cli_range;      /* "LO,HI" */
+
+typedef struct {
+    int on[4];    /* indexed by dws_zoo_split */
+} cli_splits;     /* "test,test_unseen_widths" */
+
+typedef struct {
+    int json;
+    cli_args files;
+} inspect_opts;
+
+typedef struct {
+    const char *in, *out;
+    double perturb;
+    uint64_t seed;
+    int rebuild, no_provenance;
+} roundtrip_opts;
+
+typedef struct {
+    const char *model, *input, *out;
+    int logits;
+} forward_opts;
+
+typedef struct {
+    const char *data, *domain, *out;
+    int split;    /* dws_split */
+    uint64_t seed;
+} corrupt_opts;
+
+typedef struct {
+    const char *data, *domain, *out;
+    cli_int_list hidden;
+    int optimizer;   /* dws_optimizer */
+    double lr, momentum, weight_decay;
+    int lr_seen, momentum_seen, weight_decay_seen;
+    long epochs, batch, subset;
+    uint64_t seed, domain_seed;
+} train_classifier_opts;
+
+typedef struct {
+    const char *out, *data, *domain;
+    long count, jobs;
+    uint64_t seed, domain_seed;
+    int count_seen, seed_seen, domain_seed_seen, recipes_seen;
+    int recipes;     /* dws_zoo_recipes */
+    cli_shard shard;
+    cli_int_list epochs, subsets;
+    int reindex;
+} zoo_opts;
+
+typedef struct {
+    int kind;        /* dws_model_kind */
+    const char *out, *id;
+    long channels, layers, d0, dL, depth, embed_dim, mlp_hidden, seed;
+    dws_image_shape image;
+    float alpha;
+    int image_seen, alpha_seen;
+} init_model_opts;
+
+/* adapt and embed: a model run on one classifier. */
+typedef struct {
+    const char *in, *out, *model;
+    long threads;    /* 0: one per CPU */
+} model_run_opts;
+
+typedef struct {
+    const char *zoo, *data, *out, *id, *domain;
+    long channels, layers, steps, batch_nets, batch_images, val_every, val_images, limit_train, limit_val, threads;
+    double epochs, warmup_frac;
+    float lr, wd, clip;
+    uint64_t seed;
+    int resume, no_template_conv, no_position_embedding;
+} train_adapter_opts;
+
+typedef struct {
+    const char *model, *zoo, *data, *out, *curves, *card_entry;
+    cli_strings baselines, extras;
+    long limit_images, limit, threads;
+    uint64_t domain_seed;
+    int domain_seed_seen, common, extra_oracle;
+} eval_opts;
+
+typedef struct {
+    int method;      /* baseline_method */
+    const char *zoo, *data, *domain, *out, *model_out, *model_in, *resume;
+    cli_splits splits;
+    long limit, steps, classifiers_per_step, images_per_step, hidden, val_every, val_images, max_train;
+    float lr;
+    int lr_seen;
+    uint64_t seed;
+} baseline_opts;
+
+typedef enum { BASELINE_NONE, BASELINE_RESCALE, BASELINE_FLAT, BASELINE_FLAT_PERM, BASELINE_ORACLE } baseline_method;
+extern const char *const baseline_method_names[];
+
+typedef struct {
+    const char *out;
+    long count, seed, hidden, points, steps, jobs;
+    float lr;
+} inr_zoo_opts;
+
+typedef struct {
+    const char *zoo, *out, *id, *curves, *checkpoint, *input_convention, *probe_data;
+    long dim, channels, layers, mlp_hidden, projection, probes, steps, groups, group_size, warmup, seed, threads;
+    long checkpoint_every, stop_after;
+    float lr, weight_decay, temperature, noise, mask, rescale;
+    cli_range probe_range;
+    int resume, no_width_features, no_head_skip;
+} train_embedder_opts;
+
+typedef struct {
+    const char *zoo, *out, *model, *properties;
+    long pca_dim, threads;
+    int write_card;
+} eval_embedder_opts;
+
+/* One table per command of commands.def. */
+extern const cli_command cli_inspect, cli_roundtrip, cli_forward, cli_corrupt, cli_train_classifier, cli_zoo,
+    cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_baseline, cli_inr_zoo, cli_train_embedder,
+    cli_eval_embedder;
+
+#endif
