@@ -6,6 +6,7 @@
 #   make bench      benchmarks (long; not part of make test)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60) on its corpus
 #   make clean
+#   make help       lists the targets
 
 CC      ?= cc
 BUILD   ?= build
@@ -49,8 +50,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 PROGRAMS := $(BIN)/dwsnet $(if $(SERVER_SRC),$(BIN)/dwsnetd)
 
-.PHONY: all clean test test-unit test-integration test-asan test-deploy bench deps run fuzz pretrained
-all: $(PROGRAMS)
+.PHONY: all clean help test test-unit test-integration test-asan test-deploy bench deps run fuzz pretrained
+all: $(PROGRAMS) ## bin/dwsnet and bin/dwsnetd (the default)
 
 $(PROTO_C): proto/onnx.proto
 	@mkdir -p $(dir $@)
@@ -94,27 +95,34 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_O) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(TEST_HELPER_O) $(CORE_LIB) $(CHECK_LIBS) $(LIBS)
 
+# The CLI's option parser and tables are tools/ code: their unit test links them.
+CLI_OPTIONS_O := $(BUILD)/tools/options.o $(BUILD)/tools/options_table.o
+$(BUILD)/tests/test_cli_options: tests/unit/test_cli_options.c $(CLI_OPTIONS_O) $(TEST_HELPER_O) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Itools -o $@ $< $(CLI_OPTIONS_O) $(TEST_HELPER_O) $(CORE_LIB) \
+	  $(CHECK_LIBS) $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_LIB) $(LIBS)
 
-deps:
+deps: ## install missing build and test dependencies (as root; scripts/check-deps)
 	@scripts/check-deps
 
-test: deps all $(TEST_BIN) $(REPLAY_BIN)
+test: deps all $(TEST_BIN) $(REPLAY_BIN) ## build, then run every test (tests/run-all)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all
 
-test-unit: all $(TEST_BIN)
+test-unit: all $(TEST_BIN) ## the unit tests (check) only
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --unit
 
-test-integration: all $(REPLAY_BIN)
+test-integration: all $(REPLAY_BIN) ## the integration scripts only
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration
 
-test-deploy: all
+test-deploy: all ## Dockerfile, gateway and Kubernetes checks
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration deploy
 
 # Sanitizer build in its own folders so it never mixes objects with the normal build.
-test-asan: deps
+test-asan: deps ## every test built with AddressSanitizer + UBSan (build-asan/)
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  all build-asan-tests
@@ -127,7 +135,7 @@ build-asan-tests: $(TEST_BIN) $(REPLAY_BIN)
 # Fuzzing: everything built by clang with the fuzzer's coverage hooks and ASan+UBSan in
 # build-fuzz/; tests/fuzz/run runs each target for FUZZ_SECONDS and fails on any crash.
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps ## libFuzzer targets (clang), FUZZ_SECONDS (60) each on its corpus
 	$(MAKE) CC=clang BUILD=build-fuzz BIN=build-fuzz/bin OPT=-O1 \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  fuzz-targets
@@ -147,17 +155,21 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(SERVER_LIB_O) $(COR
 	  $(SERVER_LIBS) $(LIBS)
 
 # Extra daemon flags: make run ARGS="--listen 0.0.0.0:8080" (later flags win).
-run: deps all
+run: deps all ## dwsnetd on 127.0.0.1:8080 with models/ (extra flags: ARGS="...")
 	$(BIN)/dwsnetd --listen 127.0.0.1:8080 --models models $(ARGS)
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) ## benchmarks (long; not part of make test)
 	@BUILD=$(BUILD) BIN=$(BIN) bench/run-all
 
 # Zoo -> adapter training -> evaluation -> models/cifar10c-adapter.{dws,md} (measured: about 57 min on 2 cores).
-pretrained: all
+pretrained: all ## zoo -> train-adapter -> eval -> models/cifar10c-adapter.{dws,md}
 	@BIN=$(BIN) scripts/pretrained.sh
 
-clean:
+# Every target with a "## what" comment on its rule line, one line each.
+help: ## list the targets
+	@sed -nE 's/^([a-z][a-z-]*):[^#]*## (.*)/  \1\t\2/p' $(firstword $(MAKEFILE_LIST)) | expand -t 20
+
+clean: ## remove build, build-asan, build-fuzz and bin
 	rm -rf build build-asan build-fuzz bin
 
 -include $(CORE_O:.o=.d) $(TOOL_O:.o=.d) $(SERVER_O:.o=.d) $(TEST_HELPER_O:.o=.d)

@@ -312,7 +312,7 @@ static void option_help(FILE *f, const cli_option *o)
     if (*bracket) strncat(text, "]", sizeof text - strlen(text) - 1);
     fprintf(f, "  %s", lhs);
     int col = 2 + (int)strlen(lhs);
-    if (col >= HELP_COLUMN) {
+    if (col + 2 > HELP_COLUMN) {   /* at least two spaces between the two columns */
         fprintf(f, "\n%*s", HELP_COLUMN, "");
     } else {
         fprintf(f, "%*s", HELP_COLUMN - col, "");
@@ -356,5 +356,9 @@ void cli_help(const cli_command *c, FILE *f)
     static const cli_option help = {"--help", CLI_FLAG, 0, NULL, "print this help", .alias = "-h"};
     option_help(f, &help);
     if (c->epilog) fprintf(f, "\n%s\n", c->epilog);
-    if (c->extra_help) c->extra_help(f);
+    if (c->extra_help) {
+        fputc('\n', f);
+        wrap(f, c->extra_help(), 0, 2);
+        fputc('\n', f);
+    }
 }

@@ -69,7 +69,7 @@ typedef struct {
     const char *about;           /* the description under the usage line */
     const char *more_usage;      /* other forms, each "dwsnet CMD ...", newline-separated; NULL: none */
     const char *epilog;          /* after the options; NULL: none */
-    void (*extra_help)(FILE *f); /* help that is not a constant (lists from core/); NULL: none */
+    const char *(*extra_help)(void);   /* a last paragraph that is not a constant (lists from core/) */
     const cli_option *options;
     int n_options;
     size_t size;                 /* of the options struct */

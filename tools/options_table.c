@@ -207,9 +207,11 @@ COMMAND(cli_forward, "forward", forward_table,
 
 static const char *const SPLIT_NAMES[] = {"train", "test", NULL};   /* dws_split order */
 
-static void corruption_names(FILE *f)
+static const char *corruption_names(void)
 {
-    fprintf(f, "\nCorruptions (--domain NAME:SEVERITY,...): %s\n", dws_corruption_names());
+    static char text[512];
+    snprintf(text, sizeof text, "Corruptions (--domain NAME:SEVERITY,...): %s.", dws_corruption_names());
+    return text;
 }
 
 #define S corrupt_opts

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "base/base.h"
+#include "fuzz_target.h"
 
 static void parse_and_check(const uint8_t *data, size_t size)
 {

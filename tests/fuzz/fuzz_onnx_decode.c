@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onnx/onnx_codec.h"
+#include "fuzz_target.h"
 
 /* Small enough that a mutated dimension cannot make one input take seconds; the
  * rejection paths are the same ones the defaults guard. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "fuzz_target.h"
 #include "request_id.h"
 #include "routes.h"
 
