@@ -103,9 +103,10 @@ static int store(const cli_option *o, const char *text, void *opts, char *why, s
             }
         }
         used += (size_t)snprintf(why, why_size, "must be ");
-        for (int k = 0; o->choices[k] && used < why_size; k++)
-            used += (size_t)snprintf(why + used, why_size - used, "%s%s", k == 0 ? "" : o->choices[k + 1] ? ", " : " or ",
-                                     o->choices[k]);
+        for (int k = 0; o->choices[k] && used < why_size; k++) {
+            const char *sep = k == 0 ? "" : o->choices[k + 1] ? ", " : " or ";
+            used += (size_t)snprintf(why + used, why_size - used, "%s%s", sep, o->choices[k]);
+        }
         return -1;
     }
     case CLI_REPEAT: {
@@ -269,7 +270,7 @@ static void facts(const cli_option *o, char *buf, size_t size)
     }
     const char *def = o->def ? o->def : o->shown;
     if (o->required && !positional(o)) ADD("%srequired", used ? "; " : "");
-    else if (def) ADD("%sdefault %s", used ? "; " : "", def);
+    else if (def) ADD("%sdefault: %s", used ? "; " : "", def);
 #undef ADD
 }
 
@@ -304,8 +305,9 @@ static void option_help(FILE *f, const cli_option *o)
     char lhs[160], meta[96], bracket[160], text[1024];
     metavar(o, meta, sizeof meta);
     if (positional(o)) snprintf(lhs, sizeof lhs, "%s%s", o->name, o->kind == CLI_ARGS ? " ..." : "");
-    else if (!takes_value(o)) snprintf(lhs, sizeof lhs, "%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name);
-    else snprintf(lhs, sizeof lhs, "%s%s%s %s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name, meta);
+    else
+        snprintf(lhs, sizeof lhs, "%s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name,
+                 takes_value(o) ? " " : "", takes_value(o) ? meta : "");
     facts(o, bracket, sizeof bracket);
     snprintf(text, sizeof text, "%s%s%s%s", o->help ? o->help : "", *bracket && o->help ? " " : "", *bracket ? "[" : "",
              bracket);

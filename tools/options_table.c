@@ -236,14 +236,14 @@ static const char *const OPTIMIZER_NAMES[] = {"sgd", "adam", "adamw", NULL};   /
 static const cli_option train_classifier_table[] = {
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 binary folder"),
     CUSTOM("--hidden", cli_int_list, hidden, "W,W,...", parse_hidden, .def = "128,128", .help = "hidden widths"),
-    CHOICE("--optimizer", optimizer, OPTIMIZER_NAMES, .def = "adam"),
+    CHOICE("--optimizer", optimizer, OPTIMIZER_NAMES, .def = "adam", .help = "the optimiser (PyTorch's rules)"),
     DOUBLE("--lr", lr, "X", 0, 100, SEEN(lr_seen), .shown = "1e-3", .help = "learning rate"),
     DOUBLE("--momentum", momentum, "X", 0, 1, SEEN(momentum_seen), .shown = "the optimizer's (0.9 for sgd)",
            .help = "SGD momentum"),
     DOUBLE("--weight-decay", weight_decay, "X", 0, 10, SEEN(weight_decay_seen),
-           .shown = "the optimizer's (0.01 for adamw, else 0)"),
-    INT("--epochs", epochs, "N", 0, 10000, .def = "10"),
-    INT("--batch", batch, "N", 1, 65536, .def = "128"),
+           .shown = "the optimizer's (0.01 for adamw, else 0)", .help = "weight decay"),
+    INT("--epochs", epochs, "N", 0, 10000, .def = "10", .help = "passes over the training images"),
+    INT("--batch", batch, "N", 1, 65536, .def = "128", .help = "minibatch size"),
     INT("--subset", subset, "N", 0, 1L << 31, .def = "0", .help = "training images used (0: all 50,000)"),
     SEED("--seed", seed, .def = "0", .help = "initialisation, subset and shuffling"),
     TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN, .help = "target domain of the second accuracy"),
@@ -297,7 +297,7 @@ static const char *const KIND_NAMES[] = {"adapter", "encoder", NULL};   /* dws_m
 
 #define S init_model_opts
 static const cli_option init_model_table[] = {
-    CHOICE("--kind", kind, KIND_NAMES, .required = 1),
+    CHOICE("--kind", kind, KIND_NAMES, .required = 1, .help = "what the model is"),
     TEXT("--out", out, "FILE.dws", .alias = "-o", .required = 1, .help = "the model file"),
     INT("--channels", channels, "C", 1, 256, .def = "16", .help = "channels of the hidden DWS layers"),
     INT("--layers", layers, "N", 1, DWS_MAX_DWS_LAYERS, .def = "4", .help = "DWS layers"),
@@ -421,7 +421,7 @@ const char *const baseline_method_names[] = {"none", "rescale", "flat-mlp", "fla
 
 #define S baseline_opts
 static const cli_option baseline_table[] = {
-    CHOICE("--method", method, baseline_method_names, .required = 1),
+    CHOICE("--method", method, baseline_method_names, .required = 1, .help = "the baseline (above)"),
     TEXT("--zoo", zoo, "ZOO", .required = 1, .help = "the zoo: its train and val splits train, others are measured"),
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
     TEXT("--domain", domain, "SPEC", .shown = "the zoo's, from ZOO/zoo.json", .help = "target domain"),
@@ -430,12 +430,14 @@ static const cli_option baseline_table[] = {
            .help = "zoo splits to measure"),
     INT("--limit", limit, "N", 1, 1000000, .shown = "all", .help = "at most N classifiers per split"),
     INT("--steps", steps, "N", 0, 10000000, .def = "500", .help = "adapter updates"),
-    INT("--classifiers-per-step", classifiers_per_step, "B", 1, 4096, .def = "8"),
-    INT("--images-per-step", images_per_step, "M", 1, 65536, .def = "128"),
+    INT("--classifiers-per-step", classifiers_per_step, "B", 1, 4096, .def = "8",
+        .help = "training classifiers per update"),
+    INT("--images-per-step", images_per_step, "M", 1, 65536, .def = "128", .help = "corrupted images per update"),
     FLOAT("--lr", lr, "X", 0, 10, SEEN(lr_seen), .shown = "0.01 rescale, 1e-4 flat-mlp", .help = "Adam learning rate"),
     INT("--hidden", hidden, "H", 1, 4096, .def = "64", .help = "flat-MLP hidden width (two hidden layers)"),
     INT("--val-every", val_every, "N", 1, 10000000, .def = "50", .help = "steps between validations"),
-    INT("--val-images", val_images, "N", 1, DWS_EVAL_VAL_IMAGES, .def = "2000"),
+    INT("--val-images", val_images, "N", 1, DWS_EVAL_VAL_IMAGES, .def = "2000",
+        .help = "held-out images of each validation"),
     INT("--max-train", max_train, "N", 1, 1000000, .shown = "all", .help = "use at most N training classifiers"),
     SEED("--seed", seed, .def = "0", .help = "training draws, initialisation and oracle batches"),
     TEXT("--model-out", model_out, "FILE", .help = "save the trained adapter (rescale, flat-mlp*)"),
@@ -447,9 +449,10 @@ static const cli_option baseline_table[] = {
 };
 COMMAND(cli_baseline, "baseline", baseline_table,
         .about = "Measures a baseline on every classifier of the given zoo splits: accuracy on the corrupted\n"
-                 "test images (test_batch through the domain, noise seed " STR(DWS_EVAL_TEST_SEED) ", as\n"
-                 "`dwsnet eval`) and on the clean test images, before and after adaptation, as JSON\n"
-                 "{method, settings, per_classifier, summary}.\n"
+                 "test images (test_batch through the domain, noise seed " STR(DWS_EVAL_TEST_SEED)
+                 ", as `dwsnet eval`) and on the\n"
+                 "clean test images, before and after adaptation, as JSON {method, settings, per_classifier,\n"
+                 "summary}. Methods:\n"
                  "  none           no adaptation (the reference row)\n"
                  "  rescale        W_1 <- a W_1, b_1 <- b_1 + c rowsum(W_1), (a, c) learned on the zoo's train split\n"
                  "  flat-mlp       MLP on the zero-padded, per-tensor normalised weight vector -> residual weights\n"
@@ -458,7 +461,8 @@ COMMAND(cli_baseline, "baseline", baseline_table,
                  "Learned baselines train on corrupted training images 0..44999 (noise seed "
                  STR(DWS_EVAL_TRAIN_SEED) ")\n"
                  "with the adapted classifiers' cross-entropy (Adam), and keep the step with the best mean\n"
-                 "accuracy of the zoo's val classifiers on the last " STR(DWS_EVAL_VAL_IMAGES) " corrupted training images.\n"
+                 "accuracy of the zoo's val classifiers on the last " STR(DWS_EVAL_VAL_IMAGES)
+                 " corrupted training images.\n"
                  "Progress goes to stderr.");
 #undef S
 

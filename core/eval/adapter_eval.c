@@ -266,8 +266,8 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
     float *clean = NULL, *target = NULL;
     if (rc == 0) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TEST, &test, err);
     if (rc == 0 && c->limit_images > 0 && (size_t)c->limit_images < test.n) test.n = (size_t)c->limit_images;
-    if (rc == 0 && (!(clean = dws_image_set_float_copy(&test, err)) || !(target = dws_eval_corrupted_copy(&test, &domain, domain_seed, err))))
-        rc = -1;
+    if (rc == 0 && !(clean = dws_image_set_float_copy(&test, err))) rc = -1;
+    if (rc == 0 && !(target = dws_eval_corrupted_copy(&test, &domain, domain_seed, err))) rc = -1;
     evaluator e = {.model = c->model, .opts = {.threads = c->threads}, .hooks = hooks};
     snprintf(e.ours.method, sizeof e.ours.method, "DWSNet adapter (%s)", dws_model_id(c->model));
     if (rc == 0) {

@@ -246,6 +246,7 @@ START_TEST(every_default_parses)
             ck_assert_msg(o->at < ALL[c]->size && o->seen <= ALL[c]->size, "%s %s: field outside the struct",
                           ALL[c]->name, o->name);
             ck_assert_msg(!(o->def && o->shown), "%s %s: both a default and a shown default", ALL[c]->name, o->name);
+            ck_assert_msg(o->help && *o->help, "%s %s: no help", ALL[c]->name, o->name);
             if (!o->def) continue;
             int ok;
             switch (o->kind) {
