@@ -1,7 +1,7 @@
-/* dwsnet eval: the TASK.md report for an adapter (dws_eval_adapter_run,
- * eval/eval.h): per-classifier lines on stderr, the markdown report on stdout and
- * every file in --out. An encoder as --model gets the linear probes of
- * eval-embedder instead. */
+/* dwsnet eval: the report of docs/task.md section 6 for an adapter
+ * (dws_eval_adapter_run, eval/eval.h): per-classifier lines on stderr, the markdown
+ * report on stdout and every file in --out. An encoder as --model gets the linear
+ * probes of eval-embedder instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -403,7 +403,7 @@ static const cli_option eval_table[] = {
     TEXT("--card-entry", card_entry, "KEY", .help = "also store the summary in the model file's card under KEY"),
     FLAG("--common", common, .help = "add tables over the zoo classifiers that every --baselines file covers"),
     FLAG("--extra-oracle", extra_oracle,
-         .help = "also fine-tune every --extra classifier (TASK.md's oracle: 1 epoch of Adam 5e-4, batch 128, "
+         .help = "also fine-tune every --extra classifier (the oracle of docs/task.md: 1 epoch of Adam 5e-4, batch 128, "
                  "corrupted training images)"),
     INT("--threads", threads, "N", 0, 64, .def = "0", .help = "adapter threads (0: one per CPU)"),
 };
@@ -498,6 +498,7 @@ static const cli_option train_embedder_table[] = {
           .help = "views rescale hidden neuron i by s_i, log s_i ~ U[-R, R], a function-preserving change for "
                   "ReLU networks (0: off)"),
     FLAG("--no-width-features", no_width_features, .help = "the head does not read log hidden widths (ablation)"),
+    /* --projection 128 and --probes 32: the shipped CIFAR-10 encoder's recipe (docs/embeddings.md section 3). */
     INT("--projection", projection, "P", 0, 4096, .def = "128",
         .help = "contrast a projection of the embedding (SimCLR's head, D -> P -> D, used in training only; 0: the "
                 "embedding itself)"),

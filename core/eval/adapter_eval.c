@@ -1,5 +1,6 @@
-/* The TASK.md report for an adapter (eval.h): every held-out classifier adapted
- * and scored before and after, tables beside the baselines' results, plots. */
+/* The report of docs/task.md section 6 for an adapter (eval.h): every held-out
+ * classifier adapted and scored before and after, tables beside the baselines'
+ * results, plots. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -17,8 +18,8 @@
 #define MAX_EXTRA_FILES 1024
 static const char *const SPLITS[] = {"test", "test_unseen_widths", "extra"};
 
-/* TASK.md's fine-tuning oracle for classifiers the baselines do not cover: the
- * corrupted training images, labelled. */
+/* The fine-tuning oracle of docs/task.md section 5 for classifiers the baselines
+ * do not cover: the corrupted training images, labelled. */
 typedef struct {
     float *x;
     dws_samples samples;

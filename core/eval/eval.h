@@ -196,13 +196,14 @@ int dws_results_read(const char *path, char *method, size_t method_size, dws_res
                      dws_error *err);
 
 /* ==== adapter eval ==== */
-/* The TASK.md report for an adapter (`dwsnet eval`). Every held-out classifier of a
- * zoo (test and test_unseen_widths splits) and of extra folders of ONNX files is
- * adapted and scored on the corrupted test split (the model's target domain, a
- * fixed noise seed) and on the clean one, before and after; the results of baseline
- * methods (files in the adapt results format) are put beside them. Writes into
- * out_dir: eval.md (the tables and targets), eval.json (their figures), dwsnet.json
- * (our per-classifier results) and SVG plots. */
+/* The report of docs/task.md section 6 for an adapter (`dwsnet eval`). Every
+ * held-out classifier of a zoo (test and test_unseen_widths splits) and of extra
+ * folders of ONNX files is adapted and scored on the corrupted test split (the
+ * model's target domain, a fixed noise seed) and on the clean one, before and
+ * after; the results of baseline methods (files in the adapt results format) are
+ * put beside them. Writes into out_dir: eval.md (the tables and targets),
+ * eval.json (their figures), dwsnet.json (our per-classifier results) and SVG
+ * plots. */
 typedef struct {
     dws_model *model;                 /* the adapter */
     const char *model_path;           /* its file: the curves beside it, and card_entry rewrites it */
@@ -219,7 +220,7 @@ typedef struct {
     int threads;                      /* adapter threads; 0: one per CPU */
     int domain_seed_given;            /* else the zoo's domain seed (0 without a zoo) */
     uint64_t domain_seed;
-    int extra_oracle;                 /* fine-tune every extra classifier too (the TASK.md oracle) */
+    int extra_oracle;                 /* fine-tune every extra classifier too (docs/task.md section 5) */
     int common;                       /* add tables over the classifiers every baseline covers */
 } dws_eval_adapter_config;
 

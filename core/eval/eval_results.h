@@ -1,5 +1,5 @@
-/* The TASK.md table across methods: the per-classifier results of several
- * methods (eval/eval.h's rows and file format), summarised over the
+/* The report of docs/task.md section 6 across methods: the per-classifier results
+ * of several methods (eval/eval.h's rows and file format), summarised over the
  * classifiers they share with ours, and the targets ours should meet. */
 #ifndef DWS_EVAL_RESULTS_H
 #define DWS_EVAL_RESULTS_H

@@ -2,7 +2,8 @@
 # The option tables through the binary: every command `dwsnet --help` lists has a
 # generated --help (exit 0, usage line, an options list) and its parser knows every
 # option that help lists; --flag=VALUE equals --flag VALUE; unknown options, missing
-# values and out-of-range numbers exit 2 with the `dwsnet CMD: invalid_argument:` line.
+# values and out-of-range numbers exit 2 with the `dwsnet CMD: invalid_argument:` line;
+# docs/cli.md's copies of the help are current.
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -70,4 +71,9 @@ expect 2 "^dwsnet inspect: invalid_argument: FILE.onnx is required" inspect --js
 expect 2 "^dwsnet roundtrip: invalid_argument: -o/--out is required" roundtrip "$fx"
 expect 2 "unexpected argument 'extra'" forward "$fx" --input x.f32 extra
 [ ! -e "$tmp/x.dws" ] || fail "a refused command wrote a file"
+
+# docs/cli.md shows the help as the tables generate it.
+if /usr/bin/python3 -c '' 2>/dev/null; then
+  /usr/bin/python3 scripts/cli-help-doc --check "$D" || fail "docs/cli.md is stale: run scripts/cli-help-doc"
+fi
 echo ok
