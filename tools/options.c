@@ -157,6 +157,11 @@ static const cli_option *next_positional(const cli_command *c, int filled)
 int cli_parse(const cli_command *c, int argc, char **argv, void *opts)
 {
     char why[256];
+    unsigned char given[CLI_MAX_OPTIONS] = {0};   /* by table index: set from argv */
+    if (c->n_options > CLI_MAX_OPTIONS) {
+        fprintf(stderr, "dwsnet %s: internal: more than %d options\n", c->name, CLI_MAX_OPTIONS);
+        return 2;
+    }
     memset(opts, 0, c->size);
     for (int i = 0; i < c->n_options; i++) {
         const cli_option *o = &c->options[i];
@@ -165,11 +170,6 @@ int cli_parse(const cli_command *c, int argc, char **argv, void *opts)
             fprintf(stderr, "dwsnet %s: internal: default '%s' of %s %s\n", c->name, o->def, o->name, why);
             return 2;
         }
-    }
-    unsigned char given[CLI_MAX_OPTIONS] = {0};   /* by table index: set from argv */
-    if (c->n_options > CLI_MAX_OPTIONS) {
-        fprintf(stderr, "dwsnet %s: internal: more than %d options\n", c->name, CLI_MAX_OPTIONS);
-        return 2;
     }
     int filled = 0, options_done = 0, n_rest = 0;
     char **rest = argv + 1;   /* positionals of a CLI_ARGS are moved to the front of argv + 1 */
