@@ -27,7 +27,8 @@ int cmd_adapt(int argc, char **argv)
     size_t len = 0;
     dws_run_opts opts = {.threads = (int)a.threads};
     int rc = -1;
-    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0) rc = dws_write_file_atomic(a.out, bytes, len, &err);
+    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
+        rc = dws_write_file_atomic(a.out, bytes, len, &err);
     if (rc == 0 && strcmp(a.out, "-") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
