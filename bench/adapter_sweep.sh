@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Architecture choices of the adapter compared on the validation split (DWSNET.md section 4):
+# Architecture choices of the adapter compared on the validation split (docs/design.md section 7):
 # short runs (STEPS, default 900) of `dwsnet train-adapter` on ZOO with the shipped training
 # setup, one after another (each uses both cores), then a table of the best validation
 # accuracy of each. Results and logs in OUT (default runs/sweep).

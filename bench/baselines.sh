@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every baseline row of the TASK.md table on one zoo, one after another (never two
+# Every baseline row of the docs/task.md section 6 report on one zoo, one after another (never two
 # trainings at once on this 2-core machine), as eval/eval.h JSON files:
 #   bench/baselines.sh ZOO [OUT_DIR=bench/results] [MODEL_DIR=/tmp/dws-baselines]
 # Learned baselines (rescale, flat-mlp, flat-mlp-perm) train on ZOO's train split and

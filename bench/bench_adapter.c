@@ -1,5 +1,5 @@
 /* Adapter forward time and achieved GFLOP/s for CIFAR-10 classifiers
- * 3072-128-128-10 and 3072-64-64-10 (DWSNET.md section 8 lists the peers).
+ * 3072-128-128-10 and 3072-64-64-10 (docs/benchmarks.md section 2 lists the peers).
  *   bench_adapter [--threads N] [--reps R] [--channels C] [--layers N]
  * Defaults: the shipped adapter's size (3 DWS layers x 8 channels,
  * models/cifar10c-adapter.md; dws_arch_default is the larger 4 x 16), 1 and then 2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times the reference recipe of TASK.md in C (3072-128-128-10, Adam lr 1e-3, batch 128,
+# Times the reference recipe of docs/task.md section 4 in C (3072-128-128-10, Adam lr 1e-3, batch 128,
 # 10 epochs, 50,000 images): the issue asks for >= 47% clean test accuracy in <= 57 s.
 # Writes bench/out/train_classifier.json. Needs CIFAR-10 in $DWSNET_DATA.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Cross-checks `dwsnet corrupt` against an independent NumPy implementation of the
-TASK.md target domain, using a PyTorch-trained classifier (not run by make test).
+target domain of docs/task.md section 3, using a PyTorch-trained classifier (not run by make test).
 
   1. trains the reference MLP (3072-128-128-10, Adam lr 1e-3, batch 128, 10 epochs) in
      PyTorch on the clean training images, timing it (or loads --model FILE.pt);
@@ -44,7 +44,7 @@ def split_files(data, split):
 
 
 def numpy_domain(x, seed):
-    """TASK.md: contrast severity 4 (c = 0.3), then Gaussian noise severity 2 (std 0.06), clip."""
+    """docs/task.md section 3: contrast severity 4 (c = 0.3), then Gaussian noise severity 2 (std 0.06), clip."""
     x = x.reshape(-1, 3, 1024).astype(np.float64)
     m = x.mean(axis=2, keepdims=True)
     x = (x - m) * 0.3 + m

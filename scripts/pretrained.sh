@@ -14,7 +14,7 @@ DATA=${DWSNET_DATA:-../shared/data/cifar10}
 ZOO=${ZOO:-zoo}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
-# The training setup chosen on the validation split (README, "The shipped adapter").
+# The training setup chosen on the validation split (docs/adapter.md section 5).
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
 mkdir -p "$RUN" models
 t0=$(date +%s)

@@ -1,4 +1,4 @@
-/* dwsnet baseline: the rows of the TASK.md table that are not the DWSNet adapter
+/* dwsnet baseline: the rows of the docs/task.md section 6 report that are not the DWSNet adapter
  * (no adaptation, the shared rescale, the flat-MLP adapter with and without
  * permutation augmentation, the fine-tuning oracle), measured per held-out
  * classifier on the same data as `dwsnet eval`, written as eval/eval.h JSON. */

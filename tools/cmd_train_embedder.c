@@ -1,5 +1,5 @@
 /* dwsnet train-embedder: self-supervised (SimCLR / NT-Xent) training of the
- * invariant DWSNet encoder on a zoo's training networks (DWSNET.md sections 5-6). */
+ * invariant DWSNet encoder on a zoo's training networks (docs/design.md sections 12 and 13.2). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

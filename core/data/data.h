@@ -12,7 +12,7 @@
 
 /* ==== image set ==== */
 /* A labelled set of small images as the files store them: bytes, channel-major
- * (CHW) per image. Models see x = pixel / 255 as float32 (TASK.md's convention),
+ * (CHW) per image. Models see x = pixel / 255 as float32 (docs/task.md section 2),
  * produced on demand so a 50,000-image set stays at 150 MB instead of 600 MB. */
 typedef struct {
     size_t n;                     /* images */
@@ -109,7 +109,7 @@ int dws_idx_load(const char *images_path, const char *labels_path, int n_classes
  * Differences from the reference, all below one grey level: the reference rounds to
  * bytes after every corruption (and pixelate works on 8-bit PIL images); here the
  * whole chain stays in float and only `dwsnet corrupt` rounds, once, at the end. */
-/* TASK.md's target domain: contrast severity 4, then Gaussian noise severity 2. */
+/* The target domain of docs/task.md section 3: contrast severity 4, then Gaussian noise severity 2. */
 #define DWS_DEFAULT_DOMAIN "contrast:4,gaussian_noise:2"
 #define DWS_DOMAIN_MAX_STEPS 8
 

@@ -1,4 +1,4 @@
-/* TASK.md's shared rescale: two numbers for every classifier, learned on the zoo.
+/* The shared rescale of docs/task.md section 5: two numbers for every classifier, learned on the zoo.
  * With r_i = sum_k W_1[i][k]: W_1' = a W_1, b_1' = b_1 + c r, so
  * dL/da = sum dL/dW_1' * W_1 and dL/dc = sum_i dL/db_1'[i] r_i. */
 #include <stdlib.h>

@@ -40,7 +40,7 @@ struct dws_baseline {
     void *state;
 };
 
-/* The 2-parameter rescale of TASK.md: W_1 <- a W_1, b_1 <- b_1 + c rowsum(W_1);
+/* The 2-parameter rescale of docs/task.md section 5: W_1 <- a W_1, b_1 <- b_1 + c rowsum(W_1);
  * params = {a, c}, starting at the identity {1, 0}. */
 dws_baseline *dws_rescale_create(dws_error *err);
 
@@ -84,7 +84,7 @@ void dws_flat_shape(const dws_baseline *a, int *n_layers, int64_t *max_widths, i
 void dws_flat_set_scales(dws_baseline *a, const float *scales);
 
 /* ==== baseline oracle ==== */
-/* TASK.md's fine-tuning oracle: every weight of the classifier, one epoch of Adam at
+/* The fine-tuning oracle of docs/task.md section 5: every weight of the classifier, one epoch of Adam at
  * 5e-4, batch 128, on LABELED corrupted training images. It sees what a zero-shot
  * adapter never does (target labels), so its gain is the reference an adapter's gain
  * is measured against. */
@@ -137,7 +137,7 @@ int dws_baseline_mean_accuracy(dws_baseline *a, const dws_mlp *const *mlps, int 
 /* ==== adapt results ==== */
 /* Per-classifier adaptation results: the JSON that `dwsnet baseline` writes for every
  * baseline and that `dwsnet eval` reads (and writes for the DWSNet adapter), so every
- * row of the TASK.md table comes from the same format:
+ * row of the report of docs/task.md section 6 comes from the same format:
  *
  *   {"method": "rescale", "settings": {...},
  *    "per_classifier": [{"id": "000123", "split": "test", "widths": [3072,64,128,10],
@@ -291,7 +291,7 @@ int dws_ridge_select(const double *Xt, const double *yt, int nt, const double *X
 double dws_ridge_r2(const dws_ridge *r, const double *X, const double *y, int n);
 
 /* ==== weight features ==== */
-/* The two baselines an embedding of classifiers must beat (DWSNET.md section 7):
+/* The two baselines an embedding of classifiers must beat (docs/task.md section 7):
  * per-tensor weight statistics (Unterthiner et al. 2020, "Predicting Neural
  * Network Accuracy from Weights") and the flattened weights themselves, which
  * for networks of mixed hidden widths are compared as if zero-padded to common

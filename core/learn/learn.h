@@ -14,7 +14,7 @@
 #include "zoo/zoo.h"
 
 /* ==== adapter train ==== */
-/* Training a DWSNet adapter for zero-shot domain adaptation (DWSNET.md section 6):
+/* Training a DWSNet adapter for zero-shot domain adaptation (docs/design.md section 13.1):
  * per step, a batch of training classifiers that share their widths goes through
  * the adapter; every adapted classifier is scored (softmax cross-entropy) on one
  * batch of corrupted training images with fresh noise; the gradient flows back
@@ -118,7 +118,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
                     dws_train_progress *final, dws_error *err);
 
 /* ==== embedder train ==== */
-/* Self-supervised training of a DWSNet encoder (DWSNET.md sections 5-6): SimCLR /
+/* Self-supervised training of a DWSNet encoder (docs/design.md sections 12 and 13.2): SimCLR /
  * NT-Xent between two random views of every network of a batch.
  *
  * A dws_ws batch holds networks of one set of widths, but the contrastive loss

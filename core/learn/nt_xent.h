@@ -1,6 +1,6 @@
 /* SimCLR's contrastive loss (NT-Xent, Chen et al. 2020) over a batch of paired
  * embeddings, and its gradient: the training signal of the self-supervised encoder
- * (DWSNET.md section 6). */
+ * (docs/design.md section 13.2). */
 #ifndef DWS_NT_XENT_H
 #define DWS_NT_XENT_H
 

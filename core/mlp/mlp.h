@@ -11,7 +11,7 @@
 #include "base/base.h"
 
 /* ==== mlp ==== */
-/* An MLP classifier in the weight-space layout of DWSNET.md section 1:
+/* An MLP classifier in the weight-space layout of docs/design.md section 2:
  * x_l = act_l(W_l x_{l-1} + b_l), W_l is d_l x d_{l-1} row-major (rows = output
  * neurons), b_l has d_l entries, act_L is the identity (logits).
  * All weights live in one flat buffer `params`, ordered W_1, b_1, W_2, b_2, ...;

@@ -68,7 +68,7 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
 typedef struct {
     const char *id;                 /* [A-Za-z0-9._-], 1..127 characters */
     const char *target_domain;      /* NULL: "none" */
-    const char *input_convention;   /* NULL: the CIFAR-10 convention of TASK.md */
+    const char *input_convention;   /* NULL: the CIFAR-10 convention of docs/task.md section 2 */
     int64_t min_width, max_width;   /* hidden widths seen in training; 0, 0: none yet */
 } dws_model_info;
 

@@ -3,7 +3,7 @@
  * Decode: parse a ModelProto, recognise an MLP classifier (Flatten/Reshape?, then
  * Gemm | MatMul(+Add) layers with activations between them, optional Softmax /
  * LogSoftmax / Identity head; Identity and Dropout anywhere pass through) and read
- * its weights into a dws_mlp in the layout of DWSNET.md section 1, whatever the
+ * its weights into a dws_mlp in the layout of docs/design.md section 2, whatever the
  * storage (initializers or Constant nodes, or a Transpose of one; raw_data or typed
  * fields; FLOAT, DOUBLE, FLOAT16; transposed for MatMul and Gemm transB = 0; Gemm
  * alpha/beta folded in). A layer with no bias (nn.Linear(bias=False): Gemm without

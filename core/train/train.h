@@ -169,7 +169,8 @@ typedef struct {
     uint64_t seed;                         /* initialisation, subset and shuffling */
 } dws_recipe;
 
-/* The PyTorch reference recipe of TASK.md: 128-128 hidden, Adam lr 1e-3, batch 128, 10 epochs, all images. */
+/* The PyTorch reference recipe (docs/task.md section 4): 128-128 hidden, Adam lr 1e-3,
+ * batch 128, 10 epochs, all images. */
 dws_recipe dws_recipe_reference(void);
 
 /* A JSON object {"hidden":[..],"optimizer":"adam","lr":..,"momentum":..,"weight_decay":..,

@@ -1,5 +1,5 @@
-/* The DWS layer (DWSNET.md section 3), c_in -> c_out channels, with the fixed axes
- * of section 4. Every block of the section 3 table is a pool, a channel map and a
+/* The DWS layer (docs/design.md section 6), c_in -> c_out channels, with the fixed axes
+ * of sections 4 and 7. Every block of the section 6.3 table is a pool, a channel map and a
  * broadcast; grouped by what source and target share (ws_pool.h):
  *
  *   entry    W_t -> W_t matched on both axes (t < L-1):     E_t, c_in x c_out,
@@ -57,7 +57,7 @@ int dws_layer_build(dws_layer *ly, const dws_axes *slots, const dws_image_shape 
                     const char *prefix, dws_param_table *pt, dws_error *err);
 
 /* Random initialisation scaled so that each output sums unit-variance groups of
- * terms (the "normalise summed blocks" of section 3); the convolution and the
+ * terms (docs/design.md section 8); the convolution and the
  * biases start at zero. */
 void dws_layer_init_params(const dws_layer *ly, float *params, dws_rng *rng);
 

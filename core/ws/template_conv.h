@@ -1,5 +1,5 @@
 /* The depthwise 3x3 convolution a DWS layer applies to each hidden neuron's input
- * template when d_0 is an image (DWSNET.md section 4): a row of W_1 holds
+ * template when d_0 is an image (docs/design.md section 7): a row of W_1 holds
  * planes x h x w entries of c channels, [planes][h][w][c]; each channel has its own
  * 3x3 kernel, shared by the planes, zero padded. The layer adds it to the
  * entry-wise term, out = z + K * z, so K = 0 is the identity and the adapter can

@@ -37,7 +37,7 @@ void dws_pad_mlp(const dws_mlp *m, const int64_t *max_widths, float *padded);
 void dws_unpad_mlp(const float *padded, const int64_t *max_widths, dws_mlp *m);
 
 /* ==== ws views ==== */
-/* Random views of a network for contrastive training (DWSNET.md section 6): a
+/* Random views of a network for contrastive training (docs/design.md section 13.2): a
  * random hidden-neuron permutation (which an invariant encoder cannot see: a
  * sanity augmentation), a random positive rescaling of every hidden neuron (which
  * a ReLU network's function cannot see: the encoder learns to ignore how the scale
@@ -57,7 +57,7 @@ dws_view_config dws_view_defaults(void);
 int dws_view_make(const dws_view_config *cfg, const dws_mlp *in, dws_mlp *out, dws_rng *rng, dws_error *err);
 
 /* ==== dws net ==== */
-/* The two networks built from DWS layers (DWSNET.md section 5), with one flat
+/* The two networks built from DWS layers (docs/design.md sections 10-12), with one flat
  * parameter buffer each, forward and backward over a batch of MLPs that share
  * their widths.
  *

@@ -10,7 +10,7 @@
  *     so every map that touches them is exact (per-class parameters).
  * Slot counts depend on L, the input groups and d_L only, never on hidden widths.
  *
- * Pooled summaries of a c-channel tensor (DWSNET.md section 3 pools each tensor
+ * Pooled summaries of a c-channel tensor (docs/design.md section 5: a DWS layer pools each tensor
  * over some of its axes; these are all the results, grouped by what they share):
  *   feat_n, n < L, one row per neuron j of axis n, [B][d_n][F_n][c], the slots
  *     [row_slot0, +s_{n-1})  W_{n-1} row j pooled over its columns   (n >= 1)

@@ -1,5 +1,5 @@
 /* Weight-space tensors: a batch of B MLPs that share their widths, every weight
- * and bias carrying c channels (DWSNET.md section 1). Channels are fastest so that
+ * and bias carrying c channels (docs/design.md section 2). Channels are fastest so that
  * every per-entry channel map is one GEMM:
  *   W_t of network b: [d_{t+1}][d_t][c]  at data + W_off[t] + b * d_{t+1} d_t c
  *   b_t of network b: [d_{t+1}][c]       at data + b_off[t] + b * d_{t+1} c
@@ -7,7 +7,7 @@
  * All tensors of the batch live in one flat buffer, W_0 (whole batch), b_0, W_1, ...
  *
  * Also here: hidden-neuron permutations g = (P_1 .. P_{L-1}) and their action on
- * MLPs and weight-space tensors (section 2). */
+ * MLPs and weight-space tensors (docs/design.md section 3). */
 #ifndef DWS_WS_TENSOR_H
 #define DWS_WS_TENSOR_H
 

@@ -1,4 +1,4 @@
-/* Permutation symmetry (DWSNET.md section 2): for random hidden-neuron
+/* Permutation symmetry (docs/design.md section 3): for random hidden-neuron
  * permutations g, a DWS layer and the adapter are equivariant, F(g.v) = g.F(v),
  * and the encoder is invariant, E(g.v) = E(v), within float rounding, for 1 to 4
  * hidden layers, random widths, with and without the image axis, every block on. */
