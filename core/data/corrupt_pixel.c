@@ -17,25 +17,30 @@ static const double SATURATE_SHIFT[5] = {0.0, 0.0, 0.0, 0.1, 0.2};
 
 static size_t values(const dws_image_dims *d) { return (size_t)d->c * (size_t)d->h * (size_t)d->w; }
 
-void dws_gaussian_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_gaussian_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)scratch;
     double std = GAUSSIAN_NOISE_STD[severity - 1];
     for (size_t i = 0, n = values(d); i < n; i++) img[i] = dws_clip01(img[i] + std * dws_rng_normal(rng));
+    return 0;
 }
 
-void dws_shot_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_shot_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)scratch;
     double photons = SHOT_NOISE_PHOTONS[severity - 1];
     for (size_t i = 0, n = values(d); i < n; i++)
         img[i] = dws_clip01((double)dws_rng_poisson(rng, img[i] * photons) / photons);
+    return 0;
 }
 
 /* skimage's 's&p' mode: each value is hit with probability `amount`, then set to
  * 1 or 0 with equal odds. */
-void dws_impulse_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_impulse_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)scratch;
     double amount = IMPULSE_NOISE_AMOUNT[severity - 1];
     for (size_t i = 0, n = values(d); i < n; i++) {
@@ -43,18 +48,22 @@ void dws_impulse_noise(float *img, const dws_image_dims *d, int severity, dws_rn
         int salt = dws_rng_uniform(rng) < 0.5;
         if (hit) img[i] = salt ? 1.f : 0.f;
     }
+    return 0;
 }
 
-void dws_speckle_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_speckle_noise(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)scratch;
     double std = SPECKLE_NOISE_STD[severity - 1];
     for (size_t i = 0, n = values(d); i < n; i++)
         img[i] = dws_clip01(img[i] + img[i] * std * dws_rng_normal(rng));
+    return 0;
 }
 
-void dws_contrast(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_contrast(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
     (void)scratch;
     double f = CONTRAST_FACTOR[severity - 1];
@@ -66,12 +75,14 @@ void dws_contrast(float *img, const dws_image_dims *d, int severity, dws_rng *rn
         mean /= (double)plane;
         for (size_t i = 0; i < plane; i++) p[i] = dws_clip01((p[i] - mean) * f + mean);
     }
+    return 0;
 }
 
 /* V <- min(V + shift, 1) with hue and saturation kept: each channel scales by
  * V'/V; a black pixel (V = 0, hence S = 0) becomes grey V'. */
-void dws_brightness(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_brightness(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
     (void)scratch;
     double shift = BRIGHTNESS_SHIFT[severity - 1];
@@ -89,12 +100,14 @@ void dws_brightness(float *img, const dws_image_dims *d, int severity, dws_rng *
             r[i] = g[i] = b[i] = dws_clip01(v2);
         }
     }
+    return 0;
 }
 
 /* S <- clip(S * scale + shift, 0, 1) with hue and value kept: channel = V - (S'/S)(V - channel).
  * A grey pixel has hue 0 (red) in skimage, so added saturation turns it red. */
-void dws_saturate(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_saturate(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
     (void)scratch;
     double scale = SATURATE_SCALE[severity - 1], shift = SATURATE_SHIFT[severity - 1];
@@ -116,4 +129,5 @@ void dws_saturate(float *img, const dws_image_dims *d, int severity, dws_rng *rn
             g[i] = b[i] = dws_clip01(v * (1.0 - s2));
         }
     }
+    return 0;
 }

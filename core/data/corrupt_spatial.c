@@ -16,44 +16,20 @@ static const double PIXELATE_FACTOR[5] = {0.95, 0.9, 0.85, 0.75, 0.65};
 #define DISK_HALF 8
 #define DISK_SIZE (2 * DISK_HALF + 1)
 
-static int clamp_index(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
-
-static int reflect101(int i, int n)
-{
-    if (n == 1) return 0;
-    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
-    return i;
-}
-
-/* Separable correlation of one h x w plane with a symmetric 1-D kernel of
- * 2*radius+1 taps, edge-replicated borders. tmp holds h*w doubles. */
-static void blur_plane(float *p, int h, int w, const double *k, int radius, double *tmp)
-{
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            double s = 0.0;
-            for (int t = -radius; t <= radius; t++) s += k[t + radius] * p[(size_t)y * w + clamp_index(x + t, w)];
-            tmp[(size_t)y * w + x] = s;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            double s = 0.0;
-            for (int t = -radius; t <= radius; t++) s += k[t + radius] * tmp[(size_t)clamp_index(y + t, h) * w + x];
-            p[(size_t)y * w + x] = dws_clip01(s);
-        }
-}
-
 /* skimage.filters.gaussian -> scipy gaussian_filter: truncate 4, mode 'nearest'. */
-void dws_gaussian_blur(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_gaussian_blur(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
-    double sigma = GAUSSIAN_BLUR_SIGMA[severity - 1];
-    int radius = (int)(4.0 * sigma + 0.5);
-    double *k = scratch, *tmp = scratch + 2 * radius + 1, sum = 0.0;
-    for (int t = -radius; t <= radius; t++) sum += k[t + radius] = exp(-0.5 * t * t / (sigma * sigma));
-    for (int t = 0; t <= 2 * radius; t++) k[t] /= sum;
     size_t plane = (size_t)d->h * (size_t)d->w;
-    for (int c = 0; c < d->c; c++) blur_plane(img + (size_t)c * plane, d->h, d->w, k, radius, tmp);
+    double *p = scratch, *tmp = scratch + plane;
+    for (int c = 0; c < d->c; c++) {
+        float *q = img + (size_t)c * plane;
+        for (size_t i = 0; i < plane; i++) p[i] = q[i];
+        dws_gaussian_plane(p, d->h, d->w, GAUSSIAN_BLUR_SIGMA[severity - 1], 4.0, dws_border_nearest, tmp);
+        for (size_t i = 0; i < plane; i++) q[i] = dws_clip01(p[i]);
+    }
+    return 0;
 }
 
 /* make_cifar_c.py's disk(): a normalised 17 x 17 disk, anti-aliased by a 3 x 3
@@ -73,21 +49,22 @@ static void defocus_kernel(double radius, double alias_sigma, double *k, double 
     for (int y = 0; y < DISK_SIZE; y++)
         for (int x = 0; x < DISK_SIZE; x++) {
             double s = 0.0;
-            for (int t = -1; t <= 1; t++) s += g[t + 1] * tmp[y * DISK_SIZE + reflect101(x + t, DISK_SIZE)];
+            for (int t = -1; t <= 1; t++) s += g[t + 1] * tmp[y * DISK_SIZE + dws_border_reflect101(x + t, DISK_SIZE)];
             rows[y * DISK_SIZE + x] = s / count;
         }
     for (int y = 0; y < DISK_SIZE; y++)
         for (int x = 0; x < DISK_SIZE; x++) {
             double s = 0.0;
-            for (int t = -1; t <= 1; t++) s += g[t + 1] * rows[reflect101(y + t, DISK_SIZE) * DISK_SIZE + x];
+            for (int t = -1; t <= 1; t++) s += g[t + 1] * rows[dws_border_reflect101(y + t, DISK_SIZE) * DISK_SIZE + x];
             k[y * DISK_SIZE + x] = s;
         }
 }
 
 /* cv2.filter2D of each channel with the disk kernel, reflect-101 borders. The kernel
  * is zero outside a few pixels of its centre, so only that window is visited. */
-void dws_defocus_blur(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_defocus_blur(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
     double *k = scratch, *out = scratch + 2 * DISK_SIZE * DISK_SIZE;
     defocus_kernel(DEFOCUS_RADIUS[severity - 1], DEFOCUS_ALIAS_SIGMA[severity - 1], k, scratch + DISK_SIZE * DISK_SIZE);
@@ -105,14 +82,15 @@ void dws_defocus_blur(float *img, const dws_image_dims *d, int severity, dws_rng
             for (int x = 0; x < d->w; x++) {
                 double s = 0.0;
                 for (int dy = -reach; dy <= reach; dy++) {
-                    const float *row = p + (size_t)reflect101(y + dy, d->h) * d->w;
+                    const float *row = p + (size_t)dws_border_reflect101(y + dy, d->h) * d->w;
                     const double *krow = k + (dy + DISK_HALF) * DISK_SIZE + DISK_HALF;
-                    for (int dx = -reach; dx <= reach; dx++) s += krow[dx] * row[reflect101(x + dx, d->w)];
+                    for (int dx = -reach; dx <= reach; dx++) s += krow[dx] * row[dws_border_reflect101(x + dx, d->w)];
                 }
                 out[(size_t)y * d->w + x] = s;
             }
         for (size_t i = 0; i < plane; i++) p[i] = dws_clip01(out[i]);
     }
+    return 0;
 }
 
 /* Pillow's resampling with the BOX filter along one axis: output sample o covers
@@ -148,8 +126,9 @@ static void box_resize(const double *in, int ih, int iw, double *out, int oh, in
 }
 
 /* Down to int(size * factor) with BOX, then back up with BOX. */
-void dws_pixelate(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch)
+int dws_pixelate(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch, dws_error *err)
 {
+    (void)err;
     (void)rng;
     double f = PIXELATE_FACTOR[severity - 1];
     int h = d->h, w = d->w;
@@ -165,4 +144,5 @@ void dws_pixelate(float *img, const dws_image_dims *d, int severity, dws_rng *rn
         box_resize(small, sh, sw, full, h, w, tmp);
         for (size_t i = 0; i < plane; i++) p[i] = dws_clip01(full[i]);
     }
+    return 0;
 }

@@ -101,14 +101,18 @@ int dws_idx_load(const char *images_path, const char *labels_path, int n_classes
                  dws_error *err);
 
 /* ==== corrupt ==== */
-/* CIFAR-10-C corruptions (Hendrycks & Dietterich, ICLR 2019) at severities 1-5 with
- * the parameters of their make_cifar_c.py, on float images x in [0,1], channel-major
- * (C x H x W), composable into a "domain": a comma-separated list name:severity
- * applied left to right, each step clipping to [0,1] as the original functions do.
+/* CIFAR-10-C corruptions (Hendrycks & Dietterich, ICLR 2019): all 19 types at
+ * severities 1-5 with the parameters of their make_cifar_c.py, on float images x in
+ * [0,1], channel-major (C x H x W), composable into a "domain": a comma-separated
+ * list name:severity applied left to right, each step clipping to [0,1] as the
+ * original functions do. docs/corruptions.md lists them with their parameters and how
+ * closely each matches the reference (tests/integration/corrupt_reference.py).
  *
- * Differences from the reference, all below one grey level: the reference rounds to
- * bytes after every corruption (and pixelate works on 8-bit PIL images); here the
- * whole chain stays in float and only `dwsnet corrupt` rounds, once, at the end. */
+ * Differences from the reference: it truncates to bytes after every corruption
+ * (np.uint8; several also work on 8-bit images inside); here the chain stays in float
+ * and only `dwsnet corrupt` rounds, once, at the end (jpeg_compression alone rounds
+ * to bytes, the codec's input). frost uses a procedural ice texture, not the
+ * reference's photographs, and makes no claim to match it. */
 /* The target domain of docs/task.md section 3: contrast severity 4, then Gaussian noise severity 2. */
 #define DWS_DEFAULT_DOMAIN "contrast:4,gaussian_noise:2"
 #define DWS_DOMAIN_MAX_STEPS 8
@@ -124,6 +128,15 @@ typedef enum {
     DWS_CORRUPT_GAUSSIAN_BLUR,
     DWS_CORRUPT_DEFOCUS_BLUR,
     DWS_CORRUPT_PIXELATE,
+    DWS_CORRUPT_GLASS_BLUR,
+    DWS_CORRUPT_MOTION_BLUR,
+    DWS_CORRUPT_ZOOM_BLUR,
+    DWS_CORRUPT_SNOW,
+    DWS_CORRUPT_FROST,
+    DWS_CORRUPT_FOG,
+    DWS_CORRUPT_ELASTIC_TRANSFORM,
+    DWS_CORRUPT_JPEG_COMPRESSION,
+    DWS_CORRUPT_SPATTER,
     DWS_CORRUPT_COUNT
 } dws_corruption;
 
@@ -140,14 +153,16 @@ typedef struct {
 const char *dws_corruption_name(dws_corruption c);
 /* Every corruption name, comma-separated, for help texts. */
 const char *dws_corruption_names(void);
+/* One line on what corruption c does at severities 1-5 (for `dwsnet corrupt --list`). */
+const char *dws_corruption_about(dws_corruption c);
 
 /* Parses "contrast:4,gaussian_noise:2". "clean" or "" is the empty domain. */
 int dws_domain_parse(const char *spec, dws_domain *d, dws_error *err);
 /* The canonical spec (parse(format(d)) == d); "clean" for the empty domain. */
 void dws_domain_format(const dws_domain *d, char *buf, size_t size);
 
-/* Checks that every step can run on images of this shape (colour corruptions need
- * 3 channels; sizes must be 1..4096). */
+/* Checks that every step can run on images of this shape (colour corruptions, snow,
+ * frost, spatter and jpeg_compression need 3 channels; sizes must be 1..4096). */
 int dws_domain_check_shape(const dws_domain *d, int channels, int height, int width, dws_error *err);
 
 /* Corrupts n images in place: x is n x (channels*height*width), values in [0,1].

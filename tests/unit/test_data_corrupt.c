@@ -64,7 +64,7 @@ END_TEST
 
 START_TEST(domain_parse_rejects_bad_specs)
 {
-    const char *bad[] = {"contrast",     "contrast:0",  "contrast:6", "contrast:44", "fog:2",
+    const char *bad[] = {"contrast",     "contrast:0",  "contrast:6", "contrast:44", "haze:2",
                          "contrast:4,",  ",contrast:4", "contrast:x", ":3",
                          "contrast:1,contrast:1,contrast:1,contrast:1,contrast:1,contrast:1,contrast:1,contrast:1,contrast:1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
