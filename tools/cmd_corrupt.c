@@ -15,11 +15,21 @@
 /* Images corrupted per pass: bounds the float buffer at 12 MB. */
 #define CHUNK 1000
 
+static int list_types(void)
+{
+    printf("%-18s %-10s %s\n", "type", "severities", "what");
+    for (int k = 0; k < DWS_CORRUPT_COUNT; k++)
+        printf("%-18s %-10s %s\n", dws_corruption_name((dws_corruption)k), "1-5", dws_corruption_about((dws_corruption)k));
+    return 0;
+}
+
 int cmd_corrupt(int argc, char **argv)
 {
     corrupt_opts o;
     int status = cli_parse(&cli_corrupt, argc, argv, &o);
     if (status >= 0) return status;
+    if (o.list) return list_types();
+    if (!o.out) return cli_usage_error(&cli_corrupt, "--out is required");
     const char *data_dir = o.data ? o.data : dws_data_dir_from_env(), *spec = o.domain, *out = o.out;
     dws_split split = (dws_split)o.split;
     uint64_t seed = o.seed;

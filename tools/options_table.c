@@ -221,7 +221,9 @@ static const cli_option corrupt_table[] = {
     TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN,
          .help = "corruptions applied in order, name:severity (1-5), comma-separated"),
     SEED("--seed", seed, .def = "0", .help = "noise seed; image i of the split always gets the same noise"),
-    TEXT("--out", out, "FILE", .alias = "-o", .required = 1, .help = "ending in .gz: gzip-compressed; - is stdout"),
+    TEXT("--out", out, "FILE", .alias = "-o",
+         .help = "required unless --list; ending in .gz: gzip-compressed; - is stdout"),
+    FLAG("--list", list, .help = "print the corruption types and their severities (docs/corruptions.md)"),
 };
 COMMAND(cli_corrupt, "corrupt", corrupt_table,
         .about = "Corrupts every image of a CIFAR-10 split and writes the result in the CIFAR-10 binary\n"

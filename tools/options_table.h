@@ -54,6 +54,7 @@ typedef struct {
     const char *data, *domain, *out;
     int split;    /* dws_split */
     uint64_t seed;
+    int list;
 } corrupt_opts;
 
 typedef struct {

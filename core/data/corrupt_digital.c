@@ -31,6 +31,15 @@ static double bilinear(const double *p, int h, int w, double row, double col, dw
     return top + fr * (bottom - top);
 }
 
+/* A source position as cv2.warpAffine computes it: in 10-bit fixed point from its
+ * row-dependent and column-dependent parts (each rounded), then cut to 1/32 pixel
+ * (INTER_BITS 5), rounding to nearest. */
+static double cv_position(double row_part, double col_part)
+{
+    long fixed = lrint(row_part * 1024.0) + 16 + lrint(col_part * 1024.0);
+    return floor(fixed / 32.0) / 32.0;
+}
+
 /* The affine map taking the three points src to dst (cv2.getAffineTransform), as
  * m = [a b c; d e f] with dst = (a x + b y + c, d x + e y + f). Returns -1 when src
  * is degenerate. */
@@ -54,8 +63,7 @@ static int affine_from_points(const double src[3][2], const double dst[3][2], do
  *    points centre + (s, s), (s, -s), (-s, -s) (s = side / 3) by U(-affine, affine)
  *    each; 2. scipy map_coordinates (order 1, 'reflect') at (y + dy, x + dx), where dx
  *    and dy are U(-1, 1) fields smoothed by skimage gaussian (sigma, 'reflect',
- *    truncate 3) and scaled by alpha. cv2 rounds sample positions to 1/32 pixel; this
- *    does not. */
+ *    truncate 3) and scaled by alpha. */
 int dws_elastic_transform(float *img, const dws_image_dims *d, int severity, dws_rng *rng, double *scratch,
                           dws_error *err)
 {
@@ -82,8 +90,8 @@ int dws_elastic_transform(float *img, const dws_image_dims *d, int severity, dws
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 warped[(size_t)y * w + x] =
-                    warp ? bilinear(tmp, h, w, inv[3] * x + inv[4] * y + inv[5], inv[0] * x + inv[1] * y + inv[2],
-                                    dws_border_reflect101)
+                    warp ? bilinear(tmp, h, w, cv_position(inv[4] * y + inv[5], inv[3] * x),
+                                    cv_position(inv[1] * y + inv[2], inv[0] * x), dws_border_reflect101)
                          : tmp[(size_t)y * w + x];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {

@@ -30,18 +30,27 @@ void dws_gaussian_plane(double *p, int h, int w, double sigma, double truncate, 
     double k[2 * DWS_GAUSS_MAX_RADIUS + 1], sum = 0.0;
     for (int t = -radius; t <= radius; t++) sum += k[t + radius] = exp(-0.5 * t * t / (sigma * sigma));
     for (int t = 0; t <= 2 * radius; t++) k[t] /= sum;
-    for (int y = 0; y < h; y++)
+    /* the border rule is looked up only where the kernel leaves the plane */
+    for (int y = 0; y < h; y++) {
+        const double *row = p + (size_t)y * w;
         for (int x = 0; x < w; x++) {
             double s = 0.0;
-            for (int t = -radius; t <= radius; t++) s += k[t + radius] * p[(size_t)y * w + border(x + t, w)];
+            if (x >= radius && x + radius < w)
+                for (int t = -radius; t <= radius; t++) s += k[t + radius] * row[x + t];
+            else
+                for (int t = -radius; t <= radius; t++) s += k[t + radius] * row[border(x + t, w)];
             tmp[(size_t)y * w + x] = s;
         }
-    for (int y = 0; y < h; y++)
+    }
+    for (int y = 0; y < h; y++) {
+        int inside = y >= radius && y + radius < h;
         for (int x = 0; x < w; x++) {
             double s = 0.0;
-            for (int t = -radius; t <= radius; t++) s += k[t + radius] * tmp[(size_t)border(y + t, h) * w + x];
+            for (int t = -radius; t <= radius; t++)
+                s += k[t + radius] * tmp[(size_t)(inside ? y + t : border(y + t, h)) * w + x];
             p[(size_t)y * w + x] = s;
         }
+    }
 }
 
 /* One axis of clipped_zoom: the crop of n / z samples starting at `start`, zoomed by

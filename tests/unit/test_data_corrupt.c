@@ -1,5 +1,6 @@
 /* CIFAR-10-C corruptions: domain strings, the statistics each corruption must have,
- * exact values where the reference definition pins them, clipping and reproducibility. */
+ * exact values where the reference definition pins them, clipping, reproducibility and
+ * chains. The comparison with the reference itself is tests/integration/corrupt_reference.py. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +38,37 @@ static void apply(const char *spec, float *x, size_t n, uint64_t seed)
     dws_error err = {0};
     ck_assert_msg(dws_domain_parse(spec, &d, &err) == 0, "%s", err.message);
     ck_assert_msg(dws_domain_apply(&d, C, H, W, x, n, seed, 0, &err) == 0, "%s", err.message);
+}
+
+/* Smooth test images: a gradient plus two waves per channel, in [0.1, 0.9], with
+ * per-image phases: blurs and warps change them in proportion to their strength. */
+static float *smooth_images(size_t n, uint64_t seed)
+{
+    float *x = malloc(n * DIM * sizeof(float));
+    dws_rng r;
+    dws_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < C; c++) {
+            double a = 6.283 * dws_rng_uniform(&r), b = 6.283 * dws_rng_uniform(&r);
+            for (int y = 0; y < H; y++)
+                for (int xx = 0; xx < W; xx++) {
+                    double v = 0.5 + 0.2 * sin(0.7 * xx + a) * cos(0.45 * y + b) + 0.15 * (xx - y) / (double)W;
+                    x[i * DIM + c * PLANE + y * W + xx] = (float)(v < 0.1 ? 0.1 : v > 0.9 ? 0.9 : v);
+                }
+        }
+    return x;
+}
+
+/* Mean |corrupted - clean| of spec on n copies of x. */
+static double mean_change(const char *spec, const float *x, size_t n, uint64_t seed)
+{
+    float *y = malloc(n * DIM * sizeof(float));
+    memcpy(y, x, n * DIM * sizeof(float));
+    apply(spec, y, n, seed);
+    double s = 0;
+    for (size_t j = 0; j < n * DIM; j++) s += fabs(y[j] - x[j]);
+    free(y);
+    return s / (n * DIM);
 }
 
 START_TEST(domain_parse_and_format)
@@ -340,6 +372,272 @@ START_TEST(brightness_and_saturate_follow_hsv)
 }
 END_TEST
 
+/* Every type parses, formats back to itself and chains. */
+START_TEST(every_type_parses_and_chains)
+{
+    dws_domain d;
+    dws_error err = {0};
+    char buf[512];
+    for (int k = 0; k < DWS_CORRUPT_COUNT; k++) {
+        const char *name = dws_corruption_name((dws_corruption)k);
+        ck_assert_ptr_nonnull(strstr(dws_corruption_names(), name));
+        ck_assert_str_ne(dws_corruption_about((dws_corruption)k), "unknown");
+        snprintf(buf, sizeof buf, "%s:5", name);
+        ck_assert_msg(dws_domain_parse(buf, &d, &err) == 0, "%s", err.message);
+        ck_assert_int_eq(d.steps[0].kind, k);
+    }
+    ck_assert_int_eq(DWS_CORRUPT_COUNT, 19);
+    ck_assert_int_eq(dws_domain_parse("fog:3,gaussian_noise:2", &d, &err), 0);
+    ck_assert_int_eq(d.n_steps, 2);
+    ck_assert_int_eq(d.steps[0].kind, DWS_CORRUPT_FOG);
+    ck_assert_int_eq(d.steps[1].kind, DWS_CORRUPT_GAUSSIAN_NOISE);
+    const char *chain = "glass_blur:2,motion_blur:3,zoom_blur:1,snow:4,frost:5,fog:1,elastic_transform:2,spatter:3";
+    ck_assert_int_eq(dws_domain_parse(chain, &d, &err), 0);
+    dws_domain_format(&d, buf, sizeof buf);
+    ck_assert_str_eq(buf, chain);
+    float *x = smooth_images(2, 4), *y = malloc(2 * DIM * sizeof(float));
+    memcpy(y, x, 2 * DIM * sizeof(float));
+    apply(chain, x, 2, 8);
+    apply(chain, y, 2, 8);
+    ck_assert_mem_eq(x, y, 2 * DIM * sizeof(float));
+    for (int j = 0; j < 2 * DIM; j++) ck_assert(x[j] >= 0.f && x[j] <= 1.f);
+    /* a chain is its steps in order: jpeg then pixelate equals pixelate on jpeg's output */
+    memcpy(y, x, 2 * DIM * sizeof(float));
+    apply("jpeg_compression:3,pixelate:4", x, 2, 0);
+    apply("jpeg_compression:3", y, 2, 0);
+    apply("pixelate:4", y, 2, 0);
+    ck_assert_mem_eq(x, y, 2 * DIM * sizeof(float));
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* Image i gets stream (seed, i) for every type: batches and thread counts cannot
+ * change a result, and another seed changes each random type. */
+START_TEST(every_type_is_reproducible_by_image)
+{
+    static const int deterministic[] = {DWS_CORRUPT_CONTRAST,     DWS_CORRUPT_BRIGHTNESS,  DWS_CORRUPT_SATURATE,
+                                        DWS_CORRUPT_GAUSSIAN_BLUR, DWS_CORRUPT_DEFOCUS_BLUR, DWS_CORRUPT_PIXELATE,
+                                        DWS_CORRUPT_ZOOM_BLUR,    DWS_CORRUPT_JPEG_COMPRESSION};
+    for (int k = 0; k < DWS_CORRUPT_COUNT; k++) {
+        int random = 1;
+        for (size_t j = 0; j < sizeof deterministic / sizeof *deterministic; j++) random &= deterministic[j] != k;
+        char spec[64];
+        snprintf(spec, sizeof spec, "%s:3", dws_corruption_name((dws_corruption)k));
+        float *a = smooth_images(5, 3), *b = malloc(5 * DIM * sizeof(float)), *c = malloc(5 * DIM * sizeof(float));
+        memcpy(b, a, 5 * DIM * sizeof(float));
+        memcpy(c, a, 5 * DIM * sizeof(float));
+        apply(spec, a, 5, 42);
+        dws_domain d;
+        dws_error err = {0};
+        ck_assert_int_eq(dws_domain_parse(spec, &d, &err), 0);
+        ck_assert_int_eq(dws_domain_apply(&d, C, H, W, b + 3 * DIM, 2, 42, 3, &err), 0);
+        ck_assert_int_eq(dws_domain_apply(&d, C, H, W, b, 3, 42, 0, &err), 0);
+        ck_assert_msg(!memcmp(a, b, 5 * DIM * sizeof(float)), "%s depends on batching", spec);
+        apply(spec, c, 5, 43);
+        ck_assert_msg(!memcmp(a, c, 5 * DIM * sizeof(float)) == !random, "%s: seed %s", spec,
+                      random ? "ignored" : "changed a deterministic type");
+        free(a);
+        free(b);
+        free(c);
+    }
+}
+END_TEST
+
+/* Severity orders the effect where the parameters grow together (mean absolute change
+ * on smooth images). Not asserted: glass_blur, frost, elastic_transform (whose
+ * reference parameters shrink the affine part with severity) and spatter (water at
+ * 1-3, mud at 4-5). */
+START_TEST(severity_orders_the_effect)
+{
+    float *x = smooth_images(6, 12);
+    const char *grow[] = {"zoom_blur", "fog", "snow", "jpeg_compression", "motion_blur"};
+    for (size_t g = 0; g < sizeof grow / sizeof *grow; g++) {
+        double prev = 0.0;
+        for (int sev = 1; sev <= 5; sev += (g == 4 ? 2 : 1)) {
+            char spec[64];
+            snprintf(spec, sizeof spec, "%s:%d", grow[g], sev);
+            double m = mean_change(spec, x, 6, 5);
+            ck_assert_msg(m > prev, "%s changes the images by %g, less than severity %d's %g", spec, m,
+                          sev - 1, prev);
+            prev = m;
+        }
+    }
+    free(x);
+}
+END_TEST
+
+/* Filters and warps with weights summing to one leave a constant image alone. */
+START_TEST(new_filters_keep_constant_images)
+{
+    const char *specs[] = {"zoom_blur:5", "motion_blur:5", "elastic_transform:2", "elastic_transform:5",
+                           "glass_blur:5"};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        float *x = constant_images(2, 100.f / 255.f);
+        apply(specs[s], x, 2, 3);
+        for (int j = 0; j < 2 * DIM; j++) ck_assert_msg(fabsf(x[j] - 100.f / 255.f) < 1e-5f, "%s gave %g", specs[s], x[j]);
+        free(x);
+    }
+}
+END_TEST
+
+/* ImageMagick's motion blur is one-sided: an impulse spreads to pixels at
+ * -ceil(i (cos a, sin a) - 0.5), i = 0 .. 12 at severity 1, |a| <= 45 degrees, so its
+ * mass (1) lies to its left within 45 degrees of the row, and the impulse keeps the
+ * largest weight 1 / sum exp(-i^2 / 2). */
+START_TEST(motion_blur_smears_an_impulse_one_way)
+{
+    for (uint64_t seed = 0; seed < 6; seed++) {
+        float *x = constant_images(1, 0.f);
+        x[16 * W + 20] = 1.f;
+        apply("motion_blur:1", x, 1, seed);
+        double mass = 0, k0 = 0;
+        for (int t = 0; t <= 12; t++) k0 += exp(-0.5 * t * t);
+        for (int y = 0; y < H; y++)
+            for (int xx = 0; xx < W; xx++) {
+                float v = x[y * W + xx];
+                mass += v;
+                if (v > 0) ck_assert_msg(xx <= 20 && abs(y - 16) <= 20 - xx, "mass at (%d, %d)", y, xx);
+            }
+        ck_assert_double_eq_tol(mass, 1.0, 1e-5);
+        ck_assert_double_eq_tol(x[16 * W + 20], 1.0 / k0, 1e-6);
+        free(x);
+    }
+}
+END_TEST
+
+/* glass_blur at severity 1 blurs with sigma 0.05 (a one-tap kernel: no blur), so it
+ * only moves pixels: each keeps its value or takes its upper, left or upper-left
+ * neighbour's (all channels together), and rows and columns 0 and 1 never change. */
+START_TEST(glass_blur_moves_whole_pixels_up_and_left)
+{
+    float *x = random_images(1, 21), *y = malloc(DIM * sizeof(float));
+    for (int j = 0; j < DIM; j++) x[j] = (float)((int)(x[j] * 255) / 255.0);
+    memcpy(y, x, DIM * sizeof(float));
+    apply("glass_blur:1", y, 1, 4);
+    size_t moved = 0;
+    for (int py = 0; py < H; py++)
+        for (int px = 0; px < W; px++) {
+            int found = 0;
+            for (int k = 0; k < 4 && !found; k++) {
+                int sy = py - (k >> 1), sx = px - (k & 1);
+                if (sy < 0 || sx < 0 || ((py < 2 || px < 2) && k)) continue;
+                int same = 1;
+                for (int c = 0; c < C; c++) same &= y[c * PLANE + py * W + px] == x[c * PLANE + sy * W + sx];
+                found = same;
+                moved += same && k;
+            }
+            ck_assert_msg(found, "pixel (%d, %d) came from nowhere", py, px);
+        }
+    ck_assert_uint_gt(moved, 30 * 30 / 2);
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* fog: x' = (x + s p) max / (max + s) with the plasma map p in [0, 1] reaching both ends
+ * on a 32 x 32 image: a constant image v spans [v^2 / (v + s), v]; a black one stays black. */
+START_TEST(fog_spans_its_range)
+{
+    float *x = constant_images(1, 0.5f);
+    apply("fog:4", x, 1, 2);   /* s = 1 */
+    float lo = 1, hi = 0;
+    for (int j = 0; j < DIM; j++) lo = fminf(lo, x[j]), hi = fmaxf(hi, x[j]);
+    ck_assert_float_eq_tol(lo, 0.25f / 1.5f, 1e-6f);
+    ck_assert_float_eq_tol(hi, 0.5f, 1e-6f);
+    free(x);
+    x = constant_images(1, 0.f);
+    apply("fog:5", x, 1, 2);
+    for (int j = 0; j < DIM; j++) ck_assert_float_eq(x[j], 0.f);
+    free(x);
+}
+END_TEST
+
+/* snow and water spatter only add light; mud moves pixels towards (63, 42, 20) / 255;
+ * frost on black is its tinted texture times 0.45 at severity 5, bluest in blue. */
+START_TEST(weather_layers_go_the_right_way)
+{
+    float *x = smooth_images(3, 6), *y = malloc(3 * DIM * sizeof(float));
+    const char *brighten[] = {"snow:1", "snow:5", "spatter:1", "spatter:3"};
+    for (size_t s = 0; s < sizeof brighten / sizeof *brighten; s++) {
+        memcpy(y, x, 3 * DIM * sizeof(float));
+        apply(brighten[s], y, 3, 1);
+        size_t up = 0;
+        for (int j = 0; j < 3 * DIM; j++) {
+            ck_assert_msg(y[j] >= x[j] - 1e-6f, "%s darkened a pixel", brighten[s]);
+            up += y[j] > x[j] + 1e-6f;
+        }
+        ck_assert_uint_gt(up, 0);
+    }
+    const float mud[3] = {63 / 255.f, 42 / 255.f, 20 / 255.f};
+    memcpy(y, x, 3 * DIM * sizeof(float));
+    apply("spatter:5", y, 3, 1);
+    for (int i = 0; i < 3; i++)
+        for (int c = 0; c < C; c++)
+            for (int j = 0; j < PLANE; j++) {
+                float a = x[i * DIM + c * PLANE + j], b = y[i * DIM + c * PLANE + j];
+                ck_assert(fabsf(b - mud[c]) <= fabsf(a - mud[c]) + 1e-6f);
+            }
+    float *black = constant_images(2, 0.f);
+    apply("frost:5", black, 2, 1);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < PLANE; j++) {
+            const float *p = black + i * DIM + j;
+            ck_assert(p[0] <= p[PLANE] + 1e-6f && p[PLANE] <= p[2 * PLANE] + 1e-6f && p[2 * PLANE] <= 0.45f + 1e-6f);
+        }
+    free(black);
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* jpeg_compression: bytes in, bytes out, close to the input on smooth images (the
+ * reference check compares it with Pillow byte for byte). */
+START_TEST(jpeg_rounds_trip_through_the_codec)
+{
+    float *x = smooth_images(2, 9), *y = malloc(2 * DIM * sizeof(float));
+    memcpy(y, x, 2 * DIM * sizeof(float));
+    apply("jpeg_compression:1", y, 2, 0);
+    double change = 0;
+    for (int j = 0; j < 2 * DIM; j++) {
+        float q = y[j] * 255.f;
+        ck_assert_float_eq_tol(q, roundf(q), 1e-3f);
+        change += fabs(y[j] - x[j]);
+    }
+    ck_assert_double_lt(change / (2 * DIM), 0.04);   /* 4:2:0 chroma costs most of it */
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* Odd shapes reach every border rule and scratch bound (run under ASan by make test-asan). */
+START_TEST(every_type_runs_on_odd_shapes)
+{
+    const int shapes[][3] = {{3, 1, 1}, {3, 2, 7}, {3, 5, 40}, {3, 33, 17}, {1, 9, 9}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int c = shapes[s][0], h = shapes[s][1], w = shapes[s][2];
+        size_t dim = (size_t)c * h * w;
+        for (int k = 0; k < DWS_CORRUPT_COUNT; k++)
+            for (int sev = 1; sev <= 5; sev += 2) {
+                char spec[64];
+                snprintf(spec, sizeof spec, "%s:%d", dws_corruption_name((dws_corruption)k), sev);
+                dws_domain d;
+                dws_error err = {0};
+                ck_assert_int_eq(dws_domain_parse(spec, &d, &err), 0);
+                if (dws_domain_check_shape(&d, c, h, w, &err)) {
+                    ck_assert_int_eq(c, 1);
+                    continue;
+                }
+                float *x = malloc(2 * dim * sizeof(float));
+                for (size_t j = 0; j < 2 * dim; j++) x[j] = (float)((j * 37) % 101) / 100.f;
+                ck_assert_msg(dws_domain_apply(&d, c, h, w, x, 2, 1, 0, &err) == 0, "%s: %s", spec, err.message);
+                for (size_t j = 0; j < 2 * dim; j++) ck_assert_msg(x[j] >= 0.f && x[j] <= 1.f, "%s on %dx%d", spec, h, w);
+                free(x);
+            }
+    }
+}
+END_TEST
+
 START_TEST(rng_poisson_and_normal_moments)
 {
     dws_rng r;
@@ -380,6 +678,16 @@ int main(void)
     tcase_add_test(tc, defocus_blur_small_disk_is_3x3_gaussian);
     tcase_add_test(tc, pixelate_averages_blocks);
     tcase_add_test(tc, brightness_and_saturate_follow_hsv);
+    tcase_add_test(tc, every_type_parses_and_chains);
+    tcase_add_test(tc, every_type_is_reproducible_by_image);
+    tcase_add_test(tc, severity_orders_the_effect);
+    tcase_add_test(tc, new_filters_keep_constant_images);
+    tcase_add_test(tc, motion_blur_smears_an_impulse_one_way);
+    tcase_add_test(tc, glass_blur_moves_whole_pixels_up_and_left);
+    tcase_add_test(tc, fog_spans_its_range);
+    tcase_add_test(tc, weather_layers_go_the_right_way);
+    tcase_add_test(tc, jpeg_rounds_trip_through_the_codec);
+    tcase_add_test(tc, every_type_runs_on_odd_shapes);
     tcase_add_test(tc, rng_poisson_and_normal_moments);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
