@@ -61,6 +61,9 @@ def main():
         print(f"- Trained on a snapshot of the zoo while it was still being built ({t['train_classifiers']} "
               "training classifiers of the planned ~375); `make pretrained` trains on the whole zoo.")
     print("- Only the domain above; other corruptions need another adapter (`--domain`).")
+    print("- `--domain` takes all 19 CIFAR-10-C types (docs/corruptions.md); its frost is a procedural "
+          "texture, not the reference's frost photographs, so a frost adapter says nothing about "
+          "CIFAR-10-C's frost.")
     print("- The gain depends on how far the classifier is from what fine-tuning could reach; it is "
           "measured against the fine-tuning oracle on the same classifiers above.")
     print("- Classifiers far outside the zoo's recipes (much wider, much better trained, input "
