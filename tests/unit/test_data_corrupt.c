@@ -509,7 +509,7 @@ END_TEST
 /* glass_blur at severity 1 blurs with sigma 0.05 (a one-tap kernel: no blur), so it
  * only moves pixels: each keeps its value or takes its upper, left or upper-left
  * neighbour's (all channels together), and rows and columns 0 and 1 never change. */
-START_TEST(glass_blur_moves_whole_pixels_up_and_left)
+START_TEST(glass_blur_pulls_whole_pixels_from_up_and_left)
 {
     float *x = random_images(1, 21), *y = malloc(DIM * sizeof(float));
     for (int j = 0; j < DIM; j++) x[j] = (float)((int)(x[j] * 255) / 255.0);
@@ -683,7 +683,7 @@ int main(void)
     tcase_add_test(tc, severity_orders_the_effect);
     tcase_add_test(tc, new_filters_keep_constant_images);
     tcase_add_test(tc, motion_blur_smears_an_impulse_one_way);
-    tcase_add_test(tc, glass_blur_moves_whole_pixels_up_and_left);
+    tcase_add_test(tc, glass_blur_pulls_whole_pixels_from_up_and_left);
     tcase_add_test(tc, fog_spans_its_range);
     tcase_add_test(tc, weather_layers_go_the_right_way);
     tcase_add_test(tc, jpeg_rounds_trip_through_the_codec);
