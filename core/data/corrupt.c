@@ -32,7 +32,7 @@ static const struct {
                                 "blur, local pixel shuffle (1 or 2 passes), blur; sigma 0.05 to 0.4"},
     [DWS_CORRUPT_MOTION_BLUR] = {"motion_blur", dws_motion_blur, 0, 2, 0,
                                  "ImageMagick motion blur, radius 6 to 9, sigma 1 to 2.5, random angle"},
-    [DWS_CORRUPT_ZOOM_BLUR] = {"zoom_blur", dws_zoom_blur, 0, 4, 0, "mean of zooms 1 .. 1.06 up to 1 .. 1.25"},
+    [DWS_CORRUPT_ZOOM_BLUR] = {"zoom_blur", dws_zoom_blur, 0, 4, 0, "mean of the image zoomed by 7 to 26 factors from 1 up to 1.06 .. 1.25"},
     [DWS_CORRUPT_SNOW] = {"snow", dws_snow, 1, 4, 0, "motion-blurred snow flakes over a brightened image"},
     [DWS_CORRUPT_FROST] = {"frost", dws_frost, 1, 2, 1,
                            "PROCEDURAL ice texture blended in (not the reference's frost photographs)"},
