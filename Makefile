@@ -3,6 +3,9 @@
 #   make test       installs missing deps (as root), builds, runs every test
 #   make test-asan  the same suites built with AddressSanitizer + UBSan
 #   make test-deploy  Dockerfile, gateway and Kubernetes checks (also in make test)
+#   make test-container  builds the image with podman and tests it running (tests/container/run)
+#   make install [PREFIX=/usr/local] [DESTDIR=]  bin/ and share/dwsnet/models/ under PREFIX
+#   make uninstall  removes what make install put there
 #   make bench      benchmarks (long; not part of make test)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60) on its corpus
 #   make clean
@@ -11,6 +14,10 @@
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
+# Where make install puts bin/ and share/dwsnet/models/; compiled into both programs,
+# which look for their default models there (core/base/base.h, "model path").
+PREFIX  ?= /usr/local
+DESTDIR ?=
 OPT     ?= -O2
 SAN     ?=
 # cblas.h lives in a per-variant folder on Debian (openblas-pthread, -openmp, ...).
@@ -50,7 +57,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 PROGRAMS := $(BIN)/dwsnet $(if $(SERVER_SRC),$(BIN)/dwsnetd)
 
-.PHONY: all clean help test test-unit test-integration test-asan test-deploy bench deps run fuzz pretrained
+.PHONY: all clean help test test-unit test-integration test-asan test-deploy test-container bench deps run fuzz \
+        pretrained install uninstall FORCE
 all: $(PROGRAMS) ## bin/dwsnet and bin/dwsnetd (the default)
 
 $(PROTO_C): proto/onnx.proto
@@ -79,6 +87,14 @@ $(ASSET_O): $(ASSET_C)
 VEC_FLAGS := -ftree-vectorize -fno-math-errno \
              $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
 $(BUILD)/core/train/optimizer.o $(BUILD)/core/data/samples.o: CFLAGS += $(VEC_FLAGS)
+
+# PREFIX is compiled into model_path.o: the stamp changes (and it is rebuilt) only
+# when PREFIX does.
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(PREFIX)' ] || echo '$(PREFIX)' > $@
+$(BUILD)/core/base/model_path.o: CFLAGS += -DDWS_PREFIX='"$(PREFIX)"'
+$(BUILD)/core/base/model_path.o: $(BUILD)/prefix.stamp
 
 $(CORE_LIB): $(CORE_O) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^
@@ -120,6 +136,22 @@ test-integration: all $(REPLAY_BIN) ## the integration scripts only
 
 test-deploy: all ## Dockerfile, gateway and Kubernetes checks
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-all --integration deploy
+
+# The real image, built with podman from a local Debian base, and tested running:
+# alone, hardened, behind the gateway, and as the Kubernetes Deployment (kube play).
+test-container: all ## build the image with podman and test it running (tests/container/run)
+	@BIN=$(BIN) tests/container/run
+
+# Shipped models: the .dws files and their cards (not the evaluation folders).
+MODEL_FILES := $(wildcard models/*.dws models/*.md)
+install: all ## bin/ and share/dwsnet/models/ under PREFIX (/usr/local), staged in DESTDIR
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dwsnet/models
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MODEL_FILES),install -m 644 $(MODEL_FILES) $(DESTDIR)$(PREFIX)/share/dwsnet/models/)
+
+uninstall: ## remove what make install put under DESTDIR/PREFIX
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGRAMS)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/dwsnet
 
 # Sanitizer build in its own folders so it never mixes objects with the normal build.
 test-asan: deps ## every test built with AddressSanitizer + UBSan (build-asan/)

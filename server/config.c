@@ -16,7 +16,7 @@ struct option_spec {
     const char *flag;
     const char *env;
     const char *metavar;
-    const char *fallback;      /* default, parsed like any other value */
+    const char *fallback;      /* default, parsed like any other value; NULL: --models */
     const char *help;
     option_parser parse;
     size_t offset;
@@ -134,7 +134,8 @@ static int parse_log_format(const char *text, void *field, const struct option_s
 static const struct option_spec options[] = {
     {"--listen", "DWSNETD_LISTEN", "HOST:PORT", "127.0.0.1:8080",
      "address to listen on; port 0 picks a free port (logged)", parse_listen, 0, 0, 0},
-    {"--models", "DWSNETD_MODELS", "DIR", "models",
+    /* Default: dws_models_dir(), the order dwsnet uses too (base/base.h, "model path"). */
+    {"--models", "DWSNETD_MODELS", "DIR", NULL,
      "directory of .dws model files (reloaded on SIGHUP)", parse_path, FIELD(models_dir), 0, 0},
     {"--workers", "DWSNETD_WORKERS", "N", "0",
      "threads running adapt/embed; 0 = one per CPU", parse_int, FIELD(workers), 0, 256},
@@ -180,8 +181,11 @@ void dwsd_config_usage(FILE *f)
         const struct option_spec *o = &options[i];
         char lhs[64];
         snprintf(lhs, sizeof lhs, "%s %s", o->flag, o->metavar);
-        fprintf(f, "  %-28s %s\n  %-28s [%s; default %s]\n", lhs, o->help, "", o->env,
-                o->fallback);
+        if (o->fallback)
+            fprintf(f, "  %-28s %s\n  %-28s [%s; default %s]\n", lhs, o->help, "", o->env, o->fallback);
+        else
+            fprintf(f, "  %-28s %s\n  %-28s [%s, else %s; else %s if it exists, else models]\n", lhs, o->help, "",
+                    o->env, DWS_MODELS_ENV, dws_installed_models_dir());
     }
     fprintf(f, "  %-28s %s\n  %-28s %s\n", "--help", "print this help", "--version",
             "print the version");
@@ -200,8 +204,11 @@ static int apply(dwsd_config *cfg, const struct option_spec *o, const char *text
 int dwsd_config_load(dwsd_config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (apply(cfg, &options[i], options[i].fallback, "default")) return -1;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *source = "default", *v = options[i].fallback;
+        if (!v) v = dws_models_dir(&source);
+        if (apply(cfg, &options[i], v, source)) return -1;
+    }
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const char *v = getenv(options[i].env);
         if (v && apply(cfg, &options[i], v, options[i].env)) return -1;

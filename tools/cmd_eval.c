@@ -56,9 +56,9 @@ int cmd_eval(int argc, char **argv)
     if (!o.zoo && !o.extras.n) return cli_usage_error(&cli_eval, "give --zoo DIR and/or --extra DIR");
     const char *data = o.data ? o.data : dws_data_dir_from_env();
     if (!data) return cli_usage_error(&cli_eval, "--data DIR is required (or set DWSNET_DATA)");
-    dws_model *model = model_cli_load(CMD, o.model, DWS_DEFAULT_ADAPTER);
+    dws_model *model = model_cli_load(CMD, &o.model, DWS_DEFAULT_ADAPTER);
     if (!model) return 1;
-    dws_eval_adapter_config c = {.model = model, .model_path = o.model ? o.model : DWS_DEFAULT_ADAPTER,
+    dws_eval_adapter_config c = {.model = model, .model_path = o.model,
                                  .zoo_dir = o.zoo, .extra_dirs = o.extras.v, .n_extra = o.extras.n,
                                  .baselines = o.baselines.v, .n_baselines = o.baselines.n, .data_dir = data,
                                  .out_dir = o.out, .curves = o.curves, .card_entry = o.card_entry,

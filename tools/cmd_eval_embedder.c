@@ -402,7 +402,7 @@ static int evaluate(const eval_embedder_opts *o, dws_model *model, const dws_zoo
     char *text = cJSON_PrintUnformatted(report);
     if (o->write_card && text) {
         if (dws_model_set_card_entry(model, "probe", text, err) != 0 ||
-            dws_model_save(model, o->model ? o->model : DWS_DEFAULT_ENCODER, err) != 0) {
+            dws_model_save(model, o->model, err) != 0) {
             free(text);
             goto done;
         }
@@ -427,7 +427,7 @@ int cmd_eval_embedder(int argc, char **argv)
     int status = cli_parse(&cli_eval_embedder, argc, argv, &o);
     if (status >= 0) return status;
     dws_error err;
-    dws_model *model = model_cli_load(CMD, o.model, DWS_DEFAULT_ENCODER);
+    dws_model *model = model_cli_load(CMD, &o.model, DWS_DEFAULT_ENCODER);
     if (!model) return 1;
     int rc = 1;
     embedder_zoo zoo;

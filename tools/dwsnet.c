@@ -25,7 +25,11 @@ static void usage(FILE *f)
     for (size_t i = 0; commands[i].name; i++)
         fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-17s %s\n", "version", "print the version");
-    fprintf(f, "\n`dwsnet COMMAND --help` describes a command.\n");
+    const char *source, *dir = dws_models_dir(&source);
+    fprintf(f, "\n`dwsnet COMMAND --help` describes a command.\n"
+               "Models directory (the default models of adapt, embed, eval, eval-embedder): %s (%s);\n"
+               "looked up as $" DWS_MODELS_ENV ", else %s if it exists, else ./models.\n",
+            dir, source, dws_installed_models_dir());
 }
 
 int main(int argc, char **argv)

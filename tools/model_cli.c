@@ -4,27 +4,36 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "cli_io.h"
 
-dws_model *model_cli_load(const char *cmd, const char *path, const char *default_path)
+dws_model *model_cli_load(const char *cmd, const char **path, const char *default_file)
 {
+    static char default_path[4096];
     dws_error err;
-    if (!path && access(default_path, F_OK) != 0) {
-        dws_error_set(&err, DWS_E_IO, "no model given and the default %s does not exist (train one, or pass --model FILE)",
-                      default_path);
-        cli_fail(cmd, &err);
-        return NULL;
+    if (!*path) {
+        const char *source, *dir = dws_models_dir(&source);
+        if (dws_default_model_path(default_file, default_path, sizeof default_path) != 0 ||
+            access(default_path, F_OK) != 0) {
+            dws_error_set(&err, DWS_E_IO,
+                          "no model given and the default %s/%s does not exist (models directory from %s; "
+                          "pass --model FILE, or set " DWS_MODELS_ENV " to a directory holding %s)",
+                          dir, default_file, source, default_file);
+            cli_fail(cmd, &err);
+            return NULL;
+        }
+        *path = default_path;
     }
-    dws_model *m = dws_model_load(path ? path : default_path, &err);
+    dws_model *m = dws_model_load(*path, &err);
     if (!m) cli_fail(cmd, &err);
     return m;
 }
 
-int model_cli_open(const char *cmd, const model_run_opts *o, const char *default_path, dws_model **model,
+int model_cli_open(const char *cmd, model_run_opts *o, const char *default_file, dws_model **model,
                    dws_onnx **onnx)
 {
     *onnx = NULL;
-    if (!(*model = model_cli_load(cmd, o->model, default_path))) return -1;
+    if (!(*model = model_cli_load(cmd, &o->model, default_file))) return -1;
     dws_error err;
     dws_onnx_limits lim;
     dws_onnx_limits_default(&lim);

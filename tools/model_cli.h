@@ -8,14 +8,16 @@
 #include "onnx/onnx_codec.h"
 #include "options_table.h"
 
-/* The model at path, or at default_path when path is NULL; prints the error line
- * (naming --model when the default is missing) and returns NULL on failure. */
-dws_model *model_cli_load(const char *cmd, const char *path, const char *default_path);
+/* The model at *path; when *path is NULL, the shipped model default_file (DWS_DEFAULT_*)
+ * in the models directory (dws_models_dir, base/base.h), and *path then names that file
+ * (until the next call). Prints the error line (naming --model and DWSNET_MODELS when the
+ * default is missing) and returns NULL on failure. */
+dws_model *model_cli_load(const char *cmd, const char **path, const char *default_file);
 
-/* The model (o->model, else default_path) and the classifier o->in that the
+/* The model (o->model, else default_file as above) and the classifier o->in that the
  * command runs it on. Prints the error line and returns -1, with nothing to free,
  * on failure. */
-int model_cli_open(const char *cmd, const model_run_opts *o, const char *default_path, dws_model **model,
+int model_cli_open(const char *cmd, model_run_opts *o, const char *default_file, dws_model **model,
                    dws_onnx **onnx);
 
 #endif

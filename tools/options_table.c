@@ -38,6 +38,12 @@
     {name, CLI_CUSTOM, CLI_AT(S, T, f), .meta = meta_, .parse = parser, __VA_ARGS__}
 #define ARG(name, f, ...) {name, CLI_ARG, CLI_AT(S, const char *, f), __VA_ARGS__}
 #define SEEN(f) .seen = CLI_SEEN(S, f)
+/* The epilog of the commands whose --model has a shipped default (base/base.h, "model path"). */
+#define MODELS_DIR_HELP                                                                      \
+    "The models directory: $DWSNET_MODELS, else PREFIX/share/dwsnet/models when it exists\n" \
+    "(PREFIX as built: make install PREFIX=...), else ./models; `dwsnet --help` names the\n"  \
+    "one in use."
+
 #define COMMAND(var, name_, table, ...) \
     const cli_command var = {name_, .options = table, .n_options = N(table), .size = sizeof(S), __VA_ARGS__}
 
@@ -327,7 +333,8 @@ COMMAND(cli_init_model, "init-model", init_model_table,
 static const cli_option adapt_table[] = {
     ARG("IN.onnx", in, .help = "the classifier", .required = 1),
     TEXT("--out", out, "OUT.onnx", .alias = "-o", .required = 1, .help = "the adapted classifier; - is stdout"),
-    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER, .help = "adapter model"),
+    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory",
+         .help = "adapter model"),
     INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
 };
 COMMAND(cli_adapt, "adapt", adapt_table,
@@ -336,18 +343,21 @@ COMMAND(cli_adapt, "adapt", adapt_table,
                  "and storage; metadata_props records the adapter (dwsnet.adapter) and version.\n"
                  "The classifier must match the adapter's signature (input size, classes, depth,\n"
                  "activation; see `dwsnet inspect`). Its input convention stays what it was.\n"
-                 "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.");
+                 "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.",
+        .epilog = MODELS_DIR_HELP);
 
 static const cli_option embed_table[] = {
     ARG("IN.onnx", in, .help = "the classifier", .required = 1),
-    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER, .help = "encoder model"),
+    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER " in the models directory",
+         .help = "encoder model"),
     INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
 };
 COMMAND(cli_embed, "embed", embed_table,
         .about = "Prints {\"model\": ID, \"embedding\": [...]}: a vector that does not change when the\n"
                  "classifier's hidden neurons are permuted, for comparing, searching and probing\n"
                  "classifiers. The classifier must match the encoder's signature (input size,\n"
-                 "classes, depth, activation; see `dwsnet inspect`).");
+                 "classes, depth, activation; see `dwsnet inspect`).",
+        .epilog = MODELS_DIR_HELP);
 #undef S
 
 #define S train_adapter_opts
@@ -391,7 +401,7 @@ COMMAND(cli_train_adapter, "train-adapter", train_adapter_table,
 
 #define S eval_opts
 static const cli_option eval_table[] = {
-    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER, .help = "adapter"),
+    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory", .help = "adapter"),
     TEXT("--zoo", zoo, "DIR", .help = "zoo whose test and test_unseen_widths classifiers are evaluated"),
     REPEAT("--extra", extras, "DIR", CLI_MAX_REPEAT, .help = "ONNX classifiers from outside the zoo"),
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
@@ -416,7 +426,7 @@ COMMAND(cli_eval, "eval", eval_table,
                  "eval.md (the table; also printed), eval.json, dwsnet.json (per-classifier results,\n"
                  "the format --baselines reads) and SVG plots. Give --zoo, --extra or both.",
         .epilog = "With an encoder as --model, runs the linear probes of `dwsnet eval-embedder` instead\n"
-                  "(its options apply).");
+                  "(its options apply).\n\n" MODELS_DIR_HELP);
 #undef S
 
 const char *const baseline_method_names[] = {"none", "rescale", "flat-mlp", "flat-mlp-perm", "oracle", NULL};
@@ -546,7 +556,7 @@ COMMAND(cli_train_embedder, "train-embedder", train_embedder_table,
 #define S eval_embedder_opts
 static const cli_option eval_embedder_table[] = {
     TEXT("--zoo", zoo, "DIR", .required = 1, .help = "the zoo"),
-    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER, .help = "encoder"),
+    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER " in the models directory", .help = "encoder"),
     TEXT("--out", out, "DIR", .help = "write DIR/probe.json, DIR/probe.md and DIR/embedding-PROPERTY.svg"),
     TEXT("--properties", properties, "LIST", .shown = "a,b for INR zoos, else " EVAL_EMBEDDER_CIFAR_PROPS,
          .help = "comma-separated record fields"),
@@ -564,5 +574,5 @@ COMMAND(cli_eval_embedder, "eval-embedder", eval_embedder_table,
                  "Also checks that embeddings do not change under random hidden permutations, and with\n"
                  "--out writes DIR/probe.json, DIR/probe.md and DIR/embedding-PROPERTY.svg (2-D PCA of\n"
                  "the test embeddings coloured by each property).",
-        .epilog = "Prints the results (JSON) with the targets of issue 6.");
+        .epilog = "Prints the results (JSON) with the targets of issue 6.\n\n" MODELS_DIR_HELP);
 #undef S

@@ -9,8 +9,9 @@
 #include "options.h"
 #include "ws/ws.h"
 
-#define DWS_DEFAULT_ADAPTER "models/cifar10c-adapter.dws"
-#define DWS_DEFAULT_ENCODER "models/cifar10-embedder.dws"
+/* The shipped models, looked up in the models directory (base/base.h, "model path"). */
+#define DWS_DEFAULT_ADAPTER "cifar10c-adapter.dws"
+#define DWS_DEFAULT_ENCODER "cifar10-embedder.dws"
 /* eval-embedder's properties of a classifier zoo, and of an INR zoo. */
 #define EVAL_EMBEDDER_CIFAR_PROPS "clean_test_acc,target_test_acc,log_width,recipe.epochs"
 #define EVAL_EMBEDDER_INR_PROPS "a,b"

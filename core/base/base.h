@@ -1,6 +1,7 @@
 /* core/base/base.h: the public header of core/base/.
  * The floor of core/: errors, random numbers, parallel workers, files (whole-file reads, gzip), float
- * formatting, the version, and the .dws container file format. Uses nothing else of core/.
+ * formatting, the version, the models directory, and the .dws container file format. Uses nothing else
+ * of core/.
  */
 #ifndef DWS_BASE_H
 #define DWS_BASE_H
@@ -105,6 +106,28 @@ int dws_write_file_atomic(const char *path, const void *data, size_t len, dws_er
 /* path with its ending ext (when present and not the whole name) replaced by
  * new_ext, truncated to size: ("m.dws", ".dws", ".csv") -> "m.csv". */
 void dws_path_sibling(const char *path, const char *ext, const char *new_ext, char *buf, size_t size);
+
+/* ==== model path ==== */
+/* Where dwsnet and dwsnetd find their models when no flag names them. One order,
+ * for both programs:
+ *   1. the directory in $DWSNET_MODELS, when set and not empty
+ *      (dwsnetd reads its own DWSNETD_MODELS before this one);
+ *   2. DWS_PREFIX/share/dwsnet/models, where `make install` puts the shipped models,
+ *      when that directory exists (DWS_PREFIX is the PREFIX the binary was built with);
+ *   3. models, relative to the working directory (a checkout).
+ * A flag (--model FILE, --models DIR) always comes first. */
+#define DWS_MODELS_ENV "DWSNET_MODELS"
+
+/* The installed models directory: DWS_PREFIX "/share/dwsnet/models". */
+const char *dws_installed_models_dir(void);
+
+/* The models directory by the order above. *source, when not NULL, says which step
+ * chose it: "DWSNET_MODELS", "installed" or "working directory". The result is the
+ * environment's string or a constant: valid until the environment changes. */
+const char *dws_models_dir(const char **source);
+
+/* dir/file of the models directory into buf; -1 when it does not fit. */
+int dws_default_model_path(const char *file, char *buf, size_t len);
 
 /* ==== float decimal ==== */
 /* A float setting as the short decimal it was written as, for JSON that people
