@@ -135,6 +135,13 @@ def check_dockerfile(repo, help_text, binaries):
     check(re.search(r"(^|\s)scripts/install-deps --build-only\b", build_runs),
           "build stage must run `scripts/install-deps --build-only`")
     check(re.search(r"\bmake\b[^&]*\ball\b", build_runs), "build stage must run `make ... all`")
+    # The runtime stage takes what `make install PREFIX=P DESTDIR=D` put under D/P.
+    inst = re.search(r"\bmake install\b([^&]*)", build_runs)
+    inst_vars = dict(re.findall(r"\b(PREFIX|DESTDIR)=(\S+)", inst.group(1))) if inst else {}
+    check(inst and "DESTDIR" in inst_vars,
+          "build stage must run `make install PREFIX=... DESTDIR=...` (what the runtime stage copies)")
+    install_root = (inst_vars.get("DESTDIR", "/nonexistent").rstrip("/") + "/"
+                    + inst_vars.get("PREFIX", "/usr/local").strip("/") + "/")
     check(re.search(r"install-deps --runtime\b", runtime_runs),
           "runtime stage must run `scripts/install-deps --runtime`")
     for mode in ("--build-only", "--runtime"):
@@ -143,9 +150,7 @@ def check_dockerfile(repo, help_text, binaries):
         check(r.returncode == 0, "scripts/install-deps %s --print fails: %s" % (mode, r.stderr))
 
     # COPY sources: from the context they must exist and survive .dockerignore;
-    # from the build stage they must be make outputs or made by a RUN there.
-    workdir = {s: a for s, w, a in ins if w == "WORKDIR"}
-    made_dirs = set(re.findall(r"mkdir -p (\S+)", build_runs))
+    # from the build stage they must be what `make install` put under DESTDIR/PREFIX.
     programs = make_programs(repo)
     copied = {}
     for s, w, arg in ins:
@@ -166,20 +171,22 @@ def check_dockerfile(repo, help_text, binaries):
                 check(not dockerignored(src, ignore), "COPY %s: excluded by .dockerignore" % src)
                 continue
             check(source_stage in stage_names, "COPY --from=%s: no such stage" % source_stage)
-            root = workdir.get(stage_names.get(source_stage), "/").rstrip("/") + "/"
-            check(src.startswith(root), "COPY --from=%s %s: outside WORKDIR %s"
-                  % (source_stage, src, root))
-            rel = src[len(root):]
-            copied[dest + os.path.basename(rel) if dest.endswith("/") else dest] = rel
-            if rel.startswith("bin/"):
-                if rel not in programs and not glob.glob(os.path.join(repo, "server/*.c")):
-                    skipped.append("no server/ sources, so `make all` does not build %s" % rel)
-                    continue
-                check(rel in programs, "COPY %s: `make all` builds only %s"
-                      % (rel, " ".join(sorted(programs))))
+            if not check(src.startswith(install_root), "COPY --from=%s %s: not under make install's %s"
+                         % (source_stage, src, install_root)):
+                continue
+            rel = src[len(install_root):].rstrip("/")
+            if rel == "bin":
+                # The installed bin/ holds what `make all` builds.
+                check(dest.endswith("/"), "COPY %s: copy bin/ into a directory" % src)
+                for prog in sorted(programs):
+                    copied[dest + os.path.basename(prog)] = prog
+            elif rel == "share/dwsnet/models":
+                copied[dest.rstrip("/")] = "models"
             else:
-                check(rel in made_dirs or os.path.exists(os.path.join(repo, rel)),
-                      "COPY --from=build %s: neither in the repo nor made by a build RUN" % rel)
+                check(False, "COPY --from=build %s: make install puts only bin/ and "
+                      "share/dwsnet/models/ there" % src)
+    if not glob.glob(os.path.join(repo, "server/*.c")):
+        skipped.append("no server/ sources, so `make all` does not build bin/dwsnetd")
 
     env = {}
     for s, w, arg in ins:
@@ -190,15 +197,16 @@ def check_dockerfile(repo, help_text, binaries):
     listen_port = env.get("DWSNETD_LISTEN", "").rpartition(":")[2]
     check(env.get("DWSNETD_LISTEN", "").startswith("0.0.0.0:"),
           "ENV DWSNETD_LISTEN must listen on 0.0.0.0 inside the container")
-    check(copied.get(env.get("DWSNETD_MODELS")) == "models",
-          "ENV DWSNETD_MODELS must be where models/ is copied")
+    check(copied.get(env.get("DWSNET_MODELS")) == "models",
+          "ENV DWSNET_MODELS (read by dwsnet and dwsnetd) must be where the models are copied")
     exposes = [a for s, w, a in ins if w == "EXPOSE"]
     check(exposes == [listen_port], "EXPOSE %s must equal DWSNETD_LISTEN's port %s"
           % (exposes, listen_port))
     health = [a for s, w, a in ins if w == "HEALTHCHECK"]
-    check(len(health) == 1 and re.search(r"\bcurl\b.*://127\.0\.0\.1:%s/healthz\b" % listen_port,
+    # The port is DWSNETD_LISTEN's, taken from the variable when the container runs.
+    check(len(health) == 1 and re.search(r"\bcurl\b.*://127\.0\.0\.1:\$\{DWSNETD_LISTEN##\*:\}/healthz\b",
                                          health[0] if health else ""),
-          "HEALTHCHECK must curl /healthz on DWSNETD_LISTEN's port")
+          "HEALTHCHECK must curl /healthz on the port of DWSNETD_LISTEN (${DWSNETD_LISTEN##*:})")
     users = [a for s, w, a in ins if w == "USER"]
     uid = users[-1].split(":")[0] if users else "0"
     check(uid.isdigit() and uid != "0", "USER must be a numeric non-root uid, got %r" % uid)
@@ -209,7 +217,7 @@ def check_dockerfile(repo, help_text, binaries):
     check(copied.get(entry_bin) == "bin/dwsnetd", "ENTRYPOINT must run the copied bin/dwsnetd")
     if help_text is not None:
         for k in env:
-            if k.startswith("DWSNETD_"):
+            if k.startswith("DWSNETD_") or k == "DWSNET_MODELS":
                 check(k in help_text, "ENV %s: not a variable dwsnetd --help lists" % k)
 
     # The runtime package list, against what the shipped binaries link.
@@ -381,11 +389,11 @@ def check_daemon(objects, repo, help_text):
     port = env.get("DWSNETD_LISTEN", "").rpartition(":")[2]
     check(port.isdigit() and container_port(c, int(port)),
           "dwsnetd: DWSNETD_LISTEN's port is not a container port")
-    docker_env = dict(re.findall(r"(DWSNETD_MODELS)=(\S+)", open(os.path.join(repo, "Dockerfile")).read()))
-    models = env.get("DWSNETD_MODELS")
-    check(models == docker_env.get("DWSNETD_MODELS"),
-          "dwsnetd: DWSNETD_MODELS %s differs from the image's %s"
-          % (models, docker_env.get("DWSNETD_MODELS")))
+    docker_env = dict(re.findall(r"(DWSNET_MODELS)=(\S+)", open(os.path.join(repo, "Dockerfile")).read()))
+    models = env.get("DWSNETD_MODELS", env.get("DWSNET_MODELS", docker_env.get("DWSNET_MODELS")))
+    check(models == docker_env.get("DWSNET_MODELS"),
+          "dwsnetd: the models directory %s differs from the image's DWSNET_MODELS %s"
+          % (models, docker_env.get("DWSNET_MODELS")))
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     mounted = [m for m in c.get("volumeMounts", []) if m["mountPath"] == models]
     check(mounted and "persistentVolumeClaim" in volumes.get(mounted[0]["name"], {}),

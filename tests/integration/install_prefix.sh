@@ -60,9 +60,11 @@ check "--model wins over DWSNET_MODELS" \
 unset DWSNET_MODELS
 
 echo "== dwsnetd: --models, DWSNETD_MODELS, DWSNET_MODELS, installed"
-# served_ids [ENV...] -- [FLAGS...]: the model ids an installed dwsnetd serves.
+# served_ids [ENV...] -- [FLAGS...]: sets IDS, the model ids an installed dwsnetd
+# serves. Not in a subshell: the daemon stays in DAEMON_PIDS, which the exit trap kills.
 served_ids() {
-  local envs=() port pid ids=""
+  local envs=() port="" pid i
+  IDS=""
   while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
   : >"$T/d.err"  # emptied here: the background redirection may come after the first read
   env "${envs[@]}" "$P/bin/dwsnetd" --listen 127.0.0.1:0 "$@" >"$T/d.out" 2>"$T/d.err" &
@@ -79,23 +81,23 @@ served_ids() {
     [ -n "$port" ] && curl -sS -m 10 -o "$T/d.json" "http://127.0.0.1:$port/v1/models" && break
     sleep 0.05
   done
-  [ -n "$port" ] && ids=$($PY -c 'import json, sys
+  [ -n "$port" ] && IDS=$($PY -c 'import json, sys
 print(" ".join(sorted(m["id"] for m in json.load(open(sys.argv[1]))["models"])))' "$T/d.json")
-  [ -n "$ids" ] || cat "$T/d.err" >&2
-  kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  echo "$ids"
+  [ -n "$IDS" ] || cat "$T/d.err"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
 }
 shipped=$(cd "$repo/models" && ls *.dws | sed 's/\.dws$//' | sort | tr '\n' ' ' | sed 's/ $//')
-ids=$(served_ids --)
-check "installed directory: serves the shipped models ($ids)" [ "$ids" = "$shipped" ]
-ids=$(served_ids DWSNET_MODELS="$other" --)
-check "DWSNET_MODELS: $ids" [ "$ids" = other-adapter ]
+served_ids --
+check "installed directory: serves the shipped models ($IDS)" [ "$IDS" = "$shipped" ]
+served_ids DWSNET_MODELS="$other" --
+check "DWSNET_MODELS: $IDS" [ "$IDS" = other-adapter ]
 mkdir -p "$T/d-models"
 make_model encoder d-encoder 48 10 3 "$T/d-models/enc.dws"
-ids=$(served_ids DWSNET_MODELS="$other" DWSNETD_MODELS="$T/d-models" --)
-check "DWSNETD_MODELS before DWSNET_MODELS: $ids" [ "$ids" = d-encoder ]
-ids=$(served_ids DWSNET_MODELS="$other" DWSNETD_MODELS="$T/d-models" -- --models "$P/share/dwsnet/models")
-check "--models before both: $ids" [ "$ids" = "$shipped" ]
+served_ids DWSNET_MODELS="$other" DWSNETD_MODELS="$T/d-models" --
+check "DWSNETD_MODELS before DWSNET_MODELS: $IDS" [ "$IDS" = d-encoder ]
+served_ids DWSNET_MODELS="$other" DWSNETD_MODELS="$T/d-models" -- --models "$P/share/dwsnet/models"
+check "--models before both: $IDS" [ "$IDS" = "$shipped" ]
 
 echo "== make uninstall; then ./models"
 (cd "$repo" && make -s BUILD="$T/build" BIN="$T/bin" PREFIX="$P" uninstall) >"$T/uninstall.log" 2>&1 ||
