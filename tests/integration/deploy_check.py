@@ -427,6 +427,12 @@ def check_gateway(objects):
               "gateway: probe path %s has no exact location in nginx.conf" % path)
     check(any(m["mountPath"] == "/etc/nginx/nginx.conf" for m in c.get("volumeMounts", [])),
           "gateway: the ConfigMap must be mounted at /etc/nginx/nginx.conf")
+    # `server ... resolve` is open-source nginx 1.27.3 or later.
+    if re.search(r"^\s*server \S+ resolve\b", conf, re.M):
+        tag = c.get("image", "").rpartition(":")[2]
+        version = tuple(int(x) for x in re.findall(r"\d+", tag)[:3])
+        check(len(version) >= 2 and version + (0,) * (3 - len(version)) >= (1, 27, 3),
+              "gateway: upstream `resolve` needs nginx >= 1.27.3; image %s" % c.get("image"))
     # Every upstream server name must be a headless Service with that port.
     for host, port in re.findall(r"^\s*server ([\w.-]+):(\d+) resolve", conf, re.M):
         name, ns = host.split(".")[:2]
