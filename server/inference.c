@@ -123,7 +123,7 @@ static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dws_run_opts opts = {.threads = in->threads};
     float *embedding = NULL;
     int dim = 0;
-    if (dws_encoder_embed(m, dws_onnx_weights(onnx), &embedding, &dim, &opts, &err)) {
+    if (dws_embed_onnx(m, onnx, &opts, &embedding, &dim, &err)) {
         core_error(out, &err);
         return;
     }

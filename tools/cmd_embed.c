@@ -24,7 +24,7 @@ int cmd_embed(int argc, char **argv)
     float *emb = NULL;
     int dim = 0, rc = -1;
     dws_run_opts opts = {.threads = (int)a.threads};
-    if (dws_encoder_embed(model, dws_onnx_weights(onnx), &emb, &dim, &opts, &err) == 0) {
+    if (dws_embed_onnx(model, onnx, &opts, &emb, &dim, &err) == 0) {
         cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateArray();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         for (int j = 0; j < dim; j++) cJSON_AddItemToArray(e, cJSON_CreateNumber(emb[j]));

@@ -30,6 +30,7 @@ static void print_text(const char *path, const dws_onnx_info *info, const dws_ml
     if (info->input_rank > 0) print_dims(info);
     else printf("(no shape)");
     printf("%s\n", info->input_flatten ? " through Flatten/Reshape" : "");
+    if (info->preprocess[0]) printf("preprocess:   %s folded into layer 1\n", info->preprocess);
     printf("output:       %s\n", info->output_name);
     printf("widths:       [");
     for (int l = 0; l <= w->n_layers; l++) printf("%s%lld", l ? ", " : "", (long long)w->widths[l]);

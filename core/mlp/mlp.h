@@ -99,4 +99,51 @@ void dws_mlp_vjp(const dws_mlp *m, const float *x, int n, const float *d_out, dw
 /* Index of the largest of v[0..k) (the first one on ties). */
 int dws_argmax(const float *v, int k);
 
+/* ==== input affine ====
+ * Element-wise preprocessing with constant operands and a permutation in front of
+ * layer 1, in the pixel frame of docs/task.md section 2: layer 1 reads
+ * x'[j] = scale[j] * x[src[j]] + shift[j] for the pixel-frame input x (d0 values,
+ * src a permutation). Folding gives the pixel-frame twin of the classifier:
+ *   W_1'[:, src[j]] = W_1[:, j] * scale[j],  b_1' = b_1 + W_1 shift  (sums in double);
+ * unfolding maps new pixel-frame weights V_1', v_1' back:
+ *   V_1[:, j] = V_1'[:, src[j]] / scale[j],  v_1 = v_1' - V_1 shift.
+ * Layers 2..L pass through untouched (docs/onnx.md section 2.1). */
+typedef struct {
+    int64_t d0;
+    double *scale, *shift;
+    int64_t *src;
+} dws_input_affine;
+
+/* The identity on d0 features (scale 1, shift 0, src[j] = j). */
+int dws_input_affine_init(dws_input_affine *t, int64_t d0, dws_error *err);
+void dws_input_affine_free(dws_input_affine *t);
+/* 1 when t is the identity. */
+int dws_input_affine_is_identity(const dws_input_affine *t);
+/* Checks every scale finite and nonzero, every shift finite, src a permutation. */
+int dws_input_affine_check(const dws_input_affine *t, dws_error *err);
+
+/* Normalisation applied outside the model (e.g. torchvision's Normalize): the model
+ * reads (pixel/255 - mean[c]) / std[c], c the channel of a CHW-flattened feature;
+ * n 1 (all channels) or 3; n 0: none. --input-range lo,hi is mean -lo/(hi-lo),
+ * std 1/(hi-lo). */
+#define DWS_INPUT_NORM_MAX 3
+typedef struct {
+    int n;
+    double mean[DWS_INPUT_NORM_MAX], std[DWS_INPUT_NORM_MAX];
+} dws_input_norm;
+
+/* t = t after the external normalisation: x'[j] = scale[j] * norm(x)[src[j]] +
+ * shift[j] becomes an affine map of the pixel-frame x. d0 must split into n
+ * channels; std must be finite and nonzero. */
+int dws_input_affine_compose_norm(dws_input_affine *t, const dws_input_norm *norm, dws_error *err);
+
+/* out (initialised by the call) = w with W_1, b_1 folded; t->d0 must be w's d_0. */
+int dws_mlp_fold_input(const dws_mlp *w, const dws_input_affine *t, dws_mlp *out, dws_error *err);
+/* Unfolds w's W_1, b_1 in place. orig is the model as stored, folded its fold:
+ * an entry of W_1 whose pixel-frame entry is bit-equal to the folded one gets
+ * orig's entry back, and so does a bias whose whole row and bias are unchanged,
+ * so that zero adaptation gives back the stored bits exactly. */
+int dws_mlp_unfold_input(dws_mlp *w, const dws_input_affine *t, const dws_mlp *orig, const dws_mlp *folded,
+                         dws_error *err);
+
 #endif

@@ -10,12 +10,20 @@ int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts 
     dws_mlp local;
     dws_mlp *w = adapted ? adapted : &local;
     memset(w, 0, sizeof *w);
-    if (dws_adapter_apply(m, dws_onnx_weights(onnx), w, opts, err) != 0) return -1;
+    dws_pixel_frame f;   /* the adapter reads the pixel frame: pixel_frame.c */
+    if (dws_pixel_frame_open(&f, onnx, opts ? opts->input_norm : NULL, err) != 0) return -1;
+    int rc = dws_adapter_apply(m, dws_pixel_frame_weights(&f, onnx), w, opts, err);
+    if (rc == 0) rc = dws_pixel_frame_unfold(&f, onnx, w, err);
+    dws_pixel_frame_close(&f);
+    if (rc != 0) {
+        dws_mlp_free(w);
+        return -1;
+    }
     const dws_kv meta[] = {
         {"dwsnet.adapter", dws_model_id(m)},
         {"dwsnet.version", DWS_VERSION},
     };
-    int rc = dws_onnx_encode(onnx, w, meta, sizeof meta / sizeof meta[0], out, out_len, err);
+    rc = dws_onnx_encode(onnx, w, meta, sizeof meta / sizeof meta[0], out, out_len, err);
     if (!adapted || rc != 0) dws_mlp_free(w);
     return rc;
 }

@@ -34,6 +34,7 @@ typedef struct {
 
 typedef struct {
     int threads;   /* BLAS / worker threads for this call; 0 = library default */
+    const dws_input_norm *input_norm;   /* ONNX paths: normalisation outside the model; NULL: none */
 } dws_run_opts;
 
 typedef struct dws_model dws_model;
@@ -82,6 +83,30 @@ int dws_model_save(const dws_model *m, const char *path, dws_error *err);
 /* The network, e.g. for training; a trainer may change its parameters and input
  * normalisation in place (not while other threads use the model). */
 struct dws_net *dws_model_net(dws_model *m);
+
+/* ==== pixel frame ====
+ * The adapter and the encoder read a classifier in the pixel/255 CHW frame of
+ * docs/task.md section 2. A decoded ONNX model with its own preprocessing
+ * (dws_onnx_input_affine) or normalised outside (opts->input_norm) is folded into
+ * that frame (mlp.h: dws_mlp_fold_input) and adapted weights are unfolded back, so
+ * only W_1 and b_1 pass through the fold (docs/onnx.md section 2.1). The one place
+ * /adapt and /embed, CLI and daemon, do this. */
+typedef struct {
+    int active;                 /* 0: the model already reads the pixel frame */
+    dws_input_affine t;
+    dws_mlp folded;
+} dws_pixel_frame;
+
+int dws_pixel_frame_open(dws_pixel_frame *f, const dws_onnx *onnx, const dws_input_norm *norm, dws_error *err);
+/* The weights the adapter / encoder read: the folded twin, or the decoded ones. */
+const dws_mlp *dws_pixel_frame_weights(const dws_pixel_frame *f, const dws_onnx *onnx);
+/* Maps pixel-frame weights w (in place) back to the model's own frame. */
+int dws_pixel_frame_unfold(const dws_pixel_frame *f, const dws_onnx *onnx, dws_mlp *w, dws_error *err);
+void dws_pixel_frame_close(dws_pixel_frame *f);
+
+/* The encoder's embedding of a decoded ONNX classifier, read in the pixel frame. */
+int dws_embed_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, float **embedding, int *dim,
+                   dws_error *err);
 
 /* ==== adapt onnx ==== */
 /* Adapting a decoded ONNX classifier and writing the result back into its own

@@ -68,6 +68,10 @@ typedef struct {
     int bias_stored[DWS_MAX_LAYERS];         /* 0: no bias in the file (bias_name ""); b_l reads as 0 */
     int dropout_nodes;                       /* Dropout nodes passed through as the identity */
     int dropout_training;                    /* of those, with training_mode true (a runtime may drop units) */
+    /* Element-wise preprocessing with constants (Sub, Add, Mul, Div) and a Transpose
+     * of the data before layer 1, as an expression, e.g. "(x - mean) / std"; "" when none. */
+    char preprocess[160];
+    int preprocess_permutes;                 /* 1 when it reorders the features */
 } dws_onnx_info;
 
 const char *dws_head_name(dws_head h);       /* "none", "softmax", "log_softmax", "identity" */
@@ -83,6 +87,10 @@ dws_onnx *dws_onnx_decode_file(const char *path, const dws_onnx_limits *lim, dws
 void dws_onnx_free(dws_onnx *m);
 
 const dws_mlp *dws_onnx_weights(const dws_onnx *m);
+/* The model's own input preprocessing before layer 1 as a pixel-frame affine map
+ * (mlp.h: x' = scale * x[src] + shift over the graph input's features in their
+ * stored order), or NULL when there is none. */
+const dws_input_affine *dws_onnx_input_affine(const dws_onnx *m);
 const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m);
 
 /* The description `dwsnet inspect --json` prints and POST /v1/inspect answers:

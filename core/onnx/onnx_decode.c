@@ -121,7 +121,9 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
                       (long long)m->model->ir_version);
         goto fail;
     }
-    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0 || read_weights(m, err) != 0) goto fail;
+    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0 || read_weights(m, err) != 0 ||
+        dws_onnx_build_preprocess(m, err) != 0)
+        goto fail;
     return m;
 fail:
     dws_onnx_free(m);
@@ -145,6 +147,7 @@ void dws_onnx_free(dws_onnx *m)
     if (!m) return;
     if (m->model) onnx__model_proto__free_unpacked(m->model, &m->alloc);
     dws_mlp_free(&m->weights);
+    dws_input_affine_free(&m->pre);
     free(m);
 }
 

@@ -26,6 +26,12 @@ struct cJSON *dws_onnx_inspect_json(const dws_onnx *m, const char *file)
         cJSON_AddItemToArray(shape, info->input_dims[d] < 0 ? cJSON_CreateNull()
                                                             : cJSON_CreateNumber((double)info->input_dims[d]));
     cJSON_AddBoolToObject(in, "flatten", info->input_flatten);
+    if (info->preprocess[0]) {   /* folded into layer 1 around /adapt and /embed (docs/onnx.md section 2.1) */
+        cJSON_AddStringToObject(in, "preprocess", info->preprocess);
+        cJSON_AddBoolToObject(in, "permutes", info->preprocess_permutes);
+    } else {
+        cJSON_AddNullToObject(in, "preprocess");
+    }
     cJSON *out = cJSON_AddObjectToObject(o, "output");
     cJSON_AddStringToObject(out, "name", info->output_name);
     cJSON *widths = cJSON_AddArrayToObject(o, "widths");

@@ -113,6 +113,18 @@ int dws_graph_constant(dws_graph *gr, const char *name, const char *role, dws_te
 int dws_graph_shared_constant(dws_graph *gr, const char *name, const char *role, const Onnx__TensorProto **t,
                               dws_error *err);
 
+/* ---- input preprocessing before layer 1 (onnx_preprocess.c) ---- */
+#define DWS_MAX_PRE_STEPS 16
+typedef struct {
+    char op;                 /* '-', '+', '*', '/': with a constant; 'T': Transpose; 'F': Flatten/Reshape */
+    int const_first;         /* the constant is the first operand (k - x) */
+    dws_tensor_ref k;        /* the constant (rows = its element count, cols 1) */
+    int k_rank;
+    int64_t k_dims[DWS_ONNX_MAX_RANK];
+    int n_perm;              /* Transpose: perm, batch axis included */
+    int64_t perm[DWS_ONNX_MAX_RANK];
+} dws_pre_step;
+
 /* ---- recognising the MLP (onnx_recognise.c) ---- */
 typedef struct {
     int n_layers;
@@ -121,6 +133,8 @@ typedef struct {
     float leaky_alpha[DWS_MAX_LAYERS];
     dws_tensor_ref weight[DWS_MAX_LAYERS], bias[DWS_MAX_LAYERS];   /* bias.tensor NULL: none stored */
     int node[DWS_MAX_LAYERS];      /* the layer's Gemm or MatMul node */
+    int n_pre;                     /* preprocessing steps before layer 1, in graph order */
+    dws_pre_step pre[DWS_MAX_PRE_STEPS];
 } dws_mlp_layout;
 
 int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim,
@@ -156,6 +170,12 @@ struct dws_onnx {
     dws_mlp weights;
     dws_mlp_layout layout;
     dws_onnx_info info;
+    int has_pre;                 /* preprocessing other than the identity before layer 1 */
+    dws_input_affine pre;        /* it, as a pixel-frame affine map (mlp.h) */
 };
+
+/* Builds m->pre from m->layout.pre (after the weights are read); fills
+ * info->preprocess. */
+int dws_onnx_build_preprocess(dws_onnx *m, dws_error *err);
 
 #endif

@@ -157,6 +157,11 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s has %zu outputs; MLP nodes have one", lab, n->n_output);
             return -1;
         }
+        if (phase == BEFORE_LAYERS && dws_walk_is_preprocess(w, ni)) {   /* onnx_preprocess.c */
+            if (dws_walk_preprocess(w, ni, cur->name, err) != 0) return -1;
+            cur = dws_graph_find(&w->gr, n->output[0]);
+            continue;
+        }
         /* Layers and the ops before them take the data as their first input. */
         if (kind != OP_ADD && (n->n_input < 1 || strcmp(n->input[0], cur->name) != 0)) {
             dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s reads the data '%s' as other than its first input", lab,
@@ -173,7 +178,9 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
                 dws_error_set(err, DWS_E_NOT_AN_MLP, "node %s comes after the first layer", lab);
                 return -1;
             }
-            if ((kind == OP_FLATTEN ? dws_walk_flatten(w, ni, err) : dws_walk_reshape(w, ni, err)) != 0) return -1;
+            if ((kind == OP_FLATTEN ? dws_walk_flatten(w, ni, err) : dws_walk_reshape(w, ni, err)) != 0 ||
+                (w->layout->n_pre > 0 && dws_walk_preprocess_flatten(w, ni, err) != 0))
+                return -1;
             w->info->input_flatten = 1;
             break;
         case OP_IDENTITY:

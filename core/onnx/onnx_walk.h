@@ -49,6 +49,14 @@ int dws_walk_check_io(const dws_walker *w, const dws_graph_tensor *out, dws_erro
 /* ---- Reshape to [N, d0], its shape constant or computed (onnx_shape.c) ---- */
 int dws_walk_reshape(dws_walker *w, int ni, dws_error *err);
 
+/* ---- element-wise preprocessing and Transpose of the data (onnx_preprocess.c) ---- */
+/* 1 when node ni is a preprocessing op (Sub, Add, Mul, Div, Transpose). */
+int dws_walk_is_preprocess(const dws_walker *w, int ni);
+/* Records node ni, which reads the data tensor `data`, as a preprocessing step. */
+int dws_walk_preprocess(dws_walker *w, int ni, const char *data, dws_error *err);
+/* Records a Flatten/Reshape among the steps. */
+int dws_walk_preprocess_flatten(dws_walker *w, int ni, dws_error *err);
+
 /* ---- Dropout, the identity at inference (onnx_dropout.c) ---- */
 int dws_walk_dropout(dws_walker *w, int ni, dws_error *err);
 

@@ -1,0 +1,140 @@
+/* Folding element-wise input preprocessing (and a permutation) into layer 1 and
+ * back: the frame change of docs/onnx.md section 2.1. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp.h"
+
+int dws_input_affine_init(dws_input_affine *t, int64_t d0, dws_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->d0 = d0;
+    t->scale = malloc((size_t)d0 * sizeof *t->scale);
+    t->shift = malloc((size_t)d0 * sizeof *t->shift);
+    t->src = malloc((size_t)d0 * sizeof *t->src);
+    if (!t->scale || !t->shift || !t->src) {
+        dws_input_affine_free(t);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the input preprocessing");
+        return -1;
+    }
+    for (int64_t j = 0; j < d0; j++) {
+        t->scale[j] = 1.0;
+        t->shift[j] = 0.0;
+        t->src[j] = j;
+    }
+    return 0;
+}
+
+void dws_input_affine_free(dws_input_affine *t)
+{
+    free(t->scale);
+    free(t->shift);
+    free(t->src);
+    memset(t, 0, sizeof *t);
+}
+
+int dws_input_affine_is_identity(const dws_input_affine *t)
+{
+    for (int64_t j = 0; j < t->d0; j++)
+        if (t->scale[j] != 1.0 || t->shift[j] != 0.0 || t->src[j] != j) return 0;
+    return 1;
+}
+
+int dws_input_affine_check(const dws_input_affine *t, dws_error *err)
+{
+    unsigned char *seen = calloc((size_t)t->d0 + 1, 1);
+    if (!seen) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot check the input preprocessing");
+        return -1;
+    }
+    int rc = 0;
+    for (int64_t j = 0; j < t->d0 && rc == 0; j++) {
+        if (!isfinite(t->scale[j]) || t->scale[j] == 0.0 || !isfinite(t->shift[j])) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT,
+                          "the input preprocessing of feature %lld is not invertible (scale %g, shift %g)",
+                          (long long)j, t->scale[j], t->shift[j]);
+            rc = -1;
+        } else if (t->src[j] < 0 || t->src[j] >= t->d0 || seen[t->src[j]]++) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "the input permutation is not a permutation");
+            rc = -1;
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+int dws_mlp_fold_input(const dws_mlp *w, const dws_input_affine *t, dws_mlp *out, dws_error *err)
+{
+    if (t->d0 != w->widths[0]) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "input preprocessing for %lld features, layer 1 takes %lld",
+                      (long long)t->d0, (long long)w->widths[0]);
+        return -1;
+    }
+    if (dws_input_affine_check(t, err) != 0 || dws_mlp_clone(out, w, err) != 0) return -1;
+    int64_t rows = w->widths[1], d0 = t->d0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *wr = w->W[0] + r * d0;
+        float *orow = out->W[0] + r * d0;
+        double acc = w->b[0][r];
+        for (int64_t j = 0; j < d0; j++) {
+            orow[t->src[j]] = (float)((double)wr[j] * t->scale[j]);
+            acc += (double)wr[j] * t->shift[j];
+        }
+        out->b[0][r] = (float)acc;
+    }
+    return 0;
+}
+
+int dws_mlp_unfold_input(dws_mlp *w, const dws_input_affine *t, const dws_mlp *orig, const dws_mlp *folded,
+                         dws_error *err)
+{
+    int64_t rows = w->widths[1], d0 = t->d0;
+    float *row = malloc((size_t)d0 * sizeof *row);
+    if (!row) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot unfold the input preprocessing");
+        return -1;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *wr = w->W[0] + r * d0;
+        const float *fr = folded->W[0] + r * d0, *orow = orig->W[0] + r * d0;
+        int same = memcmp(&w->b[0][r], &folded->b[0][r], sizeof(float)) == 0;
+        double acc = w->b[0][r];
+        for (int64_t j = 0; j < d0; j++) {
+            int64_t s = t->src[j];
+            double v = (double)wr[s] / t->scale[j];
+            acc -= v * t->shift[j];
+            if (memcmp(&wr[s], &fr[s], sizeof(float)) == 0) row[j] = orow[j];
+            else row[j] = (float)v, same = 0;
+        }
+        memcpy(wr, row, (size_t)d0 * sizeof *row);
+        w->b[0][r] = same ? orig->b[0][r] : (float)acc;
+    }
+    free(row);
+    return 0;
+}
+
+int dws_input_affine_compose_norm(dws_input_affine *t, const dws_input_norm *norm, dws_error *err)
+{
+    if (!norm || norm->n == 0) return 0;
+    if (norm->n < 0 || norm->n > DWS_INPUT_NORM_MAX || t->d0 % norm->n != 0) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "%d normalisation channels do not split %lld input features",
+                      norm->n, (long long)t->d0);
+        return -1;
+    }
+    for (int c = 0; c < norm->n; c++) {
+        if (!isfinite(norm->mean[c]) || !isfinite(norm->std[c]) || norm->std[c] == 0.0) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input normalisation of channel %d: mean %g, std %g", c,
+                          norm->mean[c], norm->std[c]);
+            return -1;
+        }
+    }
+    int64_t per = t->d0 / norm->n;
+    for (int64_t j = 0; j < t->d0; j++) {
+        int c = (int)(t->src[j] / per);
+        double ae = 1.0 / norm->std[c], ce = -norm->mean[c] / norm->std[c];
+        t->shift[j] += t->scale[j] * ce;
+        t->scale[j] *= ae;
+    }
+    return 0;
+}
