@@ -20,12 +20,13 @@ int cmd_adapt(int argc, char **argv)
     if (status >= 0) return status;
     dws_model *model;
     dws_onnx *onnx;
-    if (model_cli_open(CMD, &a, DWS_DEFAULT_ADAPTER, &model, &onnx) != 0) return 1;
+    dws_input_norm norm;
+    if (model_cli_open(CMD, &a, DWS_DEFAULT_ADAPTER, &model, &onnx, &norm) != 0) return 1;
     dws_error err;
     dws_mlp adapted = {0};
     uint8_t *bytes = NULL;
     size_t len = 0;
-    dws_run_opts opts = {.threads = (int)a.threads};
+    dws_run_opts opts = {.threads = (int)a.threads, .input_norm = &norm};
     int rc = -1;
     if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
         rc = dws_write_file_atomic(a.out, bytes, len, &err);

@@ -19,11 +19,12 @@ int cmd_embed(int argc, char **argv)
     if (status >= 0) return status;
     dws_model *model;
     dws_onnx *onnx;
-    if (model_cli_open(CMD, &a, DWS_DEFAULT_ENCODER, &model, &onnx) != 0) return 1;
+    dws_input_norm norm;
+    if (model_cli_open(CMD, &a, DWS_DEFAULT_ENCODER, &model, &onnx, &norm) != 0) return 1;
     dws_error err;
     float *emb = NULL;
     int dim = 0, rc = -1;
-    dws_run_opts opts = {.threads = (int)a.threads};
+    dws_run_opts opts = {.threads = (int)a.threads, .input_norm = &norm};
     if (dws_embed_onnx(model, onnx, &opts, &emb, &dim, &err) == 0) {
         cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateArray();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));

@@ -13,7 +13,11 @@
 
 static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int logits, dws_error *err)
 {
-    const dws_mlp *w = dws_onnx_weights(m);
+    /* The model's own input preprocessing, folded into layer 1: the same function. */
+    const dws_input_affine *pre = dws_onnx_input_affine(m);
+    dws_mlp folded = {0};
+    if (pre && dws_mlp_fold_input(dws_onnx_weights(m), pre, &folded, err) != 0) return -1;
+    const dws_mlp *w = pre ? &folded : dws_onnx_weights(m);
     int64_t dL = w->widths[w->n_layers];
     float *y = malloc(n * (size_t)dL * sizeof *y);
     float *scratch = malloc((dws_mlp_scratch_floats(w, (int)n) + 1) * sizeof *scratch);
@@ -34,6 +38,7 @@ static int run(dws_onnx *m, const float *x, size_t n, const char *out_path, int 
 out:
     free(y);
     free(scratch);
+    dws_mlp_free(&folded);
     return rc;
 }
 

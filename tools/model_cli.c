@@ -30,11 +30,16 @@ dws_model *model_cli_load(const char *cmd, const char **path, const char *defaul
 }
 
 int model_cli_open(const char *cmd, model_run_opts *o, const char *default_file, dws_model **model,
-                   dws_onnx **onnx)
+                   dws_onnx **onnx, dws_input_norm *norm)
 {
     *onnx = NULL;
-    if (!(*model = model_cli_load(cmd, &o->model, default_file))) return -1;
+    *model = NULL;
     dws_error err;
+    if (dws_input_norm_parse(norm, o->input_mean, o->input_std, o->input_range, &err) != 0) {
+        cli_fail(cmd, &err);
+        return -1;
+    }
+    if (!(*model = model_cli_load(cmd, &o->model, default_file))) return -1;
     dws_onnx_limits lim;
     dws_onnx_limits_default(&lim);
     if (!(*onnx = dws_onnx_decode_file(o->in, &lim, &err))) {

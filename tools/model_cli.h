@@ -15,9 +15,10 @@
 dws_model *model_cli_load(const char *cmd, const char **path, const char *default_file);
 
 /* The model (o->model, else default_file as above) and the classifier o->in that the
- * command runs it on. Prints the error line and returns -1, with nothing to free,
+ * command runs it on, and the normalisation outside it (--input-mean/-std/-range)
+ * into *norm. Prints the error line and returns -1, with nothing to free,
  * on failure. */
 int model_cli_open(const char *cmd, model_run_opts *o, const char *default_file, dws_model **model,
-                   dws_onnx **onnx);
+                   dws_onnx **onnx, dws_input_norm *norm);
 
 #endif

@@ -336,6 +336,10 @@ static const cli_option adapt_table[] = {
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory",
          .help = "adapter model"),
     INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
+    TEXT("--input-mean", input_mean, "M[,M,M]",
+         .help = "the classifier reads (pixel/255 - mean) / std, normalised outside the model: mean per channel"),
+    TEXT("--input-std", input_std, "S[,S,S]", .help = "with --input-mean: std per channel"),
+    TEXT("--input-range", input_range, "LO,HI", .help = "the classifier reads pixel/255 mapped onto [LO, HI]"),
 };
 COMMAND(cli_adapt, "adapt", adapt_table,
         .about = "Adapts an MLP classifier to the adapter's target domain (zero-shot: no data is\n"
@@ -351,6 +355,10 @@ static const cli_option embed_table[] = {
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER " in the models directory",
          .help = "encoder model"),
     INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
+    TEXT("--input-mean", input_mean, "M[,M,M]",
+         .help = "the classifier reads (pixel/255 - mean) / std, normalised outside the model: mean per channel"),
+    TEXT("--input-std", input_std, "S[,S,S]", .help = "with --input-mean: std per channel"),
+    TEXT("--input-range", input_range, "LO,HI", .help = "the classifier reads pixel/255 mapped onto [LO, HI]"),
 };
 COMMAND(cli_embed, "embed", embed_table,
         .about = "Prints {\"model\": ID, \"embedding\": [...]}: a vector that does not change when the\n"

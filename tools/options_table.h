@@ -92,6 +92,7 @@ typedef struct {
 typedef struct {
     const char *in, *out, *model;
     long threads;    /* 0: one per CPU */
+    const char *input_mean, *input_std, *input_range;   /* normalisation outside the model (mlp.h) */
 } model_run_opts;
 
 typedef struct {

@@ -132,6 +132,13 @@ typedef struct {
     double mean[DWS_INPUT_NORM_MAX], std[DWS_INPUT_NORM_MAX];
 } dws_input_norm;
 
+/* Fills *norm from the text of --input-mean / --input-std ("m1,m2,m3": 1 or 3
+ * numbers each, the same count) or --input-range ("lo,hi", lo < hi); NULL for the
+ * ones not given. Nothing given: norm->n = 0. Strict: finite decimal numbers,
+ * nonzero std, at most 256 characters each, range exclusive with mean/std
+ * (DWS_E_INVALID_ARGUMENT with the reason). */
+int dws_input_norm_parse(dws_input_norm *norm, const char *mean, const char *std, const char *range, dws_error *err);
+
 /* t = t after the external normalisation: x'[j] = scale[j] * norm(x)[src[j]] +
  * shift[j] becomes an affine map of the pixel-frame x. d0 must split into n
  * channels; std must be finite and nonzero. */

@@ -1,5 +1,6 @@
 /* Folding element-wise input preprocessing (and a permutation) into layer 1 and
  * back: the frame change of docs/onnx.md section 2.1. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,5 +137,76 @@ int dws_input_affine_compose_norm(dws_input_affine *t, const dws_input_norm *nor
         t->shift[j] += t->scale[j] * ce;
         t->scale[j] *= ae;
     }
+    return 0;
+}
+
+#define NORM_TEXT_MAX 256
+
+/* Up to max comma-separated finite numbers; -1 on anything else. */
+static int parse_list(const char *text, const char *what, double *out, int max, dws_error *err)
+{
+    if (strlen(text) > NORM_TEXT_MAX) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "%s is longer than %d characters", what, NORM_TEXT_MAX);
+        return -1;
+    }
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || !isfinite(v) || (*end && *end != ',') || n == max ||
+            (unsigned char)*p <= ' ') {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "%s must be %s finite numbers separated by commas",
+                          what, max == 2 ? "2" : "1 or 3");
+            return -1;
+        }
+        out[n++] = v;
+        if (!*end) break;
+        p = end + 1;
+    }
+    return n;
+}
+
+int dws_input_norm_parse(dws_input_norm *norm, const char *mean, const char *std, const char *range, dws_error *err)
+{
+    memset(norm, 0, sizeof *norm);
+    if (range && (mean || std)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input range and input mean/std exclude each other");
+        return -1;
+    }
+    if (range) {
+        double r[2];
+        if (parse_list(range, "input range", r, 2, err) < 0) return -1;
+        if (!(r[0] < r[1]) || !isfinite(r[1] - r[0])) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input range must be lo,hi with lo < hi");
+            return -1;
+        }
+        norm->n = 1;   /* x = lo + (hi - lo) * pixel/255 = (pixel/255 - mean) / std */
+        norm->std[0] = 1.0 / (r[1] - r[0]);
+        norm->mean[0] = -r[0] / (r[1] - r[0]);
+        return 0;
+    }
+    if (!mean && !std) return 0;
+    if (!mean || !std) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input mean and input std go together");
+        return -1;
+    }
+    int nm = parse_list(mean, "input mean", norm->mean, DWS_INPUT_NORM_MAX, err);
+    if (nm < 0) return -1;
+    int ns = parse_list(std, "input std", norm->std, DWS_INPUT_NORM_MAX, err);
+    if (ns < 0) return -1;
+    if (nm != ns || nm == 2) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input mean and std need 1 or 3 values each, the same count (%d and %d)",
+                      nm, ns);
+        return -1;
+    }
+    for (int c = 0; c < ns; c++) {
+        if (norm->std[c] == 0.0) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input std of channel %d is 0", c);
+            return -1;
+        }
+    }
+    norm->n = nm;
     return 0;
 }

@@ -140,6 +140,19 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             }
             break;
         }
+        if (phase == AFTER_LAYER) {   /* GELU spelt out: x is read twice */
+            const dws_graph_tensor *gelu_out;
+            int g = dws_walk_gelu_pattern(w, cur, &gelu_out, err);
+            if (g < 0) return -1;
+            if (g > 0) {
+                w->layout->act[w->layout->n_layers - 1] = DWS_ACT_GELU;
+                last_act = w->gr.consumers[cur->consumers_at];
+                phase = AFTER_ACTIVATION;
+                last_identity = 0;
+                cur = gelu_out;
+                continue;
+            }
+        }
         int ni = chain_reader(w, cur, err);
         if (ni < 0) return -1;
         const Onnx__NodeProto *n = w->g->node[ni];

@@ -7,10 +7,12 @@ KIND same:      everything but the dwsnet.* metadata is identical to the origina
                 every weight keeps its storage field, and the numbers did change;
                 except that a bias-free layer may have been given a bias, in the one
                 form dws_onnx_encode documents (listed in dwsnet.added_bias)
+     adapted:   as perturbed, but only the layers' weights must change (constants of
+                input preprocessing before layer 1 keep their numbers)
      rebuilt:   a fresh model (only the checks below)
 Every written model must pass onnx.checker.check_model (skipped, with a note, when
 its opset is newer than the installed onnx knows) and carry dwsnet.version and
-dwsnet.operation in metadata_props. Exit 1 on the first failure.
+dwsnet.operation (dwsnet.adapter for `dwsnet adapt`) in metadata_props. Exit 1 on the first failure.
 """
 import re
 import sys
@@ -101,9 +103,14 @@ def check_written(path):
     else:
         note = 'onnx.checker skipped: opset %d is newer than onnx %s knows' % (default_opset(model), onnx.__version__)
     props = {p.key: p.value for p in model.metadata_props}
-    if 'dwsnet.version' not in props or 'dwsnet.operation' not in props:
+    if 'dwsnet.version' not in props or ('dwsnet.operation' not in props and 'dwsnet.adapter' not in props):
         fail('%s: no dwsnet provenance in metadata_props' % path)
     return model, note
+
+
+def layer_operands(model):
+    """Tensors read by Gemm, MatMul and Add nodes: the layers' weights and biases."""
+    return {i for n in model.graph.node if n.op_type in ('Gemm', 'MatMul', 'Add') for i in n.input}
 
 
 def main():
@@ -111,20 +118,20 @@ def main():
     for kind, original, written in lines:
         model, note = check_written(written)
         orig = onnx.load(original)
-        added = undo_added_biases(model, orig) if kind == 'perturbed' else []
+        added = undo_added_biases(model, orig) if kind in ('perturbed', 'adapted') else []
         strip_provenance(model)
-        if kind == 'perturbed':
+        if kind in ('perturbed', 'adapted'):
             before, after = blank_weights(orig), blank_weights(model)
             if before.keys() != after.keys():
                 fail('%s: weight tensors %s became %s' % (written, sorted(before), sorted(after)))
             for name in before:
                 if before[name][0] != after[name][0]:
                     fail('%s: tensor %s moved from %s to %s' % (written, name, before[name][0], after[name][0]))
-                if before[name][1] == after[name][1]:
+                if before[name][1] == after[name][1] and (kind == 'perturbed' or name in layer_operands(orig)):
                     fail('%s: tensor %s kept its old numbers' % (written, name))
-        if kind in ('same', 'perturbed') and model.SerializeToString() != orig.SerializeToString():
+        if kind in ('same', 'perturbed', 'adapted') and model.SerializeToString() != orig.SerializeToString():
             fail('%s: differs from %s beyond the %s' % (written, original,
-                 'weights and provenance' if kind == 'perturbed' else 'provenance'))
+                 'weights and provenance' if kind in ('perturbed', 'adapted') else 'provenance'))
         print('%-9s %s: %s%s%s' % (kind, written, note, '' if kind == 'rebuilt' else ', rest of the model unchanged',
                                    ', biases added: ' + ' '.join(added) if added else ''))
 
