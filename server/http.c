@@ -172,7 +172,13 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
     rq->models = dwsd_registry_acquire(s->registry);
     rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
     dwsd_inference ask = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
-    if (dwsd_inference_precheck(&ask, &rq->reply)) dwsd_body_discard(&rq->body);
+    if (dwsd_inference_precheck(&ask, &rq->reply) ||
+        (rq->endpoint != DWSD_EP_INSPECT &&
+          dwsd_inference_input_norm(MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_mean"),
+                                   MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_std"),
+                                   MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_range"),
+                                   &rq->input_norm, &rq->reply)))
+        dwsd_body_discard(&rq->body);
     return MHD_YES;
 }
 
@@ -208,6 +214,7 @@ static void run_job(dwsd_job *job)
         .models = rq->models,
         .model_id = rq->model_id,
         .filename = rq->body.filename,
+        .input_norm = &rq->input_norm,
         .threads = threads,
     };
     dwsd_inference_run(&in, &rq->reply);

@@ -39,6 +39,16 @@ int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out)
     return 0;
 }
 
+int dwsd_inference_input_norm(const char *mean, const char *std, const char *range, dws_input_norm *norm,
+                              dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    if (dws_input_norm_parse(norm, mean, std, range, &err) == 0) return 0;
+    dwsd_reply_error(out, DWS_E_INVALID_ARGUMENT, "%s", err.message);
+    return -1;
+}
+
 /* "3072-128-128-10 relu", for messages. */
 static void describe(const dws_mlp *w, char *out, size_t n)
 {
@@ -89,7 +99,7 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
 {
     dws_error err;
     dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads};
+    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm};
     uint8_t *bytes = NULL;
     size_t len = 0;
     dws_mlp adapted = {0};
@@ -120,7 +130,7 @@ static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
 {
     dws_error err;
     dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads};
+    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm};
     float *embedding = NULL;
     int dim = 0;
     if (dws_embed_onnx(m, onnx, &opts, &embedding, &dim, &err)) {

@@ -19,12 +19,17 @@ typedef struct {
     const dwsd_model_set *models;
     const char *model_id;          /* ?model=ID, or NULL to choose by signature */
     const char *filename;          /* stem for the attachment name, "" when unknown */
+    const dws_input_norm *input_norm;   /* normalisation outside the model, or NULL */
     int threads;
 } dwsd_inference;
 
 /* Checks ?model=ID before the body is read: unknown ids (404) and models of the
  * other kind (400) are answered without waiting for the upload. 0 when fine. */
 int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out);
+/* Reads ?input_mean=, ?input_std=, ?input_range= (each NULL when absent) into *norm;
+ * 400 invalid_argument with the reason on a bad value. 0 when fine. */
+int dwsd_inference_input_norm(const char *mean, const char *std, const char *range, dws_input_norm *norm,
+                              dwsd_reply *out);
 
 void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out);
 

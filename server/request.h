@@ -33,6 +33,7 @@ typedef struct {
     dwsd_body body;
     dwsd_model_set *models;       /* held from admission to completion */
     const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */
+    dws_input_norm input_norm;    /* ?input_mean=&input_std= or ?input_range= (mlp.h); n 0: none */
     dwsd_reply reply;
     double queued_at, work_started, work_done;   /* monotonic seconds; 0 when not reached */
     int sent_status;              /* 0 until a response is queued */

@@ -99,6 +99,27 @@ ref = off["embedding"]
 assert len(ref) == len(e) and all(abs(a - b) <= 1e-6 * max(1.0, abs(b)) for a, b in zip(e, ref)), "differs from dwsnet embed"
 PYEOF
 done
+# Normalisation outside the model (?input_mean=&input_std=, ?input_range=): what
+# `dwsnet adapt|embed --input-mean/--input-std/--input-range` give; bad values are 400s.
+"$BIN/dwsnet" adapt "$T/classifier.onnx" --model "$T/models/adapter.dws" -o "$T/norm-offline.onnx" \
+  --input-mean 0.5 --input-std 0.25 >/dev/null || die "dwsnet adapt --input-mean failed"
+req POST "/adapt?input_mean=0.5&input_std=0.25" "${ONNX[@]}" --data-binary @"$T/classifier.onnx"
+check "/adapt?input_mean=&input_std= equals dwsnet adapt --input-mean --input-std" cmp "$T/body" "$T/norm-offline.onnx"
+"$BIN/dwsnet" embed "$T/classifier.onnx" --model "$T/models/encoder.dws" --input-range=-1,1 >"$T/range.json" \
+  || die "dwsnet embed --input-range failed"
+req POST "/embed?input_range=-1,1" "${ONNX[@]}" --data-binary @"$T/classifier.onnx"
+check "/embed?input_range= equals dwsnet embed --input-range" \
+  $PY -c 'import json,sys; a,b=(json.load(open(p))["embedding"] for p in sys.argv[1:]); assert len(a) == len(b) and all(abs(u - v) <= 1e-6 * max(1.0, abs(v)) for u, v in zip(a, b))' \
+  "$T/body" "$T/range.json"
+for bad in "input_mean=0.5" "input_mean=0.5&input_std=0" "input_mean=a&input_std=1" "input_range=1,0" \
+           "input_mean=1,2&input_std=1,2" "input_range=0,1&input_mean=0&input_std=1"; do
+  req POST "/adapt?$bad" "${ONNX[@]}" --data-binary @"$T/classifier.onnx"
+  check "/adapt?$bad -> 400 invalid_argument" is_problem 400 invalid_argument
+done
+long=$(printf '0.5%.0s,' $(seq 1 100))0.5
+req POST "/embed?input_mean=$long&input_std=1" "${ONNX[@]}" --data-binary @"$T/classifier.onnx"
+check "/embed with a 400-character input_mean -> 400 invalid_argument" is_problem 400 invalid_argument
+
 stop_daemon TERM
 check "exit 0" [ "$EXIT" = 0 ]
 finish
