@@ -66,6 +66,11 @@ static cJSON *model_entry(const dws_model *m, const char *file)
     cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->min_width));
     cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->max_width));
     cJSON_AddItemToObject(e, "input_convention", card_field(card, "input_convention"));
+    /* What is assumed of a classifier's input (docs/onnx.md section 2.1). */
+    cJSON_AddStringToObject(e, "input_normalisation",
+                            "preprocessing inside the ONNX graph (Sub/Add/Mul/Div with constants, Transpose) is folded "
+                            "into this convention; normalisation outside it is assumed absent unless the request says "
+                            "?input_mean=&input_std= or ?input_range=");
     cJSON_AddItemToObject(e, "target_domain", card_field(card, "target_domain"));
     cJSON_AddItemToObject(e, "metrics", card_field(card, "metrics"));
     cJSON_Delete(card);

@@ -177,8 +177,9 @@ int dws_input_norm_parse(dws_input_norm *norm, const char *mean, const char *std
     }
     if (range) {
         double r[2];
-        if (parse_list(range, "input range", r, 2, err) < 0) return -1;
-        if (!(r[0] < r[1]) || !isfinite(r[1] - r[0])) {
+        int n = parse_list(range, "input range", r, 2, err);
+        if (n < 0) return -1;
+        if (n != 2 || !(r[0] < r[1]) || !isfinite(r[1] - r[0])) {
             dws_error_set(err, DWS_E_INVALID_ARGUMENT, "input range must be lo,hi with lo < hi");
             return -1;
         }

@@ -32,7 +32,7 @@ for m in by_id.values():
     s = m["signature"]
     assert (s["d0"], s["dL"], s["depth"], s["activation"]) == (48, 10, 3, "relu"), s
     assert len(s["width_range"]) == 2 and s["width_range"][0] <= s["width_range"][1], s
-    for k in ("input_convention", "target_domain", "metrics", "file"):
+    for k in ("input_convention", "input_normalisation", "target_domain", "metrics", "file"):
         assert k in m, k
 PYEOF
 
