@@ -149,11 +149,14 @@ static int eval_extra(evaluator *e, const char *dir, dws_error *err)
         dws_onnx_limits_default(&lim);
         dws_error e2;
         dws_onnx *onnx = rc == 0 ? dws_onnx_decode_file(path, &lim, &e2) : NULL;
-        if (rc == 0 && (!onnx || dws_model_check_input(e->model, dws_onnx_weights(onnx), &e2) != 0)) {
+        dws_pixel_frame pf = {0};   /* its own input preprocessing folded in: it reads pixel/255 */
+        if (rc == 0 && (!onnx || dws_pixel_frame_open(&pf, onnx, NULL, &e2) != 0 ||
+                        dws_model_check_input(e->model, dws_pixel_frame_weights(&pf, onnx), &e2) != 0)) {
             if (e->hooks && e->hooks->on_skip) e->hooks->on_skip(e->hooks->ctx, path, &e2);
         } else if (rc == 0) {
-            rc = eval_one(e, &key, dws_onnx_weights(onnx), 1, err);
+            rc = eval_one(e, &key, dws_pixel_frame_weights(&pf, onnx), 1, err);
         }
+        dws_pixel_frame_close(&pf);
         dws_onnx_free(onnx);
         free(names[i]);
     }
