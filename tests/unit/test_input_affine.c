@@ -33,6 +33,23 @@ static void make_affine(dws_input_affine *t)
     }
 }
 
+/* m (seeded), t, f = fold(m), w = a copy of f: the setup of the round-trip tests. */
+static void fold_setup(dws_mlp *m, dws_input_affine *t, dws_mlp *f, dws_mlp *w, unsigned seed)
+{
+    make_mlp(m, seed);
+    make_affine(t);
+    ck_assert_int_eq(dws_mlp_fold_input(m, t, f, NULL), 0);
+    ck_assert_int_eq(dws_mlp_clone(w, f, NULL), 0);
+}
+
+static void fold_teardown(dws_mlp *m, dws_input_affine *t, dws_mlp *f, dws_mlp *w)
+{
+    dws_mlp_free(m);
+    dws_mlp_free(f);
+    dws_mlp_free(w);
+    dws_input_affine_free(t);
+}
+
 START_TEST(fold_computes_the_same_function)
 {
     dws_mlp m, f;
@@ -61,16 +78,10 @@ START_TEST(unfold_of_unchanged_is_bit_exact)
 {
     dws_mlp m, f, w;
     dws_input_affine t;
-    make_mlp(&m, 2);
-    make_affine(&t);
-    ck_assert_int_eq(dws_mlp_fold_input(&m, &t, &f, NULL), 0);
-    ck_assert_int_eq(dws_mlp_clone(&w, &f, NULL), 0);
+    fold_setup(&m, &t, &f, &w, 2);
     ck_assert_int_eq(dws_mlp_unfold_input(&w, &t, &m, &f, NULL), 0);
     ck_assert_int_eq(memcmp(w.params, m.params, m.n_params * sizeof(float)), 0);
-    dws_mlp_free(&m);
-    dws_mlp_free(&f);
-    dws_mlp_free(&w);
-    dws_input_affine_free(&t);
+    fold_teardown(&m, &t, &f, &w);
 }
 END_TEST
 
@@ -78,10 +89,7 @@ START_TEST(unfold_maps_a_change_back)
 {
     dws_mlp m, f, w;
     dws_input_affine t;
-    make_mlp(&m, 3);
-    make_affine(&t);
-    ck_assert_int_eq(dws_mlp_fold_input(&m, &t, &f, NULL), 0);
-    ck_assert_int_eq(dws_mlp_clone(&w, &f, NULL), 0);
+    fold_setup(&m, &t, &f, &w, 3);
     for (size_t i = 0; i < w.n_params; i++) w.params[i] += 0.01f * (float)(i % 7);
     dws_mlp changed;
     ck_assert_int_eq(dws_mlp_clone(&changed, &w, NULL), 0);
@@ -91,12 +99,9 @@ START_TEST(unfold_maps_a_change_back)
     ck_assert_int_eq(dws_mlp_fold_input(&w, &t, &again, NULL), 0);
     for (size_t i = 0; i < w.n_params; i++)
         ck_assert_msg(fabsf(again.params[i] - changed.params[i]) <= 1e-5f * (1 + fabsf(changed.params[i])), "%zu", i);
-    dws_mlp_free(&m);
-    dws_mlp_free(&f);
-    dws_mlp_free(&w);
     dws_mlp_free(&changed);
     dws_mlp_free(&again);
-    dws_input_affine_free(&t);
+    fold_teardown(&m, &t, &f, &w);
 }
 END_TEST
 
