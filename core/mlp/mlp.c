@@ -14,6 +14,8 @@ const char *dws_activation_name(dws_activation a)
     case DWS_ACT_TANH: return "tanh";
     case DWS_ACT_SIGMOID: return "sigmoid";
     case DWS_ACT_GELU: return "gelu";
+    case DWS_ACT_GELU_TANH: return "gelu_tanh";
+    case DWS_ACT_SILU: return "silu";
     }
     return "unknown";
 }
@@ -125,6 +127,13 @@ void dws_activation_apply(dws_activation a, float leaky_alpha, float *v, size_t 
     case DWS_ACT_GELU: /* exact (erf) form, as ONNX Gelu and torch.nn.GELU() default */
         for (size_t i = 0; i < n; i++) v[i] = 0.5f * v[i] * (1.f + erff(v[i] * (float)M_SQRT1_2));
         break;
+    case DWS_ACT_GELU_TANH: /* 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) */
+        for (size_t i = 0; i < n; i++)
+            v[i] = 0.5f * v[i] * (1.f + tanhf(0.7978845608028654f * (v[i] + 0.044715f * v[i] * v[i] * v[i])));
+        break;
+    case DWS_ACT_SILU:
+        for (size_t i = 0; i < n; i++) v[i] = v[i] / (1.f + expf(-v[i]));
+        break;
     }
 }
 
@@ -150,6 +159,19 @@ void dws_activation_backward(dws_activation a, float leaky_alpha, const float *z
             float cdf = 0.5f * (1.f + erff(z[i] * (float)M_SQRT1_2));
             float pdf = expf(-0.5f * z[i] * z[i]) * 0.3989422804014327f;
             d[i] *= cdf + z[i] * pdf;
+        }
+        break;
+    case DWS_ACT_GELU_TANH:
+        for (size_t i = 0; i < n; i++) {
+            float u = 0.7978845608028654f * (z[i] + 0.044715f * z[i] * z[i] * z[i]);
+            float t = tanhf(u), du = 0.7978845608028654f * (1.f + 3.f * 0.044715f * z[i] * z[i]);
+            d[i] *= 0.5f * (1.f + t) + 0.5f * z[i] * (1.f - t * t) * du;
+        }
+        break;
+    case DWS_ACT_SILU:
+        for (size_t i = 0; i < n; i++) {
+            float sg = 1.f / (1.f + expf(-z[i]));
+            d[i] *= sg * (1.f + z[i] * (1.f - sg));
         }
         break;
     }

@@ -25,7 +25,10 @@ typedef enum {
     DWS_ACT_TANH,
     DWS_ACT_SIGMOID,
     DWS_ACT_GELU,
+    DWS_ACT_GELU_TANH,   /* GELU's tanh approximation (torch GELU(approximate='tanh')) */
+    DWS_ACT_SILU,        /* x * sigmoid(x) */
 } dws_activation;
+#define DWS_ACT_LAST DWS_ACT_SILU
 
 typedef struct {
     int n_layers;                          /* L >= 1 */

@@ -130,7 +130,7 @@ static const char *activation_op(dws_activation a)
     case DWS_ACT_TANH: return "Tanh";
     case DWS_ACT_SIGMOID: return "Sigmoid";
     case DWS_ACT_GELU: return "Gelu";
-    case DWS_ACT_IDENTITY: break;
+    case DWS_ACT_IDENTITY: case DWS_ACT_GELU_TANH: case DWS_ACT_SILU: break;
     }
     return NULL;
 }
@@ -144,6 +144,13 @@ static int check_buildable(const dws_mlp *w, dws_error *err)
     for (int l = 0; l <= w->n_layers; l++) {
         if (w->widths[l] < 1) {
             dws_error_set(err, DWS_E_INVALID_ARGUMENT, "width d_%d is %lld", l, (long long)w->widths[l]);
+            return -1;
+        }
+    }
+    for (int l = 0; l < w->n_layers; l++) {
+        if (w->act[l] == DWS_ACT_GELU_TANH || w->act[l] == DWS_ACT_SILU) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "a fresh model cannot be built with %s (no single ONNX operator)",
+                          dws_activation_name(w->act[l]));
             return -1;
         }
     }

@@ -18,7 +18,8 @@ static const struct { const char *name; dws_op_kind kind; dws_activation act; } 
     {"Cast", OP_SHAPE_MATH, 0}, {"Mul", OP_SHAPE_MATH, 0}, {"Div", OP_SHAPE_MATH, 0},
     /* Element-wise input preprocessing with a constant (with Add, Mul, Div: onnx_preprocess.c). */
     {"Sub", OP_SHAPE_MATH, 0},
-    /* Only inside GELU spelt out (Div, Erf, Add, Mul, Mul: onnx_gelu.c). */
+    /* Only inside GELU spelt out (Div, Erf, Add, Mul, Mul: onnx_gelu.c); Tanh, Sigmoid
+     * and Mul also make up the tanh GELU and SiLU patterns there. */
     {"Erf", OP_SHAPE_MATH, 0},
     /* Element-wise activations an MLP could use but dws_mlp cannot compute. */
     {"Elu", OP_OTHER_ACTIVATION, 0}, {"Selu", OP_OTHER_ACTIVATION, 0}, {"Celu", OP_OTHER_ACTIVATION, 0},

@@ -140,12 +140,13 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
             }
             break;
         }
-        if (phase == AFTER_LAYER) {   /* GELU spelt out: x is read twice */
+        if (phase == AFTER_LAYER) {   /* GELU or SiLU spelt out: x is read more than once */
             const dws_graph_tensor *gelu_out;
-            int g = dws_walk_gelu_pattern(w, cur, &gelu_out, err);
+            dws_activation pact;
+            int g = dws_walk_act_pattern(w, cur, &gelu_out, &pact, err);
             if (g < 0) return -1;
             if (g > 0) {
-                w->layout->act[w->layout->n_layers - 1] = DWS_ACT_GELU;
+                w->layout->act[w->layout->n_layers - 1] = pact;
                 last_act = w->gr.consumers[cur->consumers_at];
                 phase = AFTER_ACTIVATION;
                 last_identity = 0;

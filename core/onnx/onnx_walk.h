@@ -57,9 +57,11 @@ int dws_walk_preprocess(dws_walker *w, int ni, const char *data, dws_error *err)
 /* Records a Flatten/Reshape among the steps. */
 int dws_walk_preprocess_flatten(dws_walker *w, int ni, dws_error *err);
 
-/* ---- GELU spelt out with Erf (onnx_gelu.c) ---- */
-/* 1 when cur's readers are the pattern (*out its output; nodes marked used), 0 when not, -1 on error. */
-int dws_walk_gelu_pattern(dws_walker *w, const dws_graph_tensor *cur, const dws_graph_tensor **out, dws_error *err);
+/* ---- activations spelt out: GELU with Erf or tanh, SiLU (onnx_gelu.c) ---- */
+/* 1 when cur's readers are such a pattern (*out its output, *act which; nodes marked
+ * used), 0 when not, -1 on error. */
+int dws_walk_act_pattern(dws_walker *w, const dws_graph_tensor *cur, const dws_graph_tensor **out,
+                         dws_activation *act, dws_error *err);
 
 /* ---- Dropout, the identity at inference (onnx_dropout.c) ---- */
 int dws_walk_dropout(dws_walker *w, int ni, dws_error *err);

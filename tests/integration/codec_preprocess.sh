@@ -9,8 +9,9 @@
 #    (1e-5 relative, onnxruntime against the C forward), the output passes onnx.checker
 #    with only weight numbers changed, and /embed equals the twin's embedding;
 #  - --input-mean/--input-std on the plain model equals the in-model normalisation;
-#  - bad --input-* values fail with invalid_argument; GELU spelt out with Erf is read
-#    as gelu and refused by a ReLU adapter with incompatible_model.
+#  - bad --input-* values fail with invalid_argument; GELU spelt out with Erf or tanh
+#    and SiLU spelt out are read as one activation, computed as onnxruntime does, and
+#    refused by a ReLU adapter with incompatible_model.
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -100,4 +101,13 @@ done
 # GELU spelt out (torch, opset 13): read as gelu, refused by a ReLU adapter with the reason.
 "$D" inspect $F/gelu_opset13.onnx | grep -qx 'activations:  gelu, gelu, identity' || fail "Erf GELU not read as gelu"
 expect_fail incompatible_model "$D" adapt $F/gelu_opset13.onnx -o "$tmp/g.onnx" --model "$tmp/id.dws"
+# GELU's tanh approximation and SiLU spelt out (torch, opset 13): read as one activation,
+# computed by the C forward as onnxruntime computes the graph, refused by a ReLU adapter.
+for a in gelu_tanh silu; do
+  "$D" inspect $F/user_$a.onnx | grep -qx "activations:  $a, $a, identity" || fail "user_$a: $("$D" inspect $F/user_$a.onnx 2>&1)"
+  "$D" forward $F/user_$a.onnx --input "$x" --logits -o "$tmp/$a.f32"
+  ort $F/user_$a.onnx --close "$tmp/$a.f32" --rtol 1e-5
+  expect_fail incompatible_model "$D" adapt $F/user_$a.onnx -o "$tmp/g.onnx" --model "$tmp/id.dws"
+  grep -q "activation" "$tmp/err" || fail "user_$a: the refusal does not name the activation: $(cat "$tmp/err")"
+done
 echo ok
