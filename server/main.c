@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reloader.h"
 #include "server.h"
 #include "base/base.h"
 
@@ -24,23 +25,6 @@ static pthread_t main_thread;
 static void forward_to_main(int sig)
 {
     pthread_kill(main_thread, sig);
-}
-
-static void reload(dwsd_server *s)
-{
-    dws_error err;
-    dws_error_clear(&err);
-    if (dwsd_registry_reload(s->registry, &err)) {
-        dwsd_metrics_reload(s->metrics, 0);
-        dwsd_log_event("error", "reload failed, keeping the current models: %s: %s", err.code,
-                       err.message);
-        return;
-    }
-    dwsd_metrics_reload(s->metrics, 1);
-    dwsd_model_set *set = dwsd_registry_acquire(s->registry);
-    dwsd_log_event("info", "reloaded: %d model(s) from '%s'", dwsd_model_set_count(set),
-                   s->cfg->models_dir);
-    dwsd_model_set_release(set);
 }
 
 /* Waits for the in-flight requests, and for connections that were accepted but
@@ -113,6 +97,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "dwsnetd: cannot start %d worker threads\n", cfg.workers);
         return 1;
     }
+    dwsd_reloader *reloader = dwsd_reloader_start(&s);
+    if (!reloader) {
+        fprintf(stderr, "dwsnetd: cannot start the reload thread\n");
+        return 1;
+    }
     char why[256];
     if (dwsd_http_start(&s, why, sizeof why)) {
         fprintf(stderr, "dwsnetd: io_error: %s\n", why);
@@ -127,7 +116,7 @@ int main(int argc, char **argv)
         int sig;
         if (sigwait(&signals, &sig)) continue;
         if (sig == SIGHUP) {
-            reload(&s);
+            dwsd_reloader_request(reloader);
             continue;
         }
         dwsd_log_event("info", "%s: draining %d request(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -151,7 +140,10 @@ int main(int argc, char **argv)
                        atomic_load(&s.requests));
     dwsd_http_stop(&s);
     dwsd_queue_stop(s.queue);
-    dwsd_registry_free(s.registry);
+    /* A reload still running after the drain is stuck in the file system: leave
+     * it (and the registry it uses) to the exit rather than wait on it. */
+    if (dwsd_reloader_stop(reloader, 1.0) == 0) dwsd_registry_free(s.registry);
+    else dwsd_log_event("warn", "a reload is still running; exiting without waiting for it");
     dwsd_metrics_free(s.metrics);
     dwsd_log_event("info", "stopped");
     return drained ? 0 : 1;

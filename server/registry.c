@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
 
 #define MAX_MODELS 256
 
@@ -114,6 +117,28 @@ static int list_model_files(const char *dir, char ***names, int *n, int *missing
     return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
+
+/* Whether path (symlinks followed) is a regular file; anything else named *.dws (a
+ * FIFO would block the reader, a directory cannot be read) is skipped and logged.
+ * stat never opens, so it cannot block; the loader opens with O_NONBLOCK and
+ * checks again, in case the file was swapped in between. */
+static int loadable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        dwsd_log_event("warn", "skipping %s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (S_ISREG(st.st_mode)) return 1;
+    dwsd_log_event("warn", "skipping %s: %s, not a model file", path, file_kind(st.st_mode));
+    return 0;
+}
+
 static dwsd_model_set *load_set(const char *dir, dws_error *err)
 {
     char **names;
@@ -127,6 +152,7 @@ static dwsd_model_set *load_set(const char *dir, dws_error *err)
     for (int i = 0; ok && i < n_names; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (!loadable(path)) continue;
         dws_error e;
         dws_error_clear(&e);
         dws_model *m = dws_model_load(path, &e);
