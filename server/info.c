@@ -44,6 +44,8 @@ static void metrics(dwsd_server *s, const dwsd_model_set *models, dwsd_reply *ou
 {
     dwsd_gauges g = {
         .inflight = atomic_load(&s->inflight),
+        .open_requests = atomic_load(&s->requests),
+        .started = atomic_load(&s->requests_started),
         .workers = s->cfg->workers,
         .connections = atomic_load(&s->connections),
         .draining = atomic_load(&s->draining),

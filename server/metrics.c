@@ -163,6 +163,11 @@ char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_mode
     render_requests(&t, m);
     gauge(&t, "dwsnetd_inflight_requests", "/adapt and /embed requests admitted and not finished.",
           g->inflight);
+    gauge(&t, "dwsnetd_open_requests", "Requests begun and not finished, every endpoint (this one too).",
+          g->open_requests);
+    put(&t, "# HELP dwsnetd_requests_started_total Requests begun (request line read); each is "
+            "logged once when it finishes.\n# TYPE dwsnetd_requests_started_total counter\n"
+            "dwsnetd_requests_started_total %lld\n", g->started);
     gauge(&t, "dwsnetd_queued_jobs", "Jobs waiting for a worker.", g->queued);
     gauge(&t, "dwsnetd_running_jobs", "Jobs running on a worker.", g->running);
     gauge(&t, "dwsnetd_workers", "Worker threads.", g->workers);

@@ -21,10 +21,12 @@ static const struct {
     {DWSD_E_MISSING_BODY, 400, "The request carries no model"},
     {DWSD_E_INVALID_MULTIPART, 400, "The multipart body is malformed"},
     {DWSD_E_BAD_REQUEST, 400, "Bad request"},
+    {DWSD_E_INVALID_FRAMING, 400, "The request's message framing is invalid"},
     {DWSD_E_WRONG_MODEL_KIND, 400, "The requested model does not do this operation"},
     {DWSD_E_NOT_FOUND, 404, "Not found"},
     {DWSD_E_UNKNOWN_MODEL, 404, "No loaded model has this id"},
     {DWSD_E_METHOD_NOT_ALLOWED, 405, "Method not allowed"},
+    {DWSD_E_TARGET_TOO_LONG, 414, "URI too long"},
     {DWSD_E_BODY_TOO_LARGE, 413, "The request body exceeds the limit"},
     {DWS_E_TOO_LARGE, 413, "The ONNX model exceeds the size limits"},
     {DWSD_E_UNSUPPORTED_MEDIA, 415, "Unsupported media type"},
@@ -53,6 +55,12 @@ int dwsd_problem_status(const char *code)
 {
     int i = find(code);
     return i < 0 ? 500 : table[i].status;
+}
+
+const char *dwsd_problem_title(const char *code)
+{
+    int i = find(code);
+    return i < 0 ? "Internal error" : table[i].title;
 }
 
 char *dwsd_problem_json(const char *code, const char *detail, const char *request_id,

@@ -31,6 +31,7 @@ typedef struct {
     int retry_after;              /* Retry-After seconds of a 503; 0 = none */
     dwsd_header headers[DWSD_REPLY_HEADERS];   /* more response headers, n_headers of them */
     int n_headers;
+    int close;                    /* close the connection after the response */
 } dwsd_reply;
 
 /* An error reply: status from the problem table. Keeps the first decision. */

@@ -16,9 +16,11 @@ typedef struct {
     dwsd_queue *queue;
     dwsd_metrics *metrics;
     struct MHD_Daemon *mhd;
+    int port;                     /* the port bound (cfg->port, or the one picked for 0) */
     double started_at;            /* monotonic seconds */
     atomic_int draining;          /* SIGTERM received */
     atomic_int requests;          /* requests begun and not completed, every endpoint */
+    atomic_llong requests_started;
     atomic_int fresh_connections; /* accepted connections that have not sent a request yet */
     atomic_int connections;
     atomic_int inflight;          /* /adapt + /embed requests admitted */
