@@ -250,6 +250,15 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
     return 0;
 }
 
+/* The first non-finite value of v, or -1. An input near the top of the float range
+ * can overflow inside the network; such a result is refused, never returned. */
+static int64_t first_non_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return (int64_t)i;
+    return -1;
+}
+
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -260,6 +269,14 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
     if (rc == 0) rc = dws_adapter_forward(&m->net, &ws, &adapted, st, err);
     if (rc == 0) rc = dws_mlp_clone(out, in, err);
     if (rc == 0) dws_ws_to_mlp(&adapted, 0, out);
+    int64_t bad = rc == 0 ? first_non_finite(out->params, out->n_params) : -1;
+    if (bad >= 0) {
+        dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
+                      "model '%s': adapted weight %lld of %zu is not a finite float (the input's weights are too large)",
+                      m->id, (long long)bad, out->n_params);
+        dws_mlp_free(out);
+        rc = -1;
+    }
     dws_net_state_free(st);
     dws_ws_free(&ws);
     dws_ws_free(&adapted);
@@ -278,6 +295,13 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
     float *e = malloc(sizeof(float) * (size_t)d);
     if (!e) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate an embedding");
     else rc = dws_encoder_forward(&m->net, &ws, e, st, err);
+    int64_t bad = rc == 0 ? first_non_finite(e, (size_t)d) : -1;
+    if (bad >= 0) {
+        dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
+                      "model '%s': embedding entry %lld is not a finite float (the input's weights are too large)",
+                      m->id, (long long)bad);
+        rc = -1;
+    }
     dws_net_state_free(st);
     dws_ws_free(&ws);
     if (rc != 0) {

@@ -63,6 +63,17 @@ static void resolve_limits(const dws_onnx_limits *in, dws_onnx_limits *out)
     if (out->max_layers > DWS_MAX_LAYERS) out->max_layers = DWS_MAX_LAYERS;
 }
 
+/* NaN or infinity in a weight would flow through the DWSNet into every adapted
+ * weight and the embedding: refused, naming where. */
+static int non_finite(const dws_tensor_ref *r, int64_t index, dws_error *err)
+{
+    char name[96];
+    dws_safe_copy(name, sizeof name, r->tensor->name ? r->tensor->name : "");
+    dws_error_set(err, DWS_E_BAD_DATA, "tensor '%s' (%s) holds a value that is not a finite float at index %lld",
+                  name, dws_tensor_field_name(r->tensor), (long long)index);
+    return -1;
+}
+
 static int read_weights(dws_onnx *m, dws_error *err)
 {
     const dws_mlp_layout *ly = &m->layout;
@@ -70,8 +81,9 @@ static int read_weights(dws_onnx *m, dws_error *err)
     for (int l = 0; l < ly->n_layers; l++) {
         m->weights.act[l] = ly->act[l];
         m->weights.leaky_alpha[l] = ly->leaky_alpha[l];
-        dws_tensor_read(&ly->weight[l], m->weights.W[l]);
-        dws_tensor_read(&ly->bias[l], m->weights.b[l]);
+        int64_t bad = dws_tensor_read(&ly->weight[l], m->weights.W[l]);
+        if (bad >= 0) return non_finite(&ly->weight[l], bad, err);
+        if ((bad = dws_tensor_read(&ly->bias[l], m->weights.b[l])) >= 0) return non_finite(&ly->bias[l], bad, err);
     }
     return 0;
 }

@@ -52,8 +52,10 @@ int dws_tensor_check_data(const Onnx__TensorProto *t, int64_t count, const char 
 const char *dws_tensor_field_name(const Onnx__TensorProto *t);
 
 /* dst (rows x cols, row-major) = scale * stored values (after check_data); zeros
- * when r has no tensor (a layer without a bias). */
-void dws_tensor_read(const dws_tensor_ref *r, float *dst);
+ * when r has no tensor (a layer without a bias). Returns the storage index of the
+ * first value that is not a finite float (NaN, infinity, or too large for a float
+ * once read or scaled), or -1. */
+int64_t dws_tensor_read(const dws_tensor_ref *r, float *dst);
 
 /* Reads a small integer tensor (INT64, INT32 or BOOL; a scalar or a vector of at
  * most max values) into out: *n values, *rank 0 or 1. what names it in messages. */
@@ -69,7 +71,10 @@ int dws_tensor_create(char *name, int32_t data_type, size_t n_dims, int64_t *dim
 /* *out = a shallow copy of r->tensor whose data (a fresh malloc'd buffer, returned in
  * *data for the caller to free) holds `next` written the way r->tensor stores
  * numbers. Entries where next equals `prev` bit for bit keep their stored bits, so
- * unchanged weights survive a round trip exactly whatever the type or scale. */
+ * unchanged weights survive a round trip exactly whatever the type or scale. A new
+ * value that is not finite in the tensor's type (NaN, or e.g. 70000 in FLOAT16) is
+ * refused with DWS_E_NOT_REPRESENTABLE naming the tensor and index (so is one in
+ * dws_tensor_create). */
 int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *next,
                        Onnx__TensorProto *out, void **data, dws_error *err);
 
