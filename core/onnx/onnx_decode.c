@@ -96,8 +96,12 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         dws_error_set(err, DWS_E_TOO_LARGE, "the model is %zu bytes (limit %zu)", len, lim.max_bytes);
         return NULL;
     }
-    switch (dws_protobuf_check(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING)) {
+    const char *field;
+    switch (dws_protobuf_check(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING, &field)) {
     case DWS_WIRE_OK: break;
+    case DWS_WIRE_NUL_IN_STRING:
+        dws_error_set(err, DWS_E_INVALID_MODEL, "a %s holds a NUL byte; ONNX names are identifiers", field);
+        return NULL;
     case DWS_WIRE_TOO_DEEP:
         dws_error_set(err, DWS_E_TOO_LARGE, "the model nests messages more than %d levels deep", DWS_ONNX_MAX_NESTING);
         return NULL;

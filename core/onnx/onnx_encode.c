@@ -61,8 +61,8 @@ static int place_tensor(overlay *o, const Onnx__GraphProto *g, const dws_tensor_
 
 /* metadata_props: the originals, with meta's keys (and the record of added biases,
  * if any) replaced in place or appended. */
-static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta, const char *added,
-                        dws_error *err)
+static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta,
+                        const ProtobufCBinaryData *added, dws_error *err)
 {
     size_t n = src->n_metadata_props, n_new = n_meta + (added != NULL);
     o->props = malloc((n + n_new + 1) * sizeof *o->props);
@@ -75,10 +75,12 @@ static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *m
     for (size_t i = 0; i < n_new; i++) {
         Onnx__StringStringEntryProto *e = &o->new_props[i];
         onnx__string_string_entry_proto__init(e);
-        e->key = (char *)(i < n_meta ? meta[i].key : DWS_ONNX_ADDED_BIAS_KEY);
-        e->value = (char *)(i < n_meta ? meta[i].value : added);
+        const char *key = i < n_meta ? meta[i].key : DWS_ONNX_ADDED_BIAS_KEY;
+        e->has_key = e->has_value = 1;
+        e->key = dws_bytes_of(key);
+        e->value = i < n_meta ? dws_bytes_of(meta[i].value) : *added;
         size_t at = 0;
-        while (at < n && !(o->props[at]->key && !strcmp(o->props[at]->key, e->key))) at++;
+        while (at < n && !dws_bytes_is(&o->props[at]->key, key)) at++;
         if (at == n) n++;
         o->props[at] = e;
     }
@@ -117,7 +119,7 @@ static int build_overlay(overlay *o, const dws_onnx *m, const dws_mlp *w, const 
                 return -1;
         }
     }
-    const char *added;
+    const ProtobufCBinaryData *added;
     if (dws_bias_patch_apply(m, w, &o->graph, &o->patch, &added, err) != 0) return -1;
     return set_metadata(o, m->model, meta, n_meta, added, err);
 }

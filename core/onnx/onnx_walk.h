@@ -49,6 +49,11 @@ int dws_walk_check_io(const dws_walker *w, const dws_graph_tensor *out, dws_erro
 /* ---- Reshape to [N, d0], its shape constant or computed (onnx_shape.c) ---- */
 int dws_walk_reshape(dws_walker *w, int ni, dws_error *err);
 
+/* ---- rules of the ONNX spec (onnx_rules.c, onnx_attr_rules.c): invalid_model ---- */
+#define DWS_ONNX_MAX_IR_VERSION 11
+int dws_onnx_check_rules(const Onnx__ModelProto *m, int64_t opset, dws_error *err);
+int dws_onnx_check_attributes(const Onnx__GraphProto *g, int64_t opset, dws_error *err);
+
 /* ---- Dropout, the identity at inference (onnx_dropout.c) ---- */
 int dws_walk_dropout(dws_walker *w, int ni, dws_error *err);
 

@@ -57,11 +57,51 @@ Onnx__ModelProto *ho_unpack(const uint8_t *buf, size_t len)
     return must(onnx__model_proto__unpack(NULL, len, buf));
 }
 
-uint8_t *ho_pack(Onnx__ModelProto *mp, size_t *len)
+/* 1 when node n reads an output of node p. */
+static int reads_from(const Onnx__NodeProto *n, const Onnx__NodeProto *p)
 {
+    for (size_t i = 0; i < n->n_input; i++)
+        for (size_t o = 0; o < p->n_output; o++)
+            if (n->input[i][0] && !strcmp(n->input[i], p->output[o])) return 1;
+    return 0;
+}
+
+void ho_toposort(Onnx__GraphProto *g)
+{
+    size_t n = g->n_node;
+    Onnx__NodeProto **sorted = must(malloc((n + 1) * sizeof *sorted));
+    unsigned char *placed = must(calloc(n + 1, 1));
+    for (size_t k = 0; k < n; k++) {
+        size_t pick = n;
+        for (size_t i = 0; i < n && pick == n; i++) {
+            if (placed[i]) continue;
+            int ready = 1;
+            for (size_t j = 0; j < n && ready; j++) ready = placed[j] || j == i || !reads_from(g->node[i], g->node[j]);
+            if (ready) pick = i;
+        }
+        if (pick == n) {   /* a cycle: leave the order as it was */
+            free(sorted), free(placed);
+            return;
+        }
+        placed[pick] = 1;
+        sorted[k] = g->node[pick];
+    }
+    memcpy(g->node, sorted, n * sizeof *sorted);
+    free(sorted), free(placed);
+}
+
+uint8_t *ho_pack_keep(Onnx__ModelProto *mp, size_t *len)
+{
+    ho_toposort(mp->graph);
     *len = onnx__model_proto__get_packed_size(mp);
     uint8_t *buf = must(malloc(*len + 1));
     onnx__model_proto__pack(mp, buf);
+    return buf;
+}
+
+uint8_t *ho_pack(Onnx__ModelProto *mp, size_t *len)
+{
+    uint8_t *buf = ho_pack_keep(mp, len);
     onnx__model_proto__free_unpacked(mp, NULL);
     return buf;
 }
@@ -114,6 +154,12 @@ Onnx__AttributeProto *ho_attr(Onnx__NodeProto *n, const char *name)
     n->attribute = must(realloc(n->attribute, (n->n_attribute + 1) * sizeof *n->attribute));
     n->attribute[n->n_attribute++] = a;
     return a;
+}
+
+void ho_clear_attrs(Onnx__NodeProto *n)
+{
+    for (size_t a = 0; a < n->n_attribute; a++) protobuf_c_message_free_unpacked(&n->attribute[a]->base, NULL);
+    n->n_attribute = 0;
 }
 
 Onnx__AttributeProto *ho_attr_int(Onnx__NodeProto *n, const char *name, int64_t v)
@@ -171,8 +217,7 @@ Onnx__ModelProto *ho_reshape_model(const int64_t *dims, int rank)
     Onnx__NodeProto *n = mp->graph->node[0];
     ho_set_str(&n->op_type, "Reshape");
     ho_set_str(&n->name, "/Reshape");
-    for (size_t a = 0; a < n->n_attribute; a++) protobuf_c_message_free_unpacked(&n->attribute[a]->base, NULL);
-    n->n_attribute = 0;
+    ho_clear_attrs(n);
     n->input = must(realloc(n->input, 2 * sizeof(char *)));
     n->input[1] = ho_strdup("shape");
     n->n_input = 2;

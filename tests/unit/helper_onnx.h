@@ -20,8 +20,13 @@ void ho_fill_weights(dws_mlp *w, unsigned seed);
 /* dws_onnx_build of an MLP of these widths, every hidden layer act. */
 void ho_build(const int64_t *widths, int n_layers, dws_activation act, uint8_t **out, size_t *len);
 Onnx__ModelProto *ho_unpack(const uint8_t *buf, size_t len);
-/* Packs mp into a malloc'd buffer (one spare byte) and frees mp. */
+/* Orders g's nodes so that each comes after the nodes it reads from, as ONNX
+ * requires (tests append nodes in any order); a cycle is left as it is. */
+void ho_toposort(Onnx__GraphProto *g);
+/* Packs mp (nodes sorted) into a malloc'd buffer (one spare byte) and frees mp. */
 uint8_t *ho_pack(Onnx__ModelProto *mp, size_t *len);
+/* The same, mp kept (its nodes sorted). */
+uint8_t *ho_pack_keep(Onnx__ModelProto *mp, size_t *len);
 
 /* A ReLU MLP as dws_onnx_build writes it:
  *   nodes  0 Flatten, 1 Gemm, 2 Relu, 3 Gemm, 4 Relu, 5 Gemm -> "logits"
@@ -35,6 +40,8 @@ Onnx__NodeProto *ho_node_n(Onnx__GraphProto *g, const char *op, const char *cons
 Onnx__NodeProto *ho_node(Onnx__GraphProto *g, const char *op, const char *in0, const char *in1, const char *out);
 /* A new attribute (has_type set, type and value left to the caller). */
 Onnx__AttributeProto *ho_attr(Onnx__NodeProto *n, const char *name);
+/* Drops every attribute of n (when its op_type is changed to another operator). */
+void ho_clear_attrs(Onnx__NodeProto *n);
 Onnx__AttributeProto *ho_attr_int(Onnx__NodeProto *n, const char *name, int64_t v);
 void ho_float_initializer(Onnx__GraphProto *g, const char *name, int64_t n);
 /* An INT64 initializer: a vector of n values, or a scalar when n is 0 (value v[0]). */

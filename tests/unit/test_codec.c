@@ -272,13 +272,16 @@ START_TEST(unchanged_entries_keep_their_stored_bits)
 }
 END_TEST
 
+/* The value of key (metadata is bytes: copied into a static buffer), "" if absent. */
 static const char *meta_value(const Onnx__ModelProto *mp, const char *key, int *count)
 {
-    const char *v = NULL;
+    static char v[256];
+    v[0] = '\0';
     *count = 0;
     for (size_t i = 0; i < mp->n_metadata_props; i++) {
-        if (!strcmp(mp->metadata_props[i]->key, key)) {
-            v = mp->metadata_props[i]->value;
+        const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        if (e->key.len == strlen(key) && !memcmp(e->key.data, key, e->key.len)) {
+            snprintf(v, sizeof v, "%.*s", (int)e->value.len, (const char *)e->value.data);
             (*count)++;
         }
     }
@@ -422,13 +425,49 @@ static void expect_rejected_bytes(const uint8_t *buf, size_t len, const dws_onnx
 /* Packs mp, expects decode to fail with code and a message containing part; frees mp. */
 static void expect_rejected(Onnx__ModelProto *mp, const dws_onnx_limits *lim, const char *code, const char *part)
 {
-    size_t len = onnx__model_proto__get_packed_size(mp);
-    uint8_t *buf = malloc(len + 1);
-    onnx__model_proto__pack(mp, buf);
-    onnx__model_proto__free_unpacked(mp, NULL);
+    size_t len;
+    uint8_t *buf = ho_pack(mp, &len);
     expect_rejected_bytes(buf, len, lim, code, part);
     free(buf);
 }
+
+/* Names are C strings in protobuf-c: one holding a NUL is refused (it would come
+ * back cut); free text is bytes and comes back whole, NULs included. */
+START_TEST(nul_bytes_in_names_and_text)
+{
+    Onnx__ModelProto *mp = ho_base_model();
+    ho_set_str(&mp->graph->node[2]->name, "cut_HERE_name");
+    size_t len;
+    uint8_t *buf = ho_pack(mp, &len);
+    uint8_t *at = memmem(buf, len, "HERE", 4);
+    ck_assert_ptr_nonnull(at);
+    at[0] = 0;
+    expect_rejected_bytes(buf, len, NULL, DWS_E_INVALID_MODEL, "a name holds a NUL byte");
+    free(buf);
+
+    static const uint8_t doc[] = {'a', 0, 'b', 0xff, 0};
+    mp = ho_base_model();
+    mp->has_doc_string = mp->graph->has_doc_string = 1;
+    mp->doc_string = (ProtobufCBinaryData){sizeof doc, (uint8_t *)doc};
+    mp->graph->doc_string = mp->doc_string;
+    buf = ho_pack_keep(mp, &len);
+    mp->doc_string.data = mp->graph->doc_string.data = NULL, mp->doc_string.len = mp->graph->doc_string.len = 0;
+    onnx__model_proto__free_unpacked(mp, NULL);
+    dws_error err = {0};
+    dws_onnx *m = dws_onnx_decode(buf, len, NULL, &err);
+    ck_assert_msg(m != NULL, "%s", err.message);
+    uint8_t *out;
+    size_t out_len;
+    ck_assert_int_eq(dws_onnx_encode(m, dws_onnx_weights(m), NULL, 0, &out, &out_len, &err), 0);
+    Onnx__ModelProto *back = ho_unpack(out, out_len);
+    ck_assert_uint_eq(back->doc_string.len, sizeof doc);
+    ck_assert(!memcmp(back->doc_string.data, doc, sizeof doc));
+    ck_assert_uint_eq(back->graph->doc_string.len, sizeof doc);
+    onnx__model_proto__free_unpacked(back, NULL);
+    free(out), free(buf);
+    dws_onnx_free(m);
+}
+END_TEST
 
 START_TEST(base_model_is_accepted)
 {
@@ -481,13 +520,13 @@ START_TEST(rejects_not_an_mlp)
     ho_node(mp->graph, "Identity", "/2/Relu_output_0", NULL, "side");
     expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "branch");
 
-    mp = ho_base_model();   /* Flatten reads the Relu that its own Gemm feeds */
+    mp = ho_base_model();   /* Flatten reads the Relu that its own Gemm feeds: a cycle cannot be sorted */
     ho_set_str(&mp->graph->node[0]->input[0], "/2/Relu_output_0");
-    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "cycle");
+    expect_rejected(mp, NULL, DWS_E_INVALID_MODEL, "topologically sorted");
 
     mp = ho_base_model();
     ho_set_str(&mp->graph->node[1]->input[1], "nope");
-    expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "missing tensor");
+    expect_rejected(mp, NULL, DWS_E_INVALID_MODEL, "reads 'nope', which no input, initializer or node defines");
 
     mp = ho_base_model();   /* the weight is computed, not a constant */
     ho_node(mp->graph, "Identity", "3.weight", NULL, "w_copy");
@@ -520,6 +559,7 @@ START_TEST(rejects_not_an_mlp)
     mp = ho_base_model();   /* the Add after a MatMul adds a computed tensor, not a bias */
     Onnx__NodeProto *g1 = mp->graph->node[1];
     ho_set_str(&g1->op_type, "MatMul");
+    ho_clear_attrs(g1);   /* Gemm's alpha, beta and transB are not MatMul's */
     free(g1->input[2]);
     g1->n_input = 2;
     ho_set_str(&g1->output[0], "m");
@@ -535,10 +575,11 @@ START_TEST(rejects_not_an_mlp)
     mp->graph->node[0]->n_input = 2;
     expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "does not follow a MatMul");
 
-    mp = ho_base_model();   /* a second graph input */
-    Onnx__ValueInfoProto *vi = malloc(sizeof *vi);
-    onnx__value_info_proto__init(vi);
-    vi->name = ho_strdup("extra");
+    mp = ho_base_model();   /* a second graph input, typed like the first */
+    uint8_t vbuf[512];
+    size_t vlen = onnx__value_info_proto__pack(mp->graph->input[0], vbuf);
+    Onnx__ValueInfoProto *vi = onnx__value_info_proto__unpack(NULL, vlen, vbuf);
+    ho_set_str(&vi->name, "extra");
     mp->graph->input = realloc(mp->graph->input, 2 * sizeof *mp->graph->input);
     mp->graph->input[mp->graph->n_input++] = vi;
     expect_rejected(mp, NULL, DWS_E_NOT_AN_MLP, "2 inputs");
@@ -780,8 +821,10 @@ START_TEST(bias_free_layers_get_a_new_bias)
 }
 END_TEST
 
+/* mp is kept: its nodes are sorted in place (tests append them in any order). */
 static dws_onnx *decode_packed(Onnx__ModelProto *mp)
 {
+    ho_toposort(mp->graph);
     size_t len = onnx__model_proto__get_packed_size(mp);
     uint8_t *buf = malloc(len);
     onnx__model_proto__pack(mp, buf);
@@ -937,7 +980,8 @@ START_TEST(bad_reshape_shapes_are_rejected)
     ho_concat(mp->graph, "n", "minus1");
     expect_rejected(mp, NULL, DWS_E_TOO_LARGE, "more than 64 nodes");
 
-    mp = ho_reshape_model(flat, 2);   /* allowzero: a 0 is a zero-size dim, not the batch */
+    mp = ho_reshape_model(flat, 2);   /* allowzero (opset 14 on): a 0 is a zero-size dim, not the batch */
+    mp->opset_import[0]->version = 14;
     int64_t zero_minus1[] = {0, -1};
     ho_int_initializer(mp->graph, "shape", 2, zero_minus1);
     Onnx__AttributeProto *az = ho_attr(mp->graph->node[0], "allowzero");
@@ -950,6 +994,7 @@ START_TEST(bad_reshape_shapes_are_rejected)
 
     mp = ho_base_model();   /* shape arithmetic on the data itself */
     ho_set_str(&mp->graph->node[2]->op_type, "Cast");
+    ho_attr_int(mp->graph->node[2], "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     expect_rejected(mp, NULL, DWS_E_UNSUPPORTED_OPERATOR, "'/2/Relu' (Cast) works on the data");
 }
 END_TEST
@@ -1156,6 +1201,7 @@ static Suite *codec_suite(void)
     tcase_add_test(t, parse_memory_is_bounded);
     tcase_add_test(t, deep_nesting_is_refused);
     tcase_add_test(t, field_zero_is_rejected);
+    tcase_add_test(t, nul_bytes_in_names_and_text);
     suite_add_tcase(s, t);
 
     t = tcase_create("hostile");
