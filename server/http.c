@@ -145,6 +145,7 @@ static void finish(dwsd_server *s, dwsd_request *rq, const char *termination)
     dwsd_log_access(&e);
     dwsd_metrics_observe(s->metrics, rq->endpoint, rq->sent_status, seconds);
     if (rq->admitted) atomic_fetch_sub(&s->inflight, 1);
+    if (rq->body_reserved) dwsd_budget_give(&s->body_budget, rq->body_reserved);
     dwsd_model_set_release(rq->models);
     dwsd_body_free(&rq->body);
     dwsd_reply_free(&rq->reply);
@@ -213,6 +214,19 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
         dwsd_body_discard(&rq->body);
         return MHD_YES;
     }
+    /* Admission counts bytes too: the body as announced, or all the limit allows
+     * when it is streamed; the reply later takes over the reservation. */
+    size_t reserve = rq->body.has_length ? rq->body.declared : cfg->body_limit;
+    if (!dwsd_budget_take(&s->body_budget, reserve)) {
+        atomic_fetch_sub(&s->inflight, 1);
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
+                         "request bodies in flight hold %zu of %zu bytes (--body-memory); this one needs %zu; "
+                         "retry later", atomic_load(&s->body_budget.used), s->body_budget.capacity, reserve);
+        rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
+        dwsd_body_discard(&rq->body);
+        return MHD_YES;
+    }
+    rq->body_reserved = reserve;
     rq->admitted = 1;
     rq->models = dwsd_registry_acquire(s->registry);
     rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
@@ -229,6 +243,24 @@ static enum MHD_Result receive(dwsd_server *s, dwsd_request *rq, const char *dat
         return MHD_NO;
     }
     return dwsd_body_feed(&rq->body, data, n) ? MHD_NO : MHD_YES;
+}
+
+/* The reply replaces the body in the request's reservation; one larger than the
+ * body (an /adapt answer can grow a little) takes the difference, if it is free. */
+static void keep_reply_within_budget(dwsd_request *rq)
+{
+    dwsd_server *s = rq->server;
+    if (rq->reply.len <= rq->body_reserved) return;
+    size_t more = rq->reply.len - rq->body_reserved;
+    if (dwsd_budget_take(&s->body_budget, more)) {
+        rq->body_reserved += more;
+        return;
+    }
+    size_t len = rq->reply.len;
+    dwsd_reply_reset(&rq->reply);
+    dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
+                     "the %zu-byte answer does not fit the memory for responses (--body-memory); retry later", len);
+    rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
 }
 
 static void run_job(dwsd_job *job)
@@ -250,12 +282,22 @@ static void run_job(dwsd_job *job)
         .onnx = rq->body.data,
         .onnx_len = rq->body.len,
         .max_bytes = cfg->body_limit,
+        .work_memory = cfg->work_memory,
         .models = rq->models,
         .model_id = rq->model_id,
         .filename = rq->body.filename,
         .threads = threads,
     };
-    dwsd_inference_run(&in, &rq->reply);
+    /* At most `workers` jobs run, each within the work memory: this always fits,
+     * and keeps the accounting honest should that ever change. */
+    dwsd_server *s = rq->server;
+    if (dwsd_budget_take(&s->work_budget, cfg->work_memory)) {
+        dwsd_inference_run(&in, &rq->reply);
+        dwsd_budget_give(&s->work_budget, cfg->work_memory);
+    } else {
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "no work memory is free; retry later");
+    }
+    keep_reply_within_budget(rq);
     rq->work_done = dwsd_now();
     dwsd_body_discard(&rq->body);   /* the upload is no longer needed while the reply waits */
     /* rq belongs to the HTTP thread from here on; should the response then fail (the

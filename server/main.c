@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "memory_setup.h"
 #include "reloader.h"
 #include "server.h"
 #include "base/base.h"
@@ -83,6 +84,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "dwsnetd: %s: %s\n", err.code, err.message);
         return 1;
     }
+    int status;
+    if (dwsd_memory_setup(&s, &cfg, &status)) return status;
     dwsd_model_set *set = dwsd_registry_acquire(s.registry);
     if (dwsd_model_set_count(set) == 0)
         dwsd_log_event("warn", "%s: serving, but /readyz answers 503 until models are added "

@@ -36,6 +36,7 @@ typedef struct {
     int nul_in_target;            /* the raw target encodes a NUL (%00): 400 */
     int answered_directly;        /* on the socket, before libmicrohttpd parsed the query */
     int admitted;                 /* counted in server->inflight */
+    size_t body_reserved;         /* bytes of server->body_budget held for the body, then the reply */
     dwsd_body body;
     dwsd_model_set *models;       /* held from admission to completion */
     const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */

@@ -5,7 +5,9 @@
 
 #include <stdatomic.h>
 
+#include "budget.h"
 #include "config.h"
+#include "memory.h"
 #include "metrics.h"
 #include "registry.h"
 #include "workqueue.h"
@@ -24,6 +26,9 @@ typedef struct {
     atomic_int fresh_connections; /* accepted connections that have not sent a request yet */
     atomic_int connections;
     atomic_int inflight;          /* /adapt + /embed requests admitted */
+    dwsd_memory_plan plan;        /* the memory ceiling and its parts */
+    dwsd_budget body_budget;      /* bytes of bodies and responses of admitted requests */
+    dwsd_budget work_budget;      /* work memory of the jobs on the workers */
 } dwsd_server;
 
 double dwsd_now(void);   /* monotonic seconds */

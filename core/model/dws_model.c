@@ -250,6 +250,23 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
     return 0;
 }
 
+size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widths, const dws_run_opts *opts,
+                           dws_error *err)
+{
+    size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, opts ? opts->threads : 0, err);
+    if (!net) return 0;
+    /* The adapter's result: the adapted MLP (a copy of the input's shape). */
+    size_t result = m->net.arch.kind == DWS_MODEL_ADAPTER ? sizeof(float) * dws_mlp_param_count(n_layers, widths)
+                                                          : sizeof(float) * (size_t)m->net.arch.embed_dim;
+    return net > SIZE_MAX - result ? SIZE_MAX : net + result;
+}
+
+size_t dws_model_bytes(const dws_model *m)
+{
+    /* The card is held twice: as text and as a cJSON tree (a few times the text). */
+    return sizeof *m + m->net.n_params * sizeof(float) + (m->card_json ? 5 * strlen(m->card_json) : 0);
+}
+
 /* The first non-finite value of v, or -1. An input near the top of the float range
  * can overflow inside the network; such a result is refused, never returned. */
 static int64_t first_non_finite(const float *v, size_t n)

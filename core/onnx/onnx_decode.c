@@ -13,6 +13,7 @@ void dws_onnx_limits_default(dws_onnx_limits *lim)
     lim->max_dim = (int64_t)1 << 20;
     lim->max_layers = DWS_MAX_LAYERS;
     lim->max_nodes = 4096;
+    lim->max_memory = 0;
 }
 
 /* protobuf-c allocates per message and per repeated field, so a hostile file of
@@ -23,10 +24,13 @@ typedef union {
     max_align_t align;
 } block_header;
 
+/* What a block really costs: its header and malloc's own (two words). */
+#define BLOCK_OVERHEAD (sizeof(block_header) + 2 * sizeof(size_t))
+
 static void *budget_alloc(void *data, size_t size)
 {
     dws_pb_budget *b = data;
-    if (size > b->budget - b->used || size > SIZE_MAX - sizeof(block_header)) {
+    if (size > SIZE_MAX - BLOCK_OVERHEAD || size + BLOCK_OVERHEAD > b->budget - b->used) {
         b->exceeded = 1;
         return NULL;
     }
@@ -36,7 +40,7 @@ static void *budget_alloc(void *data, size_t size)
         return NULL;
     }
     h->size = size;
-    b->used += size;
+    b->used += size + BLOCK_OVERHEAD;
     return h + 1;
 }
 
@@ -44,7 +48,7 @@ static void budget_free(void *data, void *p)
 {
     if (!p) return;
     block_header *h = (block_header *)p - 1;
-    ((dws_pb_budget *)data)->used -= h->size;
+    ((dws_pb_budget *)data)->used -= h->size + BLOCK_OVERHEAD;
     free(h);
 }
 
@@ -115,14 +119,15 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         return NULL;
     }
     m->budget.budget = unpack_budget(len);
+    if (lim.max_memory && m->budget.budget > lim.max_memory) m->budget.budget = lim.max_memory;
     m->alloc = (ProtobufCAllocator){.alloc = budget_alloc, .free = budget_free, .allocator_data = &m->budget};
     m->model = onnx__model_proto__unpack(&m->alloc, len, buf);
     if (!m->model) {
         if (m->budget.out_of_memory)
             dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory parsing the %zu-byte model", len);
         else if (m->budget.exceeded)
-            dws_error_set(err, DWS_E_TOO_LARGE, "parsing the %zu-byte model needs more than %zu bytes of memory",
-                          len, m->budget.budget);
+            dws_error_set(err, DWS_E_TOO_LARGE, "parsing the %zu-byte model needs more than %zu bytes of memory%s",
+                          len, m->budget.budget, m->budget.budget == lim.max_memory ? " (the memory limit)" : "");
         else
             dws_error_set(err, DWS_E_INVALID_PROTOBUF, "not a valid ONNX ModelProto (protobuf parse failed)");
         goto fail;
@@ -137,7 +142,14 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
                       (long long)m->model->ir_version);
         goto fail;
     }
-    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0 || read_weights(m, err) != 0) goto fail;
+    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0) goto fail;
+    size_t weights = sizeof(float) * dws_mlp_param_count(m->layout.n_layers, m->layout.widths);
+    if (lim.max_memory && (weights > lim.max_memory || m->budget.used > lim.max_memory - weights)) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "decoding needs %zu bytes (parse %zu, weights %zu), more than the %zu allowed",
+                      m->budget.used + weights, m->budget.used, weights, lim.max_memory);
+        goto fail;
+    }
+    if (read_weights(m, err) != 0) goto fail;
     return m;
 fail:
     dws_onnx_free(m);
@@ -167,6 +179,11 @@ void dws_onnx_free(dws_onnx *m)
 const dws_mlp *dws_onnx_weights(const dws_onnx *m)
 {
     return &m->weights;
+}
+
+size_t dws_onnx_decoded_bytes(const dws_onnx *m)
+{
+    return sizeof *m + m->budget.used + m->weights.n_params * sizeof(float);
 }
 
 const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m)

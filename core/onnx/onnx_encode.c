@@ -124,6 +124,37 @@ static int build_overlay(overlay *o, const dws_onnx *m, const dws_mlp *w, const 
     return set_metadata(o, m->model, meta, n_meta, added, err);
 }
 
+/* Bytes of tensor t's numbers in the field it stores them in. */
+static size_t data_bytes(const Onnx__TensorProto *t)
+{
+    if (t->has_raw_data && t->raw_data.len) return t->raw_data.len;
+    return t->n_float_data * 4 + t->n_double_data * 8 + t->n_int32_data * 4;
+}
+
+size_t dws_onnx_encode_bytes(const dws_onnx *m)
+{
+    const Onnx__GraphProto *g = m->model->graph;
+    size_t copies = sizeof(overlay) + (g->n_initializer + g->n_node + m->model->n_metadata_props + 8) * 3 * sizeof(void *);
+    size_t grown = 0, biases = 0;
+    for (int l = 0; l < m->layout.n_layers; l++) {
+        for (int part = 0; part < 2; part++) {
+            const dws_tensor_ref *r = part ? &m->layout.bias[l] : &m->layout.weight[l];
+            if (r->tensor) {
+                copies += data_bytes(r->tensor) + 64 * sizeof(void *);
+                /* A FLOAT16 in int32_data is a varint: 1 byte for 0, up to 3 once changed. */
+                grown += 2 * r->tensor->n_int32_data;
+            } else if (!part) {
+                continue;
+            } else {
+                biases += 2 * 8 * (size_t)m->layout.widths[l + 1] + 4096;   /* data and output, DOUBLE at most */
+            }
+        }
+    }
+    /* The output: the input's size, grown as above, plus biases and metadata. */
+    size_t out = onnx__model_proto__get_packed_size(m->model) + grown + 65536;
+    return copies + biases + out;
+}
+
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,
                     uint8_t **out, size_t *out_len, dws_error *err)
 {
