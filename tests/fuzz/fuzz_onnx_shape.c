@@ -13,6 +13,7 @@
 
 #include "helper_onnx.h"
 #include "onnx/onnx_codec.h"
+#include "fuzz_target.h"
 
 static const int64_t extremes[] = {INT64_MIN, INT64_MIN + 1, -((int64_t)1 << 32), -3, -2, -1, 0, 1, 2, 3, 6,
                                    (int64_t)1 << 32, INT64_MAX - 1, INT64_MAX};

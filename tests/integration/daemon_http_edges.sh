@@ -10,9 +10,7 @@
 source "$(dirname "$0")/lib/daemon.bash"
 need "$PY"
 
-mkdir -p "$T/models"
-make_model adapter test-adapter 48 10 3 "$T/models/adapter.dws"
-make_model encoder test-encoder 48 10 3 "$T/models/encoder.dws"
+test_models "$T/models"
 # --timeout 3: a client that half-closes in the middle of a body is noticed by
 # libmicrohttpd only at the idle timeout; the random requests include such.
 start_daemon main "$T/models" --timeout 3 --drain-timeout 20

@@ -7,9 +7,7 @@
 source "$(dirname "$0")/lib/daemon.bash"
 need "$PY"
 
-mkdir -p "$T/models"
-make_model adapter test-adapter 48 10 3 "$T/models/adapter.dws"
-make_model encoder test-encoder 48 10 3 "$T/models/encoder.dws"
+test_models "$T/models"
 make_classifiers 8 "$T/mlp.onnx=48,16,16,10"
 $PY "$(dirname "$0")/lib/nonfinite_models.py" "$T/mlp.onnx" "$T/gen" "${DWSNET_NONFINITE_SEED:-19}" ||
   die "nonfinite_models.py failed"
