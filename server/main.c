@@ -46,6 +46,17 @@ static int drain(dwsd_server *s, const sigset_t *signals)
     return 1;
 }
 
+/* Undoes what start-up built so far (every part may still be NULL) and returns
+ * the exit status: a daemon that does not start leaves nothing behind. */
+static int abandon_start(dwsd_server *s, dwsd_reloader *reloader, int status)
+{
+    if (reloader) dwsd_reloader_stop(reloader, 1.0);
+    if (s->queue) dwsd_queue_stop(s->queue);
+    dwsd_registry_free(s->registry);
+    dwsd_metrics_free(s->metrics);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     dwsd_config cfg;
@@ -76,16 +87,16 @@ int main(int argc, char **argv)
     s.metrics = dwsd_metrics_new();
     if (!s.registry || !s.metrics) {
         fprintf(stderr, "dwsnetd: out_of_memory: cannot start\n");
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
     dws_error err;
     dws_error_clear(&err);
     if (dwsd_registry_reload(s.registry, &err)) {
         fprintf(stderr, "dwsnetd: %s: %s\n", err.code, err.message);
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
     int status;
-    if (dwsd_memory_setup(&s, &cfg, &status)) return status;
+    if (dwsd_memory_setup(&s, &cfg, &status)) return abandon_start(&s, NULL, status);
     dwsd_model_set *set = dwsd_registry_acquire(s.registry);
     if (dwsd_model_set_count(set) == 0)
         dwsd_log_event("warn", "%s: serving, but /readyz answers 503 until models are added "
@@ -98,17 +109,17 @@ int main(int argc, char **argv)
     s.queue = dwsd_queue_start(cfg.workers, cfg.queue_length);
     if (!s.queue) {
         fprintf(stderr, "dwsnetd: cannot start %d worker threads\n", cfg.workers);
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
     dwsd_reloader *reloader = dwsd_reloader_start(&s);
     if (!reloader) {
         fprintf(stderr, "dwsnetd: cannot start the reload thread\n");
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
     char why[256];
     if (dwsd_http_start(&s, why, sizeof why)) {
         fprintf(stderr, "dwsnetd: io_error: %s\n", why);
-        return 1;
+        return abandon_start(&s, reloader, 1);
     }
     dwsd_log_event("info", "dwsnetd %s listening on %s:%d (pid %d, %d workers, queue %d, "
                            "body limit %zu bytes)",
