@@ -176,15 +176,17 @@ fuzz: deps ## libFuzzer targets (clang), FUZZ_SECONDS (60) each on its corpus
 .PHONY: fuzz-targets
 fuzz-targets: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVER_LIB_O) $(CORE_LIB)
+# The targets may build their inputs with the unit tests' ONNX helpers.
+FUZZ_HELPERS := tests/unit/helper_onnx.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_HELPERS) $(SERVER_LIB_O) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver -o $@ $< $(SERVER_LIB_O) $(CORE_LIB) \
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver -Itests/unit -o $@ $< $(FUZZ_HELPERS) $(SERVER_LIB_O) $(CORE_LIB) \
 	  $(SERVER_LIBS) $(LIBS)
 
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(SERVER_LIB_O) $(CORE_LIB)
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_HELPERS) $(SERVER_LIB_O) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Iserver -o $@ $< tests/fuzz/replay.c $(SERVER_LIB_O) $(CORE_LIB) \
-	  $(SERVER_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Iserver -Itests/unit -o $@ $< tests/fuzz/replay.c $(FUZZ_HELPERS) $(SERVER_LIB_O) \
+	  $(CORE_LIB) $(SERVER_LIBS) $(LIBS)
 
 # Extra daemon flags: make run ARGS="--listen 0.0.0.0:8080" (later flags win).
 run: deps all ## dwsnetd on 127.0.0.1:8080 with models/ (extra flags: ARGS="...")

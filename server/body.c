@@ -77,6 +77,7 @@ dwsd_body_start dwsd_body_begin(dwsd_body *b, struct MHD_Connection *c, size_t l
         char *end;
         errno = 0;
         unsigned long long n = strtoull(length, &end, 10);
+        if (!errno && end != length) b->has_length = 1, b->declared = (size_t)(n < limit ? n : limit);
         if (!errno && end != length && n > limit) {
             char detail[160];
             snprintf(detail, sizeof detail, "Content-Length %llu exceeds the limit of %zu bytes", n,

@@ -16,6 +16,8 @@ typedef struct {
     uint8_t *data;             /* the model bytes */
     size_t len, cap;
     size_t seen;               /* raw body bytes read, kept or not */
+    int has_length;            /* Content-Length was given ... */
+    size_t declared;           /* ... and said this */
     int discarding;            /* the reply is decided: bytes are read and dropped */
     struct MHD_PostProcessor *form;
     char filename[DWSD_FILENAME_MAX + 1];   /* stem of the uploaded file name, "" if none */

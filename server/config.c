@@ -151,6 +151,18 @@ static const struct option_spec options[] = {
     {"--body-limit", "DWSNETD_BODY_LIMIT", "BYTES", "64M",
      "largest request body (Content-Length or streamed); larger gets 413", parse_size,
      FIELD(body_limit), 1024, 1LL << 34},
+    {"--body-memory", "DWSNETD_BODY_MEMORY", "BYTES", "256M",
+     "request bodies (and responses) held at once; admission counts each request's "
+     "Content-Length (the body limit when streamed); more get 503", parse_size, FIELD(body_memory),
+     1024, 1LL << 40},
+    {"--work-memory", "DWSNETD_WORK_MEMORY", "BYTES", "0",
+     "memory one /adapt, /embed or /v1/inspect may use (decode, network, encode), computed before it "
+     "runs; more gets 413 too_large. 0 = what --memory-limit leaves each worker, or 512M without one",
+     parse_size, FIELD(work_memory), 0, 1LL << 40},
+    {"--memory-limit", "DWSNETD_MEMORY_LIMIT", "BYTES", "0",
+     "memory the daemon may use: it refuses to start when body memory + workers x work memory + "
+     "models + base exceed it. 0 = the cgroup's memory limit, if there is one", parse_size,
+     FIELD(memory_limit), 0, 1LL << 50},
     {"--io-threads", "DWSNETD_IO_THREADS", "N", "2",
      "HTTP threads (connection I/O only; never run a model)", parse_int, FIELD(io_threads), 1, 64},
     {"--max-connections", "DWSNETD_MAX_CONNECTIONS", "N", "512",
@@ -187,8 +199,9 @@ void dwsd_config_usage(FILE *f)
             fprintf(f, "  %-28s %s\n  %-28s [%s, else %s; else %s if it exists, else models]\n", lhs, o->help, "",
                     o->env, DWS_MODELS_ENV, dws_installed_models_dir());
     }
-    fprintf(f, "  %-28s %s\n  %-28s %s\n", "--help", "print this help", "--version",
-            "print the version");
+    fprintf(f, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--check-memory",
+            "load the models, print the memory ceiling (JSON) and exit: 0 if it fits, 2 if not", "--help",
+            "print this help", "--version", "print the version");
 }
 
 static int apply(dwsd_config *cfg, const struct option_spec *o, const char *text,
@@ -218,6 +231,10 @@ int dwsd_config_load(dwsd_config *cfg, int argc, char **argv)
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             dwsd_config_usage(stdout);
             return 1;
+        }
+        if (!strcmp(arg, "--check-memory")) {
+            cfg->check_memory = 1;
+            continue;
         }
         if (!strcmp(arg, "--version")) {
             printf("dwsnetd %s\n", DWS_VERSION);

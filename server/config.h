@@ -20,6 +20,10 @@ typedef struct {
     int max_inflight;         /* /adapt + /embed requests admitted at once */
     int queue_length;         /* jobs waiting for a worker */
     size_t body_limit;        /* bytes of one request body */
+    size_t body_memory;       /* bytes of request bodies and responses held at once (admission) */
+    size_t work_memory;       /* bytes one /adapt, /embed or /v1/inspect may use on a worker; 0 = auto */
+    size_t memory_limit;      /* what the daemon may use in all; 0 = the cgroup's limit, if any */
+    int check_memory;         /* --check-memory: print the memory arithmetic and exit */
     int max_connections;
     int conn_timeout_s;       /* idle connection timeout */
     int request_timeout_s;    /* whole request upload deadline */

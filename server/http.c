@@ -3,7 +3,6 @@
  * the connection suspended, so no HTTP thread ever runs a model and no worker ever
  * waits on a client. */
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +11,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "direct_reply.h"
+#include "framing.h"
 #include "inference.h"
+#include "listen.h"
 #include "log.h"
 #include "page.h"
 #include "problem.h"
 #include "request.h"
+#include "target.h"
 
 #define LISTEN_BACKLOG 512
+/* The daemon reads one query argument (model); libmicrohttpd's 32 KiB connection
+ * pool holds about 500 before it fails without an answer. */
+#define DWSD_MAX_QUERY_ARGS 64
 
-/* Per connection: whether it has sent a request yet (drain waits for those that have not). */
-typedef struct {
+/* Per connection: whether it has sent a request yet (drain waits for those that
+ * have not), and the request under way, which must be finished even when
+ * libmicrohttpd drops it without calling on_completed (it does so when it cannot
+ * even answer a request line whose query arguments overflow its memory pool). */
+typedef struct connection_state {
     int fresh;
+    dwsd_request *current;
 } connection_state;
+
+static void finish(dwsd_server *s, dwsd_request *rq, const char *termination);
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode event)
@@ -41,41 +53,52 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         return;
     }
     connection_state *st = *socket_context;
+    if (st && st->current) finish(s, st->current, "dropped");
     if (st && st->fresh) atomic_fetch_sub(&s->fresh_connections, 1);
     free(st);
     *socket_context = NULL;
     atomic_fetch_sub(&s->connections, 1);
 }
 
-/* Paths are logged and echoed in problem bodies: keep them short and printable. */
-static void copy_path(char *out, size_t n, const char *uri)
-{
-    size_t k = 0;
-    for (; uri[k] && uri[k] != '?' && k + 1 < n; k++)
-        out[k] = (uri[k] > ' ' && uri[k] < 0x7f && uri[k] != '"' && uri[k] != '\\') ? uri[k] : '_';
-    out[k] = '\0';
-}
-
-/* The first callback for each request: its context lives from here to on_completed. */
+/* The first callback for each request: its context lives from here to finish(). */
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     dwsd_server *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    connection_state *st = ci ? ci->socket_context : NULL;
+    if (st && st->current) finish(s, st->current, "dropped");   /* never left unfinished */
     dwsd_request *rq = calloc(1, sizeof *rq);
     if (!rq) return NULL;
     rq->server = s;
     rq->conn = conn;
+    rq->conn_state = st;
     rq->started = dwsd_now();
     rq->endpoint = DWSD_EP_OTHER;
     strcpy(rq->method, "-");
     strcpy(rq->id, "-");
-    copy_path(rq->path, sizeof rq->path, uri);
+    dwsd_printable_copy(rq->path, sizeof rq->path, uri, 1);
+    rq->nul_in_target = dwsd_target_has_nul(uri);
     atomic_fetch_add(&s->requests, 1);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    connection_state *st = ci ? ci->socket_context : NULL;
-    if (st && st->fresh) {
-        st->fresh = 0;
-        atomic_fetch_sub(&s->fresh_connections, 1);
+    atomic_fetch_add(&s->requests_started, 1);
+    int args = dwsd_query_arg_count(uri);
+    if (args > DWSD_MAX_QUERY_ARGS) {
+        /* Answered now: libmicrohttpd may not get as far as asking (direct_reply.h). */
+        dwsd_request_id(NULL, rq->id);
+        dwsd_reply_error(&rq->reply, DWSD_E_TARGET_TOO_LONG,
+                         "the request target has %d query arguments; at most %d are read", args,
+                         DWSD_MAX_QUERY_ARGS);
+        rq->sent_bytes = dwsd_direct_reply(conn, rq->reply.code, rq->reply.detail, rq->id, rq->path);
+        rq->sent_status = rq->reply.status;
+        rq->stage = DWSD_STAGE_ANSWERED;
+        rq->answered_directly = 1;
+    }
+    if (st) {
+        st->current = rq;
+        if (st->fresh) {
+            st->fresh = 0;
+            atomic_fetch_sub(&s->fresh_connections, 1);
+        }
     }
     return rq;
 }
@@ -93,13 +116,17 @@ static const char *termination_name(enum MHD_RequestTerminationCode toe)
     return "unknown";
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* Logs, counts and frees a request: exactly once, from on_completed or, for a
+ * request libmicrohttpd never completes, when its connection closes. */
+static void finish(dwsd_server *s, dwsd_request *rq, const char *termination)
 {
-    (void)conn;
-    dwsd_server *s = cls;
-    dwsd_request *rq = *con_cls;
-    if (!rq) return;
+    if (rq->stage == DWSD_STAGE_WORKING) {
+        /* A worker still owns it (cannot happen while the connection is suspended:
+         * libmicrohttpd closes none). Leaking it beats a use after free. */
+        dwsd_log_event("error", "request %s closed while its job runs", rq->id);
+        return;
+    }
+    if (rq->conn_state && rq->conn_state->current == rq) rq->conn_state->current = NULL;
     double seconds = dwsd_now() - rq->started;
     dwsd_access_entry e = {
         .request_id = rq->id,
@@ -113,31 +140,50 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         .work_ms = (rq->work_done - rq->work_started) * 1e3,
         .model = rq->reply.model[0] ? rq->reply.model : NULL,
         .code = rq->sent_status ? rq->reply.code : NULL,
-        .termination = termination_name(toe),
+        .termination = termination,
     };
     dwsd_log_access(&e);
     dwsd_metrics_observe(s->metrics, rq->endpoint, rq->sent_status, seconds);
     if (rq->admitted) atomic_fetch_sub(&s->inflight, 1);
+    if (rq->body_reserved) dwsd_budget_give(&s->body_budget, rq->body_reserved);
     dwsd_model_set_release(rq->models);
     dwsd_body_free(&rq->body);
     dwsd_reply_free(&rq->reply);
     free(rq);
-    *con_cls = NULL;
     atomic_fetch_sub(&s->requests, 1);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    dwsd_request *rq = *con_cls;
+    *con_cls = NULL;
+    if (rq) finish(cls, rq, termination_name(toe));
 }
 
 /* Headers are in: route, check the body's type and size, admit or refuse. Anything
  * decided here is answered once the body has been read (answering earlier would make
  * the kernel reset the connection under the client's feet), except an oversized
  * Content-Length, which is answered before reading. */
-static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, const char *method)
+static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, const char *method,
+                             const char *version)
 {
     const dwsd_config *cfg = s->cfg;
     rq->stage = DWSD_STAGE_BODY;
-    snprintf(rq->method, sizeof rq->method, "%s", method);
+    dwsd_printable_copy(rq->method, sizeof rq->method, method, 0);
     dwsd_request_id(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Request-Id"), rq->id);
-    const char *allow;
-    switch (dwsd_route(url, method, &rq->endpoint, &allow)) {
+    char why[160];
+    if (dwsd_check_framing(rq->conn, version, why, sizeof why)) {
+        /* The body cannot be delimited: answer now and close the connection. */
+        dwsd_reply_error(&rq->reply, DWSD_E_INVALID_FRAMING, "%s", why);
+        rq->reply.close = 1;
+        return dwsd_respond(rq);
+    }
+    if (rq->nul_in_target)
+        dwsd_reply_error(&rq->reply, DWSD_E_BAD_REQUEST, "the request target encodes a NUL byte (%%00)");
+    const char *allow = NULL;
+    switch (rq->reply.status ? DWSD_ROUTE_OK : dwsd_route(url, method, &rq->endpoint, &allow)) {
     case DWSD_ROUTE_NOT_FOUND:
         dwsd_reply_error(&rq->reply, DWSD_E_NOT_FOUND, "no such endpoint: %s", rq->path);
         break;
@@ -168,6 +214,19 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
         dwsd_body_discard(&rq->body);
         return MHD_YES;
     }
+    /* Admission counts bytes too: the body as announced, or all the limit allows
+     * when it is streamed; the reply later takes over the reservation. */
+    size_t reserve = rq->body.has_length ? rq->body.declared : cfg->body_limit;
+    if (!dwsd_budget_take(&s->body_budget, reserve)) {
+        atomic_fetch_sub(&s->inflight, 1);
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
+                         "request bodies in flight hold %zu of %zu bytes (--body-memory); this one needs %zu; "
+                         "retry later", atomic_load(&s->body_budget.used), s->body_budget.capacity, reserve);
+        rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
+        dwsd_body_discard(&rq->body);
+        return MHD_YES;
+    }
+    rq->body_reserved = reserve;
     rq->admitted = 1;
     rq->models = dwsd_registry_acquire(s->registry);
     rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
@@ -192,6 +251,24 @@ static enum MHD_Result receive(dwsd_server *s, dwsd_request *rq, const char *dat
     return dwsd_body_feed(&rq->body, data, n) ? MHD_NO : MHD_YES;
 }
 
+/* The reply replaces the body in the request's reservation; one larger than the
+ * body (an /adapt answer can grow a little) takes the difference, if it is free. */
+static void keep_reply_within_budget(dwsd_request *rq)
+{
+    dwsd_server *s = rq->server;
+    if (rq->reply.len <= rq->body_reserved) return;
+    size_t more = rq->reply.len - rq->body_reserved;
+    if (dwsd_budget_take(&s->body_budget, more)) {
+        rq->body_reserved += more;
+        return;
+    }
+    size_t len = rq->reply.len;
+    dwsd_reply_reset(&rq->reply);
+    dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
+                     "the %zu-byte answer does not fit the memory for responses (--body-memory); retry later", len);
+    rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
+}
+
 static void run_job(dwsd_job *job)
 {
     dwsd_request *rq = (dwsd_request *)job;
@@ -211,16 +288,29 @@ static void run_job(dwsd_job *job)
         .onnx = rq->body.data,
         .onnx_len = rq->body.len,
         .max_bytes = cfg->body_limit,
+        .work_memory = cfg->work_memory,
         .models = rq->models,
         .model_id = rq->model_id,
         .filename = rq->body.filename,
         .input_norm = &rq->input_norm,
         .threads = threads,
     };
-    dwsd_inference_run(&in, &rq->reply);
+    /* At most `workers` jobs run, each within the work memory: this always fits,
+     * and keeps the accounting honest should that ever change. */
+    dwsd_server *s = rq->server;
+    if (dwsd_budget_take(&s->work_budget, cfg->work_memory)) {
+        dwsd_inference_run(&in, &rq->reply);
+        dwsd_budget_give(&s->work_budget, cfg->work_memory);
+    } else {
+        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "no work memory is free; retry later");
+    }
+    keep_reply_within_budget(rq);
     rq->work_done = dwsd_now();
     dwsd_body_discard(&rq->body);   /* the upload is no longer needed while the reply waits */
-    MHD_resume_connection(rq->conn);   /* rq belongs to the HTTP thread from here on */
+    /* rq belongs to the HTTP thread from here on; should the response then fail (the
+     * client went away), finish() must not take it for a job still running. */
+    rq->stage = DWSD_STAGE_REPLYING;
+    MHD_resume_connection(rq->conn);
 }
 
 static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
@@ -257,13 +347,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)conn, (void)version;
+    (void)conn;
     dwsd_server *s = cls;
     dwsd_request *rq = *con_cls;
-    if (!rq) return MHD_NO;   /* no memory for the request context */
+    /* No memory for the request context, or answered on the socket already. */
+    if (!rq || rq->answered_directly) return MHD_NO;
     switch (rq->stage) {
     case DWSD_STAGE_HEADERS:
-        return begin(s, rq, url, method);
+        return begin(s, rq, url, method, version);
     case DWSD_STAGE_BODY:
         if (*upload_data_size) {
             enum MHD_Result rc = receive(s, rq, upload_data, *upload_data_size);
@@ -271,8 +362,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return rc;
         }
         return dispatch(s, rq);
-    case DWSD_STAGE_WORKING:   /* resumed: the worker has filled the reply */
+    case DWSD_STAGE_REPLYING:   /* resumed: the worker has filled the reply */
         return dwsd_respond(rq);
+    case DWSD_STAGE_WORKING:    /* suspended connections are not called */
     case DWSD_STAGE_ANSWERED:
         break;
     }
@@ -292,34 +384,24 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 int dwsd_http_start(dwsd_server *s, char *why, size_t why_len)
 {
     const dwsd_config *cfg = s->cfg;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *addr;
-    char port[16];
-    snprintf(port, sizeof port, "%d", cfg->port);
-    int rc = getaddrinfo(cfg->host, port, &hints, &addr);
-    if (rc) {
-        snprintf(why, why_len, "cannot resolve '%s': %s", cfg->host, gai_strerror(rc));
-        return -1;
-    }
+    int fd = dwsd_listen(cfg->host, cfg->port, LISTEN_BACKLOG, &s->port, why, why_len);
+    if (fd < 0) return -1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,   /* first, so it sees every message */
-        MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->io_threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout_s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_END);
-    freeaddrinfo(addr);
     if (!s->mhd) {
-        snprintf(why, why_len, "cannot listen on %s (address in use or not available?)",
-                 cfg->listen);
+        close(fd);
+        snprintf(why, why_len, "cannot start the HTTP server on %s (see the log above)", cfg->listen);
         return -1;
     }
     return 0;
@@ -327,8 +409,7 @@ int dwsd_http_start(dwsd_server *s, char *why, size_t why_len)
 
 int dwsd_http_port(dwsd_server *s)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : -1;
+    return s->port;
 }
 
 void dwsd_http_stop_accepting(dwsd_server *s)

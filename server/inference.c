@@ -10,6 +10,7 @@
 #include "onnx/onnx_codec.h"
 #include "inspect.h"
 #include "problem.h"
+#include "work_need.h"
 
 static dws_model_kind kind_of(dwsd_endpoint op)
 {
@@ -156,6 +157,26 @@ static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dwsd_reply_ok(out, "application/json", text, strlen(text));
 }
 
+/* The request's need, computed before the network allocates anything; above the
+ * work memory: 413 too_large with both numbers. */
+static int fits_work_memory(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m, dwsd_reply *out)
+{
+    dwsd_work_need need;
+    dws_error err;
+    dws_error_clear(&err);
+    if (dwsd_work_need_of(m, onnx, in->op == DWSD_EP_ADAPT, in->threads, &need, &err) != 0) {
+        core_error(out, &err);
+        return 0;
+    }
+    if (need.total <= in->work_memory) return 1;
+    dwsd_reply_error(out, DWS_E_TOO_LARGE,
+                     "this request needs %zu bytes of work memory (decoded model %zu, %s %zu, answer %zu); the limit "
+                     "is %zu (--work-memory; /v1/models lists each model's max_hidden_width)",
+                     need.total, need.decode, dws_model_kind_name(dws_model_get_kind(m)), need.run, need.encode,
+                     in->work_memory);
+    return 0;
+}
+
 void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
 {
     dws_error err;
@@ -163,9 +184,13 @@ void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
     dws_onnx_limits lim;
     dws_onnx_limits_default(&lim);
     lim.max_bytes = in->max_bytes;
+    lim.max_memory = in->work_memory;   /* the decoder checks its own share before allocating */
     dws_onnx *onnx = dws_onnx_decode(in->onnx, in->onnx_len, &lim, &err);
     if (!onnx) {
-        core_error(out, &err);
+        if (err.code && !strcmp(err.code, DWS_E_TOO_LARGE))
+            dwsd_reply_error(out, DWS_E_TOO_LARGE, "%s (--work-memory %zu bytes)", err.message, in->work_memory);
+        else
+            core_error(out, &err);
         return;
     }
     if (in->op == DWSD_EP_INSPECT) {
@@ -174,6 +199,7 @@ void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
         return;
     }
     const dws_model *m = choose_model(in, dws_onnx_weights(onnx), out);
+    if (m && !fits_work_memory(in, onnx, m, out)) m = NULL;
     if (m) {
         snprintf(out->model, sizeof out->model, "%s", dws_model_id(m));
         if (in->op == DWSD_EP_ADAPT) adapt(in, onnx, m, out);

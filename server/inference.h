@@ -16,6 +16,7 @@ typedef struct {
     const uint8_t *onnx;
     size_t onnx_len;
     size_t max_bytes;              /* the body limit, also the decoder's size limit */
+    size_t work_memory;            /* what the work may allocate (work_need.h); more: 413 */
     const dwsd_model_set *models;
     const char *model_id;          /* ?model=ID, or NULL to choose by signature */
     const char *filename;          /* stem for the attachment name, "" when unknown */

@@ -44,6 +44,13 @@ static void metrics(dwsd_server *s, const dwsd_model_set *models, dwsd_reply *ou
 {
     dwsd_gauges g = {
         .inflight = atomic_load(&s->inflight),
+        .open_requests = atomic_load(&s->requests),
+        .started = atomic_load(&s->requests_started),
+        .memory_ceiling = (double)s->plan.ceiling,
+        .body_memory_used = (double)atomic_load(&s->body_budget.used),
+        .body_memory = (double)s->body_budget.capacity,
+        .work_memory_used = (double)atomic_load(&s->work_budget.used),
+        .work_memory_total = (double)s->work_budget.capacity,
         .workers = s->cfg->workers,
         .connections = atomic_load(&s->connections),
         .draining = atomic_load(&s->draining),

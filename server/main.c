@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "memory_setup.h"
+#include "reloader.h"
 #include "server.h"
 #include "base/base.h"
 
@@ -24,23 +26,6 @@ static pthread_t main_thread;
 static void forward_to_main(int sig)
 {
     pthread_kill(main_thread, sig);
-}
-
-static void reload(dwsd_server *s)
-{
-    dws_error err;
-    dws_error_clear(&err);
-    if (dwsd_registry_reload(s->registry, &err)) {
-        dwsd_metrics_reload(s->metrics, 0);
-        dwsd_log_event("error", "reload failed, keeping the current models: %s: %s", err.code,
-                       err.message);
-        return;
-    }
-    dwsd_metrics_reload(s->metrics, 1);
-    dwsd_model_set *set = dwsd_registry_acquire(s->registry);
-    dwsd_log_event("info", "reloaded: %d model(s) from '%s'", dwsd_model_set_count(set),
-                   s->cfg->models_dir);
-    dwsd_model_set_release(set);
 }
 
 /* Waits for the in-flight requests, and for connections that were accepted but
@@ -59,6 +44,17 @@ static int drain(dwsd_server *s, const sigset_t *signals)
         }
     }
     return 1;
+}
+
+/* Undoes what start-up built so far (every part may still be NULL) and returns
+ * the exit status: a daemon that does not start leaves nothing behind. */
+static int abandon_start(dwsd_server *s, dwsd_reloader *reloader, int status)
+{
+    if (reloader) dwsd_reloader_stop(reloader, 1.0);
+    if (s->queue) dwsd_queue_stop(s->queue);
+    dwsd_registry_free(s->registry);
+    dwsd_metrics_free(s->metrics);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -91,14 +87,16 @@ int main(int argc, char **argv)
     s.metrics = dwsd_metrics_new();
     if (!s.registry || !s.metrics) {
         fprintf(stderr, "dwsnetd: out_of_memory: cannot start\n");
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
     dws_error err;
     dws_error_clear(&err);
     if (dwsd_registry_reload(s.registry, &err)) {
         fprintf(stderr, "dwsnetd: %s: %s\n", err.code, err.message);
-        return 1;
+        return abandon_start(&s, NULL, 1);
     }
+    int status;
+    if (dwsd_memory_setup(&s, &cfg, &status)) return abandon_start(&s, NULL, status);
     dwsd_model_set *set = dwsd_registry_acquire(s.registry);
     if (dwsd_model_set_count(set) == 0)
         dwsd_log_event("warn", "%s: serving, but /readyz answers 503 until models are added "
@@ -111,12 +109,17 @@ int main(int argc, char **argv)
     s.queue = dwsd_queue_start(cfg.workers, cfg.queue_length);
     if (!s.queue) {
         fprintf(stderr, "dwsnetd: cannot start %d worker threads\n", cfg.workers);
-        return 1;
+        return abandon_start(&s, NULL, 1);
+    }
+    dwsd_reloader *reloader = dwsd_reloader_start(&s);
+    if (!reloader) {
+        fprintf(stderr, "dwsnetd: cannot start the reload thread\n");
+        return abandon_start(&s, NULL, 1);
     }
     char why[256];
     if (dwsd_http_start(&s, why, sizeof why)) {
         fprintf(stderr, "dwsnetd: io_error: %s\n", why);
-        return 1;
+        return abandon_start(&s, reloader, 1);
     }
     dwsd_log_event("info", "dwsnetd %s listening on %s:%d (pid %d, %d workers, queue %d, "
                            "body limit %zu bytes)",
@@ -127,7 +130,7 @@ int main(int argc, char **argv)
         int sig;
         if (sigwait(&signals, &sig)) continue;
         if (sig == SIGHUP) {
-            reload(&s);
+            dwsd_reloader_request(reloader);
             continue;
         }
         dwsd_log_event("info", "%s: draining %d request(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -146,13 +149,19 @@ int main(int argc, char **argv)
         fflush(NULL);
         _exit(1);
     }
+    /* What is left are uploads that did not complete within the drain (a stalled
+     * client, or one libmicrohttpd has not noticed is gone): no work is lost by
+     * closing them, so the shutdown is still a clean one. */
     if (!drained)
-        dwsd_log_event("warn", "drain timed out; closing %d unfinished request(s)",
+        dwsd_log_event("warn", "drain timed out; closing %d request(s) still being received",
                        atomic_load(&s.requests));
     dwsd_http_stop(&s);
     dwsd_queue_stop(s.queue);
-    dwsd_registry_free(s.registry);
+    /* A reload still running after the drain is stuck in the file system: leave
+     * it (and the registry it uses) to the exit rather than wait on it. */
+    if (dwsd_reloader_stop(reloader, 1.0) == 0) dwsd_registry_free(s.registry);
+    else dwsd_log_event("warn", "a reload is still running; exiting without waiting for it");
     dwsd_metrics_free(s.metrics);
     dwsd_log_event("info", "stopped");
-    return drained ? 0 : 1;
+    return 0;
 }

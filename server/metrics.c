@@ -133,6 +133,12 @@ static void render_requests(text *t, dwsd_metrics *m)
     }
 }
 
+/* Byte counts: every digit (%g would keep six). */
+static void gauge_bytes(text *t, const char *name, const char *help, double v)
+{
+    put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %.0f\n", name, help, name, name, v);
+}
+
 static void gauge(text *t, const char *name, const char *help, double v)
 {
     put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name, name, v);
@@ -163,6 +169,19 @@ char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_mode
     render_requests(&t, m);
     gauge(&t, "dwsnetd_inflight_requests", "/adapt and /embed requests admitted and not finished.",
           g->inflight);
+    gauge(&t, "dwsnetd_open_requests", "Requests begun and not finished, every endpoint (this one too).",
+          g->open_requests);
+    put(&t, "# HELP dwsnetd_requests_started_total Requests begun (request line read); each is "
+            "logged once when it finishes.\n# TYPE dwsnetd_requests_started_total counter\n"
+            "dwsnetd_requests_started_total %lld\n", g->started);
+    gauge_bytes(&t, "dwsnetd_memory_ceiling_bytes",
+          "Body memory + workers x work memory + models + base (the most the settings let the daemon use).",
+          g->memory_ceiling);
+    gauge_bytes(&t, "dwsnetd_body_memory_used_bytes", "Bytes of --body-memory held by admitted requests.",
+          g->body_memory_used);
+    gauge_bytes(&t, "dwsnetd_body_memory_bytes", "--body-memory.", g->body_memory);
+    gauge_bytes(&t, "dwsnetd_work_memory_used_bytes", "Work memory held by running jobs.", g->work_memory_used);
+    gauge_bytes(&t, "dwsnetd_work_memory_bytes", "Workers x --work-memory.", g->work_memory_total);
     gauge(&t, "dwsnetd_queued_jobs", "Jobs waiting for a worker.", g->queued);
     gauge(&t, "dwsnetd_running_jobs", "Jobs running on a worker.", g->running);
     gauge(&t, "dwsnetd_workers", "Worker threads.", g->workers);

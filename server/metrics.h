@@ -20,6 +20,9 @@ void dwsd_metrics_reload(dwsd_metrics *m, int ok);
 
 typedef struct {
     int inflight;          /* /adapt + /embed requests admitted */
+    int open_requests;     /* every endpoint: begun and not finished (this one included) */
+    long long started;     /* requests begun since start */
+    double memory_ceiling, body_memory_used, body_memory, work_memory_used, work_memory_total;
     int queued;            /* jobs waiting for a worker */
     int running;           /* jobs on a worker */
     int workers;

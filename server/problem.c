@@ -17,14 +17,17 @@ static const struct {
     {DWS_E_INVALID_PROTOBUF, 400, "The body is not a valid ONNX model"},
     {DWS_E_SHAPE_MISMATCH, 400, "The ONNX model's tensor shapes are inconsistent"},
     {DWS_E_BAD_DATA, 400, "The ONNX model holds invalid data"},
+    {DWS_E_INVALID_MODEL, 400, "The ONNX model breaks a rule of the ONNX specification"},
     {DWS_E_INVALID_ARGUMENT, 400, "Invalid argument"},
     {DWSD_E_MISSING_BODY, 400, "The request carries no model"},
     {DWSD_E_INVALID_MULTIPART, 400, "The multipart body is malformed"},
     {DWSD_E_BAD_REQUEST, 400, "Bad request"},
+    {DWSD_E_INVALID_FRAMING, 400, "The request's message framing is invalid"},
     {DWSD_E_WRONG_MODEL_KIND, 400, "The requested model does not do this operation"},
     {DWSD_E_NOT_FOUND, 404, "Not found"},
     {DWSD_E_UNKNOWN_MODEL, 404, "No loaded model has this id"},
     {DWSD_E_METHOD_NOT_ALLOWED, 405, "Method not allowed"},
+    {DWSD_E_TARGET_TOO_LONG, 414, "URI too long"},
     {DWSD_E_BODY_TOO_LARGE, 413, "The request body exceeds the limit"},
     {DWS_E_TOO_LARGE, 413, "The ONNX model exceeds the size limits"},
     {DWSD_E_UNSUPPORTED_MEDIA, 415, "Unsupported media type"},
@@ -33,6 +36,7 @@ static const struct {
     {DWS_E_UNSUPPORTED_ACTIVATION, 422, "The ONNX model uses an unsupported activation"},
     {DWS_E_EXTERNAL_DATA, 422, "The ONNX model stores weights in external files"},
     {DWS_E_INCOMPATIBLE_MODEL, 422, "No loaded model accepts this MLP"},
+    {DWS_E_NOT_REPRESENTABLE, 422, "The result does not fit the model's number type"},
     {DWSD_E_OVERLOADED, 503, "The server is overloaded"},
     {DWSD_E_NO_MODEL, 503, "No model of this kind is loaded"},
     {DWSD_E_NOT_READY, 503, "The server is not ready"},
@@ -53,6 +57,12 @@ int dwsd_problem_status(const char *code)
 {
     int i = find(code);
     return i < 0 ? 500 : table[i].status;
+}
+
+const char *dwsd_problem_title(const char *code)
+{
+    int i = find(code);
+    return i < 0 ? "Internal error" : table[i].title;
 }
 
 char *dwsd_problem_json(const char *code, const char *detail, const char *request_id,

@@ -11,6 +11,8 @@
 #define DWSD_E_MISSING_BODY       "missing_body"
 #define DWSD_E_INVALID_MULTIPART  "invalid_multipart"
 #define DWSD_E_BAD_REQUEST        "bad_request"
+#define DWSD_E_INVALID_FRAMING    "invalid_framing"
+#define DWSD_E_TARGET_TOO_LONG    "target_too_long"
 #define DWSD_E_BODY_TOO_LARGE     "body_too_large"
 #define DWSD_E_UNSUPPORTED_MEDIA  "unsupported_media_type"
 #define DWSD_E_UNKNOWN_MODEL      "unknown_model"
@@ -22,6 +24,8 @@
 
 /* HTTP status for a code; unknown codes are a bug and map to 500. */
 int dwsd_problem_status(const char *code);
+/* Its title, which also serves as the reason phrase. */
+const char *dwsd_problem_title(const char *code);
 
 /* The problem+json body (malloc'd, NUL-terminated; *len excludes the NUL), or NULL
  * when out of memory. instance is the request path. */

@@ -8,12 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "work_need.h"
 
 #define MAX_MODELS 256
 
 struct dwsd_model_set {
     atomic_int refs;
     int n;
+    size_t bytes;                  /* the models' memory (dws_model_bytes) */
     dws_model *models[MAX_MODELS];
     char *json;
     char empty_reason[300];
@@ -21,6 +26,9 @@ struct dwsd_model_set {
 
 struct dwsd_registry {
     char dir[1024];
+    size_t work_memory;            /* for the limits /v1/models shows; 0: not shown yet */
+    int threads;
+    size_t models_room;            /* bytes a set may take (the memory ceiling's share) */
     pthread_mutex_t lock;          /* guards current: taking a reference is lock + increment */
     dwsd_model_set *current;
 };
@@ -47,6 +55,15 @@ static cJSON *card_field(const cJSON *card, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, key);
     return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/* What a request to m may be within the work memory (memory.h, work_need.h). */
+static void add_limits(cJSON *e, const dws_model *m, const dwsd_registry *r)
+{
+    if (!r->work_memory) return;
+    cJSON *l = cJSON_AddObjectToObject(e, "limits");
+    cJSON_AddNumberToObject(l, "work_memory", (double)r->work_memory);
+    cJSON_AddNumberToObject(l, "max_hidden_width", (double)dwsd_max_hidden_width(m, r->work_memory, r->threads));
 }
 
 static cJSON *model_entry(const dws_model *m, const char *file)
@@ -119,8 +136,31 @@ static int list_model_files(const char *dir, char ***names, int *n, int *missing
     return 0;
 }
 
-static dwsd_model_set *load_set(const char *dir, dws_error *err)
+static const char *file_kind(mode_t mode)
 {
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
+
+/* Whether path (symlinks followed) is a regular file; anything else named *.dws (a
+ * FIFO would block the reader, a directory cannot be read) is skipped and logged.
+ * stat never opens, so it cannot block; the loader opens with O_NONBLOCK and
+ * checks again, in case the file was swapped in between. */
+static int loadable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        dwsd_log_event("warn", "skipping %s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (S_ISREG(st.st_mode)) return 1;
+    dwsd_log_event("warn", "skipping %s: %s, not a model file", path, file_kind(st.st_mode));
+    return 0;
+}
+
+static dwsd_model_set *load_set(const dwsd_registry *r, dws_error *err)
+{
+    const char *dir = r->dir;
     char **names;
     int n_names, missing;
     if (list_model_files(dir, &names, &n_names, &missing, err)) return NULL;
@@ -132,6 +172,7 @@ static dwsd_model_set *load_set(const char *dir, dws_error *err)
     for (int i = 0; ok && i < n_names; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (!loadable(path)) continue;
         dws_error e;
         dws_error_clear(&e);
         dws_model *m = dws_model_load(path, &e);
@@ -149,7 +190,17 @@ static dwsd_model_set *load_set(const char *dir, dws_error *err)
                           path, dws_model_id(m), dir, names[j]);
             ok = 0;
         }
-        if (ok) cJSON_AddItemToArray(arr, model_entry(m, names[i]));
+        s->bytes += dws_model_bytes(m);
+        if (ok && s->bytes > r->models_room) {
+            dws_error_set(err, DWS_E_TOO_LARGE, "%s: the models take %zu bytes, more than the %zu the memory limit "
+                          "leaves them (--memory-limit)", path, s->bytes, r->models_room);
+            ok = 0;
+        }
+        if (ok) {
+            cJSON *e = model_entry(m, names[i]);
+            add_limits(e, m, r);
+            cJSON_AddItemToArray(arr, e);
+        }
     }
     for (int i = 0; i < n_names; i++) free(names[i]);
     free(names);
@@ -175,6 +226,7 @@ dwsd_registry *dwsd_registry_new(const char *dir)
     dwsd_registry *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     snprintf(r->dir, sizeof r->dir, "%s", dir);
+    r->models_room = SIZE_MAX;
     pthread_mutex_init(&r->lock, NULL);
     return r;
 }
@@ -189,7 +241,7 @@ void dwsd_registry_free(dwsd_registry *r)
 
 int dwsd_registry_reload(dwsd_registry *r, dws_error *err)
 {
-    dwsd_model_set *fresh = load_set(r->dir, err);
+    dwsd_model_set *fresh = load_set(r, err);
     if (!fresh) return -1;
     pthread_mutex_lock(&r->lock);
     dwsd_model_set *old = r->current;
@@ -197,6 +249,18 @@ int dwsd_registry_reload(dwsd_registry *r, dws_error *err)
     pthread_mutex_unlock(&r->lock);
     dwsd_model_set_release(old);
     return 0;
+}
+
+void dwsd_registry_configure(dwsd_registry *r, size_t work_memory, int threads, size_t models_room)
+{
+    r->work_memory = work_memory;
+    r->threads = threads;
+    r->models_room = models_room;
+}
+
+size_t dwsd_model_set_bytes(const dwsd_model_set *s)
+{
+    return s ? s->bytes : 0;
 }
 
 dwsd_model_set *dwsd_registry_acquire(dwsd_registry *r)

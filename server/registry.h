@@ -20,11 +20,16 @@ void dwsd_registry_free(dwsd_registry *r);
  * that is missing or has no model files gives an empty set (the daemon runs, not ready). */
 int dwsd_registry_reload(dwsd_registry *r, dws_error *err);
 
+/* For the next reloads: the work memory and job threads /v1/models states limits
+ * for, and the bytes a set may take (a larger one is refused like a bad file). */
+void dwsd_registry_configure(dwsd_registry *r, size_t work_memory, int threads, size_t models_room);
+
 /* The current set with a reference taken; give it back with dwsd_model_set_release. */
 dwsd_model_set *dwsd_registry_acquire(dwsd_registry *r);
 void dwsd_model_set_release(dwsd_model_set *s);
 
 int dwsd_model_set_count(const dwsd_model_set *s);
+size_t dwsd_model_set_bytes(const dwsd_model_set *s);   /* what its models hold */
 const dws_model *dwsd_model_set_get(const dwsd_model_set *s, int i);
 const dws_model *dwsd_model_set_find(const dwsd_model_set *s, const char *id);
 /* Why the set is empty ("" when it is not). */

@@ -59,6 +59,14 @@ void dwsd_reply_free(dwsd_reply *r)
     r->len = 0;
 }
 
+void dwsd_reply_reset(dwsd_reply *r)
+{
+    dwsd_reply_free(r);
+    r->status = 0;
+    r->code = NULL;
+    r->n_headers = 0;
+}
+
 static dwsd_header *next_header(dwsd_reply *r, const char *name)
 {
     if (r->n_headers >= DWSD_REPLY_HEADERS) return NULL;

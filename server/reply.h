@@ -31,6 +31,7 @@ typedef struct {
     int retry_after;              /* Retry-After seconds of a 503; 0 = none */
     dwsd_header headers[DWSD_REPLY_HEADERS];   /* more response headers, n_headers of them */
     int n_headers;
+    int close;                    /* close the connection after the response */
 } dwsd_reply;
 
 /* An error reply: status from the problem table. Keeps the first decision. */
@@ -41,6 +42,8 @@ void dwsd_reply_error(dwsd_reply *r, const char *code, const char *fmt, ...)
 void dwsd_reply_ok(dwsd_reply *r, const char *content_type, void *body, size_t len);
 
 void dwsd_reply_free(dwsd_reply *r);
+/* Forgets the decision (and frees the body) so that another can be made. */
+void dwsd_reply_reset(dwsd_reply *r);
 
 /* Adds a response header whose value is a static string, or formatted (at most
  * 47 characters); more than DWSD_REPLY_HEADERS are dropped. */

@@ -15,21 +15,28 @@
 typedef enum {
     DWSD_STAGE_HEADERS = 0,   /* the request line is in, headers not looked at yet */
     DWSD_STAGE_BODY,          /* reading (or dropping) the body */
-    DWSD_STAGE_WORKING,       /* on the worker pool, connection suspended */
+    DWSD_STAGE_WORKING,       /* on the worker pool, connection suspended: the worker owns it */
+    DWSD_STAGE_REPLYING,      /* the worker is done and resumed the connection: respond */
     DWSD_STAGE_ANSWERED,
 } dwsd_stage;
+
+struct connection_state;
 
 typedef struct {
     dwsd_job job;                 /* the worker pool's handle; the request is its container */
     dwsd_server *server;
     struct MHD_Connection *conn;
+    struct connection_state *conn_state;   /* http.c's, for the connection the request came on */
     double started;
     dwsd_stage stage;
     char id[DWSD_REQUEST_ID_MAX + 1];
     char method[16];
     char path[256];
     dwsd_endpoint endpoint;
+    int nul_in_target;            /* the raw target encodes a NUL (%00): 400 */
+    int answered_directly;        /* on the socket, before libmicrohttpd parsed the query */
     int admitted;                 /* counted in server->inflight */
+    size_t body_reserved;         /* bytes of server->body_budget held for the body, then the reply */
     dwsd_body body;
     dwsd_model_set *models;       /* held from admission to completion */
     const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */

@@ -54,8 +54,9 @@ enum MHD_Result dwsd_respond(dwsd_request *rq)
         snprintf(seconds, sizeof seconds, "%d", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
     }
-    /* While draining, tell keep-alive clients not to send another request here. */
-    if (atomic_load(&rq->server->draining))
+    /* While draining, tell keep-alive clients not to send another request here;
+     * after a framing error, what follows on the connection is unreadable. */
+    if (r->close || atomic_load(&rq->server->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(rq->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);

@@ -5,7 +5,9 @@
 
 #include <stdatomic.h>
 
+#include "budget.h"
 #include "config.h"
+#include "memory.h"
 #include "metrics.h"
 #include "registry.h"
 #include "workqueue.h"
@@ -16,12 +18,17 @@ typedef struct {
     dwsd_queue *queue;
     dwsd_metrics *metrics;
     struct MHD_Daemon *mhd;
+    int port;                     /* the port bound (cfg->port, or the one picked for 0) */
     double started_at;            /* monotonic seconds */
     atomic_int draining;          /* SIGTERM received */
     atomic_int requests;          /* requests begun and not completed, every endpoint */
+    atomic_llong requests_started;
     atomic_int fresh_connections; /* accepted connections that have not sent a request yet */
     atomic_int connections;
     atomic_int inflight;          /* /adapt + /embed requests admitted */
+    dwsd_memory_plan plan;        /* the memory ceiling and its parts */
+    dwsd_budget body_budget;      /* bytes of bodies and responses of admitted requests */
+    dwsd_budget work_budget;      /* work memory of the jobs on the workers */
 } dwsd_server;
 
 double dwsd_now(void);   /* monotonic seconds */

@@ -27,6 +27,8 @@
 #define DWS_E_BAD_DATA              "bad_data"
 #define DWS_E_INVALID_ARGUMENT      "invalid_argument"
 #define DWS_E_OUT_OF_MEMORY         "out_of_memory"
+#define DWS_E_NOT_REPRESENTABLE     "not_representable"   /* a result does not fit its number type */
+#define DWS_E_INVALID_MODEL         "invalid_model"       /* the file breaks a rule of the ONNX spec */
 
 typedef struct {
     const char *code;   /* one of DWS_E_*, or NULL when no error */

@@ -436,7 +436,9 @@ int dws_model_file_write(const char *path, const char *card_json, const dws_name
 int dws_model_file_read(const char *path, dws_model_file *out, dws_error *err)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a device) would otherwise wait for a writer,
+     * forever; fstat then refuses anything but a regular file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         dws_error_set(err, DWS_E_IO, "cannot read %s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");

@@ -250,6 +250,32 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
     return 0;
 }
 
+size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widths, const dws_run_opts *opts,
+                           dws_error *err)
+{
+    size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, opts ? opts->threads : 0, err);
+    if (!net) return 0;
+    /* The adapter's result: the adapted MLP (a copy of the input's shape). */
+    size_t result = m->net.arch.kind == DWS_MODEL_ADAPTER ? sizeof(float) * dws_mlp_param_count(n_layers, widths)
+                                                          : sizeof(float) * (size_t)m->net.arch.embed_dim;
+    return net > SIZE_MAX - result ? SIZE_MAX : net + result;
+}
+
+size_t dws_model_bytes(const dws_model *m)
+{
+    /* The card is held twice: as text and as a cJSON tree (a few times the text). */
+    return sizeof *m + m->net.n_params * sizeof(float) + (m->card_json ? 5 * strlen(m->card_json) : 0);
+}
+
+/* The first non-finite value of v, or -1. An input near the top of the float range
+ * can overflow inside the network; such a result is refused, never returned. */
+static int64_t first_non_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return (int64_t)i;
+    return -1;
+}
+
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -260,6 +286,14 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
     if (rc == 0) rc = dws_adapter_forward(&m->net, &ws, &adapted, st, err);
     if (rc == 0) rc = dws_mlp_clone(out, in, err);
     if (rc == 0) dws_ws_to_mlp(&adapted, 0, out);
+    int64_t bad = rc == 0 ? first_non_finite(out->params, out->n_params) : -1;
+    if (bad >= 0) {
+        dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
+                      "model '%s': adapted weight %lld of %zu is not a finite float (the input's weights are too large)",
+                      m->id, (long long)bad, out->n_params);
+        dws_mlp_free(out);
+        rc = -1;
+    }
     dws_net_state_free(st);
     dws_ws_free(&ws);
     dws_ws_free(&adapted);
@@ -278,6 +312,13 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
     float *e = malloc(sizeof(float) * (size_t)d);
     if (!e) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate an embedding");
     else rc = dws_encoder_forward(&m->net, &ws, e, st, err);
+    int64_t bad = rc == 0 ? first_non_finite(e, (size_t)d) : -1;
+    if (bad >= 0) {
+        dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
+                      "model '%s': embedding entry %lld is not a finite float (the input's weights are too large)",
+                      m->id, (long long)bad);
+        rc = -1;
+    }
     dws_net_state_free(st);
     dws_ws_free(&ws);
     if (rc != 0) {

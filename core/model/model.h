@@ -56,6 +56,15 @@ int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out,
                       const dws_run_opts *opts, dws_error *err);
 
+/* Bytes dws_adapter_apply or dws_encoder_embed will allocate for an MLP shaped like
+ * `in` (only its depth and widths are read), with opts' threads: the network's
+ * inference (dws_net_inference_bytes) and the result. 0 with err set when the
+ * model does not read MLPs of this shape. */
+size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widths, const dws_run_opts *opts,
+                           dws_error *err);
+/* Bytes the loaded model holds (its parameters and card), for the daemon's ceiling. */
+size_t dws_model_bytes(const dws_model *m);
+
 /* Encoder: *embedding is malloc'd (*dim floats). */
 int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, int *dim,
                       const dws_run_opts *opts, dws_error *err);

@@ -40,6 +40,8 @@ struct dws_bias_patch {
     Onnx__TensorProto **inits;
     Onnx__ValueInfoProto **inputs;
     char *record;
+    size_t record_len;
+    ProtobufCBinaryData record_bytes;
 };
 
 void dws_bias_patch_free(dws_bias_patch *p)
@@ -193,10 +195,11 @@ static int plan_layer(dws_bias_patch *p, const dws_onnx *m, const dws_mlp *w, in
 static int make_record(dws_bias_patch *p, const dws_onnx *m, dws_error *err)
 {
     const Onnx__GraphProto *g = m->model->graph;
-    const char *earlier = NULL;
+    const ProtobufCBinaryData *earlier = NULL;
     for (size_t i = 0; i < m->model->n_metadata_props; i++)
-        if (same(m->model->metadata_props[i]->key, DWS_ONNX_ADDED_BIAS_KEY)) earlier = m->model->metadata_props[i]->value;
-    size_t cap = earlier ? strlen(earlier) + 2 : 1;
+        if (dws_bytes_is(&m->model->metadata_props[i]->key, DWS_ONNX_ADDED_BIAS_KEY))
+            earlier = &m->model->metadata_props[i]->value;
+    size_t cap = earlier ? earlier->len + 2 : 1;
     for (int i = 0; i < p->n; i++) {
         const added_bias *a = &p->items[i];
         const char *layer_name = g->node[m->layout.node[a->layer]]->name;
@@ -207,7 +210,10 @@ static int make_record(dws_bias_patch *p, const dws_onnx *m, dws_error *err)
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate the metadata record");
         return -1;
     }
-    size_t at = (size_t)snprintf(s, cap, "%s", earlier ? earlier : "");
+    /* The record is ours (an earlier run's), but kept byte for byte whatever it holds. */
+    size_t at = earlier ? earlier->len : 0;
+    if (at) memcpy(s, earlier->data, at);
+    s[at] = '\0';
     for (int i = 0; i < p->n; i++) {
         const added_bias *a = &p->items[i];
         const char *layer_name = g->node[m->layout.node[a->layer]]->name;
@@ -218,6 +224,7 @@ static int make_record(dws_bias_patch *p, const dws_onnx *m, dws_error *err)
         else
             at += (size_t)snprintf(s + at, cap - at, "as input C of Gemm '%s'", layer_name ? layer_name : "");
     }
+    p->record_len = at;
     return 0;
 }
 
@@ -255,7 +262,7 @@ static int splice(dws_bias_patch *p, Onnx__GraphProto *graph, int with_inputs, d
 }
 
 int dws_bias_patch_apply(const dws_onnx *m, const dws_mlp *w, Onnx__GraphProto *graph, dws_bias_patch **patch,
-                         const char **record, dws_error *err)
+                         const ProtobufCBinaryData **record, dws_error *err)
 {
     *patch = NULL;
     *record = NULL;
@@ -273,6 +280,7 @@ int dws_bias_patch_apply(const dws_onnx *m, const dws_mlp *w, Onnx__GraphProto *
         if (!m->layout.bias[l].tensor && any_nonzero(w->b[l], w->widths[l + 1]) && plan_layer(p, m, w, l, err) != 0)
             return -1;
     if (make_record(p, m, err) != 0 || splice(p, graph, m->model->ir_version < 4, err) != 0) return -1;
-    *record = p->record;
+    p->record_bytes = (ProtobufCBinaryData){p->record_len, (uint8_t *)p->record};
+    *record = &p->record_bytes;
     return 0;
 }

@@ -245,13 +245,15 @@ int dws_onnx_build(const dws_mlp *w, const char *producer, const dws_kv *meta, s
     b->model.ir_version = gelu ? 9 : 7;
     b->model.n_opset_import = 1;
     b->model.opset_import = b->opsets;
-    b->model.producer_name = (char *)(producer ? producer : "dwsnet");
-    b->model.producer_version = (char *)DWS_VERSION;
+    b->model.has_producer_name = b->model.has_producer_version = 1;
+    b->model.producer_name = dws_bytes_of(producer ? producer : "dwsnet");
+    b->model.producer_version = dws_bytes_of(DWS_VERSION);
     b->model.graph = &b->graph;
     for (size_t i = 0; i < n_meta; i++) {
         onnx__string_string_entry_proto__init(&b->props[i]);
-        b->props[i].key = (char *)meta[i].key;
-        b->props[i].value = (char *)meta[i].value;
+        b->props[i].has_key = b->props[i].has_value = 1;
+        b->props[i].key = dws_bytes_of(meta[i].key);
+        b->props[i].value = dws_bytes_of(meta[i].value);
         b->prop_list[i] = &b->props[i];
     }
     b->model.n_metadata_props = n_meta;

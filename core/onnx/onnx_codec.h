@@ -31,6 +31,9 @@ typedef struct {
     int64_t max_dim;      /* any single width d_l; default 1 Mi */
     int max_layers;       /* Gemm/MatMul layers; default DWS_MAX_LAYERS */
     int max_nodes;        /* graph nodes; default 4096 */
+    size_t max_memory;    /* bytes the decoded model may hold (protobuf-c's parse and the
+                             weights); checked before each is allocated; 0 = no limit
+                             but the parse budget (4 x the input + 16 MiB) */
 } dws_onnx_limits;
 
 void dws_onnx_limits_default(dws_onnx_limits *lim);
@@ -91,6 +94,13 @@ const dws_mlp *dws_onnx_weights(const dws_onnx *m);
  * (mlp.h: x' = scale * x[src] + shift over the graph input's features in their
  * stored order), or NULL when there is none. */
 const dws_input_affine *dws_onnx_input_affine(const dws_onnx *m);
+/* Bytes the decoded model holds: what protobuf-c allocated (with its block
+ * overhead), the weights and the bookkeeping. */
+size_t dws_onnx_decoded_bytes(const dws_onnx *m);
+/* An upper bound of what dws_onnx_encode allocates for new weights of the decoded
+ * shape: the rewritten tensors, the copies around them, biases it may add and the
+ * serialized output. */
+size_t dws_onnx_encode_bytes(const dws_onnx *m);
 const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m);
 
 /* The description `dwsnet inspect --json` prints and POST /v1/inspect answers:

@@ -13,6 +13,7 @@ void dws_onnx_limits_default(dws_onnx_limits *lim)
     lim->max_dim = (int64_t)1 << 20;
     lim->max_layers = DWS_MAX_LAYERS;
     lim->max_nodes = 4096;
+    lim->max_memory = 0;
 }
 
 /* protobuf-c allocates per message and per repeated field, so a hostile file of
@@ -23,10 +24,13 @@ typedef union {
     max_align_t align;
 } block_header;
 
+/* What a block really costs: its header and malloc's own (two words). */
+#define BLOCK_OVERHEAD (sizeof(block_header) + 2 * sizeof(size_t))
+
 static void *budget_alloc(void *data, size_t size)
 {
     dws_pb_budget *b = data;
-    if (size > b->budget - b->used || size > SIZE_MAX - sizeof(block_header)) {
+    if (size > SIZE_MAX - BLOCK_OVERHEAD || size + BLOCK_OVERHEAD > b->budget - b->used) {
         b->exceeded = 1;
         return NULL;
     }
@@ -36,7 +40,7 @@ static void *budget_alloc(void *data, size_t size)
         return NULL;
     }
     h->size = size;
-    b->used += size;
+    b->used += size + BLOCK_OVERHEAD;
     return h + 1;
 }
 
@@ -44,7 +48,7 @@ static void budget_free(void *data, void *p)
 {
     if (!p) return;
     block_header *h = (block_header *)p - 1;
-    ((dws_pb_budget *)data)->used -= h->size;
+    ((dws_pb_budget *)data)->used -= h->size + BLOCK_OVERHEAD;
     free(h);
 }
 
@@ -63,6 +67,17 @@ static void resolve_limits(const dws_onnx_limits *in, dws_onnx_limits *out)
     if (out->max_layers > DWS_MAX_LAYERS) out->max_layers = DWS_MAX_LAYERS;
 }
 
+/* NaN or infinity in a weight would flow through the DWSNet into every adapted
+ * weight and the embedding: refused, naming where. */
+static int non_finite(const dws_tensor_ref *r, int64_t index, dws_error *err)
+{
+    char name[96];
+    dws_safe_copy(name, sizeof name, r->tensor->name ? r->tensor->name : "");
+    dws_error_set(err, DWS_E_BAD_DATA, "tensor '%s' (%s) holds a value that is not a finite float at index %lld",
+                  name, dws_tensor_field_name(r->tensor), (long long)index);
+    return -1;
+}
+
 static int read_weights(dws_onnx *m, dws_error *err)
 {
     const dws_mlp_layout *ly = &m->layout;
@@ -70,8 +85,9 @@ static int read_weights(dws_onnx *m, dws_error *err)
     for (int l = 0; l < ly->n_layers; l++) {
         m->weights.act[l] = ly->act[l];
         m->weights.leaky_alpha[l] = ly->leaky_alpha[l];
-        dws_tensor_read(&ly->weight[l], m->weights.W[l]);
-        dws_tensor_read(&ly->bias[l], m->weights.b[l]);
+        int64_t bad = dws_tensor_read(&ly->weight[l], m->weights.W[l]);
+        if (bad >= 0) return non_finite(&ly->weight[l], bad, err);
+        if ((bad = dws_tensor_read(&ly->bias[l], m->weights.b[l])) >= 0) return non_finite(&ly->bias[l], bad, err);
     }
     return 0;
 }
@@ -84,8 +100,12 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         dws_error_set(err, DWS_E_TOO_LARGE, "the model is %zu bytes (limit %zu)", len, lim.max_bytes);
         return NULL;
     }
-    switch (dws_protobuf_check(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING)) {
+    const char *field;
+    switch (dws_protobuf_check(buf, len, &onnx__model_proto__descriptor, DWS_ONNX_MAX_NESTING, &field)) {
     case DWS_WIRE_OK: break;
+    case DWS_WIRE_NUL_IN_STRING:
+        dws_error_set(err, DWS_E_INVALID_MODEL, "a %s holds a NUL byte; ONNX names are identifiers", field);
+        return NULL;
     case DWS_WIRE_TOO_DEEP:
         dws_error_set(err, DWS_E_TOO_LARGE, "the model nests messages more than %d levels deep", DWS_ONNX_MAX_NESTING);
         return NULL;
@@ -99,14 +119,15 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
         return NULL;
     }
     m->budget.budget = unpack_budget(len);
+    if (lim.max_memory && m->budget.budget > lim.max_memory) m->budget.budget = lim.max_memory;
     m->alloc = (ProtobufCAllocator){.alloc = budget_alloc, .free = budget_free, .allocator_data = &m->budget};
     m->model = onnx__model_proto__unpack(&m->alloc, len, buf);
     if (!m->model) {
         if (m->budget.out_of_memory)
             dws_error_set(err, DWS_E_OUT_OF_MEMORY, "out of memory parsing the %zu-byte model", len);
         else if (m->budget.exceeded)
-            dws_error_set(err, DWS_E_TOO_LARGE, "parsing the %zu-byte model needs more than %zu bytes of memory",
-                          len, m->budget.budget);
+            dws_error_set(err, DWS_E_TOO_LARGE, "parsing the %zu-byte model needs more than %zu bytes of memory%s",
+                          len, m->budget.budget, m->budget.budget == lim.max_memory ? " (the memory limit)" : "");
         else
             dws_error_set(err, DWS_E_INVALID_PROTOBUF, "not a valid ONNX ModelProto (protobuf parse failed)");
         goto fail;
@@ -121,9 +142,14 @@ dws_onnx *dws_onnx_decode(const void *buf, size_t len, const dws_onnx_limits *li
                       (long long)m->model->ir_version);
         goto fail;
     }
-    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0 || read_weights(m, err) != 0 ||
-        dws_onnx_build_preprocess(m, err) != 0)
+    if (dws_onnx_recognise(m->model, &lim, &m->layout, &m->info, err) != 0) goto fail;
+    size_t weights = sizeof(float) * dws_mlp_param_count(m->layout.n_layers, m->layout.widths);
+    if (lim.max_memory && (weights > lim.max_memory || m->budget.used > lim.max_memory - weights)) {
+        dws_error_set(err, DWS_E_TOO_LARGE, "decoding needs %zu bytes (parse %zu, weights %zu), more than the %zu allowed",
+                      m->budget.used + weights, m->budget.used, weights, lim.max_memory);
         goto fail;
+    }
+    if (read_weights(m, err) != 0 || dws_onnx_build_preprocess(m, err) != 0) goto fail;
     return m;
 fail:
     dws_onnx_free(m);
@@ -154,6 +180,11 @@ void dws_onnx_free(dws_onnx *m)
 const dws_mlp *dws_onnx_weights(const dws_onnx *m)
 {
     return &m->weights;
+}
+
+size_t dws_onnx_decoded_bytes(const dws_onnx *m)
+{
+    return sizeof *m + m->budget.used + m->weights.n_params * sizeof(float);
 }
 
 const dws_onnx_info *dws_onnx_get_info(const dws_onnx *m)

@@ -61,8 +61,8 @@ static int place_tensor(overlay *o, const Onnx__GraphProto *g, const dws_tensor_
 
 /* metadata_props: the originals, with meta's keys (and the record of added biases,
  * if any) replaced in place or appended. */
-static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta, const char *added,
-                        dws_error *err)
+static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *meta, size_t n_meta,
+                        const ProtobufCBinaryData *added, dws_error *err)
 {
     size_t n = src->n_metadata_props, n_new = n_meta + (added != NULL);
     o->props = malloc((n + n_new + 1) * sizeof *o->props);
@@ -75,10 +75,12 @@ static int set_metadata(overlay *o, const Onnx__ModelProto *src, const dws_kv *m
     for (size_t i = 0; i < n_new; i++) {
         Onnx__StringStringEntryProto *e = &o->new_props[i];
         onnx__string_string_entry_proto__init(e);
-        e->key = (char *)(i < n_meta ? meta[i].key : DWS_ONNX_ADDED_BIAS_KEY);
-        e->value = (char *)(i < n_meta ? meta[i].value : added);
+        const char *key = i < n_meta ? meta[i].key : DWS_ONNX_ADDED_BIAS_KEY;
+        e->has_key = e->has_value = 1;
+        e->key = dws_bytes_of(key);
+        e->value = i < n_meta ? dws_bytes_of(meta[i].value) : *added;
         size_t at = 0;
-        while (at < n && !(o->props[at]->key && !strcmp(o->props[at]->key, e->key))) at++;
+        while (at < n && !dws_bytes_is(&o->props[at]->key, key)) at++;
         if (at == n) n++;
         o->props[at] = e;
     }
@@ -117,9 +119,40 @@ static int build_overlay(overlay *o, const dws_onnx *m, const dws_mlp *w, const 
                 return -1;
         }
     }
-    const char *added;
+    const ProtobufCBinaryData *added;
     if (dws_bias_patch_apply(m, w, &o->graph, &o->patch, &added, err) != 0) return -1;
     return set_metadata(o, m->model, meta, n_meta, added, err);
+}
+
+/* Bytes of tensor t's numbers in the field it stores them in. */
+static size_t data_bytes(const Onnx__TensorProto *t)
+{
+    if (t->has_raw_data && t->raw_data.len) return t->raw_data.len;
+    return t->n_float_data * 4 + t->n_double_data * 8 + t->n_int32_data * 4;
+}
+
+size_t dws_onnx_encode_bytes(const dws_onnx *m)
+{
+    const Onnx__GraphProto *g = m->model->graph;
+    size_t copies = sizeof(overlay) + (g->n_initializer + g->n_node + m->model->n_metadata_props + 8) * 3 * sizeof(void *);
+    size_t grown = 0, biases = 0;
+    for (int l = 0; l < m->layout.n_layers; l++) {
+        for (int part = 0; part < 2; part++) {
+            const dws_tensor_ref *r = part ? &m->layout.bias[l] : &m->layout.weight[l];
+            if (r->tensor) {
+                copies += data_bytes(r->tensor) + 64 * sizeof(void *);
+                /* A FLOAT16 in int32_data is a varint: 1 byte for 0, up to 3 once changed. */
+                grown += 2 * r->tensor->n_int32_data;
+            } else if (!part) {
+                continue;
+            } else {
+                biases += 2 * 8 * (size_t)m->layout.widths[l + 1] + 4096;   /* data and output, DOUBLE at most */
+            }
+        }
+    }
+    /* The output: the input's size, grown as above, plus biases and metadata. */
+    size_t out = onnx__model_proto__get_packed_size(m->model) + grown + 65536;
+    return copies + biases + out;
 }
 
 int dws_onnx_encode(const dws_onnx *m, const dws_mlp *w, const dws_kv *meta, size_t n_meta,

@@ -52,8 +52,10 @@ int dws_tensor_check_data(const Onnx__TensorProto *t, int64_t count, const char 
 const char *dws_tensor_field_name(const Onnx__TensorProto *t);
 
 /* dst (rows x cols, row-major) = scale * stored values (after check_data); zeros
- * when r has no tensor (a layer without a bias). */
-void dws_tensor_read(const dws_tensor_ref *r, float *dst);
+ * when r has no tensor (a layer without a bias). Returns the storage index of the
+ * first value that is not a finite float (NaN, infinity, or too large for a float
+ * once read or scaled), or -1. */
+int64_t dws_tensor_read(const dws_tensor_ref *r, float *dst);
 
 /* Reads a small integer tensor (INT64, INT32 or BOOL; a scalar or a vector of at
  * most max values) into out: *n values, *rank 0 or 1. what names it in messages. */
@@ -69,7 +71,10 @@ int dws_tensor_create(char *name, int32_t data_type, size_t n_dims, int64_t *dim
 /* *out = a shallow copy of r->tensor whose data (a fresh malloc'd buffer, returned in
  * *data for the caller to free) holds `next` written the way r->tensor stores
  * numbers. Entries where next equals `prev` bit for bit keep their stored bits, so
- * unchanged weights survive a round trip exactly whatever the type or scale. */
+ * unchanged weights survive a round trip exactly whatever the type or scale. A new
+ * value that is not finite in the tensor's type (NaN, or e.g. 70000 in FLOAT16) is
+ * refused with DWS_E_NOT_REPRESENTABLE naming the tensor and index (so is one in
+ * dws_tensor_create). */
 int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *next,
                        Onnx__TensorProto *out, void **data, dws_error *err);
 
@@ -102,6 +107,12 @@ const dws_graph_tensor *dws_graph_find(const dws_graph *gr, const char *name);
 const char *dws_node_label(const Onnx__NodeProto *n, int index, char *buf, size_t cap);
 /* Copies src into dst (cap bytes), replacing bytes outside printable ASCII with '?'. */
 void dws_safe_copy(char *dst, size_t cap, const char *src);
+/* Free text (doc strings, metadata, producer) is `bytes` in proto/onnx.proto, so
+ * that a NUL in it survives a round trip: the same copy from such a field, ... */
+void dws_safe_copy_bytes(char *dst, size_t cap, const ProtobufCBinaryData *src);
+/* ... comparing one with a C string, and pointing one at a C string (no copy). */
+int dws_bytes_is(const ProtobufCBinaryData *b, const char *s);
+ProtobufCBinaryData dws_bytes_of(const char *s);
 
 int dws_onnx_default_domain(const char *domain);   /* "", "ai.onnx" or absent */
 
@@ -147,15 +158,17 @@ typedef struct dws_bias_patch dws_bias_patch;
  * nothing was added) owns every addition: free it after packing. *record is the
  * metadata value listing them (after any earlier list), or NULL. */
 int dws_bias_patch_apply(const dws_onnx *m, const dws_mlp *w, Onnx__GraphProto *graph, dws_bias_patch **patch,
-                         const char **record, dws_error *err);
+                         const ProtobufCBinaryData **record, dws_error *err);
 void dws_bias_patch_free(dws_bias_patch *p);
 
 /* ---- protobuf wire pre-scan (onnx_wire.c) ---- */
 #define DWS_ONNX_MAX_NESTING 64
-/* Whether a message of type d in buf nests sub-messages at most max_depth deep and
- * has no field numbered 0 (see onnx_wire.c). */
-typedef enum { DWS_WIRE_OK = 0, DWS_WIRE_TOO_DEEP, DWS_WIRE_FIELD_ZERO } dws_wire_check;
-dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth);
+/* Whether a message of type d in buf nests sub-messages at most max_depth deep, has
+ * no field numbered 0 and no NUL byte in a string field (*field names the field
+ * for DWS_WIRE_NUL_IN_STRING; see onnx_wire.c). */
+typedef enum { DWS_WIRE_OK = 0, DWS_WIRE_TOO_DEEP, DWS_WIRE_FIELD_ZERO, DWS_WIRE_NUL_IN_STRING } dws_wire_check;
+dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth,
+                                  const char **field);
 
 /* ---- the decoded model (onnx_decode.c) ---- */
 typedef struct {

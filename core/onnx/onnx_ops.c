@@ -40,6 +40,28 @@ void dws_safe_copy(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
+void dws_safe_copy_bytes(char *dst, size_t cap, const ProtobufCBinaryData *src)
+{
+    if (cap == 0) return;
+    size_t i = 0;
+    for (; i < src->len && i + 1 < cap; i++) {
+        unsigned char c = src->data[i];
+        dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[i] = '\0';
+}
+
+int dws_bytes_is(const ProtobufCBinaryData *b, const char *s)
+{
+    size_t n = strlen(s);
+    return b->len == n && (n == 0 || !memcmp(b->data, s, n));
+}
+
+ProtobufCBinaryData dws_bytes_of(const char *s)
+{
+    return (ProtobufCBinaryData){strlen(s), (uint8_t *)s};
+}
+
 const char *dws_node_label(const Onnx__NodeProto *n, int index, char *buf, size_t cap)
 {
     char name[96], op[48];

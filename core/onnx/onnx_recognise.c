@@ -287,8 +287,8 @@ static int check_all_used(const dws_walker *w, dws_error *err)
 static void fill_model_info(const dws_walker *w)
 {
     dws_onnx_info *info = w->info;
-    dws_safe_copy(info->producer_name, sizeof info->producer_name, w->model->producer_name);
-    dws_safe_copy(info->producer_version, sizeof info->producer_version, w->model->producer_version);
+    dws_safe_copy_bytes(info->producer_name, sizeof info->producer_name, &w->model->producer_name);
+    dws_safe_copy_bytes(info->producer_version, sizeof info->producer_version, &w->model->producer_version);
     info->ir_version = w->model->ir_version;
     info->opset = w->opset;
     dws_safe_copy(info->graph_name, sizeof info->graph_name, w->g->name);
@@ -331,7 +331,8 @@ int dws_onnx_recognise(const Onnx__ModelProto *model, const dws_onnx_limits *lim
         return -1;
     }
     /* The operators first: that names the real reason for a CNN of any opset. */
-    if (check_operators(&w, err) != 0 || check_opset(&w, err) != 0) return -1;
+    if (check_operators(&w, err) != 0 || check_opset(&w, err) != 0 || dws_onnx_check_rules(model, w.opset, err) != 0)
+        return -1;
     fill_model_info(&w);
     int rc = recognise_graph(&w, err);
     dws_graph_free(&w.gr);

@@ -266,8 +266,10 @@ static int eval_arith(shape_eval *se, int ni, int div, shape_value *out, dws_err
                 return fail(se, err, DWS_E_NOT_AN_MLP, "a Mul in its shape squares an input dim or overflows");
             r->dims = x.dims | y.dims;
         } else {
-            if (y.c == 0 || (y.dims & ~x.dims) || x.c % y.c != 0 || (x.c == INT64_MIN && y.c == -1))
-                return fail(se, err, DWS_E_NOT_AN_MLP, "a Div in its shape does not divide exactly");
+            /* INT64_MIN / -1 overflows, and so does INT64_MIN % -1 on x86 (SIGFPE):
+             * test it before either operator runs. */
+            if (y.c == 0 || (x.c == INT64_MIN && y.c == -1) || (y.dims & ~x.dims) || x.c % y.c != 0)
+                return fail(se, err, DWS_E_NOT_AN_MLP, "a Div in its shape does not divide exactly or overflows");
             r->c = x.c / y.c;
             r->dims = x.dims & ~y.dims;
         }

@@ -1,5 +1,6 @@
 /* Reading weights out of, and writing them back into, ONNX TensorProtos in
  * whichever of the float types and storage fields the file uses. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,15 +144,22 @@ static size_t storage_index(const dws_tensor_ref *r, int64_t i, int64_t j)
     return (size_t)(r->transposed ? j * r->rows + i : i * r->cols + j);
 }
 
-void dws_tensor_read(const dws_tensor_ref *r, float *dst)
+int64_t dws_tensor_read(const dws_tensor_ref *r, float *dst)
 {
     if (!r->tensor) {
         memset(dst, 0, (size_t)(r->rows * r->cols) * sizeof *dst);
-        return;
+        return -1;
     }
-    for (int64_t i = 0; i < r->rows; i++)
-        for (int64_t j = 0; j < r->cols; j++)
-            dst[i * r->cols + j] = (float)(r->scale * get_elem(r->tensor, storage_index(r, i, j)));
+    int64_t bad = -1;
+    for (int64_t i = 0; i < r->rows; i++) {
+        for (int64_t j = 0; j < r->cols; j++) {
+            size_t k = storage_index(r, i, j);
+            float v = (float)(r->scale * get_elem(r->tensor, k));
+            dst[i * r->cols + j] = v;
+            if (!isfinite(v) && (bad < 0 || (int64_t)k < bad)) bad = (int64_t)k;
+        }
+    }
+    return bad;
 }
 
 /* Storage element k of `to` (same type and field as `from`) = element k of from. */
@@ -169,26 +177,39 @@ static void copy_elem(const Onnx__TensorProto *from, Onnx__TensorProto *to, size
     }
 }
 
-static void set_elem(Onnx__TensorProto *to, int raw, size_t k, double v)
+/* Stores v as element k; 0, or -1 when v is not finite in the tensor's type (a
+ * FLOAT16 above 65504 rounds to infinity: the model would compute with it). */
+static int set_elem(Onnx__TensorProto *to, int raw, size_t k, double v)
 {
     switch (to->data_type) {
     case T_FLOAT: {
         float f = (float)v;
         if (raw) memcpy(to->raw_data.data + 4 * k, &f, 4);
         else to->float_data[k] = f;
-        break;
+        return isfinite(f) ? 0 : -1;
     }
     case T_DOUBLE:
         if (raw) memcpy(to->raw_data.data + 8 * k, &v, 8);
         else to->double_data[k] = v;
-        break;
+        return isfinite(v) ? 0 : -1;
     default: {
-        uint16_t h = to->data_type == T_FLOAT16 ? dws_float_to_half((float)v) : dws_float_to_bfloat((float)v);
+        int half = to->data_type == T_FLOAT16;
+        uint16_t h = half ? dws_float_to_half((float)v) : dws_float_to_bfloat((float)v);
         if (raw) memcpy(to->raw_data.data + 2 * k, &h, 2);
         else to->int32_data[k] = h;
-        break;
+        uint16_t exp_all_ones = half ? 0x7c00 : 0x7f80;   /* infinity or NaN */
+        return isfinite(v) && (h & exp_all_ones) != exp_all_ones ? 0 : -1;
     }
     }
+}
+
+static int not_representable(const Onnx__TensorProto *t, size_t k, double v, dws_error *err)
+{
+    char name[96];
+    dws_safe_copy(name, sizeof name, t->name ? t->name : "");
+    dws_error_set(err, DWS_E_NOT_REPRESENTABLE, "tensor '%s' (%s): the new value %g at index %zu does not fit", name,
+                  dws_tensor_type_name(t->data_type), v, k);
+    return -1;
 }
 
 int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *next,
@@ -213,8 +234,13 @@ int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *
     for (int64_t i = 0; i < r->rows; i++) {
         for (int64_t j = 0; j < r->cols; j++) {
             size_t w = (size_t)(i * r->cols + j), k = storage_index(r, i, j);
-            if (memcmp(&prev[w], &next[w], sizeof(float)) == 0) copy_elem(t, out, k);
-            else set_elem(out, raw, k, (double)next[w] / r->scale);
+            if (memcmp(&prev[w], &next[w], sizeof(float)) == 0) {
+                copy_elem(t, out, k);
+            } else if (set_elem(out, raw, k, (double)next[w] / r->scale) != 0) {
+                free(*data);
+                *data = NULL;
+                return not_representable(t, k, (double)next[w], err);
+            }
         }
     }
     return 0;
@@ -283,6 +309,12 @@ int dws_tensor_create(char *name, int32_t data_type, size_t n_dims, int64_t *dim
     out->has_raw_data = 1;
     out->raw_data.len = bytes;
     out->raw_data.data = *data;
-    for (size_t k = 0; k < count; k++) set_elem(out, 1, k, (double)values[k] / scale);
+    for (size_t k = 0; k < count; k++) {
+        if (set_elem(out, 1, k, (double)values[k] / scale) != 0) {
+            free(*data);
+            *data = NULL;
+            return not_representable(out, k, (double)values[k], err);
+        }
+    }
     return 0;
 }

@@ -62,6 +62,10 @@ int dws_walk_preprocess_flatten(dws_walker *w, int ni, dws_error *err);
  * used), 0 when not, -1 on error. */
 int dws_walk_act_pattern(dws_walker *w, const dws_graph_tensor *cur, const dws_graph_tensor **out,
                          dws_activation *act, dws_error *err);
+/* ---- rules of the ONNX spec (onnx_rules.c, onnx_attr_rules.c): invalid_model ---- */
+#define DWS_ONNX_MAX_IR_VERSION 11
+int dws_onnx_check_rules(const Onnx__ModelProto *m, int64_t opset, dws_error *err);
+int dws_onnx_check_attributes(const Onnx__GraphProto *g, int64_t opset, dws_error *err);
 
 /* ---- Dropout, the identity at inference (onnx_dropout.c) ---- */
 int dws_walk_dropout(dws_walker *w, int ni, dws_error *err);

@@ -5,8 +5,12 @@
  * refuses field number 0, which protobuf-c accepts when the key is written in more
  * than one byte (0x80 0x00), keeps as an unknown field and writes back as the one
  * byte 0x00 it then rejects: an input it reads but whose re-encoding it cannot
- * (found by tests/fuzz/fuzz_onnx_decode.c). Other malformed bytes are left to
- * protobuf-c. */
+ * (found by tests/fuzz/fuzz_onnx_decode.c). And it refuses a NUL byte in a
+ * `string` field (names, op types, domains; free text is `bytes` in our schema):
+ * protobuf-c keeps strings as C strings and would write it back cut at the NUL.
+ * Other malformed bytes are left to protobuf-c. */
+#include <string.h>
+
 #include "onnx_internal.h"
 
 static int read_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
@@ -20,9 +24,10 @@ static int read_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
     return 0;
 }
 
-/* DWS_WIRE_OK when p (a d message) nests no deeper than depth_left and has no field 0;
- * other malformed bytes count as fine. */
-static dws_wire_check scan(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth_left)
+/* DWS_WIRE_OK when p (a d message) nests no deeper than depth_left, has no field 0
+ * and no NUL in a string (*where: that field); other malformed bytes count as fine. */
+static dws_wire_check scan(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth_left,
+                           const ProtobufCFieldDescriptor **where)
 {
     if (depth_left < 0) return DWS_WIRE_TOO_DEEP;
     size_t at = 0;
@@ -45,8 +50,12 @@ static dws_wire_check scan(const uint8_t *p, size_t len, const ProtobufCMessageD
             const ProtobufCFieldDescriptor *f =
                 key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3)) : NULL;
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                dws_wire_check inner = scan(p + at, (size_t)n, f->descriptor, depth_left - 1);
+                dws_wire_check inner = scan(p + at, (size_t)n, f->descriptor, depth_left - 1, where);
                 if (inner != DWS_WIRE_OK) return inner;
+            }
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && n && memchr(p + at, 0, (size_t)n)) {
+                *where = f;
+                return DWS_WIRE_NUL_IN_STRING;
             }
             at += (size_t)n;
             break;
@@ -58,7 +67,11 @@ static dws_wire_check scan(const uint8_t *p, size_t len, const ProtobufCMessageD
     return DWS_WIRE_OK;
 }
 
-dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth)
+dws_wire_check dws_protobuf_check(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d, int max_depth,
+                                  const char **field)
 {
-    return scan(buf, len, d, max_depth);
+    const ProtobufCFieldDescriptor *where = NULL;
+    dws_wire_check rc = scan(buf, len, d, max_depth, &where);
+    *field = where ? where->name : "";
+    return rc;
 }

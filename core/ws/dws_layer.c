@@ -317,6 +317,14 @@ static int forward(const dws_layer *ly, const float *params, const dws_ws *X, co
     return dws_pass_run(&pass, &ex->work, err);
 }
 
+void dws_layer_forward_floats(const dws_layer *ly, const dws_axes *ax, int batch, int threads, size_t *mem,
+                              size_t *arena)
+{
+    *mem = dws_pool_floats(ax, batch, ly->c_out) + tiled_floats(ly);
+    *arena = dws_pass_arena_floats(ax, batch, ly->c_out, ly->image.planes ? conv_scratch_floats(ly, 1) : 0, 1,
+                                   threads, NULL, NULL);
+}
+
 int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
                       dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
 {

@@ -78,6 +78,12 @@ int dws_layer_forward_to_next(const dws_layer *ly, const float *params, const dw
 int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_ws *Z, const dws_pool *PX, int relu,
                             dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err);
 
+/* What one forward of this layer takes of a dws_exec for inputs of these axes:
+ * floats of exec memory (the broadcast vectors and tiled kernel) and of pass arena
+ * (see dws_pass_arena_floats), as forward() requests them. For sizing requests. */
+void dws_layer_forward_floats(const dws_layer *ly, const dws_axes *ax, int batch, int threads, size_t *mem,
+                              size_t *arena);
+
 /* G: dLoss/d(layer output before activation), PG: its pooled sums. Adds
  * dLoss/dparams to grads. When dX is given it receives dLoss/dX, multiplied by
  * [X > 0] when mask_relu (X being the previous layer's ReLU output), and PdX (may

@@ -19,12 +19,20 @@ static void mlp_view(const dws_ws *in, int b, dws_mlp *m)
     }
 }
 
+size_t dws_probe_ws_floats_for(int n_layers, const int64_t *widths, int K)
+{
+    dws_mlp m;   /* the sizes read only the shape */
+    memset(&m, 0, sizeof m);
+    m.n_layers = n_layers;
+    memcpy(m.widths, widths, sizeof(int64_t) * (size_t)(n_layers + 1));
+    m.n_params = dws_mlp_param_count(n_layers, widths);
+    size_t fwd = dws_mlp_scratch_floats(&m, K), bwd = dws_mlp_grad_ws_floats(&m, K);
+    return (fwd > bwd ? fwd : bwd) + (size_t)K * (size_t)widths[n_layers] + (size_t)K * (size_t)widths[0];
+}
+
 size_t dws_probe_ws_floats(const dws_ws *in, int K)
 {
-    dws_mlp m;
-    mlp_view(in, 0, &m);
-    size_t fwd = dws_mlp_scratch_floats(&m, K), bwd = dws_mlp_grad_ws_floats(&m, K);
-    return (fwd > bwd ? fwd : bwd) + (size_t)K * (size_t)in->widths[in->n_layers] + (size_t)K * (size_t)in->widths[0];
+    return dws_probe_ws_floats_for(in->n_layers, in->widths, K);
 }
 
 /* v (K rows of d) = scale (v - row mean) when d > 1, else scale v; it is its own

@@ -159,6 +159,15 @@ void dws_net_state_free(dws_net_state *st);
 const dws_ws *dws_net_state_activation(const dws_net_state *st, int t);
 const float *dws_net_state_encoder_hidden(const dws_net_state *st);
 
+/* Bytes one inference (dws_adapter_forward or dws_encoder_forward, keep = 0, one
+ * network) allocates for an MLP of these widths on `threads` threads (0: one per
+ * CPU, as dws_net_state_new), counting its one-channel input tensor and, for an
+ * adapter, its output tensor: every buffer the forward sizes, from the same
+ * functions that size them, so that a caller can refuse a request before
+ * allocating it. An upper bound of the peak (reallocations counted twice).
+ * 0 with err set when the widths are not ones the network reads. */
+size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *widths, int threads, dws_error *err);
+
 /* Multiply-adds x 2 of one forward over one MLP of these widths: the channel
  * maps (GEMMs) and the template convolution; the memory-bound broadcast and
  * pooling are not counted. For reporting GFLOP/s. */
@@ -192,6 +201,7 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
 /* Floats of workspace dws_probe_forward and dws_probe_backward need for networks
  * shaped like in and K probes. */
 size_t dws_probe_ws_floats(const dws_ws *in, int K);
+size_t dws_probe_ws_floats_for(int n_layers, const int64_t *widths, int K);   /* the same, from the shape */
 
 /* out (K x d_L): scale x the outputs of one network m on the K probes, centred
  * over the outputs when d_L > 1; scratch: dws_mlp_scratch_floats(m, K) floats.

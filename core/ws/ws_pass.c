@@ -260,15 +260,54 @@ static int64_t rows_per_block(const dws_axes *ax, int t, int c)
     return rows < 1 ? 1 : rows;
 }
 
-static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, int64_t *max_entries, dws_error *err)
+/* Blocks of a pass over `batch` networks of these axes (make_blocks' count). */
+static size_t block_count(const dws_axes *ax, int batch, int channels)
 {
-    const dws_axes *ax = p->ax;
     size_t n = 0;
     for (int t = 0; t < ax->n_layers; t++) {
-        int64_t rows = rows_per_block(ax, t, p->channels);
+        int64_t rows = rows_per_block(ax, t, channels);
         n += (size_t)(rows ? (ax->d[t + 1] + rows - 1) / rows : ax->d[t + 1] * ax->s[t]) + 1;
     }
-    n *= (size_t)p->batch;
+    return n * (size_t)batch;
+}
+
+/* Entries of the largest block make_blocks makes: a run of whole rows, one slot of
+ * a row, or a bias (which is never split). */
+static int64_t max_block_entries(const dws_axes *ax, int channels)
+{
+    int64_t most = 0;
+    for (int t = 0; t < ax->n_layers; t++) {
+        int64_t rows = rows_per_block(ax, t, channels), dr = ax->d[t + 1];
+        int64_t w = rows ? (rows < dr ? rows : dr) * ax->d[t] : ax->z[t];
+        if (w > most) most = w;
+        if (dr > most) most = dr;
+    }
+    return most;
+}
+
+size_t dws_pass_blocks_bytes(const dws_axes *ax, int batch, int channels)
+{
+    return block_count(ax, batch, channels) * sizeof(dws_block);
+}
+
+size_t dws_pass_arena_floats(const dws_axes *ax, int batch, int channels, size_t entry_scratch, int pool,
+                             int threads, size_t *scratch_per_thread, size_t *rc_floats)
+{
+    int64_t max_s = 1;
+    for (int t = 0; t < ax->n_layers; t++)
+        if (ax->s[t] > max_s) max_s = ax->s[t];
+    threads = threads < 1 ? 1 : threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : threads;
+    size_t rc = (size_t)max_s * (size_t)channels;
+    size_t per_thread = entry_scratch + rc + (size_t)max_block_entries(ax, channels) * (size_t)channels;
+    if (scratch_per_thread) *scratch_per_thread = per_thread;
+    if (rc_floats) *rc_floats = rc;
+    return (size_t)threads * per_thread + (pool ? DWS_PASS_PARTS * dws_pool_floats(ax, batch, channels) : 0);
+}
+
+static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_error *err)
+{
+    const dws_axes *ax = p->ax;
+    size_t n = block_count(ax, p->batch, p->channels);
     if (n > (size_t)1 << 30) {
         dws_error_set(err, DWS_E_TOO_LARGE, "weight-space tensor has too many rows");
         return -1;
@@ -298,9 +337,6 @@ static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, int64_t 
         }
     }
     *n_out = j;
-    *max_entries = 0;
-    for (int k = 0; k < j; k++)
-        if (dws_block_entries(&w->blocks[k]) > *max_entries) *max_entries = dws_block_entries(&w->blocks[k]);
     return 0;
 }
 
@@ -341,19 +377,14 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
     memset(&r, 0, sizeof r);
     r.p = p;
     int n_blocks;
-    int64_t max_entries;
-    if (make_blocks(p, w, &n_blocks, &max_entries, err) != 0) return -1;
+    if (make_blocks(p, w, &n_blocks, err) != 0) return -1;
     r.blocks = w->blocks;
     split_parts(&r, ax, n_blocks);
 
-    int64_t max_s = 1;
-    for (int t = 0; t < ax->n_layers; t++)
-        if (ax->s[t] > max_s) max_s = ax->s[t];
     int threads = p->threads < 1 ? 1 : p->threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : p->threads;
-    r.rc_floats = (size_t)max_s * (size_t)p->channels;
-    r.scratch_per_thread = p->entry_scratch + r.rc_floats + (size_t)max_entries * (size_t)p->channels;
     size_t pool_floats = p->pool ? dws_pool_floats(ax, p->batch, p->channels) : 0;
-    size_t need = (size_t)threads * r.scratch_per_thread + DWS_PASS_PARTS * pool_floats;
+    size_t need = dws_pass_arena_floats(ax, p->batch, p->channels, p->entry_scratch, p->pool != NULL, threads,
+                                        &r.scratch_per_thread, &r.rc_floats);
     if (need > w->arena_cap) {
         float *a = realloc(w->arena, need * sizeof(float));
         if (!a) {

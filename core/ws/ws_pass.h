@@ -85,6 +85,13 @@ typedef struct {
 } dws_pass_work;
 
 int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err);
+/* What dws_pass_run allocates for a pass of this shape, for sizing requests before
+ * they run (ws_memory.c): floats of the arena (per-thread scratch, and per-part
+ * pooled sums when the pass pools; *scratch_per_thread and *rc_floats may be NULL)
+ * and bytes of the block list. The run itself sizes its arena with the same call. */
+size_t dws_pass_arena_floats(const dws_axes *ax, int batch, int channels, size_t entry_scratch, int pool,
+                             int threads, size_t *scratch_per_thread, size_t *rc_floats);
+size_t dws_pass_blocks_bytes(const dws_axes *ax, int batch, int channels);
 /* The pooled means (means = 1) or sums of t, t unchanged. */
 int dws_pass_pool(const dws_axes *ax, dws_ws *t, dws_pool *pool, int means, int threads, dws_pass_work *w,
                   dws_error *err);

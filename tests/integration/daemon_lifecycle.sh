@@ -7,7 +7,8 @@ need "$PY"
 
 "$BIN/dwsnetd" --help >"$T/help" 2>&1
 check "--help exits 0" [ $? = 0 ]
-for flag in listen models workers job-threads max-inflight queue-length body-limit io-threads \
+for flag in listen models workers job-threads max-inflight queue-length body-limit body-memory \
+            work-memory memory-limit io-threads \
             max-connections timeout request-timeout drain-timeout log-format; do
   env=DWSNETD_$(tr 'a-z-' 'A-Z_' <<<"$flag")
   check "--help lists --$flag and $env" bash -c "grep -q -- '--$flag ' '$T/help' && grep -q '$env' '$T/help'"

@@ -9,6 +9,7 @@ appear in it. Prints one line per failed check; exits 0 when all pass, 1 when on
 fails, 77 when all that could run passed but a part could not (reason on the last line).
 """
 import argparse
+import json
 import fnmatch
 import glob
 import os
@@ -326,7 +327,7 @@ def deployment_for(objects, selector):
     return None
 
 
-def check_manifests(repo, help_text):
+def check_manifests(repo, help_text, dwsnetd=None):
     k8s = os.path.join(repo, "deploy/k8s")
     objects = load_manifests(k8s)
     kust = objects.get(("Kustomization", None))
@@ -367,6 +368,7 @@ def check_manifests(repo, help_text):
                   "HPA %s: needs 2 <= minReplicas <= maxReplicas" % name)
 
     check_daemon(objects, repo, help_text)
+    check_daemon_memory(objects, repo, dwsnetd)
     check_gateway(objects)
     check_zoo_job(objects)
 
@@ -410,6 +412,66 @@ def check_daemon(objects, repo, help_text):
         for k in env:
             check(k in help_text, "dwsnetd env %s: not a variable dwsnetd --help lists" % k)
     check(env.get("DWSNETD_LISTEN", "").startswith("0.0.0.0:"), "dwsnetd must listen on 0.0.0.0")
+
+
+def quantity_bytes(q):
+    """A Kubernetes memory quantity (2Gi, 512Mi, 2G, 1000) in bytes."""
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(q))
+    if not m:
+        return None
+    scale = {None: 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40,
+             "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12}[m.group(2)]
+    return int(m.group(1)) * scale
+
+
+def dwsnetd_size(v):
+    """A dwsnetd size (65536, 64K, 768M, 2G: binary suffixes) in bytes."""
+    m = re.fullmatch(r"(\d+)([KMG])?i?B?", str(v))
+    return int(m.group(1)) * {None: 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}[m.group(2)] if m else None
+
+
+def check_daemon_memory(objects, repo, dwsnetd):
+    """The memory ceiling dwsnetd computes from the manifest's settings and the
+    shipped models fits the container's limit, adds up, and the daemon is told
+    that limit."""
+    d = objects.get(("Deployment", "dwsnetd"))
+    if not d:
+        return
+    c = pod_of(d[1])["containers"][0]
+    env = env_of(c)
+    limits = c.get("resources", {}).get("limits", {})
+    limit = quantity_bytes(limits.get("memory"))
+    if not check(limit, "dwsnetd: the container needs a memory limit"):
+        return
+    for k in ("DWSNETD_WORKERS", "DWSNETD_JOB_THREADS", "DWSNETD_BODY_MEMORY", "DWSNETD_WORK_MEMORY",
+              "DWSNETD_MEMORY_LIMIT"):
+        check(env.get(k), "dwsnetd: set %s explicitly (the defaults depend on the node)" % k)
+    check(dwsnetd_size(env.get("DWSNETD_MEMORY_LIMIT")) == limit,
+          "dwsnetd: DWSNETD_MEMORY_LIMIT %s is not the container's limit %s" % (env.get("DWSNETD_MEMORY_LIMIT"),
+                                                                                 limits.get("memory")))
+    cpu = str(limits.get("cpu", ""))
+    check(cpu.isdigit() and int(env.get("DWSNETD_WORKERS", "0")) * int(env.get("DWSNETD_JOB_THREADS", "0")) <= int(cpu),
+          "dwsnetd: workers x job threads exceed the CPU limit %s" % cpu)
+    if not dwsnetd:
+        skipped.append("no dwsnetd binary to compute the memory ceiling with")
+        return
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("DWSNETD_")}
+    run_env.update({k: v for k, v in env.items() if k.startswith("DWSNETD_") and k not in ("DWSNETD_LISTEN", "DWSNETD_MODELS")})
+    p = subprocess.run([dwsnetd, "--check-memory", "--models", os.path.join(repo, "models")], env=run_env,
+                       capture_output=True, text=True)
+    try:
+        plan = json.loads(p.stdout)
+    except ValueError:
+        check(False, "dwsnetd --check-memory printed no plan: %s" % p.stderr.strip())
+        return
+    check(p.returncode == 0 and plan["fits"], "dwsnetd: the manifest's settings do not fit: %s" % p.stderr.strip())
+    parts = plan["body_memory"] + plan["workers"] * plan["work_memory"] + plan["models"] + plan["base"]
+    check(parts == plan["ceiling"], "dwsnetd --check-memory: the ceiling %d is not the sum of its parts %d"
+          % (plan["ceiling"], parts))
+    check(plan["ceiling"] <= limit, "dwsnetd: ceiling %d bytes exceeds the container limit %d" % (plan["ceiling"], limit))
+    check(plan["work_memory"] == dwsnetd_size(env.get("DWSNETD_WORK_MEMORY")),
+          "dwsnetd: --check-memory's work memory %d is not DWSNETD_WORK_MEMORY" % plan["work_memory"])
+    check(plan["limit"] == limit, "dwsnetd: --check-memory's limit %d is not the container's" % plan["limit"])
 
 
 def check_gateway(objects):
@@ -470,12 +532,13 @@ def main():
     ap.add_argument("repo")
     ap.add_argument("--help-text")
     ap.add_argument("--binary", action="append", default=[])
+    ap.add_argument("--dwsnetd", help="the daemon, to compute the memory ceiling of the manifests' settings")
     a = ap.parse_args()
     help_text = open(a.help_text).read() if a.help_text else None
     if a.what == "dockerfile":
         check_dockerfile(a.repo, help_text, a.binary)
     else:
-        check_manifests(a.repo, help_text)
+        check_manifests(a.repo, help_text, a.dwsnetd)
     for f in failures:
         print("FAIL:", f)
     print("%s: %d problems" % (a.what, len(failures)))

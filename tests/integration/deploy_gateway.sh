@@ -166,6 +166,20 @@ grep -qi '^Content-Type: application/problem+json' "$limited" || fail "429 not p
 [ "$(json_field "${limited%.headers}.body" code)" = rate_limited ] ||
   fail "429 body: $(cat "${limited%.headers}.body")"
 
+echo "== malformed requests stop at the gateway"
+# Framing, floods, NUL, control bytes (lib/http_edges.py), then random malformed
+# requests: every answer is a 4xx (or 505) in problem+json, never an HTML page, and
+# nothing reaches a daemon that libmicrohttpd would have to refuse itself.
+mhd_before=$(cat "$tmp"/daemon-*.err.log | grep -c 'libmicrohttpd' || true)
+$PY tests/integration/lib/http_edges.py gateway "$gw_port" > "$tmp/edges.log" 2>&1 ||
+  fail "edge cases through the gateway: $(grep '^FAIL' "$tmp/edges.log")"
+$PY tests/integration/lib/http_edges.py random "$gw_port" 200 23 gateway > "$tmp/random.log" 2>&1 ||
+  fail "random requests through the gateway: $(grep '^FAIL' "$tmp/random.log" | head -n 5)"
+mhd_after=$(cat "$tmp"/daemon-*.err.log | grep -c 'libmicrohttpd' || true)
+[ "$mhd_after" = "$mhd_before" ] ||
+  fail "libmicrohttpd had to refuse requests behind the gateway: $(grep -h libmicrohttpd "$tmp"/daemon-*.err.log | tail -n 3)"
+echo "$(grep -c '^ok' "$tmp/edges.log") edge cases and 200 random requests: problem+json from the gateway or the daemon"
+
 echo "== one daemon killed mid-run"
 # 4 clients, each with at most one request in flight, paced under the rate limit.
 # Daemon b is first frozen (SIGSTOP), so that requests sent to it stay in flight

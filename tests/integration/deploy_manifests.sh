@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 args=()
 if [ -x "$BIN/dwsnetd" ]; then
   "$BIN/dwsnetd" --help > "$tmp/help.txt"
-  args+=(--help-text "$tmp/help.txt")
+  args+=(--help-text "$tmp/help.txt" --dwsnetd "$BIN/dwsnetd")
 fi
 /usr/bin/python3 tests/integration/deploy_check.py manifests . "${args[@]}"
 

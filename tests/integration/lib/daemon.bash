@@ -137,6 +137,14 @@ make_model() {
     -o "$6" >"$T/init-model.log" 2>&1 || { cat "$T/init-model.log"; die "dwsnet init-model failed"; }
 }
 
+# test_models DIR: the usual pair, adapter test-adapter and encoder test-encoder,
+# reading 48-...-10 MLPs of 3 layers.
+test_models() {
+  mkdir -p "$1"
+  make_model adapter test-adapter 48 10 3 "$1/adapter.dws"
+  make_model encoder test-encoder 48 10 3 "$1/encoder.dws"
+}
+
 # make_classifiers SEED OUT=WIDTHS[:Act]... [--cnn OUT]: random ONNX MLPs (lib/make_mlp.py).
 make_classifiers() {
   local seed=$1; shift
