@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blas_local.h"
+#include "chanmap.h"
 
 static size_t add_tensor(dws_param_table *pt, const char *prefix, const char *what, int index, int ndim, int64_t d0,
                          int64_t d1)
@@ -220,7 +221,7 @@ static void forward_entry(void *vctx, const dws_block *blk, int part, float *out
             const float *z = dws_block_data(e->Z, blk);
             for (int64_t j = 0; j < n * co; j++) out[j] += z[j];
         } else {
-            dws_gemm(0, 0, n, co, ci, 1.f, dws_block_data(e->X, blk), ci, E, co, 1.f, out, co);
+            dws_chanmap(n, ci, co, dws_block_data(e->X, blk), E, out);
         }
         return;
     }
@@ -231,7 +232,7 @@ static void forward_entry(void *vctx, const dws_block *blk, int part, float *out
             dws_tconv_forward(&ly->image, co, e->K_tiled, dws_block_data(e->Z, blk) + p0 * co, o, scratch + plane * co);
         } else {
             memset(scratch, 0, sizeof(float) * (size_t)(plane * co));
-            dws_gemm(0, 0, plane, co, ci, 1.f, dws_block_data(e->X, blk) + p0 * ci, ci, E, co, 1.f, scratch, co);
+            dws_chanmap(plane, ci, co, dws_block_data(e->X, blk) + p0 * ci, E, scratch);
             dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, o, scratch + plane * co);
         }
     }
@@ -254,7 +255,7 @@ static void next_entry_sink(void *vctx, const dws_block *blk, int part, float *y
     const int64_t n = dws_block_entries(blk);
     float *z = dws_block_data(s->Znext, blk);
     memset(z, 0, sizeof(float) * (size_t)(n * co));
-    dws_gemm(0, 0, n, co, ci, 1.f, y, ci, s->params + s->next->E[blk->t], co, 1.f, z, co);
+    dws_chanmap(n, ci, co, y, s->params + s->next->E[blk->t], z);
 }
 
 /* Pooled summaries through the small maps: feat_n M_n (+ pos on n = 0) and
@@ -358,8 +359,8 @@ static void backward_entry(void *vctx, const dws_block *blk, int part, float *ou
     float *pg = e->part_grads + (size_t)part * part_grad_floats(ly);
     float *dE = pg + (ly->E[blk->t] - ly->E[0]);
     if (!(blk->t == 0 && ly->image.planes)) {
-        dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
-        if (out) dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, out, ci);
+        dws_chanmap_grad(n, ci, co, x, g, dE);
+        if (out) dws_chanmap_adjoint(n, ci, co, g, E, out);
         return;
     }
     const int64_t plane = (int64_t)ly->image.h * ly->image.w;
@@ -367,10 +368,10 @@ static void backward_entry(void *vctx, const dws_block *blk, int part, float *ou
         const float *xp = x + p0 * ci;
         float *z = scratch, *dz = scratch + plane * co;
         memset(scratch, 0, sizeof(float) * (size_t)(2 * plane * co));
-        dws_gemm(0, 0, plane, co, ci, 1.f, xp, ci, E, co, 1.f, z, co);
+        dws_chanmap(plane, ci, co, xp, E, z);
         dws_tconv_backward(&ly->image, co, e->K_tiled, z, g + p0 * co, dz, pg + entry_count(ly), dz + plane * co);
-        dws_gemm(1, 0, ci, co, plane, 1.f, xp, ci, dz, co, 1.f, dE, co);
-        if (out) dws_gemm(0, 1, plane, ci, co, 1.f, dz, co, E, co, 1.f, out + p0 * ci, ci);
+        dws_chanmap_grad(plane, ci, co, xp, dz, dE);
+        if (out) dws_chanmap_adjoint(plane, ci, co, dz, E, out + p0 * ci);
     }
 }
 

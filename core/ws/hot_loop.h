@@ -1,7 +1,12 @@
 /* The memory-bound loops of the DWS code are also compiled for x86-64-v3 (AVX2)
  * and the variant is picked at load time when the CPU has it (function
  * multiversioning, GCC and clang); elsewhere they stay plain C. Their inner loops
- * run over runtime lengths, which GCC's -O2 cost model would leave scalar. */
+ * run over runtime lengths, which GCC's -O2 cost model would leave scalar.
+ *
+ * v8f is eight floats as one value (GCC/clang vector extension: one AVX register
+ * in the x86-64-v3 variant, a pair of SSE registers otherwise); AT8(p) views the
+ * 8 floats at p, at any alignment. Loops over channels in groups of eight use it
+ * when the channel count is a multiple of 8 (every shipped model's is). */
 #ifndef DWS_HOT_LOOP_H
 #define DWS_HOT_LOOP_H
 
@@ -10,5 +15,15 @@
 #else
 #define DWS_HOT_LOOP
 #endif
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8f_any __attribute__((vector_size(32), aligned(4), may_alias));
+#define AT8(p) (*(v8f_any *)(p))
+
+/* The sum of the eight lanes, in a fixed order. */
+static inline float v8f_sum(v8f v)
+{
+    return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
 
 #endif

@@ -4,12 +4,6 @@
 
 #include "hot_loop.h"
 
-/* Eight floats as one value (GCC/clang vector extension: AVX in the x86-64-v3
- * variant, pairs of SSE registers otherwise); AT8 views 8 floats at any address. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v8f_any __attribute__((vector_size(32), aligned(4), may_alias));
-#define AT8(p) (*(v8f_any *)(p))
-
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
 #endif

@@ -1,0 +1,151 @@
+#include "chanmap.h"
+
+#include "blas_local.h"
+#include "hot_loop.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
+#endif
+
+/* Shapes below this many multiply-adds per entry without a vector loop run as
+ * plain loops; larger ones go to dws_gemm. */
+#define SCALAR_MAX 256
+
+/* out[j][o0 .. o0 + 8 nv) += x[j] E[., o0 ..]: nv (1..4) vectors of 8 outputs in
+ * registers per entry, the c_in broadcasts of x[j] feeding them. */
+static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int co, const float *restrict x,
+                                                          const float *restrict E, float *restrict out, const int nv)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const float *restrict xj = x + j * ci;
+        float *restrict oj = out + j * co;
+        v8f acc[4];
+        for (int g = 0; g < nv; g++) acc[g] = AT8(oj + 8 * g);
+        for (int a = 0; a < ci; a++) {
+            const float xa = xj[a];
+            for (int g = 0; g < nv; g++) acc[g] += xa * AT8(E + (int64_t)a * co + 8 * g);
+        }
+        for (int g = 0; g < nv; g++) AT8(oj + 8 * g) = acc[g];
+    }
+}
+
+DWS_HOT_LOOP static void map_vec_all(int64_t n, int ci, int co, const float *x, const float *E, float *out)
+{
+    for (int o0 = 0; o0 < co; o0 += 32) {
+        switch ((co - o0 >= 32 ? 32 : co - o0) / 8) {
+        case 1: map_vec(n, ci, co, x, E + o0, out + o0, 1); break;
+        case 2: map_vec(n, ci, co, x, E + o0, out + o0, 2); break;
+        case 3: map_vec(n, ci, co, x, E + o0, out + o0, 3); break;
+        default: map_vec(n, ci, co, x, E + o0, out + o0, 4); break;
+        }
+    }
+}
+
+/* co = 1, ci a multiple of 8: one dot product per entry. */
+DWS_HOT_LOOP static void map_dot(int64_t n, int ci, const float *restrict x, const float *restrict E,
+                                 float *restrict out)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const float *restrict xj = x + j * ci;
+        v8f s = AT8(xj) * AT8(E);
+        for (int a = 8; a < ci; a += 8) s += AT8(xj + a) * AT8(E + a);
+        out[j] += v8f_sum(s);
+    }
+}
+
+static void map_scalar(int64_t n, int ci, int co, const float *restrict x, const float *restrict E,
+                       float *restrict out)
+{
+    for (int64_t j = 0; j < n; j++)
+        for (int o = 0; o < co; o++) {
+            float s = out[j * co + o];
+            for (int a = 0; a < ci; a++) s += x[j * ci + a] * E[a * co + o];
+            out[j * co + o] = s;
+        }
+}
+
+void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, float *out)
+{
+    if (n <= 0) return;
+    if (co % 8 == 0) map_vec_all(n, ci, co, x, E, out);
+    else if (co == 1 && ci % 8 == 0) map_dot(n, ci, x, E, out);
+    else if (ci * co <= SCALAR_MAX) map_scalar(n, ci, co, x, E, out);
+    else dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, out, co);
+}
+
+/* dE[a0 + a][o0 .. o0 + 8) += sum over j of x[j][a0 + a] g[j][o0 ..], a < ka (1..8):
+ * ka vector accumulators. */
+static inline __attribute__((always_inline)) void grad_vec(int64_t n, int ci, int co, const float *restrict x,
+                                                           const float *restrict g, float *restrict dE, const int ka)
+{
+    v8f acc[8];
+    for (int a = 0; a < ka; a++) acc[a] = (v8f){0};
+    for (int64_t j = 0; j < n; j++) {
+        const v8f gj = AT8(g + j * co);
+        for (int a = 0; a < ka; a++) acc[a] += x[j * ci + a] * gj;
+    }
+    for (int a = 0; a < ka; a++) AT8(dE + (int64_t)a * co) += acc[a];
+}
+
+DWS_HOT_LOOP static void grad_vec_all(int64_t n, int ci, int co, const float *x, const float *g, float *dE)
+{
+    for (int o0 = 0; o0 < co; o0 += 8)
+        for (int a0 = 0; a0 < ci; a0 += 8) {
+            const float *xa = x + a0, *go = g + o0;
+            float *d = dE + (int64_t)a0 * co + o0;
+            switch (ci - a0 >= 8 ? 8 : ci - a0) {
+            case 1: grad_vec(n, ci, co, xa, go, d, 1); break;
+            case 2: grad_vec(n, ci, co, xa, go, d, 2); break;
+            case 3: grad_vec(n, ci, co, xa, go, d, 3); break;
+            case 4: grad_vec(n, ci, co, xa, go, d, 4); break;
+            case 5: grad_vec(n, ci, co, xa, go, d, 5); break;
+            case 6: grad_vec(n, ci, co, xa, go, d, 6); break;
+            case 7: grad_vec(n, ci, co, xa, go, d, 7); break;
+            default: grad_vec(n, ci, co, xa, go, d, 8); break;
+            }
+        }
+}
+
+/* co = 1, ci a multiple of 8: dE[a] += sum over j of x[j][a] g[j], 8 a's per vector. */
+DWS_HOT_LOOP static void grad_col(int64_t n, int ci, const float *restrict x, const float *restrict g,
+                                  float *restrict dE)
+{
+    for (int a0 = 0; a0 < ci; a0 += 8) {
+        v8f acc = {0};
+        for (int64_t j = 0; j < n; j++) acc += AT8(x + j * ci + a0) * g[j];
+        AT8(dE + a0) += acc;
+    }
+}
+
+static void grad_scalar(int64_t n, int ci, int co, const float *restrict x, const float *restrict g,
+                        float *restrict dE)
+{
+    for (int a = 0; a < ci; a++)
+        for (int o = 0; o < co; o++) {
+            float s = 0.f;
+            for (int64_t j = 0; j < n; j++) s += x[j * ci + a] * g[j * co + o];
+            dE[a * co + o] += s;
+        }
+}
+
+void dws_chanmap_grad(int64_t n, int ci, int co, const float *x, const float *g, float *dE)
+{
+    if (n <= 0) return;
+    if (co % 8 == 0) grad_vec_all(n, ci, co, x, g, dE);
+    else if (co == 1 && ci % 8 == 0) grad_col(n, ci, x, g, dE);
+    else if (ci * co <= SCALAR_MAX) grad_scalar(n, ci, co, x, g, dE);
+    else dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
+}
+
+void dws_chanmap_adjoint(int64_t n, int ci, int co, const float *g, const float *E, float *dx)
+{
+    if (n <= 0) return;
+    if (ci * co > 64 * 64) {
+        dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, dx, ci);
+        return;
+    }
+    float Et[64 * 64];   /* E transposed: the adjoint is the map by E^T */
+    for (int a = 0; a < ci; a++)
+        for (int o = 0; o < co; o++) Et[o * ci + a] = E[a * co + o];
+    dws_chanmap(n, co, ci, g, Et, dx);
+}
