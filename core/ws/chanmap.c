@@ -49,7 +49,7 @@ DWS_HOT_LOOP static void map_dot(int64_t n, int ci, const float *restrict x, con
         const float *restrict xj = x + j * ci;
         v8f s = AT8(xj) * AT8(E);
         for (int a = 8; a < ci; a += 8) s += AT8(xj + a) * AT8(E + a);
-        out[j] += v8f_sum(s);
+        out[j] += v8f_sum(&s);
     }
 }
 

@@ -20,9 +20,16 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef float v8f_any __attribute__((vector_size(32), aligned(4), may_alias));
 #define AT8(p) (*(v8f_any *)(p))
 
+typedef int v8i __attribute__((vector_size(32)));
+
+/* v where the comparison `keep` (a lane mask, e.g. v > 0.f) holds, else +0: what
+ * `keep ? v : 0.f` is per lane (so NaN and -0 give +0 under v > 0.f). */
+#define V8F_KEEP(v, keep) ((v8f)((v8i)(v) & (keep)))
+
 /* The sum of the eight lanes, in a fixed order. */
-static inline float v8f_sum(v8f v)
+static inline float v8f_sum(const v8f *p)
 {
+    const v8f v = *p;
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 

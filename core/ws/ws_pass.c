@@ -33,6 +33,14 @@ typedef struct {
 DWS_HOT_LOOP static void fill_row(float *restrict o, int64_t k0, int64_t k1, int64_t z, int c,
                                   const float *restrict rc, const float *restrict colv, int64_t fc)
 {
+    if (c % 8 == 0) {
+        for (int64_t p = k0 / z; p < k1 / z; p++)
+            for (int g = 0; g < c; g += 8) {
+                const v8f r = AT8(rc + p * c + g);
+                for (int64_t k = p * z; k < (p + 1) * z; k++) AT8(o + (k - k0) * c + g) = r + AT8(colv + k * fc + g);
+            }
+        return;
+    }
     for (int64_t p = k0 / z; p < k1 / z; p++) {
         const float *restrict r = rc + p * c;
         for (int64_t k = p * z; k < (p + 1) * z; k++) {
@@ -53,6 +61,25 @@ static inline __attribute__((always_inline)) void act_pool_kernel(
     float *restrict o, int64_t k0, int64_t k1, int64_t z, int c, const float *restrict mask,
     float *restrict rowsum, float *restrict colsum, int64_t fc, const int act, const int has_pool)
 {
+    if (c % 8 == 0) {   /* eight channels at a time, the row sum in a register */
+        for (int64_t p = k0 / z; p < k1 / z; p++)
+            for (int g = 0; g < c; g += 8) {
+                v8f rs = {0};
+                for (int64_t k = p * z; k < (p + 1) * z; k++) {
+                    float *restrict ok = o + (k - k0) * c + g;
+                    v8f v = AT8(ok);
+                    if (act == ACT_RELU) v = V8F_KEEP(v, v > 0.f);
+                    if (act == ACT_MASK) v = V8F_KEEP(v, AT8(mask + (k - k0) * c + g) > 0.f);
+                    if (act != ACT_LINEAR) AT8(ok) = v;
+                    if (has_pool) {
+                        rs += v;
+                        AT8(colsum + k * fc + g) += v;
+                    }
+                }
+                if (has_pool) AT8(rowsum + p * c + g) = rs;
+            }
+        return;
+    }
     for (int64_t p = k0 / z; p < k1 / z; p++) {
         float *restrict rs = has_pool ? rowsum + p * c : NULL;
         if (has_pool)
