@@ -12,20 +12,40 @@
 #define SCALAR_MAX 256
 
 /* out[j][o0 .. o0 + 8 nv) += x[j] E[., o0 ..]: nv (1..4) vectors of 8 outputs in
- * registers per entry, the c_in broadcasts of x[j] feeding them. */
+ * registers per entry, the c_in broadcasts of x[j] feeding them; u entries at a
+ * time (u nv <= 4), so that u independent chains of adds are in flight. */
 static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int co, const float *restrict x,
                                                           const float *restrict E, float *restrict out, const int nv)
 {
-    for (int64_t j = 0; j < n; j++) {
-        const float *restrict xj = x + j * ci;
-        float *restrict oj = out + j * co;
+    const int u = 4 / nv;
+    int64_t j = 0;
+    for (; j + u <= n; j += u) {
         v8f acc[4];
-        for (int g = 0; g < nv; g++) acc[g] = AT8(oj + 8 * g);
-        for (int a = 0; a < ci; a++) {
-            const float xa = xj[a];
-            for (int g = 0; g < nv; g++) acc[g] += xa * AT8(E + (int64_t)a * co + 8 * g);
-        }
-        for (int g = 0; g < nv; g++) AT8(oj + 8 * g) = acc[g];
+        #pragma GCC unroll 8
+        for (int e = 0; e < u; e++)
+            #pragma GCC unroll 8
+            for (int g = 0; g < nv; g++) acc[e * nv + g] = AT8(out + (j + e) * co + 8 * g);
+        for (int a = 0; a < ci; a++)
+            #pragma GCC unroll 8
+            for (int g = 0; g < nv; g++) {
+                const v8f Eg = AT8(E + (int64_t)a * co + 8 * g);
+                #pragma GCC unroll 8
+                for (int e = 0; e < u; e++) acc[e * nv + g] += x[(j + e) * ci + a] * Eg;
+            }
+        #pragma GCC unroll 8
+        for (int e = 0; e < u; e++)
+            #pragma GCC unroll 8
+            for (int g = 0; g < nv; g++) AT8(out + (j + e) * co + 8 * g) = acc[e * nv + g];
+    }
+    for (; j < n; j++) {   /* the same operations, one entry at a time */
+        v8f acc[4];
+        #pragma GCC unroll 8
+        for (int g = 0; g < nv; g++) acc[g] = AT8(out + j * co + 8 * g);
+        for (int a = 0; a < ci; a++)
+            #pragma GCC unroll 8
+            for (int g = 0; g < nv; g++) acc[g] += x[j * ci + a] * AT8(E + (int64_t)a * co + 8 * g);
+        #pragma GCC unroll 8
+        for (int g = 0; g < nv; g++) AT8(out + j * co + 8 * g) = acc[g];
     }
 }
 
@@ -79,11 +99,14 @@ static inline __attribute__((always_inline)) void grad_vec(int64_t n, int ci, in
                                                            const float *restrict g, float *restrict dE, const int ka)
 {
     v8f acc[8];
+    #pragma GCC unroll 8
     for (int a = 0; a < ka; a++) acc[a] = (v8f){0};
     for (int64_t j = 0; j < n; j++) {
         const v8f gj = AT8(g + j * co);
+        #pragma GCC unroll 8
         for (int a = 0; a < ka; a++) acc[a] += x[j * ci + a] * gj;
     }
+    #pragma GCC unroll 8
     for (int a = 0; a < ka; a++) AT8(dE + (int64_t)a * co) += acc[a];
 }
 
