@@ -15,7 +15,8 @@
  * registers per entry, the c_in broadcasts of x[j] feeding them; u entries at a
  * time (u nv <= 4), so that u independent chains of adds are in flight. */
 static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int co, const float *restrict x,
-                                                          const float *restrict E, float *restrict out, const int nv)
+                                                          const float *restrict E, float *restrict out, const int nv,
+                                                          const int add)
 {
     const int u = 4 / nv;
     int64_t j = 0;
@@ -24,7 +25,7 @@ static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int
         #pragma GCC unroll 8
         for (int e = 0; e < u; e++)
             #pragma GCC unroll 8
-            for (int g = 0; g < nv; g++) acc[e * nv + g] = AT8(out + (j + e) * co + 8 * g);
+            for (int g = 0; g < nv; g++) acc[e * nv + g] = add ? LD8(out + (j + e) * co + 8 * g) : (v8f){0};
         for (int a = 0; a < ci; a++)
             #pragma GCC unroll 8
             for (int g = 0; g < nv; g++) {
@@ -40,7 +41,7 @@ static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int
     for (; j < n; j++) {   /* the same operations, one entry at a time */
         v8f acc[4];
         #pragma GCC unroll 8
-        for (int g = 0; g < nv; g++) acc[g] = AT8(out + j * co + 8 * g);
+        for (int g = 0; g < nv; g++) acc[g] = add ? LD8(out + j * co + 8 * g) : (v8f){0};
         for (int a = 0; a < ci; a++)
             #pragma GCC unroll 8
             for (int g = 0; g < nv; g++) acc[g] += x[j * ci + a] * AT8(E + (int64_t)a * co + 8 * g);
@@ -49,48 +50,48 @@ static inline __attribute__((always_inline)) void map_vec(int64_t n, int ci, int
     }
 }
 
-DWS_HOT_LOOP static void map_vec_all(int64_t n, int ci, int co, const float *x, const float *E, float *out)
+DWS_HOT_LOOP static void map_vec_all(int64_t n, int ci, int co, const float *x, const float *E, float *out, int add)
 {
     for (int o0 = 0; o0 < co; o0 += 32) {
         switch ((co - o0 >= 32 ? 32 : co - o0) / 8) {
-        case 1: map_vec(n, ci, co, x, E + o0, out + o0, 1); break;
-        case 2: map_vec(n, ci, co, x, E + o0, out + o0, 2); break;
-        case 3: map_vec(n, ci, co, x, E + o0, out + o0, 3); break;
-        default: map_vec(n, ci, co, x, E + o0, out + o0, 4); break;
+        case 1: map_vec(n, ci, co, x, E + o0, out + o0, 1, add); break;
+        case 2: map_vec(n, ci, co, x, E + o0, out + o0, 2, add); break;
+        case 3: map_vec(n, ci, co, x, E + o0, out + o0, 3, add); break;
+        default: map_vec(n, ci, co, x, E + o0, out + o0, 4, add); break;
         }
     }
 }
 
 /* co = 1, ci a multiple of 8: one dot product per entry. */
 DWS_HOT_LOOP static void map_dot(int64_t n, int ci, const float *restrict x, const float *restrict E,
-                                 float *restrict out)
+                                 float *restrict out, int add)
 {
     for (int64_t j = 0; j < n; j++) {
         const float *restrict xj = x + j * ci;
         v8f s = AT8(xj) * AT8(E);
         for (int a = 8; a < ci; a += 8) s += AT8(xj + a) * AT8(E + a);
-        out[j] += v8f_sum(&s);
+        out[j] = add ? out[j] + v8f_sum(&s) : v8f_sum(&s);
     }
 }
 
 static void map_scalar(int64_t n, int ci, int co, const float *restrict x, const float *restrict E,
-                       float *restrict out)
+                       float *restrict out, int add)
 {
     for (int64_t j = 0; j < n; j++)
         for (int o = 0; o < co; o++) {
-            float s = out[j * co + o];
+            float s = add ? out[j * co + o] : 0.f;
             for (int a = 0; a < ci; a++) s += x[j * ci + a] * E[a * co + o];
             out[j * co + o] = s;
         }
 }
 
-void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, float *out)
+void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, float *out, int add)
 {
     if (n <= 0) return;
-    if (co % 8 == 0) map_vec_all(n, ci, co, x, E, out);
-    else if (co == 1 && ci % 8 == 0) map_dot(n, ci, x, E, out);
-    else if (ci * co <= SCALAR_MAX) map_scalar(n, ci, co, x, E, out);
-    else dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, 1.f, out, co);
+    if (co % 8 == 0) map_vec_all(n, ci, co, x, E, out, add);
+    else if (co == 1 && ci % 8 == 0) map_dot(n, ci, x, E, out, add);
+    else if (ci * co <= SCALAR_MAX) map_scalar(n, ci, co, x, E, out, add);
+    else dws_gemm(0, 0, n, co, ci, 1.f, x, ci, E, co, add ? 1.f : 0.f, out, co);
 }
 
 /* dE[a0 + a][o0 .. o0 + 8) += sum over j of x[j][a0 + a] g[j][o0 ..], a < ka (1..8):
@@ -160,15 +161,15 @@ void dws_chanmap_grad(int64_t n, int ci, int co, const float *x, const float *g,
     else dws_gemm(1, 0, ci, co, n, 1.f, x, ci, g, co, 1.f, dE, co);
 }
 
-void dws_chanmap_adjoint(int64_t n, int ci, int co, const float *g, const float *E, float *dx)
+void dws_chanmap_adjoint(int64_t n, int ci, int co, const float *g, const float *E, float *dx, int add)
 {
     if (n <= 0) return;
     if (ci * co > 64 * 64) {
-        dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, 1.f, dx, ci);
+        dws_gemm(0, 1, n, ci, co, 1.f, g, co, E, co, add ? 1.f : 0.f, dx, ci);
         return;
     }
     float Et[64 * 64];   /* E transposed: the adjoint is the map by E^T */
     for (int a = 0; a < ci; a++)
         for (int o = 0; o < co; o++) Et[o * ci + a] = E[a * co + o];
-    dws_chanmap(n, co, ci, g, Et, dx);
+    dws_chanmap(n, co, ci, g, Et, dx, add);
 }

@@ -13,14 +13,15 @@
 
 #include <stdint.h>
 
-/* out[j][o] += sum over a of x[j][a] E[a][o], j < n; x rows ci floats apart, out
- * rows co floats apart, E row-major ci x co. */
-void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, float *out);
+/* out[j][o] = (add ? out[j][o] : 0) + sum over a of x[j][a] E[a][o], j < n; x
+ * rows ci floats apart, out rows co floats apart, E row-major ci x co. */
+void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, float *out, int add);
 
 /* dE[a][o] += sum over j of x[j][a] g[j][o] (x: n x ci, g: n x co). */
 void dws_chanmap_grad(int64_t n, int ci, int co, const float *x, const float *g, float *dE);
 
-/* dx[j][a] += sum over o of g[j][o] E[a][o] (the adjoint map: g: n x co, dx: n x ci). */
-void dws_chanmap_adjoint(int64_t n, int ci, int co, const float *g, const float *E, float *dx);
+/* dx[j][a] = (add ? dx[j][a] : 0) + sum over o of g[j][o] E[a][o] (the adjoint map:
+ * g: n x co, dx: n x ci). */
+void dws_chanmap_adjoint(int64_t n, int ci, int co, const float *g, const float *E, float *dx, int add);
 
 #endif

@@ -202,28 +202,23 @@ static int has_entry(const dws_layer *ly, const dws_block *blk)
     return !blk->is_bias && blk->t + 1 < ly->slots.n_layers;
 }
 
-/* Z = X E (beta = 1 onto zeros or the broadcast: OpenBLAS's beta = 0 path is a
- * slow extra pass for these shapes), or Z given; on W_0 planes of an image Z goes
- * through the template convolution, one plane at a time: a block of W_0 holds one
- * plane when the image has several, but whole rows (several planes) when it has
- * one, and the scratch holds one plane. */
-static void forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
+/* Z = X E, or Z given; on W_0 planes of an image Z goes through the template
+ * convolution, one plane at a time: a block of W_0 holds one plane when the image
+ * has several, but whole rows (several planes) when it has one, and the scratch
+ * holds one plane. */
+static int forward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
     const entry_ctx *e = vctx;
     const dws_layer *ly = e->ly;
-    if (!has_entry(ly, blk)) return;
+    if (!has_entry(ly, blk)) return 0;
     const int ci = ly->c_in, co = ly->c_out, conv = blk->t == 0 && ly->image.planes;
     const int64_t n = dws_block_entries(blk);
     const float *E = e->params + ly->E[blk->t];
     if (!conv) {
-        if (e->Z) {
-            const float *z = dws_block_data(e->Z, blk);
-            for (int64_t j = 0; j < n * co; j++) out[j] += z[j];
-        } else {
-            dws_chanmap(n, ci, co, dws_block_data(e->X, blk), E, out);
-        }
-        return;
+        if (e->Z) memcpy(out, dws_block_data(e->Z, blk), sizeof(float) * (size_t)(n * co));
+        else dws_chanmap(n, ci, co, dws_block_data(e->X, blk), E, out, 0);
+        return 1;
     }
     const int64_t plane = (int64_t)ly->image.h * ly->image.w;
     for (int64_t p0 = 0; p0 < n; p0 += plane) {
@@ -231,11 +226,11 @@ static void forward_entry(void *vctx, const dws_block *blk, int part, float *out
         if (e->Z) {
             dws_tconv_forward(&ly->image, co, e->K_tiled, dws_block_data(e->Z, blk) + p0 * co, o, scratch + plane * co);
         } else {
-            memset(scratch, 0, sizeof(float) * (size_t)(plane * co));
-            dws_chanmap(plane, ci, co, dws_block_data(e->X, blk) + p0 * ci, E, scratch);
+            dws_chanmap(plane, ci, co, dws_block_data(e->X, blk) + p0 * ci, E, scratch, 0);
             dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, o, scratch + plane * co);
         }
     }
+    return 1;
 }
 
 /* A finished block of this layer's output, straight through the next layer's
@@ -246,16 +241,14 @@ typedef struct {
     dws_ws *Znext;
 } next_ctx;
 
-static void next_entry_sink(void *vctx, const dws_block *blk, int part, float *y, float *scratch)
+static int next_entry_sink(void *vctx, const dws_block *blk, int part, float *y, float *scratch)
 {
     (void)part, (void)scratch;
     const next_ctx *s = vctx;
-    if (!has_entry(s->next, blk)) return;
+    if (!has_entry(s->next, blk)) return 0;
     const int ci = s->next->c_in, co = s->next->c_out;
-    const int64_t n = dws_block_entries(blk);
-    float *z = dws_block_data(s->Znext, blk);
-    memset(z, 0, sizeof(float) * (size_t)(n * co));
-    dws_chanmap(n, ci, co, y, s->params + s->next->E[blk->t], z);
+    dws_chanmap(dws_block_entries(blk), ci, co, y, s->params + s->next->E[blk->t], dws_block_data(s->Znext, blk), 0);
+    return 1;
 }
 
 /* Pooled summaries through the small maps: feat_n M_n (+ pos on n = 0) and
@@ -345,14 +338,14 @@ int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_
     return forward(ly, params, NULL, Z, PX, relu, Y, NULL, NULL, PY, ex, err);
 }
 
-/* dE += X^T dZ and dX += dZ E^T on the block, with dZ = G, or on W_0 planes of
+/* dE += X^T dZ and dX = dZ E^T on the block, with dZ = G, or on W_0 planes of
  * an image the convolution's adjoint of G (Z recomputed: cheaper than storing),
  * one plane at a time as in forward_entry. */
-static void backward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
+static int backward_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     const entry_ctx *e = vctx;
     const dws_layer *ly = e->ly;
-    if (!has_entry(ly, blk)) return;
+    if (!has_entry(ly, blk)) return 0;
     const int ci = ly->c_in, co = ly->c_out;
     const int64_t n = dws_block_entries(blk);
     const float *x = dws_block_data(e->X, blk), *g = dws_block_data(e->G, blk), *E = e->params + ly->E[blk->t];
@@ -360,19 +353,19 @@ static void backward_entry(void *vctx, const dws_block *blk, int part, float *ou
     float *dE = pg + (ly->E[blk->t] - ly->E[0]);
     if (!(blk->t == 0 && ly->image.planes)) {
         dws_chanmap_grad(n, ci, co, x, g, dE);
-        if (out) dws_chanmap_adjoint(n, ci, co, g, E, out);
-        return;
+        if (out) dws_chanmap_adjoint(n, ci, co, g, E, out, 0);
+        return out != NULL;
     }
     const int64_t plane = (int64_t)ly->image.h * ly->image.w;
     for (int64_t p0 = 0; p0 < n; p0 += plane) {
         const float *xp = x + p0 * ci;
         float *z = scratch, *dz = scratch + plane * co;
-        memset(scratch, 0, sizeof(float) * (size_t)(2 * plane * co));
-        dws_chanmap(plane, ci, co, xp, E, z);
+        dws_chanmap(plane, ci, co, xp, E, z, 0);
         dws_tconv_backward(&ly->image, co, e->K_tiled, z, g + p0 * co, dz, pg + entry_count(ly), dz + plane * co);
         dws_chanmap_grad(plane, ci, co, xp, dz, dE);
-        if (out) dws_chanmap_adjoint(plane, ci, co, dz, E, out + p0 * ci);
+        if (out) dws_chanmap_adjoint(plane, ci, co, dz, E, out + p0 * ci, 0);
     }
+    return out != NULL;
 }
 
 /* Gradients of the small maps: the pooled input against the pooled output grads. */

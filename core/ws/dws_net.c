@@ -327,7 +327,7 @@ typedef struct {
     float shift[2 * DWS_MAX_LAYERS], scale[2 * DWS_MAX_LAYERS];
 } affine_ctx;
 
-static void affine_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
+static int affine_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
     (void)scratch;
@@ -335,7 +335,8 @@ static void affine_entry(void *vctx, const dws_block *blk, int part, float *out,
     const float *src = dws_block_data(a->src, blk);
     int k = 2 * blk->t + blk->is_bias;
     float shift = a->shift[k], scale = a->scale[k];
-    for (int64_t j = 0; j < dws_block_entries(blk) * a->src->channels; j++) out[j] += (src[j] - shift) * scale;
+    for (int64_t j = 0; j < dws_block_entries(blk) * a->src->channels; j++) out[j] = (src[j] - shift) * scale;
+    return 1;
 }
 
 /* out = (src - shift) * scale per tensor, and out's pooled means (or sums). */

@@ -19,6 +19,7 @@
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v8f_any __attribute__((vector_size(32), aligned(4), may_alias));
 #define AT8(p) (*(v8f_any *)(p))
+#define LD8(p) ((v8f)AT8(p))   /* its value, as a v8f (for ?: with other v8f) */
 
 typedef int v8i __attribute__((vector_size(32)));
 

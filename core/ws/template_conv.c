@@ -30,7 +30,7 @@ static void pad_plane(const dws_image_shape *im, int c, const float *src, float 
     }
 }
 
-/* o += centre + sum over taps of k[tap] * (row dy, shifted dx) of a padded plane;
+/* o = centre + sum over taps of k[tap] * (row dy, shifted dx) of a padded plane;
  * r points at padded row y (the output's own row) at column 0; k is the tiled
  * kernel, tap t at k + t * n. flip = 1 reflects the taps (the adjoint): tap t
  * then takes kernel 8 - t, which mirrors both dy and dx. */
@@ -48,7 +48,7 @@ DWS_HOT_LOOP static void conv_row(const float *restrict r, int64_t prow, int64_t
             v8f u0 = AT8(up - c), u1 = AT8(up), m0 = AT8(mid - c), m1 = AT8(mid), d0 = AT8(dn - c), d1 = AT8(dn);
             for (int64_t j = 0; j < n; j += c) {
                 v8f u2 = AT8(up + j + c), m2 = AT8(mid + j + c), d2 = AT8(dn + j + c);
-                v8f acc = AT8(o + g + j) + m1;
+                v8f acc = m1;
                 acc += kv[0] * u0 + kv[1] * u1 + kv[2] * u2;
                 acc += kv[3] * m0 + kv[4] * m1 + kv[5] * m2;
                 acc += kv[6] * d0 + kv[7] * d1 + kv[8] * d2;
@@ -64,7 +64,7 @@ DWS_HOT_LOOP static void conv_row(const float *restrict r, int64_t prow, int64_t
     const float *restrict k4 = k + 4 * n, *restrict k5 = k + 5 * n, *restrict k6 = k + 6 * n;
     const float *restrict k7 = k + 7 * n, *restrict k8 = k + 8 * n;
     for (int64_t j = 0; j < n; j++) {
-        o[j] += r[j] + k0[j] * above[j + left] + k1[j] * above[j] + k2[j] * above[j + right] +
+        o[j] = r[j] + k0[j] * above[j + left] + k1[j] * above[j] + k2[j] * above[j + right] +
                 k3[j] * r[j + left] + k4[j] * r[j] + k5[j] * r[j + right] + k6[j] * below[j + left] +
                 k7[j] * below[j] + k8[j] * below[j + right];
     }

@@ -35,10 +35,10 @@ static inline size_t dws_tconv_scratch_floats(const dws_image_shape *im, int c)
     return 2 * (size_t)(im->h + 2) * (size_t)(im->w + 2) * (size_t)c;
 }
 
-/* On one plane ([h][w][c]): out += z + K * z; out and z do not overlap. */
+/* On one plane ([h][w][c]): out = z + K * z; out and z do not overlap. */
 void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, float *out,
                        float *scratch);
-/* Its adjoint on one plane: dz += g + K^T * g, and dK ([tap][c]) += g (x) shifted z. */
+/* Its adjoint on one plane: dz = g + K^T * g, and dK ([tap][c]) += g (x) shifted z. */
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
                         float *dz, float *dK, float *scratch);
 

@@ -28,49 +28,35 @@ typedef struct {
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
 } pass_run;
 
-/* Columns [k0, k1) (whole slots of z columns) of one row of W_t, c channels:
- * o[k] = rc[slot of k] + colv[k * fc]. */
-DWS_HOT_LOOP static void fill_row(float *restrict o, int64_t k0, int64_t k1, int64_t z, int c,
-                                  const float *restrict rc, const float *restrict colv, int64_t fc)
-{
-    if (c % 8 == 0) {
-        for (int64_t p = k0 / z; p < k1 / z; p++)
-            for (int g = 0; g < c; g += 8) {
-                const v8f r = AT8(rc + p * c + g);
-                for (int64_t k = p * z; k < (p + 1) * z; k++) AT8(o + (k - k0) * c + g) = r + AT8(colv + k * fc + g);
-            }
-        return;
-    }
-    for (int64_t p = k0 / z; p < k1 / z; p++) {
-        const float *restrict r = rc + p * c;
-        for (int64_t k = p * z; k < (p + 1) * z; k++) {
-            const float *restrict cv = colv + k * fc;
-            float *restrict ok = o + (k - k0) * c;
-            for (int ch = 0; ch < c; ch++) ok[ch] = r[ch] + cv[ch];
-        }
-    }
-}
-
 enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
 
-/* Activation and pooling of columns [k0, k1) of one row (whole slots): row sums
- * per slot into rowsum (written), column sums added to colsum (stride fc). The
- * flags are constants at every call site in act_pool_row, so each combination
+/* One row of a W block, columns [k0, k1) in whole slots of z columns, c channels,
+ * finished in one sweep: per entry k (o and mask at k - k0, colv and colsum at
+ * k fc)
+ *   v = o[k] (the entry term; 0 without one: has_src = 0)
+ *     + (rc[slot of k] + colv[k])   (the broadcast; none when has_bcast = 0)
+ *   v = act(v);  o[k] = v (unless keep: o already holds v)
+ *   rowsum[slot] = sum of v over the slot's columns; colsum[k] += v (has_pool).
+ * The flags are constants at every call site in finish_row, so each combination
  * becomes its own loop. */
-static inline __attribute__((always_inline)) void act_pool_kernel(
-    float *restrict o, int64_t k0, int64_t k1, int64_t z, int c, const float *restrict mask,
-    float *restrict rowsum, float *restrict colsum, int64_t fc, const int act, const int has_pool)
+static inline __attribute__((always_inline)) void finish_kernel(
+    float *restrict o, int64_t k0, int64_t k1, int64_t z, const int c, const float *restrict rc,
+    const float *restrict colv, int64_t fc, const float *restrict mask, float *restrict rowsum,
+    float *restrict colsum, const int act, const int has_pool, const int has_src, const int has_bcast)
 {
+    const int keep = has_src && !has_bcast && act == ACT_LINEAR;   /* o[k] = v already */
     if (c % 8 == 0) {   /* eight channels at a time, the row sum in a register */
         for (int64_t p = k0 / z; p < k1 / z; p++)
             for (int g = 0; g < c; g += 8) {
+                const v8f r = has_bcast ? LD8(rc + p * c + g) : (v8f){0};
                 v8f rs = {0};
                 for (int64_t k = p * z; k < (p + 1) * z; k++) {
                     float *restrict ok = o + (k - k0) * c + g;
-                    v8f v = AT8(ok);
+                    v8f v = has_bcast ? r + LD8(colv + k * fc + g) : (v8f){0};
+                    if (has_src) v = has_bcast ? LD8(ok) + v : LD8(ok);
                     if (act == ACT_RELU) v = V8F_KEEP(v, v > 0.f);
                     if (act == ACT_MASK) v = V8F_KEEP(v, AT8(mask + (k - k0) * c + g) > 0.f);
-                    if (act != ACT_LINEAR) AT8(ok) = v;
+                    if (!keep) AT8(ok) = v;
                     if (has_pool) {
                         rs += v;
                         AT8(colsum + k * fc + g) += v;
@@ -80,77 +66,75 @@ static inline __attribute__((always_inline)) void act_pool_kernel(
             }
         return;
     }
+    if (c == 1 && fc == 1 && z % 8 == 0) {   /* one channel, the columns contiguous: eight columns at a time */
+        for (int64_t p = k0 / z; p < k1 / z; p++) {
+            const float r = has_bcast ? rc[p] : 0.f;
+            v8f rs = {0};
+            for (int64_t k = p * z; k < (p + 1) * z; k += 8) {
+                float *restrict ok = o + (k - k0);
+                v8f v = has_bcast ? r + LD8(colv + k) : (v8f){0};
+                if (has_src) v = has_bcast ? LD8(ok) + v : LD8(ok);
+                if (act == ACT_RELU) v = V8F_KEEP(v, v > 0.f);
+                if (act == ACT_MASK) v = V8F_KEEP(v, AT8(mask + (k - k0)) > 0.f);
+                if (!keep) AT8(ok) = v;
+                if (has_pool) {
+                    rs += v;
+                    AT8(colsum + k) += v;
+                }
+            }
+            if (has_pool) rowsum[p] = v8f_sum(&rs);
+        }
+        return;
+    }
     for (int64_t p = k0 / z; p < k1 / z; p++) {
-        float *restrict rs = has_pool ? rowsum + p * c : NULL;
-        if (has_pool)
-            for (int ch = 0; ch < c; ch++) rs[ch] = 0.f;
-        for (int64_t k = p * z; k < (p + 1) * z; k++) {
-            float *restrict ok = o + (k - k0) * c;
-            for (int ch = 0; ch < c; ch++) {
-                float v = ok[ch];
+        for (int ch = 0; ch < c; ch++) {
+            const float r = has_bcast ? rc[p * c + ch] : 0.f;
+            float rs = 0.f;
+            for (int64_t k = p * z; k < (p + 1) * z; k++) {
+                float *restrict ok = o + (k - k0) * c + ch;
+                float v = has_bcast ? r + colv[k * fc + ch] : 0.f;
+                if (has_src) v = has_bcast ? *ok + v : *ok;
                 if (act == ACT_RELU) v = v > 0.f ? v : 0.f;
                 if (act == ACT_MASK) v = mask[(k - k0) * c + ch] > 0.f ? v : 0.f;
-                ok[ch] = v;
+                if (!keep) *ok = v;
                 if (has_pool) {
-                    rs[ch] += v;
+                    rs += v;
                     colsum[k * fc + ch] += v;
                 }
             }
+            if (has_pool) rowsum[p * c + ch] = rs;
         }
     }
 }
 
-DWS_HOT_LOOP static void act_pool_row(float *o, int64_t k0, int64_t k1, int64_t z, int c, const float *mask,
-                                      float *rowsum, float *colsum, int64_t fc, int act, int has_pool)
-{
-#define ACT_POOL_CASE(A, P)                                                                                         \
-    case (A) * 2 + (P):                                                                                             \
-        act_pool_kernel(o, k0, k1, z, c, mask, rowsum, colsum, fc, A, P);                                          \
+#define FINISH_FLAGS(A, P, S, B) ((((A) * 2 + (P)) * 2 + (S)) * 2 + (B))
+#define FINISH_CASE(A, P, S, B)                                                                                     \
+    case FINISH_FLAGS(A, P, S, B):                                                                                  \
+        if (c == 8) finish_kernel(o, k0, k1, z, 8, rc, colv, fc, mask, rowsum, colsum, A, P, S, B);                 \
+        else finish_kernel(o, k0, k1, z, c, rc, colv, fc, mask, rowsum, colsum, A, P, S, B);                       \
         break;
-    switch (act * 2 + has_pool) {
-        ACT_POOL_CASE(ACT_LINEAR, 0)
-        ACT_POOL_CASE(ACT_LINEAR, 1)
-        ACT_POOL_CASE(ACT_RELU, 0)
-        ACT_POOL_CASE(ACT_RELU, 1)
-        ACT_POOL_CASE(ACT_MASK, 0)
-        ACT_POOL_CASE(ACT_MASK, 1)
-    }
-#undef ACT_POOL_CASE
-}
+#define FINISH_CASES(A, P) FINISH_CASE(A, P, 0, 0) FINISH_CASE(A, P, 0, 1) FINISH_CASE(A, P, 1, 0) FINISH_CASE(A, P, 1, 1)
 
-/* The broadcast onto a W block: per row, its row and global slots (rc, the
- * block's column slots only) and the column vectors of its row slot. */
-static void fill_w_block(const dws_pass *p, const dws_block *blk, float *o, float *rc)
+DWS_HOT_LOOP static void finish_row(float *o, int64_t k0, int64_t k1, int64_t z, int c, const float *rc,
+                                    const float *colv, int64_t fc, const float *mask, float *rowsum, float *colsum,
+                                    int act, int has_pool, int has_src, int has_bcast)
 {
-    const dws_axes *ax = p->ax;
-    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
-    const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
-    for (int64_t i = blk->i0; i < blk->i1; i++, o += (blk->k1 - blk->k0) * c) {
-        int64_t slot = i / zr;
-        const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
-        if (last) {
-            memcpy(rc, g, sizeof(float) * (size_t)(st * c));
-        } else {
-            const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
-            for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
-        }
-        fill_row(o, blk->k0, blk->k1, zt, c, rc, dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c,
-                 fc);
+    switch (FINISH_FLAGS(act, has_pool, has_src, has_bcast)) {
+        FINISH_CASES(ACT_LINEAR, 0)
+        FINISH_CASES(ACT_LINEAR, 1)
+        FINISH_CASES(ACT_RELU, 0)
+        FINISH_CASES(ACT_RELU, 1)
+        FINISH_CASES(ACT_MASK, 0)
+        FINISH_CASES(ACT_MASK, 1)
     }
 }
+#undef FINISH_CASES
+#undef FINISH_CASE
 
-static void fill_bias_block(const dws_pass *p, const dws_block *blk, float *o)
-{
-    const dws_axes *ax = p->ax;
-    const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
-    for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
-        const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
-        const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
-        for (int ch = 0; ch < c; ch++) o[ch] = g[ch] + (f ? f[ch] : 0.f);
-    }
-}
-
-static void finish_w_block(const pass_run *r, const dws_block *blk, int part, float *o)
+/* A W block finished (finish_row), row by row: per row its row and global slots
+ * (rc, the block's column slots only) and the column vectors of its row slot;
+ * its pooled sums into the pool (row slots) and the part's column sums. */
+static void finish_w_block(const pass_run *r, const dws_block *blk, int part, float *o, float *rc, int has_src)
 {
     const dws_pass *p = r->p;
     const dws_axes *ax = p->ax;
@@ -158,24 +142,45 @@ static void finish_w_block(const pass_run *r, const dws_block *blk, int part, fl
     const int64_t st = ax->s[t], zt = ax->z[t], zr = ax->z[t + 1], fc = (int64_t)ax->feat_slots[t] * c;
     const float *mask = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
     for (int64_t i = blk->i0; i < blk->i1; i++) {
+        const int64_t slot = i / zr, row_off = (i - blk->i0) * (blk->k1 - blk->k0) * c;
+        const float *colv = NULL;
+        if (p->bcast) {
+            const float *g = dws_pool_global(p->bcast, b) + (ax->gW[t] + slot * st) * c;
+            if (last) {
+                memcpy(rc, g, sizeof(float) * (size_t)(st * c));
+            } else {
+                const float *f = dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
+                for (int64_t j = 0; j < st * c; j++) rc[j] = g[j] + f[j];
+            }
+            colv = dws_pool_feat(p->bcast, t, b, 0) + (ax->col_slot0[t] + slot) * c;
+        }
         float *rowsum = NULL, *colsum = NULL;
         if (p->pool) {
             rowsum = last ? dws_pool_global(p->pool, b) + (ax->gW[t] + i * st) * c
                           : dws_pool_feat(p->pool, t + 1, b, i) + (int64_t)ax->row_slot0[t + 1] * c;
-            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + i / zr) * c;
+            colsum = dws_pool_feat(&r->parts[part], t, b, 0) + (ax->col_slot0[t] + slot) * c;
         }
-        int64_t row_off = (i - blk->i0) * (blk->k1 - blk->k0) * c;
-        act_pool_row(o + row_off, blk->k0, blk->k1, zt, c, mask ? mask + row_off : NULL, rowsum, colsum, fc,
-                     (int)p->act, p->pool != NULL);
+        finish_row(o + row_off, blk->k0, blk->k1, zt, c, rc, colv, fc, mask ? mask + row_off : NULL, rowsum, colsum,
+                   (int)p->act, p->pool != NULL, has_src, p->bcast != NULL);
     }
 }
 
-static void finish_bias_block(const dws_pass *p, const dws_block *blk, float *o)
+static void finish_bias_block(const dws_pass *p, const dws_block *blk, float *o, int has_src)
 {
     const dws_axes *ax = p->ax;
     const int c = p->channels, t = blk->t, b = blk->b, last = t + 1 == ax->n_layers;
     const float *m = p->act == DWS_PASS_MASK ? dws_block_data(p->mask, blk) : NULL;
     for (int64_t i = blk->i0; i < blk->i1; i++, o += c) {
+        if (p->bcast) {
+            const float *g = dws_pool_global(p->bcast, b) + (ax->gb[t] + i / ax->z[t + 1]) * c;
+            const float *f = last ? NULL : dws_pool_feat(p->bcast, t + 1, b, i) + (int64_t)ax->bias_slot0[t + 1] * c;
+            for (int ch = 0; ch < c; ch++) {
+                float v = g[ch] + (f ? f[ch] : 0.f);
+                o[ch] = has_src ? o[ch] + v : v;
+            }
+        } else if (!has_src) {
+            memset(o, 0, sizeof(float) * (size_t)c);
+        }
         for (int ch = 0; ch < c; ch++) {
             if (p->act == DWS_PASS_RELU) o[ch] = o[ch] > 0.f ? o[ch] : 0.f;
             if (m) o[ch] = m[(i - blk->i0) * c + ch] > 0.f ? o[ch] : 0.f;
@@ -221,15 +226,10 @@ static void run_part(void *ctx, int part, int thread)
         float *o = p->out ? dws_block_data(p->out, blk) : NULL;
         /* Computed in the thread's block buffer (in L2), unless out already holds it. */
         float *buf = p->keep_out ? o : o || p->sink ? block : NULL;
-        if (buf && !p->keep_out) {
-            if (!p->bcast) memset(buf, 0, sizeof(float) * (size_t)(dws_block_entries(blk) * c));
-            else if (blk->is_bias) fill_bias_block(p, blk, buf);
-            else fill_w_block(p, blk, buf, rc);
-        }
-        if (p->entry && !p->keep_out) p->entry(p->entry_ctx, blk, part, buf, scratch);
+        int has_src = p->keep_out || (p->entry && p->entry(p->entry_ctx, blk, part, buf, scratch));
         if (!buf) continue;
-        if (blk->is_bias) finish_bias_block(p, blk, buf);
-        else finish_w_block(r, blk, part, buf);
+        if (blk->is_bias) finish_bias_block(p, blk, buf, has_src);
+        else finish_w_block(r, blk, part, buf, rc, has_src);
         if (p->sink) p->sink(p->sink_ctx, blk, part, buf, scratch);
         if (o && buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
     }

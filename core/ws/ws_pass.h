@@ -2,8 +2,8 @@
  * of a DWS layer. The rows of every W_t and b_t are cut into blocks that fit in L2
  * (whole rows, or one input group of a W_0 row); for each block, in a per-thread
  * buffer:
- *   v = broadcast of pooled-layout vectors; v += entry term; v = act(v);
- * then the pooled sums (or means, ws_pool.h) of v that the next layer needs, and v
+ *   v = entry term (a callback); then in one sweep v += broadcast of
+ *   pooled-layout vectors, v = act(v), and the pooled sums (or means, ws_pool.h) of v that the next layer needs; v
  * is streamed to its place in the output. The broadcast gives entry (i, k) of W_t
  * the row slots of feat_{t+1}[i], the column slot of feat_t[k] for i's slot and
  * the global slot of (i, k): the exact adjoint of pooling. The entry term comes
@@ -45,11 +45,13 @@ static inline int64_t dws_block_entries(const dws_block *blk)
     return (blk->i1 - blk->i0) * (blk->k1 - blk->k0);
 }
 
-/* ADDS the entry term of blk to out (which holds the broadcast, or zeros), or,
- * when the pass has no output (out == NULL), only does its side work, e.g.
- * accumulating parameter gradients into per-part buffers. scratch holds the
- * pass's entry_scratch floats, private to the calling thread. */
-typedef void (*dws_entry_fn)(void *ctx, const dws_block *blk, int part, float *out, float *scratch);
+/* WRITES the entry term of blk to out and returns 1, or returns 0 when blk has no
+ * entry term (out untouched); when the pass has no output (out == NULL) it only
+ * does its side work, e.g. accumulating parameter gradients into per-part
+ * buffers. The pass then adds the broadcast, applies the activation and pools in
+ * one sweep. scratch holds the pass's entry_scratch floats, private to the
+ * calling thread. A sink gets the same arguments (its return value is unused). */
+typedef int (*dws_entry_fn)(void *ctx, const dws_block *blk, int part, float *out, float *scratch);
 
 typedef enum {
     DWS_PASS_LINEAR = 0,
