@@ -4,7 +4,7 @@
 #include "hot_loop.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
+#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=fast")   /* see hot_loop.h */
 #endif
 
 /* Shapes below this many multiply-adds per entry without a vector loop run as

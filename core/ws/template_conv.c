@@ -5,7 +5,7 @@
 #include "hot_loop.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")   /* see hot_loop.h */
+#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=fast")   /* see hot_loop.h */
 #endif
 
 void dws_tconv_tile(const dws_image_shape *im, int c, const float *K, float *tiled)
