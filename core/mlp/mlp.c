@@ -94,9 +94,11 @@ int dws_mlp_same_shape(const dws_mlp *a, const dws_mlp *b)
 
 double dws_mlp_max_abs_diff(const dws_mlp *a, const dws_mlp *b)
 {
-    double m = 0;
-    for (size_t i = 0; i < a->n_params && i < b->n_params; i++)
-        m = fmax(m, fabs((double)a->params[i] - (double)b->params[i]));
+    double m = 0;   /* a NaN difference is skipped, as fmax would */
+    for (size_t i = 0; i < a->n_params && i < b->n_params; i++) {
+        double d = fabs((double)a->params[i] - (double)b->params[i]);
+        m = d > m ? d : m;
+    }
     return m;
 }
 

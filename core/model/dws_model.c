@@ -232,7 +232,24 @@ int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
     return 0;
 }
 
-/* The one-MLP batch and a state for one call. */
+struct dws_workspace {
+    dws_net_state *st;
+};
+
+dws_workspace *dws_workspace_new(void)
+{
+    return calloc(1, sizeof(dws_workspace));
+}
+
+void dws_workspace_free(dws_workspace *w)
+{
+    if (!w) return;
+    dws_net_state_free(w->st);
+    free(w);
+}
+
+/* The one-MLP batch (a view of in: no copy) and a state for one call: the
+ * workspace's, or a new one. */
 static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, const dws_run_opts *opts, dws_ws *ws,
                    dws_net_state **st, dws_error *err)
 {
@@ -241,12 +258,15 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
                       dws_model_kind_name(m->net.arch.kind), dws_model_kind_name(kind));
         return -1;
     }
-    if (dws_model_check_input(m, in, err) != 0 || dws_ws_from_mlps(ws, &in, 1, err) != 0) return -1;
-    if (!(*st = dws_net_state_new(opts ? opts->threads : 0, 0))) {
-        dws_ws_free(ws);
+    if (dws_model_check_input(m, in, err) != 0 || dws_ws_view_mlp(ws, in, err) != 0) return -1;
+    const int threads = opts ? opts->threads : 0;
+    dws_workspace *w = opts ? opts->workspace : NULL;
+    if (w && w->st) dws_net_state_set_threads(w->st, threads);
+    else if (!(*st = dws_net_state_new(threads, 0))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a forward state");
         return -1;
-    }
+    } else if (w) w->st = *st;
+    if (w) *st = w->st;
     return 0;
 }
 
@@ -276,27 +296,39 @@ static int64_t first_non_finite(const float *v, size_t n)
     return -1;
 }
 
+/* The state back to the workspace, unless it holds too much to keep; freed
+ * without a workspace. */
+static void release(const dws_run_opts *opts, dws_net_state *st)
+{
+    dws_workspace *w = opts ? opts->workspace : NULL;
+    if (w && dws_net_state_bytes(st) <= DWS_WORKSPACE_KEEP_BYTES) return;
+    dws_net_state_free(st);
+    if (w) w->st = NULL;
+}
+
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
 {
     memset(out, 0, sizeof *out);
-    dws_ws ws, adapted = {0};
+    dws_ws ws, adapted;
     dws_net_state *st;
     if (prepare(m, DWS_MODEL_ADAPTER, in, opts, &ws, &st, err) != 0) return -1;
-    int rc = dws_ws_init(&adapted, ws.n_layers, ws.widths, 1, 1, err);
+    /* The adapter writes straight into out's weights. */
+    int rc = dws_mlp_init(out, in->n_layers, in->widths, err);
+    if (rc == 0) {
+        memcpy(out->act, in->act, sizeof out->act);
+        memcpy(out->leaky_alpha, in->leaky_alpha, sizeof out->leaky_alpha);
+        rc = dws_ws_view_mlp(&adapted, out, err);
+    }
     if (rc == 0) rc = dws_adapter_forward(&m->net, &ws, &adapted, st, err);
-    if (rc == 0) rc = dws_mlp_clone(out, in, err);
-    if (rc == 0) dws_ws_to_mlp(&adapted, 0, out);
     int64_t bad = rc == 0 ? first_non_finite(out->params, out->n_params) : -1;
     if (bad >= 0) {
         dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
                       "model '%s': adapted weight %lld of %zu is not a finite float (the input's weights are too large)",
                       m->id, (long long)bad, out->n_params);
-        dws_mlp_free(out);
         rc = -1;
     }
-    dws_net_state_free(st);
-    dws_ws_free(&ws);
-    dws_ws_free(&adapted);
+    if (rc != 0) dws_mlp_free(out);
+    release(opts, st);
     return rc;
 }
 
@@ -319,8 +351,7 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
                       m->id, (long long)bad);
         rc = -1;
     }
-    dws_net_state_free(st);
-    dws_ws_free(&ws);
+    release(opts, st);
     if (rc != 0) {
         free(e);
         return -1;

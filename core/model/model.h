@@ -32,9 +32,20 @@ typedef struct {
     int64_t max_width;
 } dws_signature;
 
+/* Memory a caller reuses from call to call (the network's activations and
+ * scratch), so that a call allocates and faults in nothing when the last one had
+ * this size: one per thread (a daemon worker), never shared by two calls at once.
+ * It keeps at most DWS_WORKSPACE_KEEP_BYTES between calls (a larger call's memory
+ * is returned when it ends). Results do not depend on it. */
+typedef struct dws_workspace dws_workspace;
+#define DWS_WORKSPACE_KEEP_BYTES ((size_t)64 << 20)
+dws_workspace *dws_workspace_new(void);
+void dws_workspace_free(dws_workspace *w);
+
 typedef struct {
     int threads;   /* BLAS / worker threads for this call; 0 = library default */
     const dws_input_norm *input_norm;   /* ONNX paths: normalisation outside the model; NULL: none */
+    dws_workspace *workspace;   /* NULL: the call allocates its own memory */
 } dws_run_opts;
 
 typedef struct dws_model dws_model;

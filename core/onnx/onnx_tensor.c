@@ -150,6 +150,15 @@ int64_t dws_tensor_read(const dws_tensor_ref *r, float *dst)
         memset(dst, 0, (size_t)(r->rows * r->cols) * sizeof *dst);
         return -1;
     }
+    if (r->tensor->data_type == T_FLOAT && uses_raw(r->tensor) && r->scale == 1.0 && !r->transposed) {
+        /* what the loop below gives, (float)(1.0 * f) being f: a copy (torch's layout),
+         * storage index k being entry k */
+        size_t n = (size_t)(r->rows * r->cols);
+        memcpy(dst, r->tensor->raw_data.data, n * sizeof *dst);
+        for (size_t k = 0; k < n; k++)
+            if (!isfinite(dst[k])) return (int64_t)k;
+        return -1;
+    }
     int64_t bad = -1;
     for (int64_t i = 0; i < r->rows; i++) {
         for (int64_t j = 0; j < r->cols; j++) {
@@ -231,6 +240,20 @@ int dws_tensor_rewrite(const dws_tensor_ref *r, const float *prev, const float *
     else if (t->data_type == T_DOUBLE) out->double_data = *data;
     else out->int32_data = *data;
 
+    if (t->data_type == T_FLOAT && raw && r->scale == 1.0 && !r->transposed) {
+        /* what the loop below gives: an entry equal to prev keeps its stored bits,
+         * which are next's; any other is (float)(next / 1.0), next itself, and must
+         * be finite (storage index k is entry k) */
+        memcpy(*data, next, count * sizeof(float));
+        for (size_t k = 0; k < count; k++) {
+            if (!isfinite(next[k]) && memcmp(&prev[k], &next[k], sizeof(float)) != 0) {
+                free(*data);
+                *data = NULL;
+                return not_representable(t, k, (double)next[k], err);
+            }
+        }
+        return 0;
+    }
     for (int64_t i = 0; i < r->rows; i++) {
         for (int64_t j = 0; j < r->cols; j++) {
             size_t w = (size_t)(i * r->cols + j), k = storage_index(r, i, j);

@@ -244,6 +244,19 @@ dws_net_state *dws_net_state_new(int threads, int keep)
     return st;
 }
 
+void dws_net_state_set_threads(dws_net_state *st, int threads)
+{
+    st->ex.threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
+}
+
+size_t dws_net_state_bytes(const dws_net_state *st)
+{
+    size_t f = st->ex.mem_cap + st->ex.work.arena_cap + st->hidden_cap + st->probe_feats_cap + st->probe_ws_cap;
+    for (int i = 0; i <= DWS_MAX_DWS_LAYERS; i++) f += st->xcap[i] + st->pcap[i];
+    for (int i = 0; i < 2; i++) f += st->gcap[i] + st->pgcap[i];
+    return f * sizeof(float) + st->ex.work.blocks_cap * sizeof(dws_block) + sizeof *st;
+}
+
 void dws_net_state_free(dws_net_state *st)
 {
     if (!st) return;

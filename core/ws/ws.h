@@ -150,6 +150,11 @@ void dws_net_free(dws_net *net);
 typedef struct dws_net_state dws_net_state;
 dws_net_state *dws_net_state_new(int threads, int keep);
 void dws_net_state_free(dws_net_state *st);
+/* The thread count of the next calls (as dws_net_state_new takes it). Results do
+ * not depend on it. */
+void dws_net_state_set_threads(dws_net_state *st, int threads);
+/* Bytes of activations and scratch st holds for reuse. */
+size_t dws_net_state_bytes(const dws_net_state *st);
 
 /* What the last forward left in st (valid until the next call; only with
  * keep = 1, which stores every activation): activation t, 0 = the normalised

@@ -107,6 +107,15 @@ int dws_ws_from_mlps(dws_ws *t, const dws_mlp *const *mlps, int batch, dws_error
     return 0;
 }
 
+int dws_ws_view_mlp(dws_ws *t, const dws_mlp *m, dws_error *err)
+{
+    if (dws_ws_layout(t, m->n_layers, m->widths, 1, 1, err) != 0) return -1;
+    memcpy(t->act, m->act, sizeof t->act);
+    memcpy(t->leaky_alpha, m->leaky_alpha, sizeof t->leaky_alpha);
+    t->data = m->params;   /* W_0, b_0, W_1, ... of one network: dws_mlp's order */
+    return 0;
+}
+
 void dws_ws_to_mlp(const dws_ws *t, int b, dws_mlp *m)
 {
     for (int l = 0; l < t->n_layers; l++) {

@@ -54,6 +54,9 @@ static inline float *dws_ws_b(const dws_ws *t, int l, int b)
 
 /* One channel per entry: the weights of `batch` MLPs with identical widths. */
 int dws_ws_from_mlps(dws_ws *t, const dws_mlp *const *mlps, int batch, dws_error *err);
+/* t = m seen as a one-network, one-channel tensor, without a copy: the layouts
+ * coincide (t->data points into m's params; t does not own it). */
+int dws_ws_view_mlp(dws_ws *t, const dws_mlp *m, dws_error *err);
 /* Network b of a one-channel tensor into m (m must have t's widths). */
 void dws_ws_to_mlp(const dws_ws *t, int b, dws_mlp *m);
 
