@@ -225,9 +225,13 @@ static int forward_entry(void *vctx, const dws_block *blk, int part, float *out,
         float *o = out + p0 * co;
         if (e->Z) {
             dws_tconv_forward(&ly->image, co, e->K_tiled, dws_block_data(e->Z, blk) + p0 * co, o, scratch + plane * co);
-        } else {
-            dws_chanmap(plane, ci, co, dws_block_data(e->X, blk) + p0 * ci, E, scratch, 0);
-            dws_tconv_forward(&ly->image, co, e->K_tiled, scratch, o, scratch + plane * co);
+        } else {   /* Z made in place in the padded plane */
+            const dws_image_shape *im = &ly->image;
+            const float *x = dws_block_data(e->X, blk) + p0 * ci;
+            dws_tconv_pad_border(im, co, scratch);
+            for (int y = 0; y < im->h; y++)
+                dws_chanmap(im->w, ci, co, x + (int64_t)y * im->w * ci, E, dws_tconv_pad_row(im, co, scratch, y), 0);
+            dws_tconv_forward_padded(im, co, e->K_tiled, scratch, o);
         }
     }
     return 1;

@@ -102,13 +102,29 @@ DWS_HOT_LOOP static void kernel_grad_plane(const dws_image_shape *im, const floa
     }
 }
 
+void dws_tconv_pad_border(const dws_image_shape *im, int c, float *pad)
+{
+    const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
+    memset(pad, 0, sizeof(float) * (size_t)prow);
+    memset(pad + (im->h + 1) * prow, 0, sizeof(float) * (size_t)prow);
+    for (int y = 0; y < im->h; y++) {
+        float *r = pad + (y + 1) * prow;
+        memset(r, 0, sizeof(float) * (size_t)c);
+        memset(r + c + rowf, 0, sizeof(float) * (size_t)c);
+    }
+}
+
+void dws_tconv_forward_padded(const dws_image_shape *im, int c, const float *K_tiled, const float *pad, float *out)
+{
+    const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
+    for (int y = 0; y < im->h; y++) conv_row(pad + (y + 1) * prow + c, prow, c, rowf, K_tiled, 0, out + y * rowf);
+}
+
 void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, float *out,
                        float *scratch)
 {
-    const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
     pad_plane(im, c, z, scratch);
-    for (int y = 0; y < im->h; y++)
-        conv_row(scratch + (y + 1) * prow + c, prow, c, rowf, K_tiled, 0, out + y * rowf);
+    dws_tconv_forward_padded(im, c, K_tiled, scratch, out);
 }
 
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,

@@ -38,6 +38,16 @@ static inline size_t dws_tconv_scratch_floats(const dws_image_shape *im, int c)
 /* On one plane ([h][w][c]): out = z + K * z; out and z do not overlap. */
 void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, float *out,
                        float *scratch);
+/* The same from a plane already in place in a padded buffer (scratch as above):
+ * its border zeroed by dws_tconv_pad_border and row y's interior ([w][c]) written
+ * at dws_tconv_pad_row, e.g. by the map that makes z, saving a copy. */
+void dws_tconv_pad_border(const dws_image_shape *im, int c, float *scratch);
+static inline float *dws_tconv_pad_row(const dws_image_shape *im, int c, float *scratch, int y)
+{
+    return scratch + ((size_t)(y + 1) * (size_t)(im->w + 2) + 1) * (size_t)c;
+}
+void dws_tconv_forward_padded(const dws_image_shape *im, int c, const float *K_tiled, const float *scratch,
+                              float *out);
 /* Its adjoint on one plane: dz = g + K^T * g, and dK ([tap][c]) += g (x) shifted z. */
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
                         float *dz, float *dK, float *scratch);
