@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,38 @@ static const dws_model *choose_model(const dwsd_inference *in, const dws_mlp *w,
     return NULL;
 }
 
+/* Each worker thread keeps one workspace (a forward's activations and scratch)
+ * from job to job, freed when the thread ends. */
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+
+static void workspace_free(void *w)
+{
+    dws_workspace_free(w);
+}
+
+static void workspace_key_make(void)
+{
+    pthread_key_create(&workspace_key, workspace_free);
+}
+
+static dws_workspace *worker_workspace(void)
+{
+    pthread_once(&workspace_once, workspace_key_make);
+    dws_workspace *w = pthread_getspecific(workspace_key);
+    if (!w && (w = dws_workspace_new()) && pthread_setspecific(workspace_key, w) != 0) {
+        dws_workspace_free(w);
+        w = NULL;
+    }
+    return w;   /* NULL: the call allocates its own */
+}
+
 static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m,
                   dwsd_reply *out)
 {
     dws_error err;
     dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm};
+    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace()};
     uint8_t *bytes = NULL;
     size_t len = 0;
     dws_mlp adapted = {0};
@@ -131,7 +158,7 @@ static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
 {
     dws_error err;
     dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm};
+    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace()};
     float *embedding = NULL;
     int dim = 0;
     if (dws_embed_onnx(m, onnx, &opts, &embedding, &dim, &err)) {

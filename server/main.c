@@ -3,6 +3,7 @@
  * SIGINT drains (no new connections, in-flight requests finish) and exits. */
 #include <cblas.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +82,11 @@ int main(int argc, char **argv)
     /* Jobs split their own work over threads (dws_run_opts); BLAS threads on top of
      * that, from several workers at once, would only oversubscribe the CPUs. */
     openblas_set_num_threads(1);
+    /* A job allocates and frees a few buffers the size of its model (the decoded
+     * weights, the adapted ones, the answer): from the heap, they are reused by the
+     * next job; mapped and unmapped each time, they would be faulted in again. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
     dwsd_server s = {.cfg = &cfg, .started_at = dwsd_now()};
     s.registry = dwsd_registry_new(cfg.models_dir);
