@@ -279,16 +279,14 @@ static void map_pooled(const dws_layer *ly, const float *params, const dws_pool 
     }
 }
 
-/* Every forward: from X or from its entry term Z; into Y, or into the next
- * layer's entry term Znext (Y then not stored). */
+/* Every forward: from X or from its entry term Z; into Y, or each finished block
+ * to a sink (Y then not stored). */
 static int forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_ws *Z, const dws_pool *PX,
-                   int relu, dws_ws *Y, const dws_layer *next, dws_ws *Znext, dws_pool *PY, dws_exec *ex,
-                   dws_error *err)
+                   int relu, dws_ws *Y, const dws_layer_sink *sink, dws_pool *PY, dws_exec *ex, dws_error *err)
 {
-    const dws_ws *in = X ? X : Z, *out = Y ? Y : Znext;
+    const dws_ws *in = X ? X : Z;
     if (check_input(ly, in, X ? ly->c_in : ly->c_out, PX, "input", err) != 0) return -1;
-    if (out->channels != (Y ? ly->c_out : next->c_out) || !same_widths(in, out) ||
-        (next && (next->c_in != ly->c_out || next->slots.n_layers != ly->slots.n_layers)) ||
+    if ((Y && (Y->channels != ly->c_out || !same_widths(in, Y))) || (!Y && !sink) ||
         (PY && (PY->channels != ly->c_out || PY->batch != in->batch))) {
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer output has the wrong shape");
         return -1;
@@ -303,15 +301,20 @@ static int forward(const dws_layer *ly, const float *params, const dws_ws *X, co
     if (K_tiled) dws_tconv_tile(&ly->image, ly->c_out, params + ly->K, K_tiled);
     map_pooled(ly, params, PX, &nvec);
     entry_ctx ctx = {.ly = ly, .params = params, .K_tiled = K_tiled, .X = X, .Z = Z};
-    next_ctx sink = {next, params, Znext};
     dws_pass pass = {
         .ax = &PX->ax, .batch = in->batch, .channels = ly->c_out,
         .entry = forward_entry, .entry_ctx = &ctx,
         .entry_scratch = ly->image.planes ? conv_scratch_floats(ly, 1) : 0,
         .bcast = &nvec, .act = relu ? DWS_PASS_RELU : DWS_PASS_LINEAR,
-        .out = Y, .sink = Y ? NULL : next_entry_sink, .sink_ctx = &sink,
-        .pool = PY, .pool_means = 1, .threads = ex->threads,
+        .out = Y, .pool = PY, .pool_means = 1, .threads = ex->threads,
+        .what = !Y ? "forward, into a sink" : X ? "forward" : "forward from the entry term",
+        .entry_reads = X ? ly->c_in : ly->c_out, .trace = ex->trace,
     };
+    if (!Y) {
+        pass.sink = sink->fn, pass.sink_ctx = sink->ctx;
+        pass.sink_reads = sink->reads, pass.sink_writes = sink->writes;
+        if (sink->what) pass.what = sink->what;
+    }
     return dws_pass_run(&pass, &ex->work, err);
 }
 
@@ -326,20 +329,38 @@ void dws_layer_forward_floats(const dws_layer *ly, const dws_axes *ax, int batch
 int dws_layer_forward(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX, int relu,
                       dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
 {
-    return forward(ly, params, X, NULL, PX, relu, Y, NULL, NULL, PY, ex, err);
+    return forward(ly, params, X, NULL, PX, relu, Y, NULL, PY, ex, err);
 }
 
 int dws_layer_forward_to_next(const dws_layer *ly, const float *params, const dws_ws *X, const dws_pool *PX,
                               int relu, const dws_layer *next, dws_ws *Znext, dws_pool *PY, dws_exec *ex,
                               dws_error *err)
 {
-    return forward(ly, params, X, NULL, PX, relu, NULL, next, Znext, PY, ex, err);
+    if (Znext->channels != next->c_out || !same_widths(X, Znext) || next->c_in != ly->c_out ||
+        next->slots.n_layers != ly->slots.n_layers) {
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "DWS layer output has the wrong shape");
+        return -1;
+    }
+    next_ctx ctx = {next, params, Znext};
+    dws_layer_sink sink = {next_entry_sink, &ctx, 0, next->c_out, "forward, into the next entry term"};
+    return forward(ly, params, X, NULL, PX, relu, NULL, &sink, PY, ex, err);
 }
 
 int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_ws *Z, const dws_pool *PX, int relu,
                             dws_ws *Y, dws_pool *PY, dws_exec *ex, dws_error *err)
 {
-    return forward(ly, params, NULL, Z, PX, relu, Y, NULL, NULL, PY, ex, err);
+    return forward(ly, params, NULL, Z, PX, relu, Y, NULL, PY, ex, err);
+}
+
+int dws_layer_forward_sink(const dws_layer *ly, const float *params, const dws_ws *X, const dws_ws *Z,
+                           const dws_pool *PX, int relu, const dws_layer_sink *sink, dws_pool *PY, dws_exec *ex,
+                           dws_error *err)
+{
+    if (!X == !Z) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "DWS layer: give the input or its entry term, not both");
+        return -1;
+    }
+    return forward(ly, params, X, Z, PX, relu, NULL, sink, PY, ex, err);
 }
 
 /* dE += X^T dZ and dX = dZ E^T on the block, with dZ = G, or on W_0 planes of
@@ -358,7 +379,7 @@ static int backward_entry(void *vctx, const dws_block *blk, int part, float *out
     if (!(blk->t == 0 && ly->image.planes)) {
         dws_chanmap_grad(n, ci, co, x, g, dE);
         if (out) dws_chanmap_adjoint(n, ci, co, g, E, out, 0);
-        return out != NULL;
+        return 1;
     }
     const int64_t plane = (int64_t)ly->image.h * ly->image.w;
     for (int64_t p0 = 0; p0 < n; p0 += plane) {
@@ -369,7 +390,7 @@ static int backward_entry(void *vctx, const dws_block *blk, int part, float *out
         dws_chanmap_grad(plane, ci, co, xp, dz, dE);
         if (out) dws_chanmap_adjoint(plane, ci, co, dz, E, out + p0 * ci, 0);
     }
-    return out != NULL;
+    return 1;
 }
 
 /* Gradients of the small maps: the pooled input against the pooled output grads. */
@@ -448,6 +469,7 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
         .entry_scratch = ly->image.planes ? conv_scratch_floats(ly, 2) : 0,
         .bcast = dX ? &bvec : NULL, .act = mask_relu ? DWS_PASS_MASK : DWS_PASS_LINEAR, .mask = X,
         .out = dX, .pool = PdX, .pool_means = 0, .threads = ex->threads,
+        .what = "backward", .entry_reads = ly->c_in + ly->c_out, .trace = ex->trace,
     };
     if (dws_pass_run(&pass, &ex->work, err) != 0) return -1;
     for (int q = 0; q < DWS_PASS_PARTS; q++) {

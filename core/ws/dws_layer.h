@@ -47,7 +47,18 @@ typedef struct {
     dws_pass_work work;
     float *mem;
     size_t mem_cap;
+    dws_pass_trace *trace;   /* NULL, or every pass of a call is recorded here */
 } dws_exec;
+
+/* Where a forward that does not store its output sends each finished block (after
+ * the activation and pooling): fn as a dws_entry_fn with the output's block; reads
+ * and writes: the channels per entry it streams, for the trace. */
+typedef struct {
+    dws_entry_fn fn;
+    void *ctx;
+    int reads, writes;
+    const char *what;   /* NULL: "forward, into a sink" */
+} dws_layer_sink;
 
 void dws_exec_free(dws_exec *ex);
 
@@ -83,6 +94,12 @@ int dws_layer_forward_entry(const dws_layer *ly, const float *params, const dws_
  * (see dws_pass_arena_floats), as forward() requests them. For sizing requests. */
 void dws_layer_forward_floats(const dws_layer *ly, const dws_axes *ax, int batch, int threads, size_t *mem,
                               size_t *arena);
+
+/* Forward from X or from its entry term Z (exactly one of them), each finished
+ * block to sink; nothing stored. */
+int dws_layer_forward_sink(const dws_layer *ly, const float *params, const dws_ws *X, const dws_ws *Z,
+                           const dws_pool *PX, int relu, const dws_layer_sink *sink, dws_pool *PY, dws_exec *ex,
+                           dws_error *err);
 
 /* G: dLoss/d(layer output before activation), PG: its pooled sums. Adds
  * dLoss/dparams to grads. When dX is given it receives dLoss/dX, multiplied by

@@ -244,6 +244,11 @@ dws_net_state *dws_net_state_new(int threads, int keep)
     return st;
 }
 
+void dws_net_state_trace(dws_net_state *st, dws_pass_trace *trace)
+{
+    st->ex.trace = trace;
+}
+
 void dws_net_state_set_threads(dws_net_state *st, int threads)
 {
     st->ex.threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
@@ -354,21 +359,23 @@ static int affine_entry(void *vctx, const dws_block *blk, int part, float *out, 
 
 /* out = (src - shift) * scale per tensor, and out's pooled means (or sums). */
 static int affine_pass(dws_net_state *st, const affine_ctx *a, dws_ws *out, dws_pool *pool, int means,
-                       dws_error *err)
+                       const char *what, dws_error *err)
 {
     dws_pass pass = {
         .ax = &st->ax, .batch = out->batch, .channels = out->channels,
         .entry = affine_entry, .entry_ctx = (void *)a,
         .out = out, .pool = pool, .pool_means = means, .threads = st->ex.threads,
+        .what = what, .entry_reads = a->src->channels, .trace = st->ex.trace,
     };
     return dws_pass_run(&pass, &st->ex.work, err);
 }
 
 /* Checks the input and runs the normalisation and every DWS layer, leaving the
  * last layer's output in st->x[N]: linear for the adapter; for the encoder
- * (invariant_head) after a ReLU and pooled. */
+ * (invariant_head) after a ReLU and pooled. With last_sink (inference only), the
+ * last layer's output is not stored: its blocks go to last_sink. */
 static int forward_layers(const dws_net *net, const dws_ws *in, dws_net_state *st, int invariant_head,
-                          dws_error *err)
+                          const dws_layer_sink *last_sink, dws_error *err)
 {
     const dws_arch *a = &net->arch;
     st->ready = 0;
@@ -388,7 +395,7 @@ static int forward_layers(const dws_net *net, const dws_ws *in, dws_net_state *s
         norm.shift[k] = net->norm_mean[k];
         norm.scale[k] = 1.f / net->norm_std[k];
     }
-    if (affine_pass(st, &norm, &st->x[0], &st->px[0], 1, err) != 0) return -1;
+    if (affine_pass(st, &norm, &st->x[0], &st->px[0], 1, "normalise", err) != 0) return -1;
     const int N = a->n_dws_layers;
     /* Without backward, the adapter's last hidden activation (c channels) need not
      * be stored: it goes straight through the last layer's entry-wise map (to one
@@ -401,6 +408,9 @@ static int forward_layers(const dws_net *net, const dws_ws *in, dws_net_state *s
             if (place_act(st, t + 1, in, net->layers[t + 1].c_out, ly->c_out, err) != 0) return -1;
             rc = dws_layer_forward_to_next(ly, net->params, &st->x[t], &st->px[t], relu, &net->layers[t + 1],
                                            &st->x[t + 1], &st->px[t + 1], &st->ex, err);
+        } else if (last && last_sink) {
+            const dws_ws *X = fuse ? NULL : &st->x[t], *Z = fuse ? &st->x[t] : NULL;
+            rc = dws_layer_forward_sink(ly, net->params, X, Z, &st->px[t], relu, last_sink, NULL, &st->ex, err);
         } else {
             if (place_act(st, t + 1, in, ly->c_out, relu ? ly->c_out : 0, err) != 0) return -1;
             rc = fuse && last ? dws_layer_forward_entry(ly, net->params, &st->x[t], &st->px[t], relu, &st->x[t + 1],
@@ -466,31 +476,57 @@ static float residual_scale(const dws_net *net, int k)
     return net->params[net->alpha + (size_t)k] * net->norm_std[k];
 }
 
+/* out = in + s F per tensor: the residual, on one block (s = 0 copies in bit for
+ * bit, even -0.0: an untrained adapter is the identity). */
+typedef struct {
+    const dws_ws *in;
+    dws_ws *out;
+    float scale[2 * DWS_MAX_LAYERS];
+} residual_ctx;
+
+static void residual(const float *w, const float *f, float s, float *o, size_t n)
+{
+    if (s == 0.f) memcpy(o, w, n * sizeof(float));
+    else
+        for (size_t j = 0; j < n; j++) o[j] = w[j] + s * f[j];
+}
+
+static int residual_sink(void *vctx, const dws_block *blk, int part, float *f, float *scratch)
+{
+    (void)part, (void)scratch;
+    const residual_ctx *r = vctx;
+    residual(dws_block_data(r->in, blk), f, r->scale[2 * blk->t + blk->is_bias], dws_block_data(r->out, blk),
+             (size_t)dws_block_entries(blk));
+    return 1;
+}
+
 int dws_adapter_forward(const dws_net *net, const dws_ws *in, dws_ws *out, dws_net_state *st, dws_error *err)
 {
     if (net->arch.kind != DWS_MODEL_ADAPTER) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "not an adapter");
         return -1;
     }
-    if (forward_layers(net, in, st, 0, err) != 0) return -1;
     if (!dws_ws_same_shape(out, in)) {
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "adapter output must have the input's shape");
         return -1;
     }
+    residual_ctx r = {.in = in, .out = out};
+    for (int k = 0; k < 2 * in->n_layers; k++) r.scale[k] = residual_scale(net, k);
+    if (!st->keep) {   /* inference: the last layer's blocks go straight through the residual */
+        dws_layer_sink sink = {residual_sink, &r, 1, 1, "forward, through the residual"};
+        if (forward_layers(net, in, st, 0, &sink, err) != 0) return -1;
+        st->ready = 0;
+        return 0;
+    }
+    if (forward_layers(net, in, st, 0, NULL, err) != 0) return -1;
     const dws_ws *F = &st->x[net->arch.n_dws_layers];
     for (int b = 0; b < in->batch; b++)
-        for (int t = 0; t < in->n_layers; t++)
-            for (int bias = 0; bias < 2; bias++) {
-                size_t n = (size_t)in->widths[t + 1] * (bias ? 1 : (size_t)in->widths[t]);
-                const float *w = bias ? dws_ws_b(in, t, b) : dws_ws_W(in, t, b);
-                const float *f = bias ? dws_ws_b(F, t, b) : dws_ws_W(F, t, b);
-                float *o = bias ? dws_ws_b(out, t, b) : dws_ws_W(out, t, b);
-                float s = residual_scale(net, 2 * t + bias);
-                if (s == 0.f) memcpy(o, w, n * sizeof(float));   /* identity, bit for bit (even -0.0) */
-                else
-                    for (size_t j = 0; j < n; j++) o[j] = w[j] + s * f[j];
-            }
-    st->ready = st->keep;
+        for (int t = 0; t < in->n_layers; t++) {
+            size_t n = (size_t)in->widths[t + 1] * (size_t)in->widths[t], nb = (size_t)in->widths[t + 1];
+            residual(dws_ws_W(in, t, b), dws_ws_W(F, t, b), r.scale[2 * t], dws_ws_W(out, t, b), n);
+            residual(dws_ws_b(in, t, b), dws_ws_b(F, t, b), r.scale[2 * t + 1], dws_ws_b(out, t, b), nb);
+        }
+    st->ready = 1;
     return 0;
 }
 
@@ -521,7 +557,7 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
     dws_pool PG;
     if (place_ws(&st->gbuf[0], &st->gcap[0], d_out, 1, &G, err) != 0 ||
         place_pool(&st->pgbuf[0], &st->pgcap[0], &st->ax, d_out->batch, 1, &PG, err) != 0 ||
-        affine_pass(st, &dF, &G, &PG, 0, err) != 0)
+        affine_pass(st, &dF, &G, &PG, 0, "residual gradient", err) != 0)
         return -1;
     if (backward_layers(net, st, &G, &PG, grads, d_in != NULL, err) != 0) return -1;
     return d_in ? write_d_in(net, &G, d_out, d_in, err) : 0;
@@ -583,7 +619,7 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "not an encoder");
         return -1;
     }
-    if (forward_layers(net, in, st, 1, err) != 0) return -1;
+    if (forward_layers(net, in, st, 1, NULL, err) != 0) return -1;
     const int B = in->batch, H = a->mlp_hidden, D = a->embed_dim;
     const int64_t P = (int64_t)st->ax.n_global * a->channels;
     const float *g = st->px[a->n_dws_layers].global;
@@ -669,6 +705,7 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
     if (rc == 0) rc = place_pool(&st->pgbuf[0], &st->pgcap[0], &st->ax, B, a->channels, &PG, err);
     if (rc == 0) {
         dws_pass pass = {
+            .what = "encoder head gradient", .trace = st->ex.trace,
             .ax = &st->ax, .batch = B, .channels = a->channels, .bcast = &bvec,
             .act = DWS_PASS_MASK, .mask = &st->x[N], .out = &G, .pool = &PG, .threads = st->ex.threads,
         };

@@ -153,6 +153,9 @@ void dws_net_state_free(dws_net_state *st);
 /* The thread count of the next calls (as dws_net_state_new takes it). Results do
  * not depend on it. */
 void dws_net_state_set_threads(dws_net_state *st, int threads);
+/* Every pass of the following calls recorded in *trace (appended; NULL: off),
+ * for the roofline report. */
+void dws_net_state_trace(dws_net_state *st, dws_pass_trace *trace);
 /* Bytes of activations and scratch st holds for reuse. */
 size_t dws_net_state_bytes(const dws_net_state *st);
 

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -26,6 +27,7 @@ typedef struct {
     float *scratch;                                     /* per thread: entry scratch, rc, block */
     size_t scratch_per_thread, rc_floats;
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
+    double floats_read[DWS_PASS_PARTS], floats_written[DWS_PASS_PARTS];   /* for the trace */
 } pass_run;
 
 enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
@@ -226,12 +228,20 @@ static void run_part(void *ctx, int part, int thread)
         float *o = p->out ? dws_block_data(p->out, blk) : NULL;
         /* Computed in the thread's block buffer (in L2), unless out already holds it. */
         float *buf = p->keep_out ? o : o || p->sink ? block : NULL;
-        int has_src = p->keep_out || (p->entry && p->entry(p->entry_ctx, blk, part, buf, scratch));
+        const int entry = p->entry && !p->keep_out && p->entry(p->entry_ctx, blk, part, buf, scratch);
+        const double n = (double)dws_block_entries(blk);
+        r->floats_read[part] += n * (entry ? p->entry_reads : p->keep_out ? c : 0) + n * (p->mask ? c : 0);
         if (!buf) continue;
-        if (blk->is_bias) finish_bias_block(p, blk, buf, has_src);
-        else finish_w_block(r, blk, part, buf, rc, has_src);
-        if (p->sink) p->sink(p->sink_ctx, blk, part, buf, scratch);
-        if (o && buf != o) stream_out(o, buf, dws_block_entries(blk) * c);
+        if (blk->is_bias) finish_bias_block(p, blk, buf, entry || p->keep_out);
+        else finish_w_block(r, blk, part, buf, rc, entry || p->keep_out);
+        if (p->sink && p->sink(p->sink_ctx, blk, part, buf, scratch)) {
+            r->floats_read[part] += n * p->sink_reads;
+            r->floats_written[part] += n * p->sink_writes;
+        }
+        if (o && buf != o) {
+            stream_out(o, buf, dws_block_entries(blk) * c);
+            r->floats_written[part] += n * c;
+        }
     }
 #if defined(__SSE__)
     _mm_sfence();   /* streamed stores are visible before this worker is joined */
@@ -426,8 +436,20 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
         dws_pool_place(&r.parts[q], ax, p->batch, p->channels,
                        w->arena + (size_t)threads * r.scratch_per_thread + (size_t)q * pool_floats);
 
+    struct timespec t0, t1;
+    if (p->trace) clock_gettime(CLOCK_MONOTONIC, &t0);
     dws_parallel_parts(DWS_PASS_PARTS, threads, run_part, &r);
     if (p->pool) finish_pool(&r);
+    if (p->trace && p->trace->n < DWS_TRACE_MAX) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        dws_pass_record *rec = &p->trace->rec[p->trace->n++];
+        *rec = (dws_pass_record){.what = p->what ? p->what : "pass", .channels = p->channels,
+                                 .seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)};
+        for (int q = 0; q < DWS_PASS_PARTS; q++) {
+            rec->bytes_read += sizeof(float) * r.floats_read[q];
+            rec->bytes_written += sizeof(float) * r.floats_written[q];
+        }
+    }
     return 0;
 }
 
@@ -436,7 +458,7 @@ int dws_pass_pool(const dws_axes *ax, dws_ws *t, dws_pool *pool, int means, int 
 {
     dws_pass pass = {
         .ax = ax, .batch = t->batch, .channels = t->channels, .keep_out = 1,
-        .out = t, .pool = pool, .pool_means = means, .threads = threads,
+        .out = t, .pool = pool, .pool_means = means, .threads = threads, .what = "pool",
     };
     return dws_pass_run(&pass, w, err);
 }

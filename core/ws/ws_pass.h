@@ -48,10 +48,27 @@ static inline int64_t dws_block_entries(const dws_block *blk)
 /* WRITES the entry term of blk to out and returns 1, or returns 0 when blk has no
  * entry term (out untouched); when the pass has no output (out == NULL) it only
  * does its side work, e.g. accumulating parameter gradients into per-part
- * buffers. The pass then adds the broadcast, applies the activation and pools in
+ * buffers (and returns 1 if blk has an entry term). The pass then adds the broadcast, applies the activation and pools in
  * one sweep. scratch holds the pass's entry_scratch floats, private to the
  * calling thread. A sink gets the same arguments (its return value is unused). */
 typedef int (*dws_entry_fn)(void *ctx, const dws_block *blk, int part, float *out, float *scratch);
+
+/* A record of the passes a call made, for the roofline report (bench/): per pass
+ * the weight-space bytes it streamed as the code moves them (what the entry term
+ * and a sink read, a mask, a tensor pooled in place, the output stored and what
+ * a sink writes; not the pooled summaries, which stay in cache) and its wall
+ * time. Off (NULL) unless a caller asks. */
+typedef struct {
+    const char *what;
+    int channels;
+    double bytes_read, bytes_written, seconds;
+} dws_pass_record;
+
+#define DWS_TRACE_MAX 64
+typedef struct {
+    int n;
+    dws_pass_record rec[DWS_TRACE_MAX];
+} dws_pass_trace;
 
 typedef enum {
     DWS_PASS_LINEAR = 0,
@@ -76,6 +93,11 @@ typedef struct {
     dws_pool *pool;          /* NULL: no pooling; needs out or a sink */
     int pool_means;          /* 1: pool holds means (forward); 0: sums (backward) */
     int threads;
+    /* For the trace: what the pass is, and the channels per entry its entry term
+     * reads (when it has one) and its sink reads and writes (when it returns 1). */
+    const char *what;
+    int entry_reads, sink_reads, sink_writes;
+    dws_pass_trace *trace;   /* NULL: not traced */
 } dws_pass;
 
 /* Memory a pass reuses from call to call (one per concurrent user). */

@@ -44,6 +44,13 @@ START_TEST(adapter_is_the_identity_at_initialisation)
     dws_net_state *st = dws_net_state_new(2, 0);
     ck_assert_int_eq(dws_adapter_forward(&net, &in, &out, st, &err), 0);
     ck_assert(memcmp(in.data, out.data, sizeof(float) * in.n_floats) == 0);
+    /* ...also when the network's output is kept (keep = 1: the residual is then a
+     * loop of its own, not the last pass's sink)... */
+    dws_net_state_free(st);
+    st = dws_net_state_new(2, 1);
+    memset(out.data, 0, sizeof(float) * out.n_floats);
+    ck_assert_int_eq(dws_adapter_forward(&net, &in, &out, st, &err), 0);
+    ck_assert(memcmp(in.data, out.data, sizeof(float) * in.n_floats) == 0);
     /* ...while the network itself computes something: alpha is what gates it. */
     const dws_ws *F = dws_net_state_activation(st, a.n_dws_layers);
     double ss = 0;
