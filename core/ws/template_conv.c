@@ -95,10 +95,29 @@ DWS_HOT_LOOP static void kernel_grad_plane(const dws_image_shape *im, const floa
         }
         return;
     }
+    if (c == 1) {   /* eight positions at a time, nine accumulators */
+        v8f acc[DWS_TCONV_TAPS] = {{0}};
+        int64_t p = 0;
+        for (; p + 8 <= count; p += 8) {
+            const v8f g = LD8(gp + first + p);
+#pragma GCC unroll 9
+            for (int t = 0; t < DWS_TCONV_TAPS; t++)
+                acc[t] += g * LD8(zp + first + (t / 3 - 1) * prow + (t % 3 - 1) + p);
+        }
+        for (int t = 0; t < DWS_TCONV_TAPS; t++) {
+            float sum = v8f_sum(&acc[t]);
+            for (int64_t q = p; q < count; q++) sum += gp[first + q] * zp[first + (t / 3 - 1) * prow + (t % 3 - 1) + q];
+            dK[t] += sum;
+        }
+        return;
+    }
     for (int t = 0; t < DWS_TCONV_TAPS; t++) {
         const float *restrict zs = zp + first + (t / 3 - 1) * prow + (t % 3 - 1) * c;
-        for (int64_t p = 0; p < count; p++)
-            for (int64_t ch = 0; ch < c; ch++) dK[t * c + ch] += gp[first + p * c + ch] * zs[p * c + ch];
+        for (int64_t ch = 0; ch < c; ch++) {
+            float sum = 0.f;   /* in a register, not through dK */
+            for (int64_t p = 0; p < count; p++) sum += gp[first + p * c + ch] * zs[p * c + ch];
+            dK[t * c + ch] += sum;
+        }
     }
 }
 
