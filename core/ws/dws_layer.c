@@ -185,7 +185,7 @@ typedef struct {
     const dws_ws *X;            /* forward: the input, or */
     const dws_ws *Z;            /* forward: its entry-wise term X E, precomputed */
     const dws_ws *G;            /* backward */
-    float *part_grads;          /* backward: DWS_PASS_PARTS x part_grad_floats(ly) */
+    float *part_grads;          /* backward: one part_grad_floats(ly) per pass work item */
 } entry_ctx;
 
 /* Per-thread scratch of a W_0 block (one plane of one row) with a convolution:
@@ -256,25 +256,25 @@ static int next_entry_sink(void *vctx, const dws_block *blk, int part, float *y,
 }
 
 /* Pooled summaries through the small maps: feat_n M_n (+ pos on n = 0) and
- * global G + bias, in the pooled layout of the output. */
+ * global G + bias, in the pooled layout of the output. One network at a time: a
+ * GEMM's rounding may depend on its row count, and a network's result must not
+ * depend on its batch. */
 static void map_pooled(const dws_layer *ly, const float *params, const dws_pool *in, dws_pool *out)
 {
     const dws_axes *ax = &in->ax;
-    const int ci = ly->c_in, co = ly->c_out, B = in->batch;
-    for (int n = 0; n < ax->n_layers; n++) {
-        int64_t f = ax->feat_slots[n];
-        dws_gemm(0, 0, B * ax->d[n], f * co, f * ci, 1.f, in->feat[n], f * ci, params + ly->M[n], f * co, 0.f,
-                 out->feat[n], f * co);
-    }
-    size_t pos_n = (size_t)(ax->d[0] * ax->feat_slots[0] * co);
-    for (int b = 0; b < B; b++) {
-        float *f0 = dws_pool_feat(out, 0, b, 0);
+    const int ci = ly->c_in, co = ly->c_out;
+    const int64_t a = ax->n_global;
+    const size_t pos_n = (size_t)(ax->d[0] * ax->feat_slots[0] * co);
+    for (int b = 0; b < in->batch; b++) {
+        for (int n = 0; n < ax->n_layers; n++) {
+            int64_t f = ax->feat_slots[n];
+            dws_gemm(0, 0, ax->d[n], f * co, f * ci, 1.f, dws_pool_feat(in, n, b, 0), f * ci, params + ly->M[n],
+                     f * co, 0.f, dws_pool_feat(out, n, b, 0), f * co);
+        }
+        float *f0 = dws_pool_feat(out, 0, b, 0), *g = dws_pool_global(out, b);
         for (size_t j = 0; j < pos_n; j++) f0[j] += params[ly->pos + j];
-    }
-    int64_t a = ax->n_global;
-    dws_gemm(0, 0, B, a * co, a * ci, 1.f, in->global, a * ci, params + ly->G, a * co, 0.f, out->global, a * co);
-    for (int b = 0; b < B; b++) {
-        float *g = dws_pool_global(out, b);
+        dws_gemm(0, 0, 1, a * co, a * ci, 1.f, dws_pool_global(in, b), a * ci, params + ly->G, a * co, 0.f, g,
+                 a * co);
         for (int64_t j = 0; j < a * co; j++) g[j] += params[ly->bias + j];
     }
 }
@@ -450,7 +450,8 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
     pooled_param_grads(ly, PX, PG, grads);
 
     /* exec memory: per-part gradients (zeroed), the tiled kernel, the broadcast vectors */
-    const size_t n_part = part_grad_floats(ly), n_entry = entry_count(ly), n_grads = DWS_PASS_PARTS * n_part;
+    const size_t n_items = (size_t)DWS_PASS_PARTS * (size_t)X->batch;   /* the pass's work items */
+    const size_t n_part = part_grad_floats(ly), n_entry = entry_count(ly), n_grads = n_items * n_part;
     const size_t n_tiled = tiled_floats(ly), n_pool = dX ? dws_pool_floats(&PX->ax, X->batch, ly->c_in) : 0;
     float *mem = exec_mem(ex, n_grads + n_tiled + n_pool, err);
     if (!mem) return -1;
@@ -472,7 +473,7 @@ int dws_layer_backward(const dws_layer *ly, const float *params, float *grads, c
         .what = "backward", .entry_reads = ly->c_in + ly->c_out, .trace = ex->trace,
     };
     if (dws_pass_run(&pass, &ex->work, err) != 0) return -1;
-    for (int q = 0; q < DWS_PASS_PARTS; q++) {
+    for (size_t q = 0; q < n_items; q++) {
         const float *pg = part_grads + (size_t)q * n_part;
         for (size_t j = 0; j < n_entry; j++) grads[ly->E[0] + j] += pg[j];
         for (size_t j = 0; ly->image.planes && j < DWS_TCONV_TAPS * (size_t)ly->c_out; j++) grads[ly->K + j] += pg[n_entry + j];

@@ -240,7 +240,7 @@ dws_net_state *dws_net_state_new(int threads, int keep)
     dws_net_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->keep = keep;
-    st->ex.threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
+    st->ex.threads = dws_threads_for_call(threads, DWS_MAX_THREADS);
     return st;
 }
 
@@ -251,7 +251,7 @@ void dws_net_state_trace(dws_net_state *st, dws_pass_trace *trace)
 
 void dws_net_state_set_threads(dws_net_state *st, int threads)
 {
-    st->ex.threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
+    st->ex.threads = dws_threads_for_call(threads, DWS_MAX_THREADS);
 }
 
 size_t dws_net_state_bytes(const dws_net_state *st)
@@ -571,6 +571,14 @@ static void width_features(const dws_ws *x, float *wf)
     for (int n = 1; n < x->n_layers; n++) wf[n - 1] = logf((float)x->widths[n] / 64.f);
 }
 
+/* out[b] += alpha in[b] W^T for each of B rows (in: B x k, W: n x k, out: B x n),
+ * one network at a time: a GEMM's rounding may depend on its row count, and a
+ * network's result must not depend on its batch. */
+static void rows_times_wt(int B, int64_t n, int64_t k, const float *in, const float *W, float *out)
+{
+    for (int b = 0; b < B; b++) dws_gemm(0, 1, 1, n, k, 1.f, in + (size_t)b * k, k, W, k, 1.f, out + (size_t)b * n, n);
+}
+
 /* The head's linear skip: emb += S_w wf + S_p probe features. */
 static void skip_forward(const dws_net *net, const dws_ws *in, float *emb, const float *feats)
 {
@@ -587,7 +595,7 @@ static void skip_forward(const dws_net *net, const dws_ws *in, float *emb, const
     }
     if (a->probes) {
         const int64_t KL = (int64_t)a->probes * a->dL;
-        dws_gemm(0, 1, B, D, KL, 1.f, feats, KL, net->params + net->skip_probes, KL, 1.f, emb, D);
+        rows_times_wt(B, D, KL, feats, net->params + net->skip_probes, emb);
     }
 }
 
@@ -626,7 +634,7 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
     if (ensure(&st->hidden, &st->hidden_cap, (size_t)B * H, err) != 0) return -1;
     float *h = st->hidden;
     for (int b = 0; b < B; b++) memcpy(h + (size_t)b * H, net->params + net->fc1_b, sizeof(float) * (size_t)H);
-    dws_gemm(0, 1, B, H, P, 1.f, g, P, net->params + net->fc1_W, P, 1.f, h, H);
+    rows_times_wt(B, H, P, g, net->params + net->fc1_W, h);
     if (a->width_features) {   /* every member of a batch has the same widths */
         float wf[DWS_MAX_LAYERS];
         width_features(in, wf);
@@ -643,12 +651,12 @@ int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_ne
             ensure(&st->probe_ws, &st->probe_ws_cap, dws_probe_ws_floats(in, a->probes), err) != 0)
             return -1;
         dws_probe_forward(in, net->params + net->probe_x, a->probes, a->probe_scale, st->probe_feats, st->probe_ws);
-        dws_gemm(0, 1, B, H, KL, 1.f, st->probe_feats, KL, net->params + net->fc1_probes, KL, 1.f, h, H);
+        rows_times_wt(B, H, KL, st->probe_feats, net->params + net->fc1_probes, h);
     }
     st->input = in;
     for (size_t j = 0; j < (size_t)B * H; j++) h[j] = h[j] > 0.f ? h[j] : 0.f;
     for (int b = 0; b < B; b++) memcpy(emb + (size_t)b * D, net->params + net->fc2_b, sizeof(float) * (size_t)D);
-    dws_gemm(0, 1, B, D, H, 1.f, h, H, net->params + net->fc2_W, H, 1.f, emb, D);
+    rows_times_wt(B, D, H, h, net->params + net->fc2_W, emb);
     if (a->head_skip) skip_forward(net, in, emb, st->probe_feats);
     st->ready = st->keep;
     return 0;

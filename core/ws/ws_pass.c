@@ -22,12 +22,13 @@
 typedef struct {
     const dws_pass *p;
     const dws_block *blocks;
-    int part_begin[DWS_PASS_PARTS + 1];
-    int bt_lo[DWS_PASS_PARTS], bt_hi[DWS_PASS_PARTS];   /* (b, t) range of a part's W blocks */
+    int per_net;                                        /* blocks of one network (all alike) */
+    int part_begin[DWS_PASS_PARTS + 1];                 /* network 0's parts; network b's are per_net b on */
+    int t_lo[DWS_PASS_PARTS], t_hi[DWS_PASS_PARTS];     /* the W_t a part's W blocks lie in */
     float *scratch;                                     /* per thread: entry scratch, rc, block */
     size_t scratch_per_thread, rc_floats;
     dws_pool parts[DWS_PASS_PARTS];                     /* per-part column sums */
-    double floats_read[DWS_PASS_PARTS], floats_written[DWS_PASS_PARTS];   /* for the trace */
+    double floats_read[DWS_MAX_THREADS], floats_written[DWS_MAX_THREADS];   /* for the trace */
 } pass_run;
 
 enum { ACT_LINEAR = DWS_PASS_LINEAR, ACT_RELU = DWS_PASS_RELU, ACT_MASK = DWS_PASS_MASK };
@@ -208,39 +209,39 @@ static void stream_out(float *dst, const float *src, int64_t n)
     for (; j < n; j++) dst[j] = src[j];
 }
 
+/* Work item `part` = part q of network b (part = b DWS_PASS_PARTS + q). */
 static void run_part(void *ctx, int part, int thread)
 {
     pass_run *r = ctx;
     const dws_pass *p = r->p;
     const dws_axes *ax = p->ax;
-    const int c = p->channels;
+    const int c = p->channels, b = part / DWS_PASS_PARTS, q = part % DWS_PASS_PARTS;
     float *scratch = r->scratch + (size_t)thread * r->scratch_per_thread;
     float *rc = scratch + p->entry_scratch, *block = rc + r->rc_floats;
     if (p->pool) {
-        for (int bt = r->bt_lo[part]; bt <= r->bt_hi[part]; bt++) {
-            int b = bt / ax->n_layers, t = bt % ax->n_layers;
-            memset(dws_pool_feat(&r->parts[part], t, b, 0), 0,
+        for (int t = r->t_lo[q]; t <= r->t_hi[q]; t++)
+            memset(dws_pool_feat(&r->parts[q], t, b, 0), 0,
                    sizeof(float) * (size_t)(ax->d[t] * ax->feat_slots[t] * c));
-        }
     }
-    for (int j = r->part_begin[part]; j < r->part_begin[part + 1]; j++) {
+    const int first = b * r->per_net + r->part_begin[q], end = b * r->per_net + r->part_begin[q + 1];
+    for (int j = first; j < end; j++) {
         const dws_block *blk = &r->blocks[j];
         float *o = p->out ? dws_block_data(p->out, blk) : NULL;
         /* Computed in the thread's block buffer (in L2), unless out already holds it. */
         float *buf = p->keep_out ? o : o || p->sink ? block : NULL;
         const int entry = p->entry && !p->keep_out && p->entry(p->entry_ctx, blk, part, buf, scratch);
         const double n = (double)dws_block_entries(blk);
-        r->floats_read[part] += n * (entry ? p->entry_reads : p->keep_out ? c : 0) + n * (p->mask ? c : 0);
+        r->floats_read[thread] += n * (entry ? p->entry_reads : p->keep_out ? c : 0) + n * (p->mask ? c : 0);
         if (!buf) continue;
         if (blk->is_bias) finish_bias_block(p, blk, buf, entry || p->keep_out);
-        else finish_w_block(r, blk, part, buf, rc, entry || p->keep_out);
+        else finish_w_block(r, blk, q, buf, rc, entry || p->keep_out);
         if (p->sink && p->sink(p->sink_ctx, blk, part, buf, scratch)) {
-            r->floats_read[part] += n * p->sink_reads;
-            r->floats_written[part] += n * p->sink_writes;
+            r->floats_read[thread] += n * p->sink_reads;
+            r->floats_written[thread] += n * p->sink_writes;
         }
         if (o && buf != o) {
             stream_out(o, buf, dws_block_entries(blk) * c);
-            r->floats_written[part] += n * c;
+            r->floats_written[thread] += n * c;
         }
     }
 #if defined(__SSE__)
@@ -258,10 +259,10 @@ static void finish_pool(const pass_run *r)
     const int c = p->channels, L = ax->n_layers;
     for (int b = 0; b < p->batch; b++) {
         for (int t = 0; t < L; t++) {
-            int bt = b * L + t, first = 1;
+            int first = 1;
             size_t width = (size_t)(ax->s[t + 1] * c);
             for (int q = 0; q < DWS_PASS_PARTS; q++) {
-                if (bt < r->bt_lo[q] || bt > r->bt_hi[q]) continue;
+                if (t < r->t_lo[q] || t > r->t_hi[q]) continue;
                 for (int64_t k = 0; k < ax->d[t]; k++) {
                     float *dst = dws_pool_feat(pool, t, b, k) + (int64_t)ax->col_slot0[t] * c;
                     const float *src = dws_pool_feat(&r->parts[q], t, b, k) + (int64_t)ax->col_slot0[t] * c;
@@ -327,13 +328,22 @@ size_t dws_pass_blocks_bytes(const dws_axes *ax, int batch, int channels)
     return block_count(ax, batch, channels) * sizeof(dws_block);
 }
 
+/* The threads a pass of `batch` networks runs on when asked for `requested`: no
+ * more than its work items. */
+static int pass_threads(int requested, int batch)
+{
+    const int items = DWS_PASS_PARTS * batch;
+    int t = requested < 1 ? 1 : requested > items ? items : requested;
+    return t > DWS_MAX_THREADS ? DWS_MAX_THREADS : t;
+}
+
 size_t dws_pass_arena_floats(const dws_axes *ax, int batch, int channels, size_t entry_scratch, int pool,
                              int threads, size_t *scratch_per_thread, size_t *rc_floats)
 {
     int64_t max_s = 1;
     for (int t = 0; t < ax->n_layers; t++)
         if (ax->s[t] > max_s) max_s = ax->s[t];
-    threads = threads < 1 ? 1 : threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : threads;
+    threads = pass_threads(threads, batch);
     size_t rc = (size_t)max_s * (size_t)channels;
     size_t per_thread = entry_scratch + rc + (size_t)max_block_entries(ax, channels) * (size_t)channels;
     if (scratch_per_thread) *scratch_per_thread = per_thread;
@@ -377,34 +387,34 @@ static int make_blocks(const dws_pass *p, dws_pass_work *w, int *n_out, dws_erro
     return 0;
 }
 
-/* Contiguous runs of blocks of about equal cost (entries touched). */
-static void split_parts(pass_run *r, const dws_axes *ax, int n_blocks)
+/* Network 0's blocks (every network has the same ones) in DWS_PASS_PARTS
+ * contiguous runs of about equal cost (entries touched): the same parts for any
+ * batch, so a network's column sums are added in the same order whatever else
+ * shares its batch. */
+static void split_parts(pass_run *r, int per_net)
 {
     double total = 0;
-    for (int j = 0; j < n_blocks; j++) {
-        const dws_block *b = &r->blocks[j];
-        total += (double)dws_block_entries(b);
-    }
+    for (int j = 0; j < per_net; j++) total += (double)dws_block_entries(&r->blocks[j]);
     for (int q = 0; q < DWS_PASS_PARTS; q++) {
-        r->bt_lo[q] = 1 << 30;
-        r->bt_hi[q] = -1;
+        r->t_lo[q] = 1 << 30;
+        r->t_hi[q] = -1;
     }
     double start = 0;
     int q = 0;
+    r->per_net = per_net;
     r->part_begin[0] = 0;
-    for (int j = 0; j < n_blocks; j++) {
+    for (int j = 0; j < per_net; j++) {
         const dws_block *b = &r->blocks[j];
         int want = (int)(start * DWS_PASS_PARTS / total);
         if (want >= DWS_PASS_PARTS) want = DWS_PASS_PARTS - 1;
         while (q < want) r->part_begin[++q] = j;
         if (!b->is_bias) {
-            int bt = b->b * ax->n_layers + b->t;
-            if (bt < r->bt_lo[q]) r->bt_lo[q] = bt;
-            if (bt > r->bt_hi[q]) r->bt_hi[q] = bt;
+            if (b->t < r->t_lo[q]) r->t_lo[q] = b->t;
+            if (b->t > r->t_hi[q]) r->t_hi[q] = b->t;
         }
         start += (double)dws_block_entries(b);
     }
-    while (q < DWS_PASS_PARTS) r->part_begin[++q] = n_blocks;
+    while (q < DWS_PASS_PARTS) r->part_begin[++q] = per_net;
 }
 
 int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
@@ -416,9 +426,9 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
     int n_blocks;
     if (make_blocks(p, w, &n_blocks, err) != 0) return -1;
     r.blocks = w->blocks;
-    split_parts(&r, ax, n_blocks);
+    split_parts(&r, n_blocks / p->batch);
 
-    int threads = p->threads < 1 ? 1 : p->threads > DWS_PASS_PARTS ? DWS_PASS_PARTS : p->threads;
+    const int n_parts = dws_pass_parts(p), threads = pass_threads(p->threads, p->batch);
     size_t pool_floats = p->pool ? dws_pool_floats(ax, p->batch, p->channels) : 0;
     size_t need = dws_pass_arena_floats(ax, p->batch, p->channels, p->entry_scratch, p->pool != NULL, threads,
                                         &r.scratch_per_thread, &r.rc_floats);
@@ -438,14 +448,14 @@ int dws_pass_run(const dws_pass *p, dws_pass_work *w, dws_error *err)
 
     struct timespec t0, t1;
     if (p->trace) clock_gettime(CLOCK_MONOTONIC, &t0);
-    dws_parallel_parts(DWS_PASS_PARTS, threads, run_part, &r);
+    dws_parallel_parts(n_parts, threads, run_part, &r);
     if (p->pool) finish_pool(&r);
     if (p->trace && p->trace->n < DWS_TRACE_MAX) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
         dws_pass_record *rec = &p->trace->rec[p->trace->n++];
         *rec = (dws_pass_record){.what = p->what ? p->what : "pass", .channels = p->channels,
                                  .seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)};
-        for (int q = 0; q < DWS_PASS_PARTS; q++) {
+        for (int q = 0; q < threads; q++) {
             rec->bytes_read += sizeof(float) * r.floats_read[q];
             rec->bytes_written += sizeof(float) * r.floats_written[q];
         }

@@ -10,9 +10,11 @@
  * from a callback (the layer's GEMM and template convolution, or a per-tensor
  * affine map).
  *
- * The blocks are split into DWS_PASS_PARTS parts by cost, independently of the
- * thread count; column sums go to per-part buffers reduced in part order, so the
- * result is the same for any thread count. */
+ * Each network's blocks are split into DWS_PASS_PARTS parts by cost, the same
+ * parts for any thread count and any batch; column sums go to per-part buffers
+ * reduced in part order, so a network's result is the same for any thread count
+ * and whatever else shares its batch. The work items are the parts of all the
+ * networks: a batch keeps more threads busy. */
 #ifndef DWS_WS_PASS_H
 #define DWS_WS_PASS_H
 
@@ -44,6 +46,11 @@ static inline int64_t dws_block_entries(const dws_block *blk)
 {
     return (blk->i1 - blk->i0) * (blk->k1 - blk->k0);
 }
+
+/* Work items of a pass: DWS_PASS_PARTS per network. Callbacks get the item's index
+ * as `part` (0 .. dws_pass_parts - 1): per-part buffers of a callback need this
+ * many; items run concurrently, each on one thread. */
+#define dws_pass_parts(p) (DWS_PASS_PARTS * (p)->batch)
 
 /* WRITES the entry term of blk to out and returns 1, or returns 0 when blk has no
  * entry term (out untouched); when the pass has no output (out == NULL) it only
