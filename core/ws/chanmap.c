@@ -62,14 +62,27 @@ DWS_HOT_LOOP static void map_vec_all(int64_t n, int ci, int co, const float *x, 
     }
 }
 
-/* co = 1, ci a multiple of 8: one dot product per entry. */
+/* co = 1, ci a multiple of 8: one dot product per entry, eight entries' lanes
+ * summed together (V8F_SUMS8); the last entries one at a time in the same order. */
 DWS_HOT_LOOP static void map_dot(int64_t n, int ci, const float *restrict x, const float *restrict E,
                                  float *restrict out, int add)
 {
-    for (int64_t j = 0; j < n; j++) {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f p[8];
+#pragma GCC unroll 8
+        for (int e = 0; e < 8; e++) {
+            const float *restrict xj = x + (j + e) * ci;
+            p[e] = LD8(xj) * LD8(E);
+            for (int a = 8; a < ci; a += 8) p[e] += LD8(xj + a) * LD8(E + a);
+        }
+        const v8f s = V8F_SUMS8(p);
+        AT8(out + j) = add ? LD8(out + j) + s : s;
+    }
+    for (; j < n; j++) {
         const float *restrict xj = x + j * ci;
-        v8f s = AT8(xj) * AT8(E);
-        for (int a = 8; a < ci; a += 8) s += AT8(xj + a) * AT8(E + a);
+        v8f s = LD8(xj) * LD8(E);
+        for (int a = 8; a < ci; a += 8) s += LD8(xj + a) * LD8(E + a);
         out[j] = add ? out[j] + v8f_sum(&s) : v8f_sum(&s);
     }
 }
@@ -95,20 +108,33 @@ void dws_chanmap(int64_t n, int ci, int co, const float *x, const float *E, floa
 }
 
 /* dE[a0 + a][o0 .. o0 + 8) += sum over j of x[j][a0 + a] g[j][o0 ..], a < ka (1..8):
- * ka vector accumulators. */
+ * ka vector accumulators, and for ka < 4 four of each (entries j mod 4, added
+ * at the end), so that at least four chains of adds are in flight. */
 static inline __attribute__((always_inline)) void grad_vec(int64_t n, int ci, int co, const float *restrict x,
                                                            const float *restrict g, float *restrict dE, const int ka)
 {
-    v8f acc[8];
-    #pragma GCC unroll 8
-    for (int a = 0; a < ka; a++) acc[a] = (v8f){0};
-    for (int64_t j = 0; j < n; j++) {
-        const v8f gj = AT8(g + j * co);
-        #pragma GCC unroll 8
-        for (int a = 0; a < ka; a++) acc[a] += x[j * ci + a] * gj;
+    const int u = ka >= 4 ? 1 : 4;
+    v8f acc[4][8];
+#pragma GCC unroll 4
+    for (int e = 0; e < u; e++)
+#pragma GCC unroll 8
+        for (int a = 0; a < ka; a++) acc[e][a] = (v8f){0};
+    int64_t j = 0;
+    for (; j + u <= n; j += u)
+#pragma GCC unroll 4
+        for (int e = 0; e < u; e++) {
+            const v8f gj = LD8(g + (j + e) * co);
+#pragma GCC unroll 8
+            for (int a = 0; a < ka; a++) acc[e][a] += x[(j + e) * ci + a] * gj;
+        }
+    for (; j < n; j++) {
+        const v8f gj = LD8(g + j * co);
+#pragma GCC unroll 8
+        for (int a = 0; a < ka; a++) acc[0][a] += x[j * ci + a] * gj;
     }
-    #pragma GCC unroll 8
-    for (int a = 0; a < ka; a++) AT8(dE + (int64_t)a * co) += acc[a];
+#pragma GCC unroll 8
+    for (int a = 0; a < ka; a++)
+        AT8(dE + (int64_t)a * co) += u == 1 ? acc[0][a] : (acc[0][a] + acc[1][a]) + (acc[2][a] + acc[3][a]);
 }
 
 DWS_HOT_LOOP static void grad_vec_all(int64_t n, int ci, int co, const float *x, const float *g, float *dE)
@@ -134,10 +160,14 @@ DWS_HOT_LOOP static void grad_vec_all(int64_t n, int ci, int co, const float *x,
 DWS_HOT_LOOP static void grad_col(int64_t n, int ci, const float *restrict x, const float *restrict g,
                                   float *restrict dE)
 {
-    for (int a0 = 0; a0 < ci; a0 += 8) {
-        v8f acc = {0};
-        for (int64_t j = 0; j < n; j++) acc += AT8(x + j * ci + a0) * g[j];
-        AT8(dE + a0) += acc;
+    for (int a0 = 0; a0 < ci; a0 += 8) {   /* four chains: entries j mod 4 */
+        v8f acc[4] = {{0}};
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4)
+#pragma GCC unroll 4
+            for (int e = 0; e < 4; e++) acc[e] += LD8(x + (j + e) * ci + a0) * g[j + e];
+        for (; j < n; j++) acc[0] += LD8(x + j * ci + a0) * g[j];
+        AT8(dE + a0) += (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blas_local.h"
+#include "hot_loop.h"
 #include "base/base.h"
 
 #define MAX_NET_PARAMS ((size_t)1 << 28)
@@ -345,15 +346,21 @@ typedef struct {
     float shift[2 * DWS_MAX_LAYERS], scale[2 * DWS_MAX_LAYERS];
 } affine_ctx;
 
+/* out = (src - shift) scale, eight at a time. */
+DWS_HOT_LOOP static void affine(const float *restrict src, float shift, float scale, float *restrict out, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) AT8(out + j) = (LD8(src + j) - shift) * scale;
+    for (; j < n; j++) out[j] = (src[j] - shift) * scale;
+}
+
 static int affine_entry(void *vctx, const dws_block *blk, int part, float *out, float *scratch)
 {
     (void)part;
     (void)scratch;
     const affine_ctx *a = vctx;
-    const float *src = dws_block_data(a->src, blk);
     int k = 2 * blk->t + blk->is_bias;
-    float shift = a->shift[k], scale = a->scale[k];
-    for (int64_t j = 0; j < dws_block_entries(blk) * a->src->channels; j++) out[j] = (src[j] - shift) * scale;
+    affine(dws_block_data(a->src, blk), a->shift[k], a->scale[k], out, dws_block_entries(blk) * a->src->channels);
     return 1;
 }
 
@@ -484,11 +491,16 @@ typedef struct {
     float scale[2 * DWS_MAX_LAYERS];
 } residual_ctx;
 
-static void residual(const float *w, const float *f, float s, float *o, size_t n)
+DWS_HOT_LOOP static void residual(const float *restrict w, const float *restrict f, float s, float *restrict o,
+                                  size_t n)
 {
-    if (s == 0.f) memcpy(o, w, n * sizeof(float));
-    else
-        for (size_t j = 0; j < n; j++) o[j] = w[j] + s * f[j];
+    if (s == 0.f) {
+        memcpy(o, w, n * sizeof(float));
+        return;
+    }
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) AT8(o + j) = LD8(w + j) + s * LD8(f + j);
+    for (; j < n; j++) o[j] = w[j] + s * f[j];
 }
 
 static int residual_sink(void *vctx, const dws_block *blk, int part, float *f, float *scratch)
