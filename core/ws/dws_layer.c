@@ -381,12 +381,15 @@ static int backward_entry(void *vctx, const dws_block *blk, int part, float *out
         if (out) dws_chanmap_adjoint(n, ci, co, g, E, out, 0);
         return 1;
     }
-    const int64_t plane = (int64_t)ly->image.h * ly->image.w;
+    const dws_image_shape *im = &ly->image;
+    const int64_t plane = (int64_t)im->h * im->w, padded = (int64_t)(im->h + 2) * (im->w + 2) * co;
     for (int64_t p0 = 0; p0 < n; p0 += plane) {
         const float *xp = x + p0 * ci;
-        float *z = scratch, *dz = scratch + plane * co;
-        dws_chanmap(plane, ci, co, xp, E, z, 0);
-        dws_tconv_backward(&ly->image, co, e->K_tiled, z, g + p0 * co, dz, pg + entry_count(ly), dz + plane * co);
+        float *zp = scratch, *dz = scratch + padded, *gp = dz + plane * co;   /* Z made in the padded plane */
+        dws_tconv_pad_border(im, co, zp);
+        for (int y = 0; y < im->h; y++)
+            dws_chanmap(im->w, ci, co, xp + (int64_t)y * im->w * ci, E, dws_tconv_pad_row(im, co, zp, y), 0);
+        dws_tconv_backward_padded(im, co, e->K_tiled, zp, g + p0 * co, dz, pg + entry_count(ly), gp);
         dws_chanmap_grad(plane, ci, co, xp, dz, dE);
         if (out) dws_chanmap_adjoint(plane, ci, co, dz, E, out + p0 * ci, 0);
     }

@@ -146,14 +146,21 @@ void dws_tconv_forward(const dws_image_shape *im, int c, const float *K_tiled, c
     dws_tconv_forward_padded(im, c, K_tiled, scratch, out);
 }
 
-void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
-                        float *dz, float *dK, float *scratch)
+void dws_tconv_backward_padded(const dws_image_shape *im, int c, const float *K_tiled, const float *zp,
+                               const float *g, float *dz, float *dK, float *gp)
 {
     const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
-    float *gp = scratch, *zp = scratch + (im->h + 2) * prow;
     pad_plane(im, c, g, gp);
     for (int y = 0; y < im->h; y++)   /* dz: the same convolution of g, kernel reflected */
         conv_row(gp + (y + 1) * prow + c, prow, c, rowf, K_tiled, 1, dz + y * rowf);
-    pad_plane(im, c, z, zp);
     kernel_grad_plane(im, gp, zp, c, dK);
+}
+
+void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
+                        float *dz, float *dK, float *scratch)
+{
+    const int64_t prow = ((int64_t)im->w + 2) * c;
+    float *zp = scratch + (im->h + 2) * prow;
+    pad_plane(im, c, z, zp);
+    dws_tconv_backward_padded(im, c, K_tiled, zp, g, dz, dK, scratch);
 }

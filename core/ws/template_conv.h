@@ -51,5 +51,9 @@ void dws_tconv_forward_padded(const dws_image_shape *im, int c, const float *K_t
 /* Its adjoint on one plane: dz = g + K^T * g, and dK ([tap][c]) += g (x) shifted z. */
 void dws_tconv_backward(const dws_image_shape *im, int c, const float *K_tiled, const float *z, const float *g,
                         float *dz, float *dK, float *scratch);
+/* The same with z already in place in a padded plane zp (as for
+ * dws_tconv_forward_padded); gp: one padded plane of scratch. */
+void dws_tconv_backward_padded(const dws_image_shape *im, int c, const float *K_tiled, const float *zp,
+                               const float *g, float *dz, float *dK, float *gp);
 
 #endif
