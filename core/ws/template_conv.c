@@ -19,15 +19,10 @@ void dws_tconv_tile(const dws_image_shape *im, int c, const float *K, float *til
  * buffer. */
 static void pad_plane(const dws_image_shape *im, int c, const float *src, float *pad)
 {
-    const int64_t rowf = (int64_t)im->w * c, prow = rowf + 2 * c;
-    memset(pad, 0, sizeof(float) * (size_t)prow);
-    memset(pad + (im->h + 1) * prow, 0, sizeof(float) * (size_t)prow);
-    for (int y = 0; y < im->h; y++) {
-        float *r = pad + (y + 1) * prow;
-        memset(r, 0, sizeof(float) * (size_t)c);
-        memcpy(r + c, src + y * rowf, sizeof(float) * (size_t)rowf);
-        memset(r + c + rowf, 0, sizeof(float) * (size_t)c);
-    }
+    const int64_t rowf = (int64_t)im->w * c;
+    dws_tconv_pad_border(im, c, pad);
+    for (int y = 0; y < im->h; y++)
+        memcpy(dws_tconv_pad_row(im, c, pad, y), src + y * rowf, sizeof(float) * (size_t)rowf);
 }
 
 /* o = centre + sum over taps of k[tap] * (row dy, shifted dx) of a padded plane;
