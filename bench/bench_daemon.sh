@@ -41,11 +41,12 @@ for w in "${CLASSIFIERS[@]}"; do
 done
 
 start_daemon() {
+  rm -f "$T/err" "$T/access"   # else the wait below can read the last daemon's port
   # shellcheck disable=SC2086
   "$BIN/dwsnetd" --listen 127.0.0.1:0 --models "$T/models" ${DAEMON_FLAGS:-} >"$T/access" 2>"$T/err" &
   DPID=$!
   for _ in $(seq 200); do
-    PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" | grep -o '[0-9]*$' || true)
+    PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$T/err" 2>/dev/null | grep -o '[0-9]*$' || true)
     [ -n "$PORT" ] && return 0
     sleep 0.05
   done
