@@ -26,7 +26,7 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
     threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
     double n = (double)shape.n_floats, c = a->channels;
     double floats = 0;
-    floats += 2 * n;                                          /* the input tensor, the normalised input x[0] */
+    floats += n;                                              /* the normalised input x[0] (the input is a view) */
     floats += (double)dws_pool_floats(&ax, 1, 1);             /* its pooled means */
     floats += 2 * (n * c + (double)dws_pool_floats(&ax, 1, a->channels));   /* activation slots 1 and 2 */
     /* The pass arena and the exec memory grow to their largest request; a growth
@@ -39,7 +39,6 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
         if (la > arena) arena = la;
     }
     floats += (double)arena + (double)(arena > arena0 ? arena0 : 0) + (double)mem;
-    if (a->kind == DWS_MODEL_ADAPTER) floats += n;            /* the adapted tensor */
     if (a->kind == DWS_MODEL_ENCODER) {
         floats += a->mlp_hidden;
         if (a->probes)
