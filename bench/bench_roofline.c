@@ -461,7 +461,8 @@ int main(int argc, char **argv)
     tr.min_bytes = 4 * least_bytes(net, n_big, 1);
     tr.compulsory_bytes = 4 * 2.0 * n_big * sizeof(float);
     for (int t = t_lo; t <= t_hi && rc == 0; t++) rc = run_workload(net, &tr, shapes[0], t, reps < 8 ? reps : 8);
-    if (rc == 0) printf("%s: min %.3f ms per classifier on %d thread(s)\n", tr.name, tr.total[t_hi].min * 1e3 / 4, t_hi);
+    if (rc == 0)
+        printf("%s: min %.3f ms per classifier on %d thread(s)\n", tr.name, tr.total[t_hi].min * 1e3 / 4, t_hi);
     /* Batches: the forward's time per classifier at batch 1 .. 8 (batched serving). */
     static const int batches[] = {1, 2, 4, 8};
     double per_mlp[4][MAX_THREADS + 1] = {{0}};
@@ -511,9 +512,11 @@ int main(int argc, char **argv)
                "start, %s at the end: other work on the machine slows every figure here. Model: %s. Times are the "
                "minimum of %d repetitions (median beside the totals).\n",
             cpu, sysconf(_SC_NPROCESSORS_ONLN), cache, u.release, load_before, load_after, model_desc, reps);
-    fprintf(f, "\n## Probes\n\n| threads | DRAM stream triad GB/s (3 x 64 MB) | L3 stream triad GB/s (3 x 4 MB) | sgemm "
+    fprintf(f, "\n## Probes\n\n| threads | DRAM stream triad GB/s (3 x 64 MB) | L3 stream triad GB/s (3 x 4 MB) "
+               "| sgemm "
                "GFLOP/s (OpenBLAS, 1536^3) |\n|---|---|---|---|\n");
-    for (int t = t_lo; t <= t_hi; t++) fprintf(f, "| %d | %.1f | %.1f | %.1f |\n", t, pr.dram[t], pr.l3[t], pr.sgemm[t]);
+    for (int t = t_lo; t <= t_hi; t++)
+        fprintf(f, "| %d | %.1f | %.1f | %.1f |\n", t, pr.dram[t], pr.l3[t], pr.sgemm[t]);
     fprintf(f, "\nTriad bytes are counted as STREAM counts them (12 per element). OpenBLAS's sgemm on a channel "
                "map's shape (1024 x 8 x 8, one thread) reaches %.1f GFLOP/s: a DWS layer's maps are far too thin "
                "for a general GEMM, so `core/ws/chanmap.c` does them in registers.\n",
@@ -571,7 +574,8 @@ int main(int argc, char **argv)
                "if the 8-channel activation (%.1f MB per request) no longer fits the shared L3 next to 15 others; "
                "recomputing layer 0 inside layer 1 instead of storing it would cut the traffic to about a third, for "
                "(we estimate) a quarter more arithmetic, which on this 2-core machine would only cost time.\n",
-            DWS_PASS_PARTS, DWS_PASS_PARTS, DWS_PASS_PARTS, fwd_bytes * 1e-6, target, target * fwd_bytes * 1e-9, fw[0].total[t_lo].min * 1e3,
+            DWS_PASS_PARTS, DWS_PASS_PARTS, DWS_PASS_PARTS, fwd_bytes * 1e-6, target, target * fwd_bytes * 1e-9,
+            fw[0].total[t_lo].min * 1e3,
             (cr.decode.min + cr.encode.min) * 1e3, 16.0 / per_req, fw[0].pass[1].bytes_written * 1e-6);
     fclose(f);
     printf("wrote %s\n", report);

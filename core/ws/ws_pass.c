@@ -116,7 +116,8 @@ static inline __attribute__((always_inline)) void finish_kernel(
         if (c == 8) finish_kernel(o, k0, k1, z, 8, rc, colv, fc, mask, rowsum, colsum, A, P, S, B);                 \
         else finish_kernel(o, k0, k1, z, c, rc, colv, fc, mask, rowsum, colsum, A, P, S, B);                       \
         break;
-#define FINISH_CASES(A, P) FINISH_CASE(A, P, 0, 0) FINISH_CASE(A, P, 0, 1) FINISH_CASE(A, P, 1, 0) FINISH_CASE(A, P, 1, 1)
+#define FINISH_CASES(A, P) \
+    FINISH_CASE(A, P, 0, 0) FINISH_CASE(A, P, 0, 1) FINISH_CASE(A, P, 1, 0) FINISH_CASE(A, P, 1, 1)
 
 DWS_HOT_LOOP static void finish_row(float *o, int64_t k0, int64_t k1, int64_t z, int c, const float *rc,
                                     const float *colv, int64_t fc, const float *mask, float *rowsum, float *colsum,

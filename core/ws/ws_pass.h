@@ -3,8 +3,9 @@
  * (whole rows, or one input group of a W_0 row); for each block, in a per-thread
  * buffer:
  *   v = entry term (a callback); then in one sweep v += broadcast of
- *   pooled-layout vectors, v = act(v), and the pooled sums (or means, ws_pool.h) of v that the next layer needs; v
- * is streamed to its place in the output. The broadcast gives entry (i, k) of W_t
+ *   pooled-layout vectors, v = act(v), and the pooled sums (or means,
+ *   ws_pool.h) of v that the next layer needs;
+ * v is streamed to its place in the output, or handed to a sink. The broadcast gives entry (i, k) of W_t
  * the row slots of feat_{t+1}[i], the column slot of feat_t[k] for i's slot and
  * the global slot of (i, k): the exact adjoint of pooling. The entry term comes
  * from a callback (the layer's GEMM and template convolution, or a per-tensor
@@ -55,9 +56,10 @@ static inline int64_t dws_block_entries(const dws_block *blk)
 /* WRITES the entry term of blk to out and returns 1, or returns 0 when blk has no
  * entry term (out untouched); when the pass has no output (out == NULL) it only
  * does its side work, e.g. accumulating parameter gradients into per-part
- * buffers (and returns 1 if blk has an entry term). The pass then adds the broadcast, applies the activation and pools in
- * one sweep. scratch holds the pass's entry_scratch floats, private to the
- * calling thread. A sink gets the same arguments (its return value is unused). */
+ * buffers (and returns 1 if blk has an entry term). The pass then adds the
+ * broadcast, applies the activation and pools in one sweep. scratch holds the
+ * pass's entry_scratch floats, private to the calling thread. A sink gets the
+ * same arguments (its return value is unused). */
 typedef int (*dws_entry_fn)(void *ctx, const dws_block *blk, int part, float *out, float *scratch);
 
 /* A record of the passes a call made, for the roofline report (bench/): per pass
