@@ -330,16 +330,20 @@ COMMAND(cli_init_model, "init-model", init_model_table,
 #undef S
 
 #define S model_run_opts
+/* What adapt and embed share: threads, and a normalisation done outside the model. */
+#define RUN_OPTIONS                                                                                            \
+    INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),                  \
+    TEXT("--input-mean", input_mean, "M[,M,M]",                                                                \
+         .help = "the classifier reads (pixel/255 - mean) / std, normalised outside the model: mean per channel"), \
+    TEXT("--input-std", input_std, "S[,S,S]", .help = "with --input-mean: std per channel"),                  \
+    TEXT("--input-range", input_range, "LO,HI", .help = "the classifier reads pixel/255 mapped onto [LO, HI]")
+
 static const cli_option adapt_table[] = {
     ARG("IN.onnx", in, .help = "the classifier", .required = 1),
     TEXT("--out", out, "OUT.onnx", .alias = "-o", .required = 1, .help = "the adapted classifier; - is stdout"),
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory",
          .help = "adapter model"),
-    INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
-    TEXT("--input-mean", input_mean, "M[,M,M]",
-         .help = "the classifier reads (pixel/255 - mean) / std, normalised outside the model: mean per channel"),
-    TEXT("--input-std", input_std, "S[,S,S]", .help = "with --input-mean: std per channel"),
-    TEXT("--input-range", input_range, "LO,HI", .help = "the classifier reads pixel/255 mapped onto [LO, HI]"),
+    RUN_OPTIONS,
 };
 COMMAND(cli_adapt, "adapt", adapt_table,
         .about = "Adapts an MLP classifier to the adapter's target domain (zero-shot: no data is\n"
@@ -354,11 +358,7 @@ static const cli_option embed_table[] = {
     ARG("IN.onnx", in, .help = "the classifier", .required = 1),
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ENCODER " in the models directory",
          .help = "encoder model"),
-    INT("--threads", threads, "N", 1, 64, .shown = "one per CPU", .help = "worker threads"),
-    TEXT("--input-mean", input_mean, "M[,M,M]",
-         .help = "the classifier reads (pixel/255 - mean) / std, normalised outside the model: mean per channel"),
-    TEXT("--input-std", input_std, "S[,S,S]", .help = "with --input-mean: std per channel"),
-    TEXT("--input-range", input_range, "LO,HI", .help = "the classifier reads pixel/255 mapped onto [LO, HI]"),
+    RUN_OPTIONS,
 };
 COMMAND(cli_embed, "embed", embed_table,
         .about = "Prints {\"model\": ID, \"embedding\": [...]}: a vector that does not change when the\n"
