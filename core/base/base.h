@@ -29,6 +29,7 @@
 #define DWS_E_OUT_OF_MEMORY         "out_of_memory"
 #define DWS_E_NOT_REPRESENTABLE     "not_representable"   /* a result does not fit its number type */
 #define DWS_E_INVALID_MODEL         "invalid_model"       /* the file breaks a rule of the ONNX spec */
+#define DWS_E_UNKNOWN_DOMAIN        "unknown_domain"      /* a domain no loaded adapter accepts */
 
 typedef struct {
     const char *code;   /* one of DWS_E_*, or NULL when no error */

@@ -41,6 +41,10 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
         bad = "proj_hidden (0..4096, encoders only)";
     else if (a->head_skip && (a->kind != DWS_MODEL_ENCODER || (!a->probes && !(a->width_features && a->depth > 1))))
         bad = "head_skip (an encoder with width or probe features)";
+    else if (a->cond_dim < 0 || a->cond_dim > DWS_COND_MAX_DIM || (a->cond_dim && a->kind != DWS_MODEL_ADAPTER) ||
+             (a->cond_dim && (a->cond_types < 1 || a->cond_types > 64 || a->cond_severities < 1 ||
+                              a->cond_severities > 16 || a->cond_steps < 1 || a->cond_steps > DWS_COND_MAX_STEPS)))
+        bad = "condition (dim 0..256, adapters only; types 1..64, severities 1..16, steps 1..4)";
     else if (a->image.planes < 0 || a->image.planes > DWS_MAX_IN_GROUPS ||
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
@@ -61,6 +65,28 @@ static int layer_c_out(const dws_arch *a, int l)
     return a->kind == DWS_MODEL_ADAPTER && l + 1 == a->n_dws_layers ? 1 : a->channels;
 }
 
+/* The conditioning tensors of a conditioned adapter (ws.h, dws cond). */
+static int add_cond_tensors(dws_net *net)
+{
+    const dws_arch *a = &net->arch;
+    const int64_t k = a->cond_dim, rows = (int64_t)a->cond_steps * a->cond_types * a->cond_severities;
+    size_t bad = (size_t)-1;
+    net->cond_table = dws_param_table_add(&net->table, "cond.steps", 2, (int64_t[]){rows, k});
+    net->cond_any = dws_param_table_add(&net->table, "cond.any", 1, &k);
+    int failed = net->cond_table == bad || net->cond_any == bad;
+    for (int l = 0; l < a->n_dws_layers; l++) {
+        char name[32];
+        int64_t co = layer_c_out(a, l);
+        snprintf(name, sizeof name, "cond.scale%d", l);
+        net->cond_scale[l] = dws_param_table_add(&net->table, name, 2, (int64_t[]){k, co});
+        snprintf(name, sizeof name, "cond.shift%d", l);
+        net->cond_shift[l] = dws_param_table_add(&net->table, name, 2, (int64_t[]){k, co});
+        failed |= net->cond_scale[l] == bad || net->cond_shift[l] == bad;
+    }
+    net->cond_alpha = dws_param_table_add(&net->table, "cond.alpha", 2, (int64_t[]){k, 2 * (int64_t)a->depth});
+    return failed || net->cond_alpha == bad ? -1 : 0;
+}
+
 static int build_table(dws_net *net, dws_error *err)
 {
     const dws_arch *a = &net->arch;
@@ -79,6 +105,7 @@ static int build_table(dws_net *net, dws_error *err)
         int64_t n = 2 * a->depth;
         net->alpha = dws_param_table_add(&net->table, "adapter.alpha", 1, &n);
         bad = net->alpha == bad ? bad : 0;
+        if (a->cond_dim && add_cond_tensors(net) != 0) bad = (size_t)-1;
     } else {
         int64_t pooled = (int64_t)net->slots.n_global * a->channels, h = a->mlp_hidden, d = a->embed_dim;
         net->fc1_W = dws_param_table_add(&net->table, "encoder.fc1.W", 2, (int64_t[]){h, pooled});
@@ -138,6 +165,14 @@ int dws_net_init(dws_net *net, const dws_arch *arch, uint64_t seed, dws_error *e
     dws_rng rng;
     dws_rng_seed(&rng, seed);
     for (int l = 0; l < arch->n_dws_layers; l++) dws_layer_init_params(&net->layers[l], net->params, &rng);
+    /* Condition embeddings start at unit scale, their maps at 0: a fresh conditioned
+     * adapter is the unconditioned one for every condition. */
+    if (arch->cond_dim) {
+        const dws_param_tensor *t = dws_param_table_find(&net->table, "cond.steps");
+        float sd = 1.f / sqrtf((float)arch->cond_dim);
+        for (size_t i = 0; i < t->count + (size_t)arch->cond_dim; i++)   /* cond.any follows cond.steps */
+            net->params[net->cond_table + i] = sd * (float)dws_rng_normal(&rng);
+    }
     if (arch->kind == DWS_MODEL_ENCODER) {   /* He for the ReLU layer, LeCun for the linear output */
         size_t pooled = (size_t)net->slots.n_global * (size_t)arch->channels, h = (size_t)arch->mlp_hidden;
         for (size_t i = 0; i < h * pooled; i++)

@@ -113,6 +113,14 @@ typedef struct {
      * (a skip past the head's ReLU layer), so what they say of a network reaches
      * the embedding without being folded through the hidden layer. */
     int head_skip;
+    /* adapter conditioned on a domain (docs/design.md section 15); cond_dim 0: not
+     * conditioned (one domain, fixed at training). A condition is a chain of up to
+     * cond_steps (type, severity) steps, type < cond_types, severity 1..cond_severities,
+     * or `any`; each step position has its own table of cond_dim-float embeddings. */
+    int cond_dim;
+    int cond_types;
+    int cond_severities;
+    int cond_steps;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -130,6 +138,10 @@ typedef struct dws_net {
     size_t probe_x, fc1_probes;          /* encoder with probes K: [K][d0], [H][K dL] */
     size_t proj1_W, proj1_b, proj2_W, proj2_b;   /* encoder with proj_hidden P: [P][D], [P], [D][P], [D] */
     size_t skip_widths, skip_probes;     /* encoder with head_skip: [D][depth - 1], [D][K dL] */
+    /* conditioned adapter (cond_dim k): step embeddings [steps x types x severities][k],
+     * `any` [k], per DWS layer FiLM maps [k][c_out] (scale - 1, shift), and [k][2L]
+     * added to alpha */
+    size_t cond_table, cond_any, cond_scale[DWS_MAX_DWS_LAYERS], cond_shift[DWS_MAX_DWS_LAYERS], cond_alpha;
     dws_param_table table;
     size_t n_params;
     float *params;
@@ -196,6 +208,45 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
 int dws_encoder_forward(const dws_net *net, const dws_ws *in, float *emb, dws_net_state *st, dws_error *err);
 int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_emb, float *grads, dws_ws *d_in,
                          dws_error *err);
+
+/* ==== dws cond ==== */
+/* Conditioning an adapter on the target domain (docs/design.md section 15). The
+ * condition's embedding e (cond_dim floats: the sum of its steps' embeddings, or the
+ * `any` embedding) sets, for every DWS layer t, a per-output-channel FiLM
+ *   y_o <- (1 + (e U_t)_o) y_o + (e V_t)_o
+ * on the layer's output before its ReLU, and adds e A to the residual scales alpha.
+ * Every term of a layer's output is linear in one of its parameters, and all of a
+ * layer's tensors keep the output channel innermost, so the FiLM is exactly a
+ * rescaling of those parameters channel by channel plus a shift of its bias: the
+ * conditioned adapter is the plain network with "effective" parameters, one
+ * forward pass, the same equivariance (the FiLM acts alike on every entry). */
+#define DWS_COND_MAX_STEPS 4
+#define DWS_COND_MAX_DIM 256
+
+typedef struct {
+    int any;                                /* 1: the `any` condition (no steps) */
+    int n_steps;                            /* 1..cond_steps unless any */
+    int type[DWS_COND_MAX_STEPS];           /* 0..cond_types - 1 */
+    int severity[DWS_COND_MAX_STEPS];       /* 1..cond_severities */
+} dws_cond;
+
+/* A conditioned view of a network: its structure with effective parameters (owned). */
+typedef struct {
+    dws_net net;
+    dws_cond cond;
+    float e[DWS_COND_MAX_DIM];
+    float scale[DWS_MAX_DWS_LAYERS][256];   /* 1 + e U_t, per output channel */
+} dws_cond_net;
+
+/* 0 when net is a conditioned adapter that reads c; else -1 with err (DWS_E_UNKNOWN_DOMAIN). */
+int dws_cond_check(const dws_net *net, const dws_cond *c, dws_error *err);
+/* cn = net conditioned on c (cn->net.params: n_params floats, allocated). */
+int dws_cond_net_make(dws_cond_net *cn, const dws_net *net, const dws_cond *c, dws_error *err);
+/* From g_eff, the gradient w.r.t. cn's effective parameters (what dws_adapter_backward
+ * on &cn->net added): grads (net's layout) += the gradient w.r.t. net's own
+ * parameters, conditioning tensors included. */
+void dws_cond_net_backward(const dws_cond_net *cn, const dws_net *net, const float *g_eff, float *grads);
+void dws_cond_net_free(dws_cond_net *cn);
 
 /* ==== probe features ==== */
 /* Probe features of the encoder: what every input network outputs on K learned
