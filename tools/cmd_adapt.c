@@ -26,14 +26,19 @@ int cmd_adapt(int argc, char **argv)
     dws_mlp adapted = {0};
     uint8_t *bytes = NULL;
     size_t len = 0;
-    dws_run_opts opts = {.threads = (int)a.threads, .input_norm = &norm};
+    dws_adapt_domain req, domain;
+    dws_run_opts opts = {.threads = (int)a.threads, .input_norm = &norm, .domain = &req};
     int rc = -1;
-    if (dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
+    if (dws_adapt_domain_parse(a.domain, &req, &err) == 0 && dws_model_resolve_domain(model, &req, &domain, &err) == 0 &&
+        dws_adapt_onnx(model, onnx, &opts, &adapted, &bytes, &len, &err) == 0)
         rc = dws_write_file_atomic(a.out, bytes, len, &err);
     if (rc == 0 && strcmp(a.out, "-") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dws_model_id(model));
         cJSON_AddStringToObject(o, "output", a.out);
+        char spec[256];
+        dws_adapt_domain_format(&domain, spec, sizeof spec);
+        cJSON_AddStringToObject(o, "domain", spec);
         cJSON_AddNumberToObject(o, "max_abs_change", dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
         cli_print_json(o);
     }

@@ -343,12 +343,16 @@ static const cli_option adapt_table[] = {
     TEXT("--out", out, "OUT.onnx", .alias = "-o", .required = 1, .help = "the adapted classifier; - is stdout"),
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory",
          .help = "adapter model"),
+    TEXT("--domain", domain, "SPEC", .shown = "the adapter's default",
+         .help = "target domain: type:severity[,type:severity] (see `dwsnet corrupt --list`), any, or none"),
     RUN_OPTIONS,
 };
 COMMAND(cli_adapt, "adapt", adapt_table,
-        .about = "Adapts an MLP classifier to the adapter's target domain (zero-shot: no data is\n"
-                 "needed) and writes it back into the same ONNX graph: same tensors, names, types\n"
-                 "and storage; metadata_props records the adapter (dwsnet.adapter) and version.\n"
+        .about = "Adapts an MLP classifier to a target domain (zero-shot: no data is needed) and\n"
+                 "writes it back into the same ONNX graph: same tensors, names, types and storage;\n"
+                 "metadata_props records the adapter (dwsnet.adapter), the domain (dwsnet.domain)\n"
+                 "and the version. `none` returns the weights unchanged; `any` adapts to a\n"
+                 "corruption the caller cannot name.\n"
                  "The classifier must match the adapter's signature (input size, classes, depth,\n"
                  "activation; see `dwsnet inspect`). Its input convention stays what it was.\n"
                  "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.",
@@ -373,7 +377,10 @@ static const cli_option train_adapter_table[] = {
     TEXT("--zoo", zoo, "DIR", .required = 1, .help = "the zoo of classifiers (train and val splits)"),
     TEXT("--out", out, "FILE.dws", .required = 1, .help = "the best model by validation score"),
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
-    TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN, .help = "target domain"),
+    TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN,
+         .help = "target domain; all: one adapter conditioned on every domain (the domain mix)"),
+    INT("--cond-dim", cond_dim, "K", 1, DWS_COND_MAX_DIM, .def = "16", .help = "with --domain all: condition embedding size"),
+    TEXT("--init-from", init_from, "FILE.dws", .help = "start from this adapter's same-named tensors (warm start)"),
     TEXT("--id", id, "NAME", .def = "cifar10c-adapter", .help = "model id"),
     INT("--channels", channels, "C", 1, 256, .def = "8", .help = "hidden DWS channels"),
     INT("--layers", layers, "N", 1, DWS_MAX_DWS_LAYERS, .def = "3", .help = "DWS layers"),

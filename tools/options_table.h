@@ -93,10 +93,12 @@ typedef struct {
     const char *in, *out, *model;
     long threads;    /* 0: one per CPU */
     const char *input_mean, *input_std, *input_range;   /* normalisation outside the model (mlp.h) */
+    const char *domain;   /* adapt: the target domain (model.h, adapt domain); NULL: the adapter's default */
 } model_run_opts;
 
 typedef struct {
-    const char *zoo, *data, *out, *id, *domain;
+    const char *zoo, *data, *out, *id, *domain, *init_from;
+    long cond_dim;
     long channels, layers, steps, batch_nets, batch_images, val_every, val_images, limit_train, limit_val, threads;
     double epochs, warmup_frac;
     float lr, wd, clip;

@@ -156,7 +156,9 @@ double dws_float_decimal(float v);
  * version newer than DWS_MODEL_FILE_VERSION: DWS_E_INCOMPATIBLE_MODEL; more than
  * DWS_MODEL_FILE_MAX_BYTES: DWS_E_TOO_LARGE).
  * Functions returning int give 0 on success, -1 with err set on failure. */
-#define DWS_MODEL_FILE_VERSION 1
+/* Version 2 has version 1's bytes; its cards may describe a domain-conditioned
+ * adapter (architecture.conditions), which a version-1 reader must not load. */
+#define DWS_MODEL_FILE_VERSION 2
 #define DWS_TENSOR_MAX_DIMS 4
 #define DWS_MODEL_FILE_MAX_BYTES   (1u << 30)
 #define DWS_MODEL_CARD_MAX_BYTES   (4u << 20)  /* metadata only: bulk data belongs in tensors */

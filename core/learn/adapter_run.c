@@ -54,7 +54,16 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
     cJSON_AddStringToObject(t, "train_images_crc32", dcrc);
     cJSON_AddNumberToObject(t, "train_classifiers", r->train->n);
     cJSON_AddNumberToObject(t, "val_classifiers", r->val->n);
-    cJSON_AddStringToObject(t, "domain", r->domain);
+    cJSON_AddStringToObject(t, "domain", r->net->arch.cond_dim ? "all (the domain mix)" : r->domain);
+    if (r->net->arch.cond_dim) {
+        cJSON *mix = cJSON_AddObjectToObject(t, "domain_mix");
+        cJSON_AddNumberToObject(mix, "p_any", g->mix.p_any);
+        cJSON_AddNumberToObject(mix, "p_default", g->mix.p_default);
+        cJSON_AddNumberToObject(mix, "p_chain", g->mix.p_chain);
+        cJSON_AddStringToObject(mix, "singles", "uniform over the 19 types x severities 1-5");
+        cJSON_AddStringToObject(mix, "any", "chunks of 16 images, each chunk through its own named domain");
+    }
+    if (r->c->init_from) cJSON_AddStringToObject(t, "init_from", r->c->init_from);
     cJSON_AddNumberToObject(t, "channels", net->arch.channels);
     cJSON_AddNumberToObject(t, "dws_layers", net->arch.n_dws_layers);
     cJSON_AddNumberToObject(t, "parameters", (double)net->n_params);
@@ -101,6 +110,32 @@ static int save_model(const run_ctx *r, const dws_net *net, const dws_train_prog
     return rc;
 }
 
+/* Warm start: net's tensors that the adapter in `path` has with the same name and
+ * size, and its input normalisation. */
+static int init_from(dws_net *net, const char *path, dws_error *err)
+{
+    dws_model *m = dws_model_load(path, err);
+    if (!m) return -1;
+    const dws_net *src = dws_model_net(m);
+    int copied = 0;
+    for (int i = 0; i < net->table.n; i++) {
+        const dws_param_tensor *t = &net->table.t[i], *s = dws_param_table_find(&src->table, t->name);
+        if (!s || s->count != t->count) continue;
+        memcpy(net->params + t->offset, src->params + s->offset, sizeof(float) * t->count);
+        copied++;
+    }
+    int rc = 0;
+    if (src->arch.depth != net->arch.depth || !copied) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "%s: not an adapter of this architecture to start from", path);
+        rc = -1;
+    } else {
+        memcpy(net->norm_mean, src->norm_mean, sizeof net->norm_mean);
+        memcpy(net->norm_std, src->norm_std, sizeof net->norm_std);
+    }
+    dws_model_free(m);
+    return rc;
+}
+
 double dws_adapter_run_epoch(const dws_adapter_run_config *c, const dws_adapter_run_info *info, int64_t step)
 {
     return info->n_train ? (double)step * c->train.batch_nets / info->n_train : 0;
@@ -130,13 +165,20 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
         return -1;
     }
     dws_adapter_train_config cfg = c->train;
-    if (dws_domain_parse(c->domain, &cfg.domain, err) != 0) return -1;
+    const int all = !strcmp(c->domain, "all");
+    if (dws_domain_parse(all ? DWS_DEFAULT_DOMAIN : c->domain, &cfg.domain, err) != 0) return -1;
     run_ctx r = {.c = c, .cfg = &cfg, .hooks = hooks, .info = info};
     dws_domain_format(&cfg.domain, r.domain, sizeof r.domain);
     dws_arch arch;
     dws_arch_default(&arch, DWS_MODEL_ADAPTER);
     arch.channels = c->channels;
     arch.n_dws_layers = c->n_dws_layers;
+    if (all) {   /* every corruption at severities 1-5, chains of up to two steps */
+        arch.cond_dim = c->cond_dim > 0 ? c->cond_dim : 16;
+        arch.cond_types = DWS_CORRUPT_COUNT;
+        arch.cond_severities = 5;
+        arch.cond_steps = 2;
+    }
 
     dws_zoo_set train = {0}, val = {0};
     dws_image_set images = {0};
@@ -154,6 +196,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     }
     if (rc == 0) rc = dws_net_init(&net, &arch, cfg.seed, err);
     if (rc == 0) rc = dws_adapter_set_norm(&net, &train, err);
+    if (rc == 0 && c->init_from) rc = init_from(&net, c->init_from, err);
     if (rc == 0) {
         int64_t per_epoch = (train.n + cfg.batch_nets - 1) / cfg.batch_nets;
         cfg.steps = c->steps ? c->steps : (int64_t)(c->epochs * (double)per_epoch + 0.5);

@@ -22,6 +22,7 @@ void dws_adapter_train_defaults(dws_adapter_train_config *c)
     c->val_images = 2000;
     dws_error e;
     dws_domain_parse(DWS_DEFAULT_DOMAIN, &c->domain, &e);
+    dws_domain_mix_defaults(&c->mix);
 }
 
 int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
@@ -153,6 +154,8 @@ typedef struct {
     dws_optim opt;
     dws_lr_schedule lr;         /* warm-up, then cosine to 0 */
     float *grads;
+    float *g_eff;               /* conditioned: gradient w.r.t. the effective parameters */
+    dws_cond_net *cn;           /* conditioned: the step's conditioned view */
     int *pick;                  /* batch member ids (scratch of train->n) */
     float *x;
     uint8_t *y;
@@ -169,9 +172,21 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     int n_img = cfg->batch_images;
     for (int i = 0; i < n_img; i++) T->rows[i] = (uint32_t)dws_rng_below(&T->rng, T->images.n);
     dws_samples_gather(&T->images, T->rows, 0, (size_t)n_img, T->x, T->y);
-    if (dws_domain_apply(&cfg->domain, 3, 32, 32, T->x, (size_t)n_img, dws_mix64(cfg->seed ^ 0x5eedu) + (uint64_t)s,
-                         0, err) != 0)
+    const uint64_t noise = dws_mix64(cfg->seed ^ 0x5eedu) + (uint64_t)s;
+    const dws_net *net = T->net;
+    if (T->cn) {   /* conditioned: this step's domain, and the net conditioned on it */
+        int any;
+        dws_domain d;
+        dws_domain_mix_draw(&cfg->mix, &T->rng, &any, &d);
+        int rc = any ? dws_domain_mix_apply_any(&cfg->mix, &T->rng, 16, T->x, (size_t)n_img, noise, err)
+                     : dws_domain_apply(&d, 3, 32, 32, T->x, (size_t)n_img, noise, 0, err);
+        dws_cond c = dws_domain_mix_cond(any, &d);
+        dws_cond_net_free(T->cn);
+        if (rc != 0 || dws_cond_net_make(T->cn, T->net, &c, err) != 0) return -1;
+        net = &T->cn->net;
+    } else if (dws_domain_apply(&cfg->domain, 3, 32, 32, T->x, (size_t)n_img, noise, 0, err) != 0) {
         return -1;
+    }
     int b = draw_batch(&T->groups, T->train->n, cfg->batch_nets, &T->rng, T->pick);
     p->batch = b;
     const dws_mlp *in[64];
@@ -181,7 +196,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     for (int j = 0; j < b; j++) in[j] = &T->train->m[T->pick[j]].mlp;
     dws_ws ws_in = {0}, ws_out = {0}, d_out = {0};
     float *work = NULL;
-    int rc = adapt_batch(T->net, in, b, T->st, adapted, &ws_in, &ws_out, err);
+    int rc = adapt_batch(net, in, b, T->st, adapted, &ws_in, &ws_out, err);
     if (rc == 0 && !(work = malloc(sizeof(float) * dws_mlp_grad_ws_floats(in[0], n_img)))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "classifier gradient workspace");
         rc = -1;
@@ -200,7 +215,13 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     if (rc == 0) {
         for (size_t i = 0; i < d_out.n_floats; i++) d_out.data[i] /= (float)b;
         memset(T->grads, 0, sizeof(float) * T->net->n_params);
-        rc = dws_adapter_backward(T->net, T->st, &d_out, T->grads, NULL, err);
+        if (T->cn) {
+            memset(T->g_eff, 0, sizeof(float) * T->net->n_params);
+            rc = dws_adapter_backward(net, T->st, &d_out, T->g_eff, NULL, err);
+            if (rc == 0) dws_cond_net_backward(T->cn, T->net, T->g_eff, T->grads);
+        } else {
+            rc = dws_adapter_backward(net, T->st, &d_out, T->grads, NULL, err);
+        }
         zero_ablated(T->net, cfg, T->grads);
     }
     if (rc == 0) {
@@ -219,27 +240,81 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     return rc;
 }
 
-/* Mean accuracy of the validation classifiers on the held-out images, adapted
- * (net != NULL) or as they are. */
-static int validate(const dws_net *net, const dws_zoo_set *val, const dws_samples *held, dws_net_state *st,
+/* The held-out images of validation: one corrupted copy per domain (one domain
+ * for an unconditioned adapter, the grid for a conditioned one). */
+typedef struct {
+    int n;
+    dws_domain domain[DWS_VAL_GRID_MAX];
+    float *x[DWS_VAL_GRID_MAX];
+    uint8_t *y;
+    size_t rows;
+} held_out;
+
+static int held_out_make(held_out *h, const dws_adapter_train_config *cfg, int conditioned,
+                         const dws_image_set *images, size_t first, size_t rows, dws_error *err)
+{
+    memset(h, 0, sizeof *h);
+    h->n = conditioned ? dws_val_grid(h->domain, DWS_VAL_GRID_MAX) : 1;
+    if (!conditioned) h->domain[0] = cfg->domain;
+    h->rows = rows;
+    if (!(h->y = malloc(rows))) goto oom;
+    memcpy(h->y, images->labels + first, rows);
+    for (int g = 0; g < h->n; g++) {
+        if (!(h->x[g] = malloc(sizeof(float) * rows * images->dim))) goto oom;
+        dws_image_set_to_float(images, first, rows, h->x[g]);
+        if (dws_domain_apply(&h->domain[g], 3, 32, 32, h->x[g], rows, dws_mix64(cfg->seed ^ 0x7a1du), 0, err) != 0)
+            return -1;
+    }
+    return 0;
+oom:
+    dws_error_set(err, DWS_E_OUT_OF_MEMORY, "validation images");
+    return -1;
+}
+
+static void held_out_free(held_out *h)
+{
+    for (int g = 0; g < h->n; g++) free(h->x[g]);
+    free(h->y);
+}
+
+/* Mean accuracy of the validation classifiers on the held-out images of every
+ * domain, adapted (net != NULL; conditioned on each domain when it is a
+ * conditioned adapter) or as they are. */
+static int validate(const dws_net *net, const dws_zoo_set *val, const held_out *h, dws_net_state *st,
                     double *mean, dws_error *err)
 {
     double sum = 0;
-    for (int i = 0; i < val->n; i++) {
-        const dws_mlp *m = &val->m[i].mlp;
-        dws_mlp adapted = {0};
-        dws_ws ws_in = {0}, ws_out = {0};
-        int rc = net ? adapt_batch(net, &m, 1, st, &adapted, &ws_in, &ws_out, err) : 0;
-        double acc = 0;
-        if (rc == 0) rc = dws_mlp_accuracy(net ? &adapted : m, held, &acc, err);
-        dws_mlp_free(&adapted);
-        dws_ws_free(&ws_in);
-        dws_ws_free(&ws_out);
-        if (rc != 0) return -1;
-        sum += acc;
+    dws_cond_net *cn = net && net->arch.cond_dim ? malloc(sizeof *cn) : NULL;
+    if (net && net->arch.cond_dim && !cn) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "conditioned adapter");
+        return -1;
     }
-    *mean = sum / val->n;
-    return 0;
+    int rc = 0;
+    for (int g = 0; g < h->n && rc == 0; g++) {
+        dws_samples held = dws_samples_of_floats(h->x[g], h->y, h->rows, 3072);
+        const dws_net *use = net;
+        if (cn) {
+            dws_cond c = dws_domain_mix_cond(0, &h->domain[g]);
+            if ((rc = dws_cond_net_make(cn, net, &c, err)) != 0) break;
+            use = &cn->net;
+        }
+        for (int i = 0; i < val->n && rc == 0; i++) {
+            const dws_mlp *m = &val->m[i].mlp;
+            dws_mlp adapted = {0};
+            dws_ws ws_in = {0}, ws_out = {0};
+            rc = use ? adapt_batch(use, &m, 1, st, &adapted, &ws_in, &ws_out, err) : 0;
+            double acc = 0;
+            if (rc == 0) rc = dws_mlp_accuracy(use ? &adapted : m, &held, &acc, err);
+            dws_mlp_free(&adapted);
+            dws_ws_free(&ws_in);
+            dws_ws_free(&ws_out);
+            sum += acc;
+        }
+        if (cn) dws_cond_net_free(cn);
+    }
+    free(cn);
+    *mean = sum / ((double)val->n * h->n);
+    return rc;
 }
 
 /* The settings a checkpoint must share with its resume (as JSON text). */
@@ -265,7 +340,15 @@ static char *checkpoint_config(const dws_adapter_train_config *c, const dws_net 
     cJSON_AddStringToObject(j, "seed", seed);
     cJSON_AddNumberToObject(j, "val_every", (double)c->val_every);
     cJSON_AddNumberToObject(j, "val_images", c->val_images);
-    cJSON_AddStringToObject(j, "domain", domain);
+    if (net->arch.cond_dim) {
+        cJSON *mix = cJSON_AddObjectToObject(j, "domain_mix");
+        cJSON_AddNumberToObject(mix, "p_any", c->mix.p_any);
+        cJSON_AddNumberToObject(mix, "p_default", c->mix.p_default);
+        cJSON_AddNumberToObject(mix, "p_chain", c->mix.p_chain);
+        cJSON_AddNumberToObject(j, "cond_dim", net->arch.cond_dim);
+    } else {
+        cJSON_AddStringToObject(j, "domain", domain);
+    }
     cJSON_AddBoolToObject(j, "template_conv", !c->no_template_conv);
     cJSON_AddBoolToObject(j, "position_embedding", !c->no_position_embedding);
     char *text = cJSON_PrintUnformatted(j);
@@ -307,13 +390,16 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     T.images.n = n_train_img;
     /* The held-out rows, corrupted once with their own fixed noise. */
     size_t nv = (size_t)cfg->val_images;
-    float *vx = malloc(sizeof(float) * nv * images->dim);
-    uint8_t *vy = malloc(nv);
+    const int conditioned = net->arch.cond_dim > 0;
     T.x = malloc(sizeof(float) * (size_t)cfg->batch_images * images->dim);
     T.y = malloc((size_t)cfg->batch_images);
     T.rows = malloc(sizeof(uint32_t) * (size_t)cfg->batch_images);
     T.pick = malloc(sizeof(int) * (size_t)train->n);
     T.grads = malloc(sizeof(float) * net->n_params);
+    if (conditioned) {
+        T.g_eff = malloc(sizeof(float) * net->n_params);
+        T.cn = calloc(1, sizeof *T.cn);
+    }
     T.st = dws_net_state_new(cfg->threads, 1);
     dws_net_state *inf = dws_net_state_new(cfg->threads, 0);
     dws_optim_config oc = dws_optim_defaults(DWS_OPT_ADAMW, cfg->lr);
@@ -322,19 +408,15 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     T.lr = (dws_lr_schedule){.kind = DWS_LR_WARMUP_COSINE, .lr = cfg->lr, .warmup = cfg->warmup, .steps = cfg->steps};
     char *config = hooks->checkpoint ? checkpoint_config(cfg, net, train, val, images) : NULL;
     int rc = 0;
-    if (!vx || !vy || !T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf ||
-        (hooks->checkpoint && !config)) {
+    if (!T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf || (hooks->checkpoint && !config) ||
+        (conditioned && (!T.g_eff || !T.cn))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter training buffers");
         rc = -1;
     }
     if (rc == 0) rc = groups_build(&T.groups, train, err);
     if (rc == 0) rc = dws_optim_init(&T.opt, &oc, net->n_params, err);
-    dws_samples held = dws_samples_of_floats(vx, vy, nv, images->dim);
-    if (rc == 0) {
-        dws_image_set_to_float(images, n_train_img, nv, vx);
-        memcpy(vy, images->labels + n_train_img, nv);
-        rc = dws_domain_apply(&cfg->domain, 3, 32, 32, vx, nv, dws_mix64(cfg->seed ^ 0x7a1du), 0, err);
-    }
+    held_out held = {0};
+    if (rc == 0) rc = held_out_make(&held, cfg, conditioned, images, n_train_img, nv, err);
     dws_train_state cs = {.best_val = -1};
     dws_rng_seed(&cs.rng, cfg->seed);
     if (rc == 0 && hooks->checkpoint && hooks->resume) {
@@ -392,8 +474,10 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     free(config);
     dws_net_state_free(T.st);
     dws_net_state_free(inf);
-    free(vx);
-    free(vy);
+    held_out_free(&held);
+    free(T.g_eff);
+    if (T.cn) dws_cond_net_free(T.cn);
+    free(T.cn);
     free(T.x);
     free(T.y);
     free(T.rows);

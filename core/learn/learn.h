@@ -13,6 +13,35 @@
 #include "ws/ws.h"
 #include "zoo/zoo.h"
 
+/* ==== domain mix ==== */
+/* The domains a conditioned adapter trains on (docs/adapter.md): per step, `any`
+ * with probability p_any (its images each drawn from the named part of the mix, in
+ * chunks), the default chain with p_default, a random chain of two steps with
+ * p_chain, else one type at one severity, uniform over types and severities 1..5. */
+typedef struct {
+    double p_any, p_default, p_chain;
+    dws_domain default_domain;
+} dws_domain_mix;
+
+void dws_domain_mix_defaults(dws_domain_mix *m);
+/* A named domain of the mix (never `any`). */
+void dws_domain_mix_draw_named(const dws_domain_mix *m, dws_rng *rng, dws_domain *d);
+/* *any = 1 (d untouched), or *any = 0 and d a named domain. */
+void dws_domain_mix_draw(const dws_domain_mix *m, dws_rng *rng, int *any, dws_domain *d);
+/* The net's condition for a named domain (rows of the table in dws_corruption order)
+ * or for `any`. */
+dws_cond dws_domain_mix_cond(int any, const dws_domain *d);
+/* Corrupts n images (3x32x32) for condition `any`: chunks of `chunk` images, each
+ * through its own named domain of the mix, drawn from rng; noise from seed. */
+int dws_domain_mix_apply_any(const dws_domain_mix *m, dws_rng *rng, int chunk, float *x, size_t n, uint64_t seed,
+                             dws_error *err);
+
+/* The fixed validation grid of a conditioned adapter: the default chain and the
+ * types that cost an MLP most at severities 3 and 5, and a few where nothing helps
+ * (the adapter must leave those alone). */
+#define DWS_VAL_GRID_MAX 32
+int dws_val_grid(dws_domain *grid, int max);
+
 /* ==== adapter train ==== */
 /* Training a DWSNet adapter for zero-shot domain adaptation (docs/design.md section 13.1):
  * per step, a batch of training classifiers that share their widths goes through
@@ -35,7 +64,8 @@ typedef struct {
     int threads;
     int64_t val_every;      /* steps between validations (also at the last step) */
     int val_images;         /* held out from the end of the image set */
-    dws_domain domain;
+    dws_domain domain;          /* an unconditioned adapter's one domain */
+    dws_domain_mix mix;         /* a conditioned adapter's (net->arch.cond_dim > 0) */
     /* Ablations: hold the template convolution (tensors "K") or the position
      * embedding ("pos") of every layer at zero. */
     int no_template_conv, no_position_embedding;
@@ -78,8 +108,12 @@ typedef struct {
     const char *zoo_dir, *data_dir;
     const char *out;                /* the model file */
     const char *id;                 /* its id */
-    const char *domain;             /* target domain, a spec (dws_domain_parse) */
+    const char *domain;             /* target domain, a spec (dws_domain_parse), or "all": a
+                                       conditioned adapter trained on the domain mix */
     int channels, n_dws_layers;     /* the adapter's architecture (others: dws_arch_default) */
+    int cond_dim;                   /* "all": the condition embedding's size */
+    const char *init_from;          /* NULL, or an adapter file whose same-named tensors and
+                                       input normalisation start the training (warm start) */
     /* The optimisation: batches, lr, weight decay, clipping, seed, threads, validation
      * images, ablations. steps, warmup, val_every and domain are set by the run. */
     dws_adapter_train_config train;

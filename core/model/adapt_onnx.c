@@ -19,9 +19,17 @@ int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts 
         dws_mlp_free(w);
         return -1;
     }
+    dws_adapt_domain domain;
+    char spec[256];
+    if (dws_model_resolve_domain(m, opts ? opts->domain : NULL, &domain, err) != 0) {
+        dws_mlp_free(w);
+        return -1;
+    }
+    dws_adapt_domain_format(&domain, spec, sizeof spec);
     const dws_kv meta[] = {
         {"dwsnet.adapter", dws_model_id(m)},
         {"dwsnet.version", DWS_VERSION},
+        {"dwsnet.domain", spec},
     };
     rc = dws_onnx_encode(onnx, w, meta, sizeof meta / sizeof meta[0], out, out_len, err);
     if (!adapted || rc != 0) dws_mlp_free(w);

@@ -18,6 +18,7 @@
 struct dws_model {
     dws_net net;
     dws_signature sig;
+    dws_conditions cond;
     char id[128];
     cJSON *card;
     char *card_json;   /* card rendered */
@@ -36,6 +37,7 @@ dws_model_kind dws_model_get_kind(const dws_model *m) { return m->net.arch.kind;
 const char *dws_model_id(const dws_model *m) { return m->id; }
 const char *dws_model_card_json(const dws_model *m) { return m->card_json; }
 const dws_signature *dws_model_signature(const dws_model *m) { return &m->sig; }
+const dws_conditions *dws_model_conditions(const dws_model *m) { return &m->cond; }
 struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
 
 static int render_card(dws_model *m, dws_error *err)
@@ -70,7 +72,11 @@ dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, d
         return NULL;
     }
     snprintf(m->id, sizeof m->id, "%s", info->id);
-    if (render_card(m, err) != 0) {
+    dws_arch parsed;
+    dws_signature sig;
+    char id[128];
+    /* What the model reads, from its card as a loader sees it. */
+    if (dws_card_parse(m->card, &parsed, &sig, &m->cond, id, err) != 0 || render_card(m, err) != 0) {
         dws_model_free(m);
         return NULL;
     }
@@ -186,7 +192,7 @@ dws_model *dws_model_load(const char *path, dws_error *err)
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a model");
     } else if (!(m->card = cJSON_Parse(f.card_json)) || !cJSON_IsObject(m->card)) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model card is not a JSON object", path);
-    } else if (dws_card_parse(m->card, &arch, &m->sig, m->id, err) == 0 && dws_net_init(&m->net, &arch, 0, err) == 0 &&
+    } else if (dws_card_parse(m->card, &arch, &m->sig, &m->cond, m->id, err) == 0 && dws_net_init(&m->net, &arch, 0, err) == 0 &&
                load_tensors(m, &f, err) == 0) {
         rc = render_card(m, err);
     }
@@ -278,6 +284,7 @@ size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widt
     /* The adapter's result: the adapted MLP (a copy of the input's shape). */
     size_t result = m->net.arch.kind == DWS_MODEL_ADAPTER ? sizeof(float) * dws_mlp_param_count(n_layers, widths)
                                                           : sizeof(float) * (size_t)m->net.arch.embed_dim;
+    if (m->cond.conditioned) result += sizeof(dws_cond_net) + sizeof(float) * m->net.n_params;
     return net > SIZE_MAX - result ? SIZE_MAX : net + result;
 }
 
@@ -306,11 +313,25 @@ static void release(const dws_run_opts *opts, dws_net_state *st)
     if (w) w->st = NULL;
 }
 
+/* The network condition c of m reads (c: a named domain or any, resolved). */
+static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d)
+{
+    dws_cond c = {.any = d->kind == DWS_DOMAIN_ANY};
+    for (int k = 0; d->kind == DWS_DOMAIN_NAMED && k < d->chain.n_steps; k++) {
+        c.type[k] = m->cond.type_row[d->chain.steps[k].kind];
+        c.severity[k] = d->chain.steps[k].severity;
+        c.n_steps = k + 1;
+    }
+    return c;
+}
+
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
 {
     memset(out, 0, sizeof *out);
     dws_ws ws, adapted;
     dws_net_state *st;
+    dws_adapt_domain domain;
+    if (dws_model_resolve_domain(m, opts ? opts->domain : NULL, &domain, err) != 0) return -1;
     if (prepare(m, DWS_MODEL_ADAPTER, in, opts, &ws, &st, err) != 0) return -1;
     /* The adapter writes straight into out's weights. */
     int rc = dws_mlp_init(out, in->n_layers, in->widths, err);
@@ -319,7 +340,28 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
         memcpy(out->leaky_alpha, in->leaky_alpha, sizeof out->leaky_alpha);
         rc = dws_ws_view_mlp(&adapted, out, err);
     }
-    if (rc == 0) rc = dws_adapter_forward(&m->net, &ws, &adapted, st, err);
+    dws_cond_net *cn = NULL;
+    const dws_net *net = &m->net;
+    if (rc == 0 && domain.kind == DWS_DOMAIN_NONE) {
+        memcpy(out->params, in->params, sizeof(float) * in->n_params);   /* clean: nothing to adapt to */
+        net = NULL;
+    } else if (rc == 0 && m->cond.conditioned) {
+        dws_cond c = cond_of(m, &domain);
+        if (!(cn = malloc(sizeof *cn))) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a conditioned adapter");
+            rc = -1;
+        } else if ((rc = dws_cond_net_make(cn, &m->net, &c, err)) != 0) {
+            free(cn);
+            cn = NULL;
+        } else {
+            net = &cn->net;
+        }
+    }
+    if (rc == 0 && net) rc = dws_adapter_forward(net, &ws, &adapted, st, err);
+    if (cn) {
+        dws_cond_net_free(cn);
+        free(cn);
+    }
     int64_t bad = rc == 0 ? first_non_finite(out->params, out->n_params) : -1;
     if (bad >= 0) {
         dws_error_set(err, DWS_E_NOT_REPRESENTABLE,

@@ -5,7 +5,8 @@
 
 #include "base/base.h"
 
-static const char *RESERVED[] = {"format", "id", "kind", "written_by", "architecture", "signature", NULL};
+static const char *RESERVED[] = {"format",    "id",          "kind",           "written_by", "architecture",
+                                 "signature", "target_domain", "default_domain", NULL};
 
 int dws_card_key_is_reserved(const char *key)
 {
@@ -63,6 +64,14 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
         cJSON_AddNumberToObject(arch, "projection_hidden", a->proj_hidden);
         cJSON_AddBoolToObject(arch, "head_skip", a->head_skip);
     }
+    if (a->cond_dim) {   /* rows of the condition table: the corruptions in enum order */
+        cJSON *c = cJSON_AddObjectToObject(arch, "conditions"), *types = cJSON_AddArrayToObject(c, "types");
+        cJSON_AddNumberToObject(c, "dim", a->cond_dim);
+        for (int t = 0; t < a->cond_types; t++) cJSON_AddItemToArray(types, cJSON_CreateString(dws_corruption_name(t)));
+        cJSON_AddNumberToObject(c, "severities", a->cond_severities);
+        cJSON_AddNumberToObject(c, "max_steps", a->cond_steps);
+        cJSON_AddBoolToObject(c, "any", 1);
+    }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
 
@@ -77,6 +86,8 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
     cJSON_AddStringToObject(card, "input_convention",
                             info->input_convention ? info->input_convention : DWS_DEFAULT_INPUT_CONVENTION);
     cJSON_AddStringToObject(card, "target_domain", info->target_domain ? info->target_domain : "none");
+    if (a->cond_dim)
+        cJSON_AddStringToObject(card, "default_domain", info->target_domain ? info->target_domain : DWS_DEFAULT_DOMAIN);
     return card;
 }
 
@@ -174,6 +185,64 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
     return 0;
 }
 
+/* architecture.conditions of a conditioned adapter (absent: not conditioned). */
+static int parse_conditions(const cJSON *card, dws_arch *a, dws_conditions *cond, dws_error *err)
+{
+    for (int t = 0; t < DWS_CORRUPT_COUNT; t++) cond->type_row[t] = -1;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(card, "architecture"),
+                                                      "conditions");
+    if (!c) return 0;
+    int64_t v;
+    const char *w = "architecture.conditions";
+    if (!cJSON_IsObject(c) || get_int(c, w, "dim", 1, DWS_COND_MAX_DIM, &v, err) != 0) {
+        if (!cJSON_IsObject(c)) dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s must be an object", w);
+        return -1;
+    }
+    a->cond_dim = (int)v;
+    if (get_int(c, w, "severities", 1, 16, &v, err) != 0) return -1;
+    a->cond_severities = cond->severities = (int)v;
+    if (get_int(c, w, "max_steps", 1, DWS_COND_MAX_STEPS, &v, err) != 0) return -1;
+    a->cond_steps = cond->max_steps = (int)v;
+    cond->any = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "any"));
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(c, "types"), *t;
+    int row = 0;
+    if (!cJSON_IsArray(types)) types = NULL;
+    cJSON_ArrayForEach(t, types)
+    {
+        int kind = -1;
+        for (int k = 0; cJSON_IsString(t) && k < DWS_CORRUPT_COUNT; k++)
+            if (!strcmp(t->valuestring, dws_corruption_name(k))) kind = k;
+        if (kind < 0 || cond->type_row[kind] >= 0) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: %s.types[%d] is not a corruption this build "
+                          "knows, or a repeat", w, row);
+            return -1;
+        }
+        cond->type_row[kind] = row++;
+    }
+    if (row < 1) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s.types must list corruption names", w);
+        return -1;
+    }
+    a->cond_types = row;
+    cond->conditioned = 1;
+    return 0;
+}
+
+/* The domains: a conditioned adapter's default, an unconditioned one's target. */
+static int parse_domains(const cJSON *card, dws_conditions *cond, dws_error *err)
+{
+    const char *key = cond->conditioned ? "default_domain" : "target_domain";
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, key);
+    const char *spec = cJSON_IsString(v) ? v->valuestring : "none";   /* absent in encoders of old files */
+    dws_error e;
+    if (dws_adapt_domain_parse(spec, &cond->fallback, &e) != 0 || cond->fallback.kind == DWS_DOMAIN_DEFAULT) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s '%s' is not a domain", key, spec);
+        return -1;
+    }
+    cond->fixed = cond->fallback;
+    return 0;
+}
+
 static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err)
 {
     const cJSON *s = get_object(card, "signature", err);
@@ -202,10 +271,12 @@ static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err
     return -1;
 }
 
-int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, char *id, dws_error *err)
+int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_conditions *cond, char *id,
+                   dws_error *err)
 {
     memset(arch, 0, sizeof *arch);
     memset(sig, 0, sizeof *sig);
+    memset(cond, 0, sizeof *cond);
     const char *format = get_string(card, "", "format", err);
     if (!format) return -1;
     if (strcmp(format, DWS_CARD_FORMAT) != 0) {
@@ -226,7 +297,10 @@ int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, char *
         dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown model kind '%s'", s);
         return -1;
     }
-    if (parse_architecture(card, arch, err) != 0 || parse_signature(card, sig, err) != 0) return -1;
+    if (parse_architecture(card, arch, err) != 0 || parse_signature(card, sig, err) != 0 ||
+        (arch->kind == DWS_MODEL_ADAPTER && parse_conditions(card, arch, cond, err) != 0) ||
+        parse_domains(card, cond, err) != 0)
+        return -1;
     arch->depth = sig->depth;
     arch->d0 = sig->d0;
     arch->dL = sig->dL;

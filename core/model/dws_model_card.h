@@ -19,8 +19,10 @@
  * convention, target domain. */
 cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_model_info *info, dws_error *err);
 
-/* Reads and checks the card's architecture, signature and id (id: 128 bytes). */
-int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, char *id, dws_error *err);
+/* Reads and checks the card's architecture, signature, conditions and domains, and
+ * id (id: 128 bytes). */
+int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_conditions *cond, char *id,
+                   dws_error *err);
 
 /* Keys dws_card_parse interprets (not settable through dws_model_set_card_entry). */
 int dws_card_key_is_reserved(const char *key);

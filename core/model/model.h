@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "data/data.h"
 #include "mlp/mlp.h"
 #include "onnx/onnx_codec.h"
 #include "ws/ws.h"
@@ -42,8 +43,38 @@ typedef struct dws_workspace dws_workspace;
 dws_workspace *dws_workspace_new(void);
 void dws_workspace_free(dws_workspace *w);
 
+/* ==== adapt domain ==== */
+/* The domain a request asks an adapter for (docs/adapter.md): a chain of
+ * corruption steps ("fog:3", "contrast:4,gaussian_noise:2"), `any` (a corrupted
+ * domain the caller cannot name), `none` (clean: the weights come back unchanged)
+ * or the adapter's default. */
+typedef enum { DWS_DOMAIN_DEFAULT = 0, DWS_DOMAIN_NAMED, DWS_DOMAIN_ANY, DWS_DOMAIN_NONE } dws_domain_kind;
+
+typedef struct {
+    dws_domain_kind kind;
+    dws_domain chain;   /* DWS_DOMAIN_NAMED */
+} dws_adapt_domain;
+
+/* "" or "default", "any", "none" (or "clean"), or a chain; anything else:
+ * DWS_E_UNKNOWN_DOMAIN naming the corruption types. */
+int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err);
+/* The canonical spec: "default", "any", "none" or the chain's. */
+void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size);
+
+/* What an adapter reads (from its card): a conditioned adapter reads any chain of
+ * up to max_steps steps of its types and severities, `any` and `none`; an
+ * unconditioned one its one training domain and `none`. */
+typedef struct {
+    int conditioned;
+    int type_row[DWS_CORRUPT_COUNT];   /* corruption -> row of the condition table; -1: not read */
+    int severities, max_steps, any;
+    dws_adapt_domain fixed;            /* unconditioned: the domain it was trained for */
+    dws_adapt_domain fallback;         /* what a request that names no domain gets */
+} dws_conditions;
+
 typedef struct {
     int threads;   /* BLAS / worker threads for this call; 0 = library default */
+    const dws_adapt_domain *domain;     /* adapters: the target domain; NULL: the adapter's default */
     const dws_input_norm *input_norm;   /* ONNX paths: normalisation outside the model; NULL: none */
     dws_workspace *workspace;   /* NULL: the call allocates its own memory */
 } dws_run_opts;
@@ -57,6 +88,15 @@ dws_model_kind dws_model_get_kind(const dws_model *m);
 const char *dws_model_id(const dws_model *m);            /* card "id", e.g. "cifar10c-adapter" */
 const char *dws_model_card_json(const dws_model *m);     /* the whole model card (JSON text) */
 const dws_signature *dws_model_signature(const dws_model *m);
+
+const dws_conditions *dws_model_conditions(const dws_model *m);
+/* out = req with the default replaced by the adapter's fallback, when m reads it;
+ * else -1 with DWS_E_UNKNOWN_DOMAIN and what m reads. */
+int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dws_adapt_domain *out, dws_error *err);
+/* What an adapter accepts as JSON text (malloc'd; NULL for an encoder or out of
+ * memory): {"types", "severities", "max_chain", "any", "none", "default"} for a
+ * conditioned adapter, a list of domain specs for an unconditioned one. */
+char *dws_model_accepts_json(const dws_model *m);
 
 /* 0 when the model accepts in; else -1, err->code DWS_E_INCOMPATIBLE_MODEL and a
  * message naming what differs (d0, classes, depth or activation). */
@@ -88,7 +128,7 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
 
 typedef struct {
     const char *id;                 /* [A-Za-z0-9._-], 1..127 characters */
-    const char *target_domain;      /* NULL: "none" */
+    const char *target_domain;      /* NULL: "none"; a conditioned adapter: its default domain */
     const char *input_convention;   /* NULL: the CIFAR-10 convention of docs/task.md section 2 */
     int64_t min_width, max_width;   /* hidden widths seen in training; 0, 0: none yet */
 } dws_model_info;
