@@ -51,6 +51,16 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
 {
     (void)kind, (void)content_type, (void)transfer_encoding;
     dwsd_body *b = cls;
+    if (key && !strcmp(key, "domain")) {   /* a short text field, kept whole */
+        size_t have = strlen(b->domain);
+        if (off != have || have + size > DWSD_FORM_TEXT_MAX) {
+            fail(b, DWSD_E_INVALID_MULTIPART, "the form's 'domain' field is repeated or longer than 255 bytes");
+            return MHD_NO;
+        }
+        memcpy(b->domain + have, data, size);
+        b->domain[have + size] = '\0';
+        return MHD_YES;
+    }
     if (!key || strcmp(key, "model")) return MHD_YES;   /* other fields are ignored */
     if (off == 0 && size > 0 && b->len > 0) {
         fail(b, DWSD_E_INVALID_MULTIPART, "the form has more than one 'model' field");

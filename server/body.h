@@ -1,5 +1,6 @@
 /* Request bodies of /adapt and /embed: the ONNX file itself (application/octet-stream)
- * or the `model` file field of a multipart/form-data form, streamed through
+ * or the `model` file field of a multipart/form-data form (with, for /adapt, an
+ * optional `domain` text field), streamed through
  * libmicrohttpd's post processor. The limit is enforced on the raw body, from
  * Content-Length before anything is read and again while it streams. */
 #ifndef DWSD_BODY_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #define DWSD_FILENAME_MAX 100
+#define DWSD_FORM_TEXT_MAX 255   /* longest text field of a form (domain) */
 
 typedef struct {
     size_t limit;
@@ -21,6 +23,7 @@ typedef struct {
     int discarding;            /* the reply is decided: bytes are read and dropped */
     struct MHD_PostProcessor *form;
     char filename[DWSD_FILENAME_MAX + 1];   /* stem of the uploaded file name, "" if none */
+    char domain[DWSD_FORM_TEXT_MAX + 1];    /* the form's `domain` field, "" if none */
     const char *error;         /* problem code of the first fault found, or NULL */
     char detail[256];
 } dwsd_body;

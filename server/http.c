@@ -230,8 +230,10 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
     rq->admitted = 1;
     rq->models = dwsd_registry_acquire(s->registry);
     rq->model_id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
+    rq->domain_query = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "domain");
     dwsd_inference ask = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
     if (dwsd_inference_precheck(&ask, &rq->reply) ||
+        (rq->endpoint == DWSD_EP_ADAPT && dwsd_inference_domain(rq->domain_query, &rq->domain, &rq->reply)) ||
         (rq->endpoint != DWSD_EP_INSPECT &&
           dwsd_inference_input_norm(MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_mean"),
                                    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_std"),
@@ -293,6 +295,7 @@ static void run_job(dwsd_job *job)
         .model_id = rq->model_id,
         .filename = rq->body.filename,
         .input_norm = &rq->input_norm,
+        .domain = &rq->domain,
         .threads = threads,
     };
     /* At most `workers` jobs run, each within the work memory: this always fits,
@@ -326,6 +329,13 @@ static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
     if (!rq->reply.status) {
         dwsd_body_end(&rq->body);
         if (rq->body.error) dwsd_reply_error(&rq->reply, rq->body.error, "%s", rq->body.detail);
+    }
+    if (!rq->reply.status && rq->endpoint == DWSD_EP_ADAPT && rq->body.domain[0]) {   /* the form's domain field */
+        if (rq->domain_query && strcmp(rq->domain_query, rq->body.domain))
+            dwsd_reply_error(&rq->reply, DWS_E_UNKNOWN_DOMAIN, "?domain=%.100s and the form's domain field '%.100s' "
+                             "disagree; give one", rq->domain_query, rq->body.domain);
+        else
+            dwsd_inference_domain(rq->body.domain, &rq->domain, &rq->reply);
     }
     if (rq->reply.status) return dwsd_respond(rq);
     if (!dwsd_queue_reserve(s->queue)) {

@@ -51,6 +51,15 @@ int dwsd_inference_input_norm(const char *mean, const char *std, const char *ran
     return -1;
 }
 
+int dwsd_inference_domain(const char *spec, dws_adapt_domain *d, dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    if (dws_adapt_domain_parse(spec, d, &err) == 0) return 0;
+    dwsd_reply_error(out, DWS_E_UNKNOWN_DOMAIN, "%s", err.message);
+    return -1;
+}
+
 /* "3072-128-128-10 relu", for messages. */
 static void describe(const dws_mlp *w, char *out, size_t n)
 {
@@ -68,26 +77,36 @@ static const dws_model *choose_model(const dwsd_inference *in, const dws_mlp *w,
     dws_error_clear(&err);
     char shape[160];
     describe(w, shape, sizeof shape);
+    const int adapting = in->op == DWSD_EP_ADAPT;
+    dws_adapt_domain resolved;
     if (in->model_id) {
         const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
-        if (dws_model_check_input(m, w, &err) == 0) return m;
+        if (dws_model_check_input(m, w, &err) == 0 &&
+            (!adapting || dws_model_resolve_domain(m, in->domain, &resolved, &err) == 0))
+            return m;
         dwsd_reply_error(out, err.code ? err.code : DWS_E_INCOMPATIBLE_MODEL, "MLP %s: %s", shape,
                          err.message);
         return NULL;
     }
     char why[512] = "";
     size_t used = 0;
-    int candidates = 0;
+    int candidates = 0, fitting = 0;
     for (int i = 0; i < dwsd_model_set_count(in->models); i++) {
         const dws_model *m = dwsd_model_set_get(in->models, i);
         if (dws_model_get_kind(m) != kind_of(in->op)) continue;
         candidates++;
-        if (dws_model_check_input(m, w, &err) == 0) return m;
+        int fits = dws_model_check_input(m, w, &err) == 0;
+        fitting += fits;
+        /* An adapter must also read the domain asked for. */
+        if (fits && (!adapting || dws_model_resolve_domain(m, in->domain, &resolved, &err) == 0)) return m;
         if (used < sizeof why)
             used += (size_t)snprintf(why + used, sizeof why - used, "%s%s", used ? "; " : "",
                                      err.message);
     }
-    if (!candidates)
+    if (fitting)
+        dwsd_reply_error(out, DWS_E_UNKNOWN_DOMAIN, "no loaded adapter that accepts MLP %s reads this domain: %s",
+                         shape, why);
+    else if (!candidates)
         dwsd_reply_error(out, DWSD_E_NO_MODEL, "no %s model is loaded",
                          dws_model_kind_name(kind_of(in->op)));
     else
@@ -127,10 +146,18 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
 {
     dws_error err;
     dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace()};
+    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace(),
+                         .domain = in->domain};
     uint8_t *bytes = NULL;
     size_t len = 0;
     dws_mlp adapted = {0};
+    dws_adapt_domain domain;
+    char spec[256];
+    if (dws_model_resolve_domain(m, in->domain, &domain, &err) != 0) {
+        core_error(out, &err);
+        return;
+    }
+    dws_adapt_domain_format(&domain, spec, sizeof spec);
     if (dws_adapt_onnx(m, onnx, &opts, &adapted, &bytes, &len, &err)) {
         dws_mlp_free(&adapted);
         core_error(out, &err);
@@ -139,6 +166,7 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dwsd_reply_ok(out, "application/octet-stream", bytes, len);
     dwsd_reply_header(out, "X-DWSNet-Max-Change", "%.9g",
                       dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
+    dwsd_reply_header(out, "X-DWSNet-Domain", "%s", spec);
     dws_mlp_free(&adapted);
     snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
              in->filename && *in->filename ? in->filename : "model");

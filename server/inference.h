@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
 #include "registry.h"
 #include "reply.h"
 #include "routes.h"
@@ -21,6 +22,7 @@ typedef struct {
     const char *model_id;          /* ?model=ID, or NULL to choose by signature */
     const char *filename;          /* stem for the attachment name, "" when unknown */
     const dws_input_norm *input_norm;   /* normalisation outside the model, or NULL */
+    const dws_adapt_domain *domain;     /* /adapt: the target domain; NULL: the adapter's default */
     int threads;
 } dwsd_inference;
 
@@ -31,6 +33,10 @@ int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out);
  * 400 invalid_argument with the reason on a bad value. 0 when fine. */
 int dwsd_inference_input_norm(const char *mean, const char *std, const char *range, dws_input_norm *norm,
                               dwsd_reply *out);
+
+/* Reads a domain spec (?domain= or a form's domain field; NULL or "": the default);
+ * 400 unknown_domain with the reason on a bad one. 0 when fine. */
+int dwsd_inference_domain(const char *spec, dws_adapt_domain *d, dwsd_reply *out);
 
 void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out);
 

@@ -19,6 +19,7 @@ static const struct {
     {DWS_E_BAD_DATA, 400, "The ONNX model holds invalid data"},
     {DWS_E_INVALID_MODEL, 400, "The ONNX model breaks a rule of the ONNX specification"},
     {DWS_E_INVALID_ARGUMENT, 400, "Invalid argument"},
+    {DWS_E_UNKNOWN_DOMAIN, 400, "No loaded adapter reads this domain"},
     {DWSD_E_MISSING_BODY, 400, "The request carries no model"},
     {DWSD_E_INVALID_MULTIPART, 400, "The multipart body is malformed"},
     {DWSD_E_BAD_REQUEST, 400, "Bad request"},

@@ -89,6 +89,9 @@ static cJSON *model_entry(const dws_model *m, const char *file)
                             "into this convention; normalisation outside it is assumed absent unless the request says "
                             "?input_mean=&input_std= or ?input_range=");
     cJSON_AddItemToObject(e, "target_domain", card_field(card, "target_domain"));
+    char *accepts = dws_model_accepts_json(m);   /* adapters: the domains they read (?domain=) */
+    if (accepts) cJSON_AddItemToObject(e, "accepts", cJSON_Parse(accepts));
+    free(accepts);
     cJSON_AddItemToObject(e, "metrics", card_field(card, "metrics"));
     cJSON_Delete(card);
     return e;

@@ -41,6 +41,8 @@ typedef struct {
     dwsd_model_set *models;       /* held from admission to completion */
     const char *model_id;         /* ?model=, owned by libmicrohttpd for the request's life */
     dws_input_norm input_norm;    /* ?input_mean=&input_std= or ?input_range= (mlp.h); n 0: none */
+    const char *domain_query;     /* ?domain=, owned by libmicrohttpd; NULL: absent */
+    dws_adapt_domain domain;      /* /adapt: ?domain= or the form's domain field (model.h) */
     dwsd_reply reply;
     double queued_at, work_started, work_done;   /* monotonic seconds; 0 when not reached */
     int sent_status;              /* 0 until a response is queued */

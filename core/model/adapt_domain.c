@@ -17,8 +17,9 @@ int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err
         dws_error e;
         if (dws_domain_parse(spec, &d->chain, &e) != 0) {
             dws_error_set(err, DWS_E_UNKNOWN_DOMAIN,
-                          "%s; a domain is default, any, none, or corruption:severity steps joined by commas",
-                          e.message);
+                          "%s; a domain is default, any, none, or type:severity steps joined by commas, type "
+                          "one of %s",
+                          e.message, dws_corruption_names());
             return -1;
         }
         d->kind = d->chain.n_steps ? DWS_DOMAIN_NAMED : DWS_DOMAIN_NONE;
