@@ -1,6 +1,7 @@
 /* dwsnet init-model: writes a freshly initialised (untrained) adapter or encoder
  * model file: for tests, and as the starting point of training. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ int cmd_init_model(int argc, char **argv)
     a.depth = (int)o.depth;
     a.embed_dim = (int)o.embed_dim;
     a.mlp_hidden = (int)o.mlp_hidden;
+    if (o.cond_dim && a.kind != DWS_MODEL_ADAPTER) return cli_usage_error(&cli_init_model, "--cond-dim is for adapters");
+    if (o.cond_dim) dws_arch_condition_on_domains(&a, (int)o.cond_dim);
     if (o.image_seen) a.image = o.image;
     else if (a.d0 != 3072) a.image = (dws_image_shape){0, 0, 0};
     const char *kind = a.kind == DWS_MODEL_ADAPTER ? "adapter" : "encoder";
@@ -40,6 +43,12 @@ int cmd_init_model(int argc, char **argv)
     if (dws_net_init(&net, &a, (uint64_t)o.seed, &err) != 0) return cli_fail(CMD, &err);
     if (o.alpha_seen)
         for (int k = 0; k < 2 * a.depth; k++) net.params[net.alpha + (size_t)k] = o.alpha;
+    if (o.alpha_seen && a.cond_dim) {   /* FiLM maps that make every condition differ */
+        dws_rng rng;
+        dws_rng_seed(&rng, (uint64_t)o.seed + 1);
+        size_t from = net.cond_scale[0], to = net.cond_alpha;   /* the maps, laid out after the embeddings */
+        for (size_t i = from; i < to; i++) net.params[i] = 0.3f * (float)dws_rng_normal(&rng) / sqrtf((float)a.cond_dim);
+    }
     dws_model_info info = {.id = o.id ? o.id : default_id};
     dws_model *m = dws_model_from_net(&net, &info, &err);
     if (!m) {

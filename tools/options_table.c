@@ -320,6 +320,9 @@ static const cli_option init_model_table[] = {
     FLOAT("--alpha", alpha, "A", -100, 100, SEEN(alpha_seen), .shown = "0",
           .help = "adapter residual scale of every tensor (0: the identity; nonzero gives an untrained but "
                   "non-trivial adapter, for tests)"),
+    INT("--cond-dim", cond_dim, "K", 0, DWS_COND_MAX_DIM, .def = "0",
+        .help = "adapter conditioned on every corruption domain, K-float embedding (0: one fixed domain); with "
+                "--alpha its FiLM maps are random too"),
     TEXT("--id", id, "NAME", .shown = "untrained-KIND", .help = "model id, [A-Za-z0-9._-]"),
 };
 COMMAND(cli_init_model, "init-model", init_model_table,
@@ -442,6 +445,29 @@ COMMAND(cli_eval, "eval", eval_table,
                  "the format --baselines reads) and SVG plots. Give --zoo, --extra or both.",
         .epilog = "With an encoder as --model, runs the linear probes of `dwsnet eval-embedder` instead\n"
                   "(its options apply).\n\n" MODELS_DIR_HELP);
+#undef S
+
+#define S eval_domains_opts
+static const cli_option eval_domains_table[] = {
+    TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory", .help = "adapter"),
+    TEXT("--zoo", zoo, "DIR", .required = 1, .help = "zoo whose test classifiers are evaluated"),
+    TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
+    TEXT("--out", out, "DIR", .def = "eval-domains", .help = "output folder"),
+    TEXT("--oracle-dir", oracle_dir, "DIR", .shown = "OUT/oracle",
+         .help = "cached oracle results, one file per domain (computed when missing)"),
+    FLAG("--no-oracle", no_oracle, .help = "leave the oracle column out (nothing is fine-tuned)"),
+    INT("--limit", limit, "N", 1, DWS_ZOO_MAX_COUNT, .def = "20", .help = "the first N test classifiers"),
+    INT("--images", images, "N", 1, 10000, .def = "5000", .help = "the first N test images of each domain"),
+    INT("--threads", threads, "N", 0, 64, .def = "0", .help = "adapter threads (0: one per CPU)"),
+};
+COMMAND(cli_eval_domains, "eval-domains", eval_domains_table,
+        .about = "The domain grid of an adapter: for every corruption type at severities 1, 3 and 5,\n"
+                 "and the default chain, the zoo's first test classifiers on the corrupted test\n"
+                 "images unadapted, adapted with the domain named, with `any`, and fine-tuned by the\n"
+                 "oracle of docs/task.md (1 epoch of Adam on labelled corrupted training images;\n"
+                 "cached per domain, slow the first time: about a minute per domain on 2 cores).\n"
+                 "Writes grid.md (the table and the targets; also printed), grid.json and heatmaps.",
+        .epilog = MODELS_DIR_HELP);
 #undef S
 
 const char *const baseline_method_names[] = {"none", "rescale", "flat-mlp", "flat-mlp-perm", "oracle", NULL};

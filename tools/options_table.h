@@ -82,7 +82,7 @@ typedef struct {
 typedef struct {
     int kind;        /* dws_model_kind */
     const char *out, *id;
-    long channels, layers, d0, dL, depth, embed_dim, mlp_hidden, seed;
+    long channels, layers, d0, dL, depth, embed_dim, mlp_hidden, seed, cond_dim;
     dws_image_shape image;
     float alpha;
     int image_seen, alpha_seen;
@@ -113,6 +113,12 @@ typedef struct {
     uint64_t domain_seed;
     int domain_seed_seen, common, extra_oracle;
 } eval_opts;
+
+typedef struct {
+    const char *model, *zoo, *data, *out, *oracle_dir;
+    long limit, images, threads;
+    int no_oracle;
+} eval_domains_opts;
 
 typedef struct {
     int method;      /* baseline_method */
@@ -150,7 +156,7 @@ typedef struct {
 
 /* One table per command of commands.def. */
 extern const cli_command cli_inspect, cli_roundtrip, cli_forward, cli_corrupt, cli_train_classifier, cli_zoo,
-    cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_baseline, cli_inr_zoo, cli_train_embedder,
+    cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_eval_domains, cli_baseline, cli_inr_zoo, cli_train_embedder,
     cli_eval_embedder;
 
 #endif

@@ -236,6 +236,33 @@ typedef struct {
 int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapter_hooks *hooks, char **report,
                          dws_error *err);
 
+/* ==== domain grid ==== */
+/* The domain grid of an adapter (docs/adapter.md): every corruption type at
+ * severities 1, 3 and 5, and the default chain; per domain, the first `limit` test
+ * classifiers of a zoo on the first `images` test images through it (noise seed
+ * DWS_EVAL_TEST_SEED): unadapted, adapted with the domain named, with `any`, and
+ * fine-tuned by the oracle (results cached in oracle_dir, one file per domain and
+ * set of classifiers; computed when missing and compute_oracle). Writes grid.md
+ * (the table and the targets of the domains issue), grid.json and type x severity
+ * heatmaps (SVG) of each method's gain into out_dir. */
+typedef struct {
+    const dws_model *model;
+    const char *zoo_dir, *data_dir, *out_dir;
+    const char *oracle_dir;           /* NULL: no oracle column */
+    int compute_oracle;
+    int limit, images;                /* classifiers, test images; 0: all */
+    int threads;                      /* adapter threads; 0: one per CPU */
+} dws_domain_grid_config;
+
+typedef struct {
+    void (*on_domain)(void *ctx, int i, int n, const char *spec, double seconds);
+    void *ctx;
+} dws_domain_grid_hooks;
+
+/* *text (malloc'd): grid.md's text. */
+int dws_domain_grid_run(const dws_domain_grid_config *c, const dws_domain_grid_hooks *h, char **text,
+                        dws_error *err);
+
 /* ==== gram pca ==== */
 /* PCA from inner products: the principal components of n training vectors given
  * only their Gram matrix, and the projection of any vector given its inner

@@ -20,4 +20,14 @@ typedef struct {
 
 int svg_plot_write(const char *path, const svg_chart *c, const svg_series *s, int n_series, dws_error *err);
 
+/* rows x cols values (row-major; NAN: an empty cell), coloured by sign and size. */
+typedef struct {
+    const char *title;
+    const char *const *row_labels, *const *col_labels;
+    int rows, cols;
+    const double *values;
+} svg_heatmap;
+
+int svg_heatmap_write(const char *path, const svg_heatmap *h, dws_error *err);
+
 #endif

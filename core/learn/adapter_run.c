@@ -173,12 +173,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     dws_arch_default(&arch, DWS_MODEL_ADAPTER);
     arch.channels = c->channels;
     arch.n_dws_layers = c->n_dws_layers;
-    if (all) {   /* every corruption at severities 1-5, chains of up to two steps */
-        arch.cond_dim = c->cond_dim > 0 ? c->cond_dim : 16;
-        arch.cond_types = DWS_CORRUPT_COUNT;
-        arch.cond_severities = 5;
-        arch.cond_steps = 2;
-    }
+    if (all) dws_arch_condition_on_domains(&arch, c->cond_dim > 0 ? c->cond_dim : 16);
 
     dws_zoo_set train = {0}, val = {0};
     dws_image_set images = {0};

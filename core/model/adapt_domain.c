@@ -27,6 +27,14 @@ int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err
     return 0;
 }
 
+void dws_arch_condition_on_domains(dws_arch *a, int cond_dim)
+{
+    a->cond_dim = cond_dim;
+    a->cond_types = DWS_CORRUPT_COUNT;
+    a->cond_severities = 5;
+    a->cond_steps = 2;
+}
+
 void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size)
 {
     switch (d->kind) {

@@ -61,6 +61,10 @@ int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err
 /* The canonical spec: "default", "any", "none" or the chain's. */
 void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size);
 
+/* An adapter architecture conditioned on every corruption type of this build at
+ * severities 1-5, chains of up to two steps, with a cond_dim-float embedding. */
+void dws_arch_condition_on_domains(dws_arch *a, int cond_dim);
+
 /* What an adapter reads (from its card): a conditioned adapter reads any chain of
  * up to max_steps steps of its types and severities, `any` and `none`; an
  * unconditioned one its one training domain and `none`. */
