@@ -61,7 +61,7 @@ int cmd_eval(int argc, char **argv)
     dws_eval_adapter_config c = {.model = model, .model_path = o.model,
                                  .zoo_dir = o.zoo, .extra_dirs = o.extras.v, .n_extra = o.extras.n,
                                  .baselines = o.baselines.v, .n_baselines = o.baselines.n, .data_dir = data,
-                                 .out_dir = o.out, .curves = o.curves, .card_entry = o.card_entry,
+                                 .out_dir = o.out, .curves = o.curves, .domain = o.domain, .card_entry = o.card_entry,
                                  .limit_images = (int)o.limit_images, .limit = (int)o.limit, .threads = (int)o.threads,
                                  .domain_seed_given = o.domain_seed_seen, .domain_seed = o.domain_seed,
                                  .extra_oracle = o.extra_oracle, .common = o.common};

@@ -18,6 +18,12 @@ static void on_domain(void *ctx, int i, int n, const char *spec, double seconds)
     fprintf(stderr, "dwsnet " CMD ": %d/%d %s (%.1f s)\n", i + 1, n, spec, seconds);
 }
 
+static void on_oracle(void *ctx, const char *spec, double gain, double seconds)
+{
+    (void)ctx;
+    fprintf(stderr, "dwsnet " CMD ": oracle %s %+.2f points (%.1f s)\n", spec, gain, seconds);
+}
+
 int cmd_eval_domains(int argc, char **argv)
 {
     eval_domains_opts o;
@@ -31,9 +37,9 @@ int cmd_eval_domains(int argc, char **argv)
     snprintf(oracle, sizeof oracle, "%s/oracle", o.out);
     dws_domain_grid_config c = {.model = model, .zoo_dir = o.zoo, .data_dir = data, .out_dir = o.out,
                                 .oracle_dir = o.no_oracle ? NULL : o.oracle_dir ? o.oracle_dir : oracle,
-                                .compute_oracle = !o.no_oracle, .limit = (int)o.limit, .images = (int)o.images,
+                                .compute_oracle = !o.no_oracle, .oracle_seconds = o.oracle_seconds, .limit = (int)o.limit, .images = (int)o.images,
                                 .threads = (int)o.threads};
-    dws_domain_grid_hooks hooks = {.on_domain = on_domain};
+    dws_domain_grid_hooks hooks = {.on_domain = on_domain, .on_oracle = on_oracle};
     char *text = NULL;
     dws_error err;
     int rc = dws_domain_grid_run(&c, &hooks, &text, &err);

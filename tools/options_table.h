@@ -107,7 +107,7 @@ typedef struct {
 } train_adapter_opts;
 
 typedef struct {
-    const char *model, *zoo, *data, *out, *curves, *card_entry;
+    const char *model, *zoo, *data, *out, *curves, *card_entry, *domain;
     cli_strings baselines, extras;
     long limit_images, limit, threads;
     uint64_t domain_seed;
@@ -117,6 +117,7 @@ typedef struct {
 typedef struct {
     const char *model, *zoo, *data, *out, *oracle_dir;
     long limit, images, threads;
+    double oracle_seconds;
     int no_oracle;
 } eval_domains_opts;
 

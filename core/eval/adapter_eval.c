@@ -236,6 +236,20 @@ static void keep_common(eval_results *ours, const eval_results *others, int n)
 /* The model's target domain, from its card. */
 static int card_domain(const dws_eval_adapter_config *c, dws_domain *domain, char *text, size_t size, dws_error *err)
 {
+    if (c->domain) {   /* a domain named for a conditioned adapter */
+        dws_adapt_domain d, resolved;
+        if (dws_adapt_domain_parse(c->domain, &d, err) != 0 ||
+            dws_model_resolve_domain(c->model, &d, &resolved, err) != 0)
+            return -1;
+        if (resolved.kind != DWS_DOMAIN_NAMED) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "eval needs a named domain (images to corrupt), not '%s'",
+                          c->domain);
+            return -1;
+        }
+        *domain = resolved.chain;
+        dws_domain_format(domain, text, size);
+        return 0;
+    }
     cJSON *card = cJSON_Parse(dws_model_card_json(c->model));
     const cJSON *dom = cJSON_GetObjectItemCaseSensitive(card, "target_domain");
     int rc = 0;
@@ -272,7 +286,8 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
     if (rc == 0 && c->limit_images > 0 && (size_t)c->limit_images < test.n) test.n = (size_t)c->limit_images;
     if (rc == 0 && !(clean = dws_image_set_float_copy(&test, err))) rc = -1;
     if (rc == 0 && !(target = dws_eval_corrupted_copy(&test, &domain, domain_seed, err))) rc = -1;
-    evaluator e = {.model = c->model, .opts = {.threads = c->threads}, .hooks = hooks};
+    dws_adapt_domain named = {.kind = DWS_DOMAIN_NAMED, .chain = domain};
+    evaluator e = {.model = c->model, .opts = {.threads = c->threads, .domain = &named}, .hooks = hooks};
     snprintf(e.ours.method, sizeof e.ours.method, "DWSNet adapter (%s)", dws_model_id(c->model));
     if (rc == 0) {
         e.clean = dws_samples_of_floats(clean, test.labels, test.n, test.dim);

@@ -137,35 +137,66 @@ static int oracle_run(const dws_domain *d, const dws_image_set *train, const dws
     return rc;
 }
 
+/* The test images through row r's domain. */
+static float *corrupted_test(const dws_image_set *test_set, const grid_row *r, dws_samples *test, dws_error *err)
+{
+    float *x = dws_eval_corrupted_copy(test_set, &r->domain.chain, DWS_EVAL_TEST_SEED, err);
+    if (x) *test = dws_samples_of_floats(x, test_set->labels, test_set->n, test_set->dim);
+    return x;
+}
+
+/* Severity 5 first, then 3, then 1 (the default chain before all): where the
+ * oracle has most to gain, so that a time budget covers those first. */
+static int oracle_order(int k)
+{
+    if (k == 0) return 0;
+    k--;
+    int band = k / DWS_CORRUPT_COUNT, t = k % DWS_CORRUPT_COUNT;
+    return 1 + t * N_SEV + (N_SEV - 1 - band);
+}
+
 static int measure(const dws_domain_grid_config *c, const dws_domain_grid_hooks *h, const dws_zoo_set *set,
                    const dws_image_set *test_set, grid_row *rows, dws_error *err)
 {
-    dws_image_set train = {0};
     int rc = 0;
+    char path[4096];
+    /* Pass 1: the adapter's columns, and the oracle's where cached. */
     for (int i = 0; i < N_DOMAINS && rc == 0; i++) {
         grid_row *r = &rows[i];
         double t0 = dws_train_seconds();
-        float *x = dws_eval_corrupted_copy(test_set, &r->domain.chain, DWS_EVAL_TEST_SEED, err);
+        dws_samples test;
+        float *x = corrupted_test(test_set, r, &test, err);
         if (!x) return -1;
-        dws_samples test = dws_samples_of_floats(x, test_set->labels, test_set->n, test_set->dim);
         dws_adapt_domain any = {.kind = DWS_DOMAIN_ANY};
         rc = mean_accuracy(c->model, NULL, set, &test, c->threads, &r->before, err);
         if (rc == 0) rc = mean_accuracy(c->model, &r->domain, set, &test, c->threads, &r->named, err);
         if (rc == 0) rc = mean_accuracy(c->model, &any, set, &test, c->threads, &r->any, err);
         r->oracle = NAN;
-        char path[4096];
-        if (rc == 0 && c->oracle_dir) {
+        if (c->oracle_dir) {
             oracle_path(c->oracle_dir, r->spec, path, sizeof path);
             r->oracle = oracle_cached(path, set, (int)test_set->n);
-            if (isnan(r->oracle) && c->compute_oracle) {
-                if (!train.n) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &train, err);
-                if (rc == 0) rc = oracle_run(&r->domain.chain, &train, set, &test, &r->oracle, err);
-                if (rc == 0) rc = oracle_store(path, r->spec, set, (int)test_set->n, r->oracle, err);
-            }
         }
         free(x);
         r->seconds = dws_train_seconds() - t0;
         if (rc == 0 && h && h->on_domain) h->on_domain(h->ctx, i, N_DOMAINS, r->spec, r->seconds);
+    }
+    /* Pass 2: the oracle where it is missing, most telling domains first, within the budget. */
+    dws_image_set train = {0};
+    double start = dws_train_seconds();
+    for (int k = 0; k < N_DOMAINS && rc == 0 && c->oracle_dir && c->compute_oracle; k++) {
+        grid_row *r = &rows[oracle_order(k)];
+        if (!isnan(r->oracle)) continue;
+        if (c->oracle_seconds > 0 && dws_train_seconds() - start > c->oracle_seconds) break;
+        double t0 = dws_train_seconds();
+        dws_samples test;
+        float *x = corrupted_test(test_set, r, &test, err);
+        if (!x) rc = -1;
+        if (rc == 0 && !train.n) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &train, err);
+        if (rc == 0) rc = oracle_run(&r->domain.chain, &train, set, &test, &r->oracle, err);
+        oracle_path(c->oracle_dir, r->spec, path, sizeof path);
+        if (rc == 0) rc = oracle_store(path, r->spec, set, (int)test_set->n, r->oracle, err);
+        free(x);
+        if (rc == 0 && h && h->on_oracle) h->on_oracle(h->ctx, r->spec, r->oracle - r->before, dws_train_seconds() - t0);
     }
     dws_image_set_free(&train);
     return rc;
@@ -197,7 +228,10 @@ static void targets(FILE *f, const grid_row *rows, cJSON *json)
         a_sum += r->any - r->before;
         any_positive += r->any - r->before > 0;
     }
-    fprintf(f, "\nTargets (domains where the oracle gains at least %.0f points: %d):\n", HURTING_POINTS, hurting);
+    int measured = 0;
+    for (int i = 0; i < N_DOMAINS; i++) measured += !isnan(rows[i].oracle);
+    fprintf(f, "\nTargets (domains where the oracle gains at least %.0f points: %d of the %d with an oracle "
+               "result):\n", HURTING_POINTS, hurting, measured);
     if (hurting) {
         fprintf(f, "- [%s] named-domain summed gain %.1f points = %.0f%% of the oracle's %.1f (target 80%%)\n",
                 n_sum >= 0.8 * o_sum ? "x" : " ", n_sum, 100 * n_sum / o_sum, o_sum);

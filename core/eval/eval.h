@@ -214,6 +214,7 @@ typedef struct {
     int n_baselines;
     const char *data_dir, *out_dir;
     const char *curves;               /* training curves CSV; NULL: model_path's .csv when present */
+    const char *domain;               /* the domain to evaluate on; NULL: the card's target_domain */
     const char *card_entry;           /* also store eval.json's summary in the model's card; NULL: no */
     int limit_images;                 /* the first this many test images; 0: all */
     int limit;                        /* classifiers per zoo split; 0: all */
@@ -242,7 +243,8 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
  * classifiers of a zoo on the first `images` test images through it (noise seed
  * DWS_EVAL_TEST_SEED): unadapted, adapted with the domain named, with `any`, and
  * fine-tuned by the oracle (results cached in oracle_dir, one file per domain and
- * set of classifiers; computed when missing and compute_oracle). Writes grid.md
+ * set of classifiers; computed when missing and compute_oracle, severity 5 first,
+ * within oracle_seconds; the report counts the domains without one). Writes grid.md
  * (the table and the targets of the domains issue), grid.json and type x severity
  * heatmaps (SVG) of each method's gain into out_dir. */
 typedef struct {
@@ -250,12 +252,14 @@ typedef struct {
     const char *zoo_dir, *data_dir, *out_dir;
     const char *oracle_dir;           /* NULL: no oracle column */
     int compute_oracle;
+    double oracle_seconds;            /* stop fine-tuning new domains after this long; 0: no limit */
     int limit, images;                /* classifiers, test images; 0: all */
     int threads;                      /* adapter threads; 0: one per CPU */
 } dws_domain_grid_config;
 
 typedef struct {
     void (*on_domain)(void *ctx, int i, int n, const char *spec, double seconds);
+    void (*on_oracle)(void *ctx, const char *spec, double gain, double seconds);
     void *ctx;
 } dws_domain_grid_hooks;
 
