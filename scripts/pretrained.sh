@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # `make pretrained`: rebuilds the shipped adapter from the data alone.
 #   1. the zoo (ZOO, default zoo/; resumable: finished entries are kept),
-#   2. train-adapter on its train/val splits (runs/pretrained/, resumable),
-#   3. eval on its test and test_unseen_widths splits and on the PyTorch-trained
-#      classifiers of tests/fixtures/torch_mlps (with their fine-tuning oracle), and the
-#      baseline results of models/cifar10c-adapter-eval/baselines (or $BASELINES) beside it,
+#   2. the specialist: train-adapter for the default domain on its train/val splits
+#      (runs/pretrained/specialist.dws, resumable; kept when present),
+#   3. the shipped adapter: train-adapter --domain all, conditioned on every domain,
+#      starting from the specialist (runs/pretrained/, resumable),
+#   4. eval on the default domain: the zoo's test and test_unseen_widths splits and the
+#      PyTorch-trained classifiers of tests/fixtures/torch_mlps (with their fine-tuning
+#      oracle), and the baseline results of models/cifar10c-adapter-eval/baselines (or
+#      $BASELINES) beside it; short checks on three domains for `make test`,
+#   5. eval-domains: the domain grid, with the oracle's results cached in
+#      models/cifar10c-adapter-eval/oracle (computed where missing, within
+#      ORACLE_SECONDS),
 # then installs models/cifar10c-adapter.dws (its card gets the metrics), the
-# evaluation report in models/cifar10c-adapter-eval/ and the prose card
+# evaluation reports in models/cifar10c-adapter-eval/ and the prose card
 # models/cifar10c-adapter.md. Stage durations (seconds) go to runs/pretrained/timings.txt.
 set -euo pipefail
 D=${BIN:-bin}/dwsnet
@@ -14,8 +21,11 @@ DATA=${DWSNET_DATA:-../shared/data/cifar10}
 ZOO=${ZOO:-zoo}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
-# The training setup chosen on the validation split (docs/adapter.md section 5).
+# The training setups chosen on the validation split (docs/adapter.md section 5).
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
+COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --steps 8000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 0 --threads 2}
+ORACLE_SECONDS=${ORACLE_SECONDS:-0}
+EVAL=models/cifar10c-adapter-eval
 mkdir -p "$RUN" models
 t0=$(date +%s)
 stamp() { local now; now=$(date +%s); echo "$1 $((now - t0))" | tee -a "$RUN/timings.txt"; t0=$now; }
@@ -25,8 +35,15 @@ zoo_summary=$("$D" zoo --out "$ZOO" --data "$DATA" --jobs "$JOBS")
 stamp zoo
 # A resumed zoo stage builds only what is missing: say how many entries it built.
 echo "zoo_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
+if [ ! -f "$RUN/specialist.dws" ] || [ -f "$RUN/specialist.dws.ckpt" ]; then
+  # shellcheck disable=SC2086
+  "$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/specialist.dws" --resume $TRAIN_ARGS
+  rm -f "$RUN/specialist.dws.ckpt"   # finished: a rerun keeps it
+fi
+stamp train-specialist
 # shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/cifar10c-adapter.dws" --resume $TRAIN_ARGS
+"$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/cifar10c-adapter.dws" --init-from "$RUN/specialist.dws" \
+    --resume $COND_ARGS
 stamp train-adapter
 cp "$RUN/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
@@ -43,7 +60,14 @@ done
 # PyTorch classifiers on the first 300 corrupted test images.
 "$D" eval --model models/cifar10c-adapter.dws --data "$DATA" --extra tests/fixtures/torch_mlps \
     --limit-images 300 --out "$RUN/check" --card-entry check > /dev/null
+for d in fog:5 contrast:3 gaussian_blur:3; do   # and on three domains of the grid
+  "$D" eval --model models/cifar10c-adapter.dws --data "$DATA" --extra tests/fixtures/torch_mlps --domain "$d" \
+      --limit-images 300 --out "$RUN/check-${d/:/-}" --card-entry "check_${d/:/_}" > /dev/null
+done
 stamp eval
+"$D" eval-domains --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --out "$EVAL/domains" \
+    --oracle-dir "$EVAL/oracle" --limit 18 --images 5000 --oracle-seconds "$ORACLE_SECONDS" > /dev/null
+stamp eval-domains
 scripts/adapter_card.py models/cifar10c-adapter.dws models/cifar10c-adapter-eval "$RUN/timings.txt" \
     > models/cifar10c-adapter.md
 cat models/cifar10c-adapter-eval/eval.md
