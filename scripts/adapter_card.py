@@ -17,7 +17,12 @@ def main():
     times = dict(line.split() for line in open(timings) if line.strip())
     ours = next((r for k, r in m.items() if k.startswith("DWSNet")), None)
     none = m.get("no adaptation")
-    print(f"# {c['id']}: DWSNet adapter, clean CIFAR-10 -> `{c['target_domain']}`\n")
+    cond = a.get("conditions")
+    if cond:
+        print(f"# {c['id']}: DWSNet adapter, clean CIFAR-10 -> every CIFAR-10-C domain "
+              f"(default `{c['default_domain']}`)\n")
+    else:
+        print(f"# {c['id']}: DWSNet adapter, clean CIFAR-10 -> `{c['target_domain']}`\n")
     print("Adapts an MLP classifier trained on clean CIFAR-10 so that it works better on corrupted "
           "images, from its weights alone: one forward pass of a permutation-equivariant network over "
           "the classifier's weight space, no target data (`dwsnet adapt IN.onnx -o OUT.onnx`).\n")
@@ -27,7 +32,15 @@ def main():
     print(f"- Any hidden widths (no parameter depends on them); trained on widths {s['min_width']}-"
           f"{s['max_width']}; evaluated on unseen widths too (below).")
     print(f"- Input convention: {c['input_convention']}.")
-    print("- Refused with `incompatible_model`: another input size, class count, depth or activation.\n")
+    print("- Refused with `incompatible_model`: another input size, class count, depth or activation.")
+    if cond:
+        print(f"- Domains (`--domain`, `?domain=`): any of the {len(cond['types'])} corruption types "
+              f"({', '.join(cond['types'])}) at severity 1-{cond['severities']}, chains of up to "
+              f"{cond['max_steps']} steps (`fog:3,gaussian_noise:2`), `any` (a corruption the caller cannot "
+              f"name), `none` (weights returned unchanged); default `{c['default_domain']}`. One model file, "
+              f"one forward pass: the domain's learned embedding ({cond['dim']} floats) scales and shifts "
+              "every DWS layer's channels (docs/design.md section 15).")
+    print()
     print("## How it was trained\n")
     print(f"- Architecture: {a['dws_layers']} DWS layers, {a['channels']} channels, {a['parameters']} "
           f"parameters; input axis: {a['input_axis']}; class axis: {a['class_axis']}.")
@@ -55,15 +68,21 @@ def main():
               f"{100 * ours['clean_acc_before']:.2f}% -> {100 * ours['clean_acc_after']:.2f}%.\n")
     md = os.path.join(eval_dir, "eval.md")
     if os.path.exists(md):
+        print("On the default domain:\n")
         print(open(md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
+    grid = os.path.join(eval_dir, "domains", "grid.md")
+    if cond and os.path.exists(grid):
+        print("\n## Every domain\n")
+        print("`dwsnet eval-domains` (heatmaps: cifar10c-adapter-eval/domains/grid-*.svg):\n")
+        print(open(grid).read())
     print("\n## Limits\n")
     if t and "snap" in t.get("zoo", ""):
         print(f"- Trained on a snapshot of the zoo while it was still being built ({t['train_classifiers']} "
               "training classifiers of the planned ~375); `make pretrained` trains on the whole zoo.")
-    print("- Only the domain above; other corruptions need another adapter (`--domain`).")
-    print("- `--domain` takes all 19 CIFAR-10-C types (docs/corruptions.md); its frost is a procedural "
-          "texture, not the reference's frost photographs, so a frost adapter says nothing about "
-          "CIFAR-10-C's frost.")
+    if not cond:
+        print("- Only the domain above; other corruptions need another adapter (`--domain`).")
+    print("- Frost is a procedural texture here, not the reference's frost photographs "
+          "(docs/corruptions.md): what the adapter does for `frost` says nothing about CIFAR-10-C's frost.")
     print("- The gain depends on how far the classifier is from what fine-tuning could reach; it is "
           "measured against the fine-tuning oracle on the same classifiers above.")
     print("- Classifiers far outside the zoo's recipes (much wider, much better trained, input "

@@ -225,8 +225,10 @@
       const acc = m.accepts;
       if (acc && typeof acc === 'object' && !Array.isArray(acc) && Array.isArray(acc.types)) {
         const severities = Array.isArray(acc.severities) && acc.severities.length ? acc.severities : null;
+        if (acc.default) out.push({ model: m.id, label: 'default: ' + (domainText(acc.default) || acc.default), domain: acc.default });
         for (const t of acc.types) out.push({ model: m.id, label: words(t), type: t, severities: severities });
-        if (acc.any) out.push({ model: m.id, label: 'any (every corruption type)', type: 'any', severities: severities });
+        if (acc.any) out.push({ model: m.id, label: 'any (a corruption you cannot name)', type: 'any', severities: null });
+        if (acc.none) out.push({ model: m.id, label: 'none (clean: weights unchanged)', type: 'none', severities: null });
         if (acc.auto) out.push({ model: m.id, label: 'auto (estimated from your images)', type: 'auto', images: true });
       } else if (Array.isArray(acc)) {
         for (const d of acc) out.push({ model: m.id, label: domainText(d) || d, domain: d });
