@@ -52,7 +52,8 @@ static void describe(const dws_model *m, char *buf, size_t size)
     if (!c->conditioned) {
         char fixed[256];
         dws_adapt_domain_format(&c->fixed, fixed, sizeof fixed);
-        snprintf(buf, size, "adapter '%s' reads only %s and none", dws_model_id(m), fixed);
+        snprintf(buf, size, "adapter '%s' reads only %s and none", dws_model_id(m),
+                 c->fixed.kind == DWS_DOMAIN_DEFAULT ? "its one (unnamed) training domain, as default," : fixed);
         return;
     }
     snprintf(buf, size, "adapter '%s' reads any, none, and chains of up to %d steps type:severity, severity 1-%d, "
@@ -76,7 +77,7 @@ int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dw
     else if (out->kind == DWS_DOMAIN_NONE) return 0;
     else if (!c->conditioned) {
         if (!(c->fixed.kind == out->kind && (out->kind != DWS_DOMAIN_NAMED || same_chain(&c->fixed.chain, &out->chain))))
-            why = "";
+            why = "";   /* an unnamed domain (DWS_DOMAIN_DEFAULT) is reached only by naming none */
     } else if (out->kind == DWS_DOMAIN_ANY) {
         if (!c->any) why = "";
     } else if (out->chain.n_steps > c->max_steps) {

@@ -228,17 +228,22 @@ static int parse_conditions(const cJSON *card, dws_arch *a, dws_conditions *cond
     return 0;
 }
 
-/* The domains: a conditioned adapter's default, an unconditioned one's target. */
+/* The domains: a conditioned adapter's default (a domain it reads), an unconditioned
+ * one's target. A target that names no domain ("none", absent, or free text in files
+ * written before domains were parsed) leaves the unconditioned adapter's domain
+ * unnamed: it runs for requests that name none. */
 static int parse_domains(const cJSON *card, dws_conditions *cond, dws_error *err)
 {
     const char *key = cond->conditioned ? "default_domain" : "target_domain";
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, key);
-    const char *spec = cJSON_IsString(v) ? v->valuestring : "none";   /* absent in encoders of old files */
+    const char *spec = cJSON_IsString(v) ? v->valuestring : "none";
     dws_error e;
-    if (dws_adapt_domain_parse(spec, &cond->fallback, &e) != 0 || cond->fallback.kind == DWS_DOMAIN_DEFAULT) {
+    int named = dws_adapt_domain_parse(spec, &cond->fallback, &e) == 0 && cond->fallback.kind == DWS_DOMAIN_NAMED;
+    if (cond->conditioned && !named) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s '%s' is not a domain", key, spec);
         return -1;
     }
+    if (!named) memset(&cond->fallback, 0, sizeof cond->fallback);   /* DWS_DOMAIN_DEFAULT: unnamed */
     cond->fixed = cond->fallback;
     return 0;
 }

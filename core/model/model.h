@@ -72,7 +72,7 @@ typedef struct {
     int conditioned;
     int type_row[DWS_CORRUPT_COUNT];   /* corruption -> row of the condition table; -1: not read */
     int severities, max_steps, any;
-    dws_adapt_domain fixed;            /* unconditioned: the domain it was trained for */
+    dws_adapt_domain fixed;            /* unconditioned: the domain it was trained for (DEFAULT: unnamed) */
     dws_adapt_domain fallback;         /* what a request that names no domain gets */
 } dws_conditions;
 

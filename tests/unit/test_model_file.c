@@ -236,7 +236,7 @@ START_TEST(layout_matches_the_spec)
     dws_error err = {0};
     ck_assert_int_eq(dws_model_file_encode("{\"a\":1}", &t, 1, &buf, &len, &err), 0);
     bytes want = {.n = 0};
-    put_header(&want, 1, "{\"a\":1}");
+    put_header(&want, DWS_MODEL_FILE_VERSION, "{\"a\":1}");
     put(&want, 1, 4);
     put(&want, 1, 2);
     put_raw(&want, "w", 1);
@@ -311,8 +311,16 @@ START_TEST(header_fields_are_checked)
     bytes o = {.n = 0};
     put_raw(&o, "DWSNET\0\2", 8); put(&o, 1, 4); put(&o, 0, 4); put_crc(&o);
     assert_rejected(&o, DWS_E_BAD_MODEL_FILE, "bad magic");
-    o.n = 0; put_header(&o, 2, "{}"); put(&o, 0, 4); put_crc(&o);
-    assert_rejected(&o, DWS_E_INCOMPATIBLE_MODEL, "format version 2");
+    o.n = 0; put_header(&o, DWS_MODEL_FILE_VERSION + 1, "{}"); put(&o, 0, 4); put_crc(&o);
+    assert_rejected(&o, DWS_E_INCOMPATIBLE_MODEL, "format version 3");
+    /* Every version up to this build's parses (version 1: files before conditioned adapters). */
+    for (uint32_t v = 1; v <= DWS_MODEL_FILE_VERSION; v++) {
+        dws_model_file f;
+        dws_error err = {0};
+        o.n = 0; put_header(&o, v, "{}"); put(&o, 0, 4); put_crc(&o);
+        ck_assert_msg(parse_exact(o.b, o.n, &f, &err) == 0, "version %u: %s", v, err.message);
+        dws_model_file_free(&f);
+    }
     o.n = 0; put_header(&o, 0, "{}"); put(&o, 0, 4); put_crc(&o);
     assert_rejected(&o, DWS_E_BAD_MODEL_FILE, "format version 0");
 }

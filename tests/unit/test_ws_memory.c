@@ -75,17 +75,20 @@ typedef struct {
     int image, probes, channels;
     int64_t widths[4];
     int threads;
+    int cond_dim;   /* adapters: conditioned on every domain, run on fog:3 */
 } run_case;
 
 static const run_case cases[] = {
-    {DWS_MODEL_ADAPTER, 1, 0, 8, {3072, 64, 64, 10}, 1},
-    {DWS_MODEL_ADAPTER, 1, 0, 8, {3072, 200, 32, 10}, 4},
-    {DWS_MODEL_ADAPTER, 0, 0, 16, {48, 3000, 16, 10}, 2},
-    {DWS_MODEL_ADAPTER, 0, 0, 16, {1, 40000, 1, 1}, 8},
-    {DWS_MODEL_ENCODER, 1, 0, 8, {3072, 128, 64, 10}, 2},
-    {DWS_MODEL_ENCODER, 0, 32, 16, {1, 40000, 1, 1}, 1},
-    {DWS_MODEL_ENCODER, 0, 32, 16, {1, 32, 32, 1}, 8},
-    {DWS_MODEL_ENCODER, 0, 0, 16, {48, 16, 5000, 10}, 4},
+    {DWS_MODEL_ADAPTER, 1, 0, 8, {3072, 64, 64, 10}, 1, 0},
+    {DWS_MODEL_ADAPTER, 1, 0, 8, {3072, 200, 32, 10}, 4, 0},
+    {DWS_MODEL_ADAPTER, 0, 0, 16, {48, 3000, 16, 10}, 2, 0},
+    {DWS_MODEL_ADAPTER, 0, 0, 16, {1, 40000, 1, 1}, 8, 0},
+    {DWS_MODEL_ADAPTER, 1, 0, 8, {3072, 64, 64, 10}, 2, 16},
+    {DWS_MODEL_ADAPTER, 0, 0, 16, {48, 30, 16, 10}, 1, 8},
+    {DWS_MODEL_ENCODER, 1, 0, 8, {3072, 128, 64, 10}, 2, 0},
+    {DWS_MODEL_ENCODER, 0, 32, 16, {1, 40000, 1, 1}, 1, 0},
+    {DWS_MODEL_ENCODER, 0, 32, 16, {1, 32, 32, 1}, 8, 0},
+    {DWS_MODEL_ENCODER, 0, 0, 16, {48, 16, 5000, 10}, 4, 0},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
@@ -97,6 +100,7 @@ static dws_model *make_model(const run_case *c)
     if (!c->image) a.image.planes = 0;
     a.probes = c->probes;
     a.probe_scale = 1.f;
+    if (c->cond_dim) dws_arch_condition_on_domains(&a, c->cond_dim);
     dws_net net;
     dws_error err = {0};
     ck_assert_msg(dws_net_init(&net, &a, 1, &err) == 0, "%s", err.message);
@@ -115,7 +119,9 @@ START_TEST(estimate_bounds_the_peak)
     dws_error err = {0};
     ck_assert_int_eq(dws_mlp_init(&in, 3, c->widths, &err), 0);
     ho_fill_weights(&in, 3);
-    dws_run_opts opts = {.threads = c->threads};
+    dws_adapt_domain fog = {0};
+    ck_assert_int_eq(dws_adapt_domain_parse("fog:3", &fog, &err), 0);
+    dws_run_opts opts = {.threads = c->threads, .domain = c->cond_dim ? &fog : NULL};
     size_t want = dws_model_run_bytes(m, 3, c->widths, &opts, &err);
     ck_assert_msg(want > 0, "%s", err.message);
 #if !SANITIZED
