@@ -37,7 +37,7 @@ int cmd_eval_domains(int argc, char **argv)
     snprintf(oracle, sizeof oracle, "%s/oracle", o.out);
     dws_domain_grid_config c = {.model = model, .zoo_dir = o.zoo, .data_dir = data, .out_dir = o.out,
                                 .oracle_dir = o.no_oracle ? NULL : o.oracle_dir ? o.oracle_dir : oracle,
-                                .compute_oracle = !o.no_oracle, .oracle_seconds = o.oracle_seconds, .limit = (int)o.limit, .images = (int)o.images,
+                                .compute_oracle = !o.no_oracle && !o.oracle_cached, .oracle_seconds = o.oracle_seconds, .limit = (int)o.limit, .images = (int)o.images,
                                 .threads = (int)o.threads};
     dws_domain_grid_hooks hooks = {.on_domain = on_domain, .on_oracle = on_oracle};
     char *text = NULL;

@@ -458,6 +458,7 @@ static const cli_option eval_domains_table[] = {
     TEXT("--oracle-dir", oracle_dir, "DIR", .shown = "OUT/oracle",
          .help = "cached oracle results, one file per domain (computed when missing)"),
     FLAG("--no-oracle", no_oracle, .help = "leave the oracle column out (nothing is fine-tuned)"),
+    FLAG("--oracle-cached", oracle_cached, .help = "read the cached oracle results only (nothing is fine-tuned)"),
     DOUBLE("--oracle-seconds", oracle_seconds, "S", 0, 1e9, .def = "0",
            .help = "stop fine-tuning new domains after S seconds (0: all); the cache keeps what is done"),
     INT("--limit", limit, "N", 1, DWS_ZOO_MAX_COUNT, .def = "20", .help = "the first N test classifiers"),

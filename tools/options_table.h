@@ -118,7 +118,7 @@ typedef struct {
     const char *model, *zoo, *data, *out, *oracle_dir;
     long limit, images, threads;
     double oracle_seconds;
-    int no_oracle;
+    int no_oracle, oracle_cached;
 } eval_domains_opts;
 
 typedef struct {
