@@ -45,19 +45,18 @@ void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size)
     }
 }
 
-/* What m reads, in words, for error messages. */
-static void describe(const dws_model *m, char *buf, size_t size)
+/* What an adapter reads, in words, for error messages. */
+static void describe(const dws_conditions *c, const char *id, char *buf, size_t size)
 {
-    const dws_conditions *c = dws_model_conditions(m);
     if (!c->conditioned) {
         char fixed[256];
         dws_adapt_domain_format(&c->fixed, fixed, sizeof fixed);
-        snprintf(buf, size, "adapter '%s' reads only %s and none", dws_model_id(m),
+        snprintf(buf, size, "adapter '%s' reads only %s and none", id,
                  c->fixed.kind == DWS_DOMAIN_DEFAULT ? "its one (unnamed) training domain, as default," : fixed);
         return;
     }
     snprintf(buf, size, "adapter '%s' reads any, none, and chains of up to %d steps type:severity, severity 1-%d, "
-                        "type one of %s", dws_model_id(m), c->max_steps, c->severities, dws_corruption_names());
+                        "type one of %s", id, c->max_steps, c->severities, dws_corruption_names());
 }
 
 static int same_chain(const dws_domain *a, const dws_domain *b)
@@ -68,12 +67,12 @@ static int same_chain(const dws_domain *a, const dws_domain *b)
     return 1;
 }
 
-int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dws_adapt_domain *out, dws_error *err)
+int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_kind kind, const dws_adapt_domain *req,
+                           dws_adapt_domain *out, dws_error *err)
 {
-    const dws_conditions *c = dws_model_conditions(m);
     *out = req && req->kind != DWS_DOMAIN_DEFAULT ? *req : c->fallback;
     const char *why = NULL;
-    if (dws_model_get_kind(m) != DWS_MODEL_ADAPTER) why = "an encoder reads no domain";
+    if (kind != DWS_MODEL_ADAPTER) why = "an encoder reads no domain";
     else if (out->kind == DWS_DOMAIN_NONE) return 0;
     else if (!c->conditioned) {
         if (!(c->fixed.kind == out->kind && (out->kind != DWS_DOMAIN_NAMED || same_chain(&c->fixed.chain, &out->chain))))
@@ -91,23 +90,23 @@ int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dw
     if (!why) return 0;
     char spec[256], what[1024];
     dws_adapt_domain_format(out, spec, sizeof spec);
-    describe(m, what, sizeof what);
+    describe(c, id, what, sizeof what);
     dws_error_set(err, DWS_E_UNKNOWN_DOMAIN, "domain '%s' is not one this model reads%s%s: %s", spec, *why ? ": " : "",
                   why, what);
     return -1;
 }
 
-char *dws_model_accepts_json(const dws_model *m)
+char *dws_conditions_accepts_json(const dws_conditions *c)
 {
-    if (dws_model_get_kind(m) != DWS_MODEL_ADAPTER) return NULL;
-    const dws_conditions *c = dws_model_conditions(m);
     char spec[256];
     cJSON *j;
-    if (!c->conditioned) {
-        j = cJSON_CreateArray();
+    if (!c->conditioned) {   /* its one domain (none listed when its card names none) */
+        j = cJSON_CreateObject();
+        cJSON *list = cJSON_AddArrayToObject(j, "domains");
         dws_adapt_domain_format(&c->fixed, spec, sizeof spec);
-        cJSON_AddItemToArray(j, cJSON_CreateString(spec));
-        cJSON_AddItemToArray(j, cJSON_CreateString("none"));
+        if (c->fixed.kind == DWS_DOMAIN_NAMED) cJSON_AddItemToArray(list, cJSON_CreateString(spec));
+        cJSON_AddBoolToObject(j, "none", 1);
+        cJSON_AddStringToObject(j, "default", spec);
     } else {
         j = cJSON_CreateObject();
         cJSON *types = cJSON_AddArrayToObject(j, "types"), *sev = cJSON_AddArrayToObject(j, "severities");

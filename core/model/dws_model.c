@@ -38,6 +38,16 @@ const char *dws_model_id(const dws_model *m) { return m->id; }
 const char *dws_model_card_json(const dws_model *m) { return m->card_json; }
 const dws_signature *dws_model_signature(const dws_model *m) { return &m->sig; }
 const dws_conditions *dws_model_conditions(const dws_model *m) { return &m->cond; }
+
+int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dws_adapt_domain *out, dws_error *err)
+{
+    return dws_conditions_resolve(&m->cond, m->id, m->net.arch.kind, req, out, err);
+}
+
+char *dws_model_accepts_json(const dws_model *m)
+{
+    return m->net.arch.kind == DWS_MODEL_ADAPTER ? dws_conditions_accepts_json(&m->cond) : NULL;
+}
 struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
 
 static int render_card(dws_model *m, dws_error *err)

@@ -94,12 +94,18 @@ const char *dws_model_card_json(const dws_model *m);     /* the whole model card
 const dws_signature *dws_model_signature(const dws_model *m);
 
 const dws_conditions *dws_model_conditions(const dws_model *m);
+/* What dws_model_resolve_domain and dws_model_accepts_json do, for conditions c of an
+ * adapter (or model of this kind) named id. */
+int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_kind kind, const dws_adapt_domain *req,
+                           dws_adapt_domain *out, dws_error *err);
+char *dws_conditions_accepts_json(const dws_conditions *c);
 /* out = req with the default replaced by the adapter's fallback, when m reads it;
  * else -1 with DWS_E_UNKNOWN_DOMAIN and what m reads. */
 int dws_model_resolve_domain(const dws_model *m, const dws_adapt_domain *req, dws_adapt_domain *out, dws_error *err);
 /* What an adapter accepts as JSON text (malloc'd; NULL for an encoder or out of
  * memory): {"types", "severities", "max_chain", "any", "none", "default"} for a
- * conditioned adapter, a list of domain specs for an unconditioned one. */
+ * conditioned adapter, {"domains": [its one domain, when named], "none", "default"}
+ * for an unconditioned one. */
 char *dws_model_accepts_json(const dws_model *m);
 
 /* 0 when the model accepts in; else -1, err->code DWS_E_INCOMPATIBLE_MODEL and a

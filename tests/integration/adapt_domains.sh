@@ -92,5 +92,5 @@ check "/v1/models: the conditioned adapter accepts 19 types, severities 1-5, cha
     "(19, [1, 2, 3, 4, 5], 2, True, True)" ]
 check "/v1/models: the version-1 adapter accepts its domain and none" \
   [ "$(json '[m["accepts"] for m in d["models"] if m["id"] == "old-format"][0]')" = \
-    "['contrast:4,gaussian_noise:2', 'none']" ]
+    "{'domains': ['contrast:4,gaussian_noise:2'], 'none': True, 'default': 'contrast:4,gaussian_noise:2'}" ]
 finish
