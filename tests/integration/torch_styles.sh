@@ -14,7 +14,8 @@ BIN=${BIN:-bin}
 D=$BIN/dwsnet
 F=tests/fixtures/torch_styles
 py=/usr/bin/python3
-if ! $py -c 'import numpy' 2>/dev/null; then echo "skipped: /usr/bin/python3 cannot import numpy (run scripts/install-deps)"; exit 77; fi
+. tests/integration/lib/needs.bash
+need_python numpy
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 # close A.f32 B.f32: every entry within 1e-4 of the largest |logit| of its row.
@@ -82,7 +83,7 @@ for name in a_norm_inside b_channels_last d_norm_outside; do
   cmp -s "$tmp/$name.adapted.f32" "$tmp/$name.c.f32" || fail "$name: the identity adapter changed the function"
 done
 
-if command -v node > /dev/null && [ -d tests/node/node_modules/onnxruntime-node ]; then
+if have_ort; then
   node tests/node/run_ort.js --jobs "$tmp/jobs.jsonl"
 else
   echo "onnxruntime part skipped: no node or tests/node/node_modules/onnxruntime-node"

@@ -8,15 +8,11 @@
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
-data=${DWSNET_DATA:-../shared/data/cifar10}
 py=/usr/bin/python3
-if [ ! -e "$data/test_batch.bin.gz" ] && [ ! -e "$data/test_batch.bin" ]; then
-  echo "skipped: no data (set DWSNET_DATA to a CIFAR-10 binary folder)"; exit 77
-fi
-if ! $py -c 'import onnx' 2>/dev/null; then echo "skipped: /usr/bin/python3 cannot import onnx (run scripts/install-deps)"; exit 77; fi
-if ! command -v node >/dev/null || [ ! -d tests/node/node_modules/onnxruntime-node ]; then
-  echo "skipped: no node or tests/node/node_modules/onnxruntime-node (run scripts/install-deps)"; exit 77
-fi
+. tests/integration/lib/needs.bash
+need_cifar
+need_python onnx numpy
+need_ort
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
