@@ -92,7 +92,8 @@ int dws_zoo_spec_check(const dws_zoo_spec *s, dws_error *err)
              s->n_hidden_layers >= 1 && s->n_hidden_layers <= DWS_ZOO_MAX_CHOICES && s->n_activations >= 1 &&
              s->n_activations <= DWS_ZOO_MAX_CHOICES;
     for (int i = 0; ok && i < s->n_epochs; i++) ok = s->epochs[i] >= 0 && s->epochs[i] <= 100000;
-    for (int i = 0; ok && i < s->n_hidden_layers; i++) ok = s->hidden_layers[i] >= 1 && s->hidden_layers[i] < DWS_MAX_LAYERS;
+    for (int i = 0; ok && i < s->n_hidden_layers; i++)
+        ok = s->hidden_layers[i] >= 1 && s->hidden_layers[i] < DWS_MAX_LAYERS;
     for (int i = 0; ok && i < s->n_activations; i++)
         ok = s->activations[i] > DWS_ACT_IDENTITY && s->activations[i] <= DWS_ACT_LAST;
     if (!ok) {

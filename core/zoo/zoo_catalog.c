@@ -122,7 +122,8 @@ int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_e
     for (int l = 0; same && l + 1 < w->n_layers; l++) same = w->act[l] == r->activation;
     int rc = -1;
     if (!same)
-        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s does not have the widths and activation its zoo record says", path);
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s does not have the widths and activation its zoo record says",
+                      path);
     else rc = dws_mlp_clone(m, w, err);
     dws_onnx_free(model);
     return rc;

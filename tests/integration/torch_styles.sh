@@ -54,27 +54,34 @@ for e in "${expect[@]}"; do
 import json, sys
 want = sys.argv[1]
 got = json.load(sys.stdin)["input"].get("preprocess")
-sys.exit(0 if (got == want.replace(" folded into layer 1", "") if want else got is None) else f"input.preprocess {got!r}")
+ok = got == want.replace(" folded into layer 1", "") if want else got is None
+sys.exit(0 if ok else f"input.preprocess {got!r}")
 ' "$pre" || fail "$name: inspect --json"
   x=$F/x.f32; [ -e "$F/$name.x.f32" ] && x=$F/$name.x.f32
   "$D" forward "$F/$name.onnx" --input "$x" -o "$tmp/$name.c.f32"
   close "$tmp/$name.c.f32" "$F/$name.output.f32" || fail "$name: dwsnet forward differs from torch"
   # onnxruntime: 4 rows at once, or row by row for a model exported with a fixed batch of 1.
+  job() {  # job MODEL REFERENCE INPUT ROWS
+    printf '{"model": "%s", "close": "%s", "rtol": 1e-5, "input": "%s", "shape": [%s, 3, 32, 32], "type": "float"}\n' \
+      "$@" >> "$tmp/jobs.jsonl"
+  }
   if grep -q '^input: .*\[?, ' "$tmp/i.txt"; then
-    echo "{\"model\": \"$F/$name.onnx\", \"close\": \"$F/$name.output.f32\", \"rtol\": 1e-5, \"input\": \"$x\", \"shape\": [4, 3, 32, 32], \"type\": \"float\"}" >> "$tmp/jobs.jsonl"
+    job "$F/$name.onnx" "$F/$name.output.f32" "$x" 4
   else
     for r in 0 1 2 3; do
       tail -c +$((r * 12288 + 1)) "$x" | head -c 12288 > "$tmp/$name.x$r.f32"
       tail -c +$((r * 40 + 1)) "$F/$name.output.f32" | head -c 40 > "$tmp/$name.y$r.f32"
-      echo "{\"model\": \"$F/$name.onnx\", \"close\": \"$tmp/$name.y$r.f32\", \"rtol\": 1e-5, \"input\": \"$tmp/$name.x$r.f32\", \"shape\": [1, 3, 32, 32], \"type\": \"float\"}" >> "$tmp/jobs.jsonl"
+      job "$F/$name.onnx" "$tmp/$name.y$r.f32" "$tmp/$name.x$r.f32" 1
     done
   fi
 done
 
 # An identity adapter gives back the same function; outside normalisation from the side file.
 "$D" init-model --kind adapter --channels 8 --layers 2 --seed 1 --id identity -o "$tmp/id.dws" > /dev/null
-side=$($py -c 'import json, sys; d = json.load(open(sys.argv[1])); print(",".join(map(str, d["input_mean"])), ",".join(map(str, d["input_std"])))' "$F/d_norm_outside.json")
-read -r mean std <<< "$side"
+read -r mean std <<< "$($py -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(",".join(map(str, d["input_mean"])), ",".join(map(str, d["input_std"])))' "$F/d_norm_outside.json")"
 for name in a_norm_inside b_channels_last d_norm_outside; do
   args=(); x=$F/x.f32
   [ $name = d_norm_outside ] && args=(--input-mean "$mean" --input-std "$std") && x=$F/$name.x.f32

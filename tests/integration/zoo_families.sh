@@ -21,7 +21,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -q '"built":8' "$tmp/run.json" || fail "zoo run: $(cat "$tmp/run.json")"
 # A rerun with no flags keeps the zoo's own settings; another family is refused.
 "$D" zoo --out "$tmp/zoo" --data "$data" > /dev/null 2>&1 || fail "a rerun without flags was refused"
-! "$D" zoo --out "$tmp/zoo" --data "$data" --family default 2> "$tmp/err" > /dev/null || fail "another family was accepted"
+! "$D" zoo --out "$tmp/zoo" --data "$data" --family default 2> "$tmp/err" > /dev/null ||
+  fail "another family was accepted"
 grep -q "'hidden_layers'" "$tmp/err" || fail "refusal does not name hidden_layers: $(cat "$tmp/err")"
 
 # Records, zoo.json and onnx.checker; 4 input rows; one line per entry: file depth activation.
@@ -61,9 +62,11 @@ while read -r file depth act; do
   want="activations: " shown=$act
   [ "$act" = leaky_relu ] && shown="leaky_relu(0.01)"
   for _ in $(seq 2 "$depth"); do want="$want $shown,"; done
-  grep -qx "$want identity" "$tmp/inspect.txt" || fail "$file: inspect says $(grep activations "$tmp/inspect.txt"), not '$want identity'"
+  grep -qx "$want identity" "$tmp/inspect.txt" ||
+    fail "$file: inspect says $(grep activations "$tmp/inspect.txt"), not '$want identity'"
   "$D" forward "$tmp/zoo/$file" --input "$tmp/x.f32" -o "$tmp/$name.c.f32"
-  echo "{\"model\": \"$tmp/zoo/$file\", \"close\": \"$tmp/$name.c.f32\", \"rtol\": 1e-5, \"input\": \"$tmp/x.f32\", \"shape\": [4, 3072], \"type\": \"float\"}" >> "$tmp/jobs.jsonl"
+  printf '{"model": "%s", "close": "%s", "rtol": 1e-5, "input": "%s", "shape": [4, 3072], "type": "float"}\n' \
+    "$tmp/zoo/$file" "$tmp/$name.c.f32" "$tmp/x.f32" >> "$tmp/jobs.jsonl"
 done < "$tmp/entries.txt"
 node tests/node/run_ort.js --jobs "$tmp/jobs.jsonl"
 echo "8 any-mlp entries (depths 2-5; relu, leaky_relu, gelu, tanh): checker and onnxruntime agree"
