@@ -52,6 +52,8 @@ int cmd_train_classifier(int argc, char **argv)
     r.batch_size = (int)o.batch;
     r.subset = (uint32_t)o.subset;
     r.seed = o.seed;
+    r.activation = (dws_activation)(o.activation + DWS_ACT_RELU);
+    r.leaky_slope = DWS_RECIPE_LEAKY_SLOPE;
     /* Optimiser defaults follow the chosen kind; explicit flags override them. */
     dws_optim_config cfg = dws_optim_defaults((dws_optimizer)o.optimizer, r.optim.lr);
     if (o.lr_seen) cfg.lr = (float)o.lr;

@@ -79,6 +79,15 @@ int cmd_zoo(int argc, char **argv)
         spec.n_epochs = o.epochs.n;
         for (int i = 0; i < o.epochs.n; i++) spec.epochs[i] = (int)o.epochs.v[i];
     }
+    if (o.family_seen) dws_zoo_spec_family(&spec, (dws_zoo_family)o.family);
+    if (o.hidden_layers.n) {
+        spec.n_hidden_layers = o.hidden_layers.n;
+        for (int i = 0; i < o.hidden_layers.n; i++) spec.hidden_layers[i] = (int)o.hidden_layers.v[i];
+    }
+    if (o.activations.n) {
+        spec.n_activations = o.activations.n;
+        for (int i = 0; i < o.activations.n; i++) spec.activations[i] = (dws_activation)o.activations.v[i];
+    }
     if (o.subsets.n) {
         spec.n_subsets = o.subsets.n;
         for (int i = 0; i < o.subsets.n; i++) spec.subsets[i] = (uint32_t)o.subsets.v[i];

@@ -93,6 +93,33 @@ static int parse_subsets(const char *s, void *field, char *why, size_t why_size)
     return parse_list(s, field, DWS_ZOO_MAX_CHOICES, 1, 1L << 31, why, why_size);
 }
 
+/* Hidden layer counts of zoo entries. */
+static int parse_hidden_layers(const char *s, void *field, char *why, size_t why_size)
+{
+    return parse_list(s, field, DWS_ZOO_MAX_CHOICES, 1, DWS_MAX_LAYERS - 1, why, why_size);
+}
+
+/* "relu,gelu": hidden activations by name (dws_activation_name), identity excluded. */
+static int parse_activations(const char *s, void *field, char *why, size_t why_size)
+{
+    cli_int_list *l = field;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    l->n = 0;
+    int ok = strlen(s) < sizeof buf && s[0] && s[strlen(s) - 1] != ',' && !strstr(s, ",,");
+    for (char *save, *tok = strtok_r(buf, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+        dws_activation a;
+        ok = l->n < DWS_ZOO_MAX_CHOICES && dws_activation_parse(tok, &a) == 0 && a != DWS_ACT_IDENTITY;
+        if (ok) l->v[l->n++] = a;
+    }
+    if (!ok || !l->n) {
+        snprintf(why, why_size, "must be up to %d comma-separated names from relu, leaky_relu, tanh, sigmoid, "
+                 "gelu, gelu_tanh, silu", DWS_ZOO_MAX_CHOICES);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_shard(const char *s, void *field, char *why, size_t why_size)
 {
     int i, n, used = 0;
@@ -239,11 +266,17 @@ COMMAND(cli_corrupt, "corrupt", corrupt_table,
 #undef S
 
 static const char *const OPTIMIZER_NAMES[] = {"sgd", "adam", "adamw", NULL};   /* dws_optimizer order */
+/* dws_activation order, from DWS_ACT_RELU on (the index is the value - 1). */
+static const char *const ACTIVATION_NAMES[] = {"relu", "leaky_relu", "tanh", "sigmoid", "gelu", "gelu_tanh", "silu",
+                                               NULL};
 
 #define S train_classifier_opts
 static const cli_option train_classifier_table[] = {
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 binary folder"),
     CUSTOM("--hidden", cli_int_list, hidden, "W,W,...", parse_hidden, .def = "128,128", .help = "hidden widths"),
+    CHOICE("--activation", activation, ACTIVATION_NAMES, .def = "relu",
+           .help = "hidden activation (leaky_relu: slope " DWS_RECIPE_LEAKY_SLOPE_TEXT ", torch's default; gelu: the "
+                   "erf form)"),
     CHOICE("--optimizer", optimizer, OPTIMIZER_NAMES, .def = "adam", .help = "the optimiser (PyTorch's rules)"),
     DOUBLE("--lr", lr, "X", 0, 100, SEEN(lr_seen), .shown = "1e-3", .help = "learning rate"),
     DOUBLE("--momentum", momentum, "X", 0, 1, SEEN(momentum_seen), .shown = "the optimizer's (0.9 for sgd)",
@@ -259,7 +292,7 @@ static const cli_option train_classifier_table[] = {
     TEXT("--out", out, "FILE.onnx", .help = "also save the classifier as ONNX (Flatten + Gemm/Relu, opset 13)"),
 };
 COMMAND(cli_train_classifier, "train-classifier", train_classifier_table,
-        .about = "Trains a 3072 -> hidden... -> 10 ReLU MLP on the CIFAR-10 training images (x = pixel/255,\n"
+        .about = "Trains a 3072 -> hidden... -> 10 MLP on the CIFAR-10 training images (x = pixel/255,\n"
                  "CHW) with PyTorch's default initialisation, and prints JSON with its clean test accuracy,\n"
                  "its accuracy on the test images corrupted by --domain, the training wall time and the\n"
                  "process CPU time. Defaults are the reference recipe: hidden 128,128, Adam lr 1e-3,\n"
@@ -267,6 +300,7 @@ COMMAND(cli_train_classifier, "train-classifier", train_classifier_table,
 #undef S
 
 static const char *const RECIPES_NAMES[] = {"mixed", "reference", NULL};   /* dws_zoo_recipes order */
+static const char *const FAMILY_NAMES[] = {"default", "any-mlp", NULL};    /* dws_zoo_family order */
 
 #define S zoo_opts
 static const cli_option zoo_table[] = {
@@ -285,20 +319,30 @@ static const cli_option zoo_table[] = {
            .help = "epoch choices, sampled per entry"),
     CUSTOM("--subsets", cli_int_list, subsets, "LIST", parse_subsets, .shown = "5000,10000,25000,50000",
            .help = "training-image counts, sampled per entry (0: all)"),
+    CHOICE("--family", family, FAMILY_NAMES, SEEN(family_seen), .shown = "default",
+           .help = "architectures drawn per entry: default (2 hidden layers, ReLU: the zoo as before families) or "
+                   "any-mlp (1-4 hidden layers; relu, leaky_relu with slope " DWS_ZOO_LEAKY_SLOPE_TEXT ", gelu, "
+                   "tanh)"),
+    CUSTOM("--hidden-layers", cli_int_list, hidden_layers, "LIST", parse_hidden_layers, .shown = "the family's (2)",
+           .help = "hidden-layer counts, sampled per entry (weight layers = hidden layers + 1)"),
+    CUSTOM("--activations", cli_int_list, activations, "LIST", parse_activations, .shown = "the family's (relu)",
+           .help = "hidden activations, sampled per entry (one for all hidden layers of an entry)"),
     TEXT("--domain", domain, "SPEC", .shown = DWS_DEFAULT_DOMAIN, .help = "target domain of the reported accuracy"),
     U64("--domain-seed", domain_seed, "N", 1ULL << 53, SEEN(domain_seed_seen), .shown = "0",
         .help = "its noise seed"),
     FLAG("--reindex", reindex, .help = "only rebuild ZOO/index.jsonl from ZOO/entries/"),
 };
 COMMAND(cli_zoo, "zoo", zoo_table, .more_usage = "dwsnet zoo --out ZOO --reindex",
-        .about = "Trains N MLP classifiers 3072 -> h1 -> h2 -> 10 on clean CIFAR-10 with varied recipes (hidden\n"
+        .about = "Trains N MLP classifiers 3072 -> h1 -> h2 -> 10 (ReLU; other depths and activations with\n"
+                 "--family any-mlp or --hidden-layers/--activations) on clean CIFAR-10 with varied recipes (hidden\n"
                  "widths 32-256, Adam / SGD+momentum / AdamW, learning rates, weight decay, batch sizes, epochs,\n"
                  "training subsets, seeds) and writes ZOO/models/ID.onnx, ZOO/entries/ID.json and ZOO/index.jsonl\n"
                  "(one record per classifier: id, file, split, widths, recipe, seed, clean and target-domain test\n"
-                 "accuracy). Entry i depends only on the seed and i: a rerun skips finished entries, and shards\n"
-                 "(entries with i % n == k) can run on other machines into the same folder (e.g. one per pod of\n"
-                 "a Kubernetes indexed Job: --shard $JOB_COMPLETION_INDEX/N). Settings not given are the\n"
-                 "zoo's own (ZOO/zoo.json) when it exists.");
+                 "accuracy; depth and activation too in a zoo of another family). Entry i depends only on the\n"
+                 "settings and i: a rerun skips finished entries, and shards (entries with i % n == k) can run\n"
+                 "on other machines into the same folder (e.g. one per pod of a Kubernetes indexed Job:\n"
+                 "--shard $JOB_COMPLETION_INDEX/N). Settings not given are the zoo's own (ZOO/zoo.json) when\n"
+                 "it exists.");
 #undef S
 
 static const char *const KIND_NAMES[] = {"adapter", "encoder", NULL};   /* dws_model_kind order */

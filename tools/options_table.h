@@ -66,6 +66,7 @@ typedef struct {
     int lr_seen, momentum_seen, weight_decay_seen;
     long epochs, batch, subset;
     uint64_t seed, domain_seed;
+    int activation;  /* index into the activation names: dws_activation - 1 */
 } train_classifier_opts;
 
 typedef struct {
@@ -76,6 +77,8 @@ typedef struct {
     int recipes;     /* dws_zoo_recipes */
     cli_shard shard;
     cli_int_list epochs, subsets;
+    int family, family_seen;          /* dws_zoo_family */
+    cli_int_list hidden_layers, activations;   /* activations: dws_activation values */
     int reindex;
 } zoo_opts;
 

@@ -20,6 +20,16 @@ const char *dws_activation_name(dws_activation a)
     return "unknown";
 }
 
+int dws_activation_parse(const char *name, dws_activation *out)
+{
+    for (int k = DWS_ACT_IDENTITY; k <= DWS_ACT_LAST; k++)
+        if (!strcmp(name, dws_activation_name((dws_activation)k))) {
+            *out = (dws_activation)k;
+            return 0;
+        }
+    return -1;
+}
+
 size_t dws_mlp_param_count(int n_layers, const int64_t *widths)
 {
     size_t n = 0;

@@ -42,6 +42,8 @@ typedef struct {
 } dws_mlp;
 
 const char *dws_activation_name(dws_activation a);   /* "relu", "leaky_relu", ... */
+/* The activation named `name` (dws_activation_name's names): 0, or -1 when none is. */
+int dws_activation_parse(const char *name, dws_activation *out);
 
 /* Number of parameters of an MLP with these widths (no overflow check: callers bound widths). */
 size_t dws_mlp_param_count(int n_layers, const int64_t *widths);

@@ -266,12 +266,7 @@ static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err
     }
     const char *act = get_string(s, "signature", "activation", err);
     if (!act) return -1;
-    for (int k = DWS_ACT_IDENTITY; k <= DWS_ACT_LAST; k++) {
-        if (!strcmp(act, dws_activation_name((dws_activation)k))) {
-            sig->activation = (dws_activation)k;
-            return 0;
-        }
-    }
+    if (dws_activation_parse(act, &sig->activation) == 0) return 0;
     dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown activation '%s'", act);
     return -1;
 }

@@ -2,8 +2,8 @@
  * along a single chain of nodes to the one graph output, collecting layers
  * (Gemm, or MatMul and maybe an Add) and the activations between them; Identity
  * and Dropout pass through. Off the chain there may only be the constants and
- * Transposes that feed layers and the shape arithmetic that feeds a Reshape (the
- * graph input's one other kind of reader: Shape). Anything else (a branch, a second
+ * Transposes that feed layers and the shape arithmetic that feeds a Reshape (the one
+ * other kind of reader of the data before the first layer: Shape). Anything else (a branch, a second
  * input, an operator that is not part of an MLP, a weight that is not a constant)
  * rejects the model with a reason. */
 #include <stdio.h>
@@ -97,9 +97,10 @@ static int check_input_count(const dws_walker *w, int ni, dws_op_kind kind, dws_
     return -1;
 }
 
-/* The one node that reads cur next along the chain; the graph input may also be
- * read by Shape nodes, which a Reshape's shape must then account for. */
-static int chain_reader(const dws_walker *w, const dws_graph_tensor *cur, dws_error *err)
+/* The one node that reads cur next along the chain; before the first layer (the graph
+ * input, its preprocessing) the data may also be read by Shape nodes, which a
+ * Reshape's shape must then account for (onnx_shape.c). */
+static int chain_reader(const dws_walker *w, const dws_graph_tensor *cur, int before_layers, dws_error *err)
 {
     char q[96];
     int found = -1, readers = 0;
@@ -107,8 +108,7 @@ static int chain_reader(const dws_walker *w, const dws_graph_tensor *cur, dws_er
         int ni = w->gr.consumers[cur->consumers_at + c];
         dws_activation unused;
         const char *op = w->g->node[ni]->op_type;
-        if (cur->producer == DWS_FROM_INPUT && dws_op_classify(w->g->node[ni], &unused) == OP_SHAPE_MATH &&
-            !strcmp(op, "Shape"))
+        if (before_layers && dws_op_classify(w->g->node[ni], &unused) == OP_SHAPE_MATH && !strcmp(op, "Shape"))
             continue;
         found = ni;
         readers++;
@@ -154,7 +154,7 @@ static int walk_chain(dws_walker *w, const dws_graph_tensor *cur, dws_error *err
                 continue;
             }
         }
-        int ni = chain_reader(w, cur, err);
+        int ni = chain_reader(w, cur, phase == BEFORE_LAYERS, err);
         if (ni < 0) return -1;
         const Onnx__NodeProto *n = w->g->node[ni];
         dws_walk_label(w, ni, lab, sizeof lab);

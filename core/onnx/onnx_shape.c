@@ -1,6 +1,7 @@
 /* Reshape before the first layer, to [N, d0]. Its shape is a constant, or is
- * computed from the input's Shape and constants by the integer ops torch.onnx.export
- * writes for x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): Shape, Gather,
+ * computed from the Shape of the input (or of the input preprocessed: normalised,
+ * transposed) and constants by the integer ops torch.onnx.export writes for
+ * x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): Shape, Gather,
  * Unsqueeze, Concat, Constant (also Squeeze, Slice, Cast, Mul, Div, Identity).
  * Those are evaluated symbolically, each number as c * (a product of input dims), so
  * a dynamic batch stays a symbol and the result can be checked to keep the batch
@@ -122,6 +123,49 @@ static int only_axis_zero(const shape_value *axes, int allow_none)
     return (axes->n == 0 && allow_none) || (axes->n == 1 && (axes->v[0].c == 0 || axes->v[0].c == -1));
 }
 
+/* The data operand of chain node p (a preprocessing op, Identity or Dropout): the
+ * input the chain came through, not its constant. */
+static const char *data_operand(const dws_walker *w, const Onnx__NodeProto *p)
+{
+    for (size_t k = 0; k < p->n_input && k < 2; k++) {
+        const dws_graph_tensor *t = p->input[k][0] ? dws_graph_find(&w->gr, p->input[k]) : NULL;
+        dws_activation unused;
+        if (t && (t->producer == DWS_FROM_INPUT ||
+                  (t->producer >= 0 && w->gr.used[t->producer] &&
+                   dws_op_classify(w->g->node[t->producer], &unused) != OP_CONSTANT)))
+            return p->input[k];
+    }
+    return NULL;
+}
+
+/* Which input axis each axis of `name` holds, when name is the graph input or comes
+ * from it through the chain's preprocessing (element-wise ops keep the axes, a
+ * Transpose permutes them), Identity and Dropout: 0, else -1. */
+static int axes_from_input(const shape_eval *se, const char *name, int64_t rank, int64_t *axes)
+{
+    const dws_walker *w = se->w;
+    for (int64_t k = 0; k < rank; k++) axes[k] = k;
+    for (int hops = 0; hops <= SHAPE_MAX_NODES; hops++) {
+        const dws_graph_tensor *t = dws_graph_find(&w->gr, name);
+        if (t->producer == DWS_FROM_INPUT) return 0;
+        if (t->producer < 0 || !w->gr.used[t->producer]) return -1;
+        const Onnx__NodeProto *p = w->g->node[t->producer];
+        dws_activation unused;
+        dws_op_kind kind = dws_op_classify(p, &unused);
+        if (!dws_walk_is_preprocess(w, t->producer) && kind != OP_IDENTITY && kind != OP_DROPOUT) return -1;
+        if (p->op_type && !strcmp(p->op_type, "Transpose")) {
+            const Onnx__AttributeProto *a = dws_op_attr(p, "perm");
+            if (!a || (int64_t)a->n_ints != rank) return -1;
+            for (int64_t k = 0; k < rank; k++) {
+                if (axes[k] < 0 || axes[k] >= rank) return -1;
+                axes[k] = a->ints[axes[k]];   /* output axis j is the Transpose's input axis perm[j] */
+            }
+        }
+        if (!(name = data_operand(w, p))) return -1;
+    }
+    return -1;
+}
+
 static int eval_shape_of(shape_eval *se, int ni, shape_value *out, dws_error *err)
 {
     const dws_walker *w = se->w;
@@ -129,9 +173,10 @@ static int eval_shape_of(shape_eval *se, int ni, shape_value *out, dws_error *er
     char lab[160];
     dws_walk_label(w, ni, lab, sizeof lab);
     if (check_inputs(se, ni, 1, 1, err) != 0) return -1;
-    if (dws_graph_find(&w->gr, n->input[0])->producer != DWS_FROM_INPUT)
-        return fail(se, err, DWS_E_NOT_AN_MLP, "node %s takes the Shape of something other than the input", lab);
-    int64_t rank = w->info->input_rank, start, end;
+    int64_t rank = w->info->input_rank, start, end, axes[DWS_ONNX_MAX_RANK];
+    if (rank > 0 && axes_from_input(se, n->input[0], rank, axes) != 0)
+        return fail(se, err, DWS_E_NOT_AN_MLP,
+                    "node %s takes the Shape of something other than the input or its preprocessing", lab);
     if (rank == 0) return fail(se, err, DWS_E_NOT_AN_MLP, "the input declares no shape, so node %s cannot be checked", lab);
     if (dws_walk_attr_int(w, ni, "start", 0, &start, err) || dws_walk_attr_int(w, ni, "end", rank, &end, err)) return -1;
     start = start < 0 ? start + rank : start;
@@ -140,8 +185,8 @@ static int eval_shape_of(shape_eval *se, int ni, shape_value *out, dws_error *er
     end = end < start ? start : end > rank ? rank : end;
     out->rank = 1, out->n = 0;
     for (int64_t k = start; k < end; k++) {
-        int64_t d = w->info->input_dims[k];
-        out->v[out->n++] = k > 0 && d > 0 ? (shape_num){d, 0} : (shape_num){1, 1u << k};
+        int64_t a = axes[k], d = w->info->input_dims[a];
+        out->v[out->n++] = a > 0 && d > 0 ? (shape_num){d, 0} : (shape_num){1, 1u << a};
     }
     return 0;
 }

@@ -16,10 +16,18 @@ dws_recipe dws_recipe_reference(void)
     return r;
 }
 
+dws_activation dws_recipe_activation(const dws_recipe *r)
+{
+    return r->activation == DWS_ACT_IDENTITY ? DWS_ACT_RELU : r->activation;
+}
+
 cJSON *dws_recipe_to_json(const dws_recipe *r)
 {
     cJSON *o = cJSON_CreateObject(), *h = cJSON_AddArrayToObject(o, "hidden");
     for (int i = 0; i < r->n_hidden; i++) cJSON_AddItemToArray(h, cJSON_CreateNumber((double)r->hidden[i]));
+    dws_activation act = dws_recipe_activation(r);
+    if (act != DWS_ACT_RELU) cJSON_AddStringToObject(o, "activation", dws_activation_name(act));
+    if (act == DWS_ACT_LEAKY_RELU) cJSON_AddNumberToObject(o, "leaky_relu_slope", dws_float_decimal(r->leaky_slope));
     cJSON_AddStringToObject(o, "optimizer", dws_optimizer_name(r->optim.kind));
     cJSON_AddNumberToObject(o, "lr", dws_float_decimal(r->optim.lr));
     if (r->optim.kind == DWS_OPT_SGD) cJSON_AddNumberToObject(o, "momentum", dws_float_decimal(r->optim.momentum));
@@ -41,10 +49,15 @@ int dws_recipe_train(const dws_recipe *r, const dws_samples *train, int n_classe
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "%d hidden layers", r->n_hidden);
         return -1;
     }
+    dws_activation act = dws_recipe_activation(r);
     widths[0] = (int64_t)train->dim;
     for (int i = 0; i < r->n_hidden; i++) widths[i + 1] = r->hidden[i];
     widths[r->n_hidden + 1] = n_classes;
     if (dws_mlp_init(out, r->n_hidden + 1, widths, err)) return -1;
+    for (int l = 0; l < r->n_hidden; l++) {
+        out->act[l] = act;
+        if (act == DWS_ACT_LEAKY_RELU) out->leaky_alpha[l] = r->leaky_slope;
+    }
     dws_rng rng;
     dws_rng_seed_stream(&rng, r->seed, STREAM_INIT);
     dws_mlp_init_default(out, &rng);

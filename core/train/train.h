@@ -159,9 +159,15 @@ int dws_mlp_accuracy(const dws_mlp *m, const dws_samples *data, double *acc, dws
  * takes one from flags; both train through dws_recipe_train. */
 typedef struct cJSON cJSON;
 
+/* LeakyReLU's negative slope of the recipes made here (torch.nn.LeakyReLU's default). */
+#define DWS_RECIPE_LEAKY_SLOPE 0.01f
+#define DWS_RECIPE_LEAKY_SLOPE_TEXT "0.01"
+
 typedef struct {
     int n_hidden;                          /* hidden layers */
     int64_t hidden[DWS_MAX_LAYERS - 1];    /* their widths */
+    dws_activation activation;             /* of every hidden layer; DWS_ACT_IDENTITY (0, a zeroed recipe) is ReLU */
+    float leaky_slope;                     /* LeakyReLU's negative slope (used when activation is LEAKY_RELU) */
     dws_optim_config optim;
     int epochs;
     int batch_size;
@@ -173,12 +179,18 @@ typedef struct {
  * batch 128, 10 epochs, all images. */
 dws_recipe dws_recipe_reference(void);
 
+/* The hidden activation r trains with (ReLU for a zeroed recipe). */
+dws_activation dws_recipe_activation(const dws_recipe *r);
+
 /* A JSON object {"hidden":[..],"optimizer":"adam","lr":..,"momentum":..,"weight_decay":..,
- * "epochs":..,"batch_size":..,"subset":..,"seed":..}; caller owns it. */
+ * "epochs":..,"batch_size":..,"subset":..,"seed":..}, with "activation" (and for
+ * leaky_relu "leaky_relu_slope") after "hidden" only when it is not ReLU, so that a ReLU
+ * recipe's text is what it was before recipes had activations; caller owns it. */
 cJSON *dws_recipe_to_json(const dws_recipe *r);
 
-/* A freshly initialised d0 -> hidden... -> n_classes ReLU MLP, trained on `train`
- * (a seeded subset of it when r->subset is set). *out is initialised here. */
+/* A freshly initialised d0 -> hidden... -> n_classes MLP with the recipe's hidden
+ * activation, trained on `train` (a seeded subset of it when r->subset is set). *out is
+ * initialised here. */
 int dws_recipe_train(const dws_recipe *r, const dws_samples *train, int n_classes, dws_mlp *out,
                      dws_train_progress *res, dws_error *err);
 

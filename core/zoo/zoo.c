@@ -29,6 +29,10 @@ static const double SPLIT_FRACTIONS[4] = {0.75, 0.10, 0.10, 0.05};
     "u = first uniform draw of entry i's stream (seed, i); train if u < 0.75, val if u < 0.85, " \
     "test if u < 0.95, else test_unseen_widths (hidden widths from unseen_hidden_widths)"
 
+#define DEPTH_RULE                                                                                      \
+    "hidden layers and activation drawn per entry from hidden_layers and activations (after u, only " \
+    "from lists of two or more); each record's depth counts weight layers (hidden layers + 1)"
+
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof *(a)))
 #define PICK(rng, a) ((a)[dws_rng_below(rng, (uint64_t)COUNT_OF(a))])
 
@@ -40,16 +44,69 @@ void dws_zoo_spec_default(dws_zoo_spec *s)
     memcpy(s->epochs, DEFAULT_EPOCHS, sizeof DEFAULT_EPOCHS);
     s->n_subsets = COUNT_OF(DEFAULT_SUBSETS);
     memcpy(s->subsets, DEFAULT_SUBSETS, sizeof DEFAULT_SUBSETS);
+    dws_zoo_spec_family(s, DWS_ZOO_FAMILY_DEFAULT);
     dws_domain_parse(DWS_DEFAULT_DOMAIN, &s->domain, NULL);
+}
+
+/* The architectures of each family (dws_zoo_family order). */
+static const struct {
+    const char *name;
+    int n_layers, layers[4];
+    int n_acts;
+    dws_activation acts[4];
+} FAMILIES[] = {
+    {"default", 1, {2}, 1, {DWS_ACT_RELU}},
+    {"any-mlp", 4, {1, 2, 3, 4}, 4, {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_GELU, DWS_ACT_TANH}},
+};
+
+const char *dws_zoo_family_name(dws_zoo_family f) { return FAMILIES[f].name; }
+
+int dws_zoo_family_parse(const char *name, dws_zoo_family *out)
+{
+    for (int k = 0; k < COUNT_OF(FAMILIES); k++)
+        if (!strcmp(name, FAMILIES[k].name)) {
+            *out = (dws_zoo_family)k;
+            return 0;
+        }
+    return -1;
+}
+
+void dws_zoo_spec_family(dws_zoo_spec *s, dws_zoo_family f)
+{
+    s->n_hidden_layers = FAMILIES[f].n_layers;
+    memcpy(s->hidden_layers, FAMILIES[f].layers, (size_t)FAMILIES[f].n_layers * sizeof *s->hidden_layers);
+    s->n_activations = FAMILIES[f].n_acts;
+    memcpy(s->activations, FAMILIES[f].acts, (size_t)FAMILIES[f].n_acts * sizeof *s->activations);
+}
+
+int dws_zoo_spec_is_default_family(const dws_zoo_spec *s)
+{
+    return s->n_hidden_layers == 1 && s->hidden_layers[0] == 2 && s->n_activations == 1 &&
+           s->activations[0] == DWS_ACT_RELU;
 }
 
 int dws_zoo_spec_check(const dws_zoo_spec *s, dws_error *err)
 {
     int ok = s->count >= 1 && s->count <= DWS_ZOO_MAX_COUNT && s->n_epochs >= 1 &&
-             s->n_epochs <= DWS_ZOO_MAX_CHOICES && s->n_subsets >= 1 && s->n_subsets <= DWS_ZOO_MAX_CHOICES;
+             s->n_epochs <= DWS_ZOO_MAX_CHOICES && s->n_subsets >= 1 && s->n_subsets <= DWS_ZOO_MAX_CHOICES &&
+             s->n_hidden_layers >= 1 && s->n_hidden_layers <= DWS_ZOO_MAX_CHOICES && s->n_activations >= 1 &&
+             s->n_activations <= DWS_ZOO_MAX_CHOICES;
     for (int i = 0; ok && i < s->n_epochs; i++) ok = s->epochs[i] >= 0 && s->epochs[i] <= 100000;
-    if (!ok) dws_error_set(err, DWS_E_INVALID_ARGUMENT, "zoo settings out of range (count, epochs or subsets)");
-    return ok ? 0 : -1;
+    for (int i = 0; ok && i < s->n_hidden_layers; i++)
+        ok = s->hidden_layers[i] >= 1 && s->hidden_layers[i] < DWS_MAX_LAYERS;
+    for (int i = 0; ok && i < s->n_activations; i++)
+        ok = s->activations[i] > DWS_ACT_IDENTITY && s->activations[i] <= DWS_ACT_LAST;
+    if (!ok) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT,
+                      "zoo settings out of range (count, epochs, subsets, hidden layers or activations)");
+        return -1;
+    }
+    if (s->recipes == DWS_ZOO_REFERENCE && !dws_zoo_spec_is_default_family(s)) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT,
+                      "a reference zoo is 3072-128-128-10 ReLU: it takes no other hidden layers or activations");
+        return -1;
+    }
+    return 0;
 }
 
 const char *dws_zoo_split_name(dws_zoo_split s)
@@ -91,8 +148,13 @@ void dws_zoo_entry_recipe(const dws_zoo_spec *s, int index, dws_recipe *r, dws_z
         return;
     }
     memset(r, 0, sizeof *r);
-    r->n_hidden = 2;
-    for (int l = 0; l < 2; l++)
+    /* Lists of one choice draw nothing: a default-family zoo's stream is what it was. */
+    r->n_hidden = s->n_hidden_layers > 1 ? s->hidden_layers[dws_rng_below(&rng, (uint64_t)s->n_hidden_layers)]
+                                         : s->hidden_layers[0];
+    r->activation = s->n_activations > 1 ? s->activations[dws_rng_below(&rng, (uint64_t)s->n_activations)]
+                                         : s->activations[0];
+    r->leaky_slope = DWS_ZOO_LEAKY_SLOPE;
+    for (int l = 0; l < r->n_hidden; l++)
         r->hidden[l] = *split == DWS_ZOO_TEST_UNSEEN_WIDTHS ? PICK(&rng, UNSEEN_WIDTHS) : PICK(&rng, SEEN_WIDTHS);
     double o = dws_rng_uniform(&rng);
     if (o < 0.5) {
@@ -118,9 +180,11 @@ static cJSON *int_array(const int64_t *v, int n)
     return a;
 }
 
-/* The keys of zoo.json that must match for a run to join an existing zoo. */
-static const char *const IDENTITY_KEYS[] = {"format", "seed", "count", "recipes", "epochs", "subsets",
-                                            "domain", "domain_seed", "train_images", "test_images"};
+/* The keys of zoo.json that must match for a run to join an existing zoo (absent in
+ * both counts as the same: a default-family zoo has no hidden_layers or activations). */
+static const char *const IDENTITY_KEYS[] = {"format",       "seed",       "count",         "recipes",
+                                            "epochs",       "subsets",    "hidden_layers", "activations",
+                                            "domain",       "domain_seed", "train_images", "test_images"};
 
 static cJSON *manifest(const dws_zoo_spec *s, size_t train_images, size_t test_images)
 {
@@ -136,6 +200,18 @@ static cJSON *manifest(const dws_zoo_spec *s, size_t train_images, size_t test_i
     cJSON_AddItemToObject(o, "epochs", int_array(tmp, s->n_epochs));
     for (int i = 0; i < s->n_subsets; i++) tmp[i] = s->subsets[i];
     cJSON_AddItemToObject(o, "subsets", int_array(tmp, s->n_subsets));
+    if (!dws_zoo_spec_is_default_family(s)) {   /* keys a default-family zoo.json never had */
+        for (int i = 0; i < s->n_hidden_layers; i++) tmp[i] = s->hidden_layers[i];
+        cJSON_AddItemToObject(o, "hidden_layers", int_array(tmp, s->n_hidden_layers));
+        cJSON *acts = cJSON_AddArrayToObject(o, "activations");
+        int leaky = 0;
+        for (int i = 0; i < s->n_activations; i++) {
+            cJSON_AddItemToArray(acts, cJSON_CreateString(dws_activation_name(s->activations[i])));
+            leaky |= s->activations[i] == DWS_ACT_LEAKY_RELU;
+        }
+        if (leaky) cJSON_AddNumberToObject(o, "leaky_relu_slope", dws_float_decimal(DWS_ZOO_LEAKY_SLOPE));
+        cJSON_AddStringToObject(o, "depth_rule", DEPTH_RULE);
+    }
     cJSON_AddStringToObject(o, "domain", domain);
     cJSON_AddNumberToObject(o, "domain_seed", (double)s->domain_seed);
     cJSON_AddNumberToObject(o, "train_images", (double)train_images);
@@ -203,14 +279,16 @@ int dws_zoo_open(const char *dir, const dws_zoo_spec *spec, size_t train_images,
     cJSON *have = read_json_file(path, err);
     if (!have) goto done;
     rc = 0;
-    for (int i = 0; i < COUNT_OF(IDENTITY_KEYS) && rc == 0; i++)
-        if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(want, IDENTITY_KEYS[i]),
-                           cJSON_GetObjectItemCaseSensitive(have, IDENTITY_KEYS[i]), 1)) {
+    for (int i = 0; i < COUNT_OF(IDENTITY_KEYS) && rc == 0; i++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(want, IDENTITY_KEYS[i]),
+                    *b = cJSON_GetObjectItemCaseSensitive(have, IDENTITY_KEYS[i]);
+        if ((a || b) && !cJSON_Compare(a, b, 1)) {
             dws_error_set(err, DWS_E_INVALID_ARGUMENT,
                           "%s was made with a different '%s'; use the same settings or another folder", path,
                           IDENTITY_KEYS[i]);
             rc = -1;
         }
+    }
     cJSON_Delete(have);
 done:
     unlink(tmp);
@@ -261,6 +339,20 @@ int dws_zoo_read_spec(const char *dir, dws_zoo_spec *spec, dws_error *err)
     if (ok) ok = int_list(cJSON_GetObjectItemCaseSensitive(o, "subsets"), &spec->n_subsets, DWS_ZOO_MAX_CHOICES, 0,
                           UINT32_MAX, v) == 0;
     for (int i = 0; ok && i < spec->n_subsets; i++) spec->subsets[i] = (uint32_t)v[i];
+    /* Absent in a zoo made before families: 2 hidden layers, ReLU. */
+    dws_zoo_spec_family(spec, DWS_ZOO_FAMILY_DEFAULT);
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(o, "hidden_layers"),
+                *acts = cJSON_GetObjectItemCaseSensitive(o, "activations");
+    if (ok && layers) ok = int_list(layers, &spec->n_hidden_layers, DWS_ZOO_MAX_CHOICES, 1, DWS_MAX_LAYERS - 1, v) == 0;
+    for (int i = 0; ok && layers && i < spec->n_hidden_layers; i++) spec->hidden_layers[i] = (int)v[i];
+    if (ok && acts) {
+        spec->n_activations = 0;
+        ok = cJSON_IsArray(acts) && cJSON_GetArraySize(acts) >= 1 && cJSON_GetArraySize(acts) <= DWS_ZOO_MAX_CHOICES;
+        for (const cJSON *a = ok ? acts->child : NULL; a && ok; a = a->next) {
+            dws_activation *slot = &spec->activations[spec->n_activations++];
+            ok = cJSON_IsString(a) && dws_activation_parse(a->valuestring, slot) == 0 && *slot != DWS_ACT_IDENTITY;
+        }
+    }
     cJSON_Delete(o);
     if (!ok) dws_error_set(err, DWS_E_BAD_DATA, "%s does not describe a zoo", path);
     return ok ? 0 : -1;

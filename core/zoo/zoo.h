@@ -38,6 +38,10 @@ typedef enum {
     DWS_ZOO_REFERENCE,        /* every entry the reference recipe (dws_recipe_reference), own seed */
 } dws_zoo_recipes;
 
+/* LeakyReLU's negative slope in every zoo (torch.nn.LeakyReLU's default). */
+#define DWS_ZOO_LEAKY_SLOPE DWS_RECIPE_LEAKY_SLOPE
+#define DWS_ZOO_LEAKY_SLOPE_TEXT DWS_RECIPE_LEAKY_SLOPE_TEXT
+
 typedef struct {
     int count;                                   /* entries 0 .. count-1 */
     dws_zoo_recipes recipes;
@@ -46,28 +50,51 @@ typedef struct {
     int epochs[DWS_ZOO_MAX_CHOICES];             /* sampled uniformly per entry */
     int n_subsets;
     uint32_t subsets[DWS_ZOO_MAX_CHOICES];       /* training images per entry; 0 = all */
+    int n_hidden_layers;
+    int hidden_layers[DWS_ZOO_MAX_CHOICES];      /* hidden layers per entry (1..DWS_MAX_LAYERS-1), sampled */
+    int n_activations;
+    dws_activation activations[DWS_ZOO_MAX_CHOICES];   /* hidden activation per entry, sampled */
     dws_domain domain;                           /* target domain of the reported accuracy */
     uint64_t domain_seed;
 } dws_zoo_spec;
 
 /* 500 entries, seed 0, epochs {1,2,3,4,6,8,12,16,20}, subsets {5000,10000,25000,50000},
- * the default target domain with seed 0. */
+ * 2 hidden layers, ReLU, the default target domain with seed 0. */
 void dws_zoo_spec_default(dws_zoo_spec *s);
+
+/* Zoo families: the architectures a zoo draws from (hidden layers and activations).
+ * DWS_ZOO_FAMILY_DEFAULT is the zoo as it was before families: 2 hidden layers, ReLU.
+ * DWS_ZOO_FAMILY_ANY_MLP: 1 to 4 hidden layers (weight layers 2 to 5), ReLU, LeakyReLU
+ * (slope DWS_ZOO_LEAKY_SLOPE), GELU (erf) or tanh, for a depth- and activation-agnostic
+ * adapter (issue 18). */
+typedef enum { DWS_ZOO_FAMILY_DEFAULT = 0, DWS_ZOO_FAMILY_ANY_MLP } dws_zoo_family;
+const char *dws_zoo_family_name(dws_zoo_family f);   /* "default", "any-mlp" */
+int dws_zoo_family_parse(const char *name, dws_zoo_family *out);
+/* Sets s's hidden layers and activations to the family's. */
+void dws_zoo_spec_family(dws_zoo_spec *s, dws_zoo_family f);
+/* 1 when s draws only 2 hidden layers and ReLU: the zoo of before families, whose
+ * zoo.json, recipes and records carry no hidden_layers/activations/depth keys. */
+int dws_zoo_spec_is_default_family(const dws_zoo_spec *s);
 
 const char *dws_zoo_split_name(dws_zoo_split s);   /* "train", "val", "test", "test_unseen_widths" */
 const char *dws_zoo_recipes_name(dws_zoo_recipes r); /* "mixed", "reference" */
 int dws_zoo_recipes_parse(const char *name, dws_zoo_recipes *out);
 
 /* Recipe and split of entry `index`. Splits: u, the stream's first uniform, gives train
- * (u < 0.75), val (< 0.85), test (< 0.95), test_unseen_widths (the rest). Hidden widths
- * come from {32,64,128,256}, or {48,96,192} for test_unseen_widths, independently per layer;
- * Adam 50%, SGD with momentum 0.9 35%, AdamW 15%, with learning rates, weight decay and
- * batch sizes from fixed lists; epochs and subset from the spec's lists. A DWS_ZOO_REFERENCE
- * zoo gives every entry the reference recipe with its own seed (unseen-width entries go to test). */
+ * (u < 0.75), val (< 0.85), test (< 0.95), test_unseen_widths (the rest). Then the number
+ * of hidden layers and the hidden activation, each drawn from the spec's list only when
+ * it has more than one choice (so a default-family zoo draws exactly what it drew before
+ * families). Hidden widths come from {32,64,128,256}, or {48,96,192} for
+ * test_unseen_widths, independently per layer; Adam 50%, SGD with momentum 0.9 35%, AdamW
+ * 15%, with learning rates, weight decay and batch sizes from fixed lists; epochs and
+ * subset from the spec's lists. A DWS_ZOO_REFERENCE zoo gives every entry the reference
+ * recipe with its own seed (unseen-width entries go to test). */
 void dws_zoo_entry_recipe(const dws_zoo_spec *s, int index, dws_recipe *r, dws_zoo_split *split);
 
 /* 0 when the spec can be built: count 1..DWS_ZOO_MAX_COUNT, 1..DWS_ZOO_MAX_CHOICES epochs
- * (each 0..100000) and subsets; else DWS_E_INVALID_ARGUMENT. */
+ * (each 0..100000), subsets, hidden layer counts (each 1..DWS_MAX_LAYERS-1) and hidden
+ * activations (any but identity); a reference zoo only with the default family; else
+ * DWS_E_INVALID_ARGUMENT. */
 int dws_zoo_spec_check(const dws_zoo_spec *s, dws_error *err);
 
 /* Creates dir, models/ and entries/, and writes zoo.json; when zoo.json is there it
@@ -143,8 +170,9 @@ int dws_zoo_build(const char *dir, const char *data_dir, const dws_zoo_spec *spe
 typedef struct {
     int id;
     dws_zoo_split split;
-    int n_layers;
+    int n_layers;                             /* weight layers: the record's "depth" (3 when absent) */
     int64_t widths[DWS_MAX_LAYERS + 1];
+    dws_activation activation;                /* hidden activation: "activation" (ReLU when absent) */
     double clean_test_acc, target_test_acc;   /* as the zoo measured them; 0 in a zoo that does not */
     char file[64];                            /* relative to the zoo folder */
     cJSON *fields;                            /* the whole line, kept by DWS_ZOO_READ_FIELDS only */
@@ -190,8 +218,8 @@ int dws_zoo_records_read(const char *dir, dws_zoo_records *out, dws_error *err);
 void dws_zoo_records_free(dws_zoo_records *z);
 
 /* A numeric property of a record: a field ("clean_test_acc", "a"), a field of an
- * object ("recipe.epochs"), or "log_width", the mean of log(d_n) over the hidden
- * widths. 0 when found, -1 when absent or not a number. */
+ * object ("recipe.epochs"), "depth" (weight layers), or "log_width", the mean of
+ * log(d_n) over the hidden widths. 0 when found, -1 when absent or not a number. */
 int dws_zoo_record_property(const dws_zoo_record *r, const char *name, double *out);
 
 /* ==== zoo set ==== */

@@ -28,6 +28,8 @@ static int parse_record(const char *line, size_t len, dws_zoo_read_mode mode, dw
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(o, "file");
     const cJSON *clean = cJSON_GetObjectItemCaseSensitive(o, "clean_test_acc");
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target_test_acc");
+    const cJSON *depth = cJSON_GetObjectItemCaseSensitive(o, "depth");
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
     int ok = cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble <= DWS_ZOO_MAX_COUNT &&
              cJSON_IsString(split) && !dws_zoo_split_parse(split->valuestring, &r->split) && cJSON_IsArray(widths) &&
              cJSON_IsString(file) && file->valuestring[0] && strlen(file->valuestring) < sizeof r->file &&
@@ -35,6 +37,10 @@ static int parse_record(const char *line, size_t len, dws_zoo_read_mode mode, dw
              (mode == DWS_ZOO_READ_FIELDS || (cJSON_IsNumber(clean) && cJSON_IsNumber(target)));
     int n = ok ? cJSON_GetArraySize(widths) : 0;
     ok = ok && n >= 2 && n <= DWS_MAX_LAYERS + 1;
+    /* depth and activation: absent in a default-family zoo (3 weight layers, ReLU) */
+    ok = ok && (!depth || (cJSON_IsNumber(depth) && depth->valuedouble == n - 1));
+    r->activation = DWS_ACT_RELU;
+    ok = ok && (!act || (cJSON_IsString(act) && dws_activation_parse(act->valuestring, &r->activation) == 0));
     if (ok) {
         r->id = id->valueint;
         r->n_layers = n - 1;
@@ -113,8 +119,11 @@ int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_e
     const dws_mlp *w = dws_onnx_weights(model);
     int same = w->n_layers == r->n_layers;
     for (int l = 0; same && l <= w->n_layers; l++) same = w->widths[l] == r->widths[l];
+    for (int l = 0; same && l + 1 < w->n_layers; l++) same = w->act[l] == r->activation;
     int rc = -1;
-    if (!same) dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s does not have the widths its zoo record says", path);
+    if (!same)
+        dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s does not have the widths and activation its zoo record says",
+                      path);
     else rc = dws_mlp_clone(m, w, err);
     dws_onnx_free(model);
     return rc;

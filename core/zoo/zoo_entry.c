@@ -105,6 +105,10 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
     cJSON_AddStringToObject(record, "split", dws_zoo_split_name(split));
     cJSON *w = cJSON_AddArrayToObject(record, "widths");
     for (int l = 0; l <= m.n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)m.widths[l]));
+    if (!dws_zoo_spec_is_default_family(spec)) {   /* absent: 3 weight layers, ReLU (the default family) */
+        cJSON_AddNumberToObject(record, "depth", m.n_layers);
+        cJSON_AddStringToObject(record, "activation", dws_activation_name(dws_recipe_activation(&r)));
+    }
     cJSON_AddItemToObject(record, "recipe", dws_recipe_to_json(&r));
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)r.seed);

@@ -17,6 +17,10 @@ void dws_zoo_records_free(dws_zoo_records *z)
 
 int dws_zoo_record_property(const dws_zoo_record *r, const char *name, double *out)
 {
+    if (!strcmp(name, "depth")) {   /* weight layers, also where the record does not say */
+        *out = r->n_layers;
+        return 0;
+    }
     if (!strcmp(name, "log_width")) {
         if (r->n_layers < 2) return -1;
         double s = 0;

@@ -66,6 +66,12 @@ expect 2 "--kind must be adapter or encoder, got 'decoder'" init-model --kind de
 expect 2 "--lr must be a number from 1e-08 to 10, got 'nan'" train-adapter --zoo z --out x --steps 1 --lr nan
 expect 2 "--seed must be a non-negative integer, got '-1'" train-adapter --zoo z --out x --steps 1 --seed -1
 expect 2 "--shard must be i/n with 0 <= i < n, got '3/3'" zoo --out "$tmp/z" --shard 3/3
+expect 2 "--family must be default or any-mlp, got 'cnn'" zoo --out "$tmp/z" --family cnn
+expect 2 "--activations must be up to 16 comma-separated names from relu, " zoo --out "$tmp/z" --activations relu,elu
+expect 2 "--activations must be up to 16 " zoo --out "$tmp/z" --activations identity
+expect 2 "--activations must be up to 16 " zoo --out "$tmp/z" --activations relu,
+expect 2 "--hidden-layers must be up to 16 comma-separated integers from 1 to 15" zoo --out "$tmp/z" --hidden-layers 0,2
+expect 2 "--activation must be relu, leaky_relu, " train-classifier --activation swish
 expect 2 "--json takes no value" inspect --json=1 "$fx"
 expect 2 "^dwsnet inspect: invalid_argument: FILE.onnx is required" inspect --json
 expect 2 "^dwsnet roundtrip: invalid_argument: -o/--out is required" roundtrip "$fx"

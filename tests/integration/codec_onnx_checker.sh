@@ -6,7 +6,8 @@
 #    (bias-free layers get a nonzero bias, in the documented form), and
 #    onnxruntime's outputs equal the C forward's (1e-5 relative; 2e-3 for
 #    FLOAT16 models, which onnxruntime computes in half precision);
-#  - rebuilt fresh (dws_onnx_build): passes onnx.checker, onnxruntime equals the C forward.
+#  - rebuilt fresh (dws_onnx_build): passes onnx.checker, onnxruntime equals the C forward
+#    (also GELU's tanh form and SiLU, which it spells out at opset 13).
 # Models exported in training mode keep Dropout nodes with training_mode = true, which
 # onnxruntime may apply at random (it does with graph optimizations off); it runs
 # copies with training_mode left out (false), whatever its optimizer does.
@@ -56,6 +57,16 @@ while read -r model shape type d0 training; do
 {"model": "$rb", "close": "$work/$name.rebuilt.c.f32", "rtol": 1e-5, "input": "$input", "shape": [4, $d0], "type": "float"}
 JOBS
 done < "$work/fixtures.txt"
+
+# Rebuilt fresh with the activations dws_onnx_build spells out at opset 13 (tanh-GELU, SiLU).
+for name in user_gelu_tanh user_silu; do
+  rb=$work/$name.rebuilt.onnx x=tests/fixtures/user_mlps.x.f32
+  "$BIN/dwsnet" roundtrip "tests/fixtures/$name.onnx" -o "$rb" --perturb 0.05 --seed 7 --rebuild
+  "$BIN/dwsnet" forward "$rb" --input "$x" -o "$work/$name.rebuilt.c.f32"
+  echo "rebuilt tests/fixtures/$name.onnx $rb" >> "$work/written.txt"
+  printf '{"model": "%s", "close": "%s", "rtol": 1e-5, "input": "%s", "shape": [4, 3072], "type": "float"}\n' \
+    "$rb" "$work/$name.rebuilt.c.f32" "$x" >> "$work/jobs.jsonl"
+done
 
 $py tests/integration/codec_checker.py "$work/written.txt"
 [ -s "$work/dropout_off.txt" ] || { echo "no fixture exported in training mode"; exit 1; }

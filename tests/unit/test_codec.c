@@ -354,9 +354,11 @@ END_TEST
 
 START_TEST(build_decodes_to_the_same_mlp)
 {
-    const dws_activation acts[] = {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_TANH, DWS_ACT_SIGMOID, DWS_ACT_GELU};
+    /* GELU (erf and tanh forms) and SiLU are spelt out as torch writes them at opset 13. */
+    const dws_activation acts[] = {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_TANH, DWS_ACT_SIGMOID,
+                                   DWS_ACT_GELU, DWS_ACT_GELU_TANH, DWS_ACT_SILU};
     int64_t widths[] = {7, 5, 4, 3};
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < (int)(sizeof acts / sizeof *acts); k++) {
         uint8_t *buf, *out;
         size_t len, out_len;
         ho_build(widths, 3, acts[k], &buf, &len);
@@ -374,7 +376,8 @@ START_TEST(build_decodes_to_the_same_mlp)
         if (acts[k] == DWS_ACT_LEAKY_RELU) ck_assert_float_eq(got->leaky_alpha[1], 0.3f);
         const dws_onnx_info *info = dws_onnx_get_info(m);
         ck_assert_str_eq(info->producer_name, "dwsnet-test");
-        ck_assert_int_eq(info->opset, acts[k] == DWS_ACT_GELU ? 20 : 13);
+        ck_assert_int_eq(info->opset, 13);
+        ck_assert_int_eq(info->ir_version, 7);
         ck_assert_str_eq(info->weight_name[1], "3.weight");
         ck_assert_str_eq(info->bias_name[2], "5.bias");
         ck_assert_str_eq(info->weight_storage[0], "initializer raw_data FLOAT");
@@ -934,6 +937,55 @@ START_TEST(computed_reshape_shapes_are_evaluated)
 }
 END_TEST
 
+/* x.view(x.size(0), -1) after preprocessing (issue 18): the Shape of the normalised or
+ * transposed data, not of the input; torch writes it so with a dynamic batch. */
+static Onnx__ModelProto *preprocessed_view(const char *op, int shape_of_flatten)
+{
+    static const int64_t image[] = {-1, 2, 3}, zero = 0;
+    Onnx__ModelProto *mp = ho_reshape_model(image, 3);
+    Onnx__GraphProto *g = mp->graph;
+    if (!strcmp(op, "Transpose")) {
+        Onnx__AttributeProto *perm = ho_attr(ho_node(g, "Transpose", "input", NULL, "x1"), "perm");
+        perm->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+        perm->n_ints = 3;
+        perm->ints = malloc(3 * sizeof(int64_t));
+        perm->ints[0] = 0, perm->ints[1] = 2, perm->ints[2] = 1;
+    } else {
+        ho_float_initializer(g, "k", 1);
+        g->initializer[g->n_initializer - 1]->float_data[0] = 0.5f;
+        ho_node(g, op, "input", "k", "x1");
+    }
+    const char *reshaped = "x1";
+    if (shape_of_flatten) {   /* a Shape of the data after a Flatten-like Reshape: refused */
+        ho_int_initializer(g, "flat2", 2, (int64_t[]){-1, 6});
+        ho_node(g, "Reshape", "x1", "flat2", "x2");
+        reshaped = "x2";
+    }
+    ho_set_str(&g->node[0]->input[0], reshaped);
+    ho_node(g, "Shape", reshaped, NULL, "n_shape");
+    ho_int_initializer(g, "n_index", 0, &zero);
+    ho_node(g, "Gather", "n_shape", "n_index", "n_scalar");
+    ho_unsqueeze(g, "n_scalar", "n");
+    ho_ints(g, "minus1", -1);
+    ho_concat(g, "n", "minus1");
+    return mp;
+}
+
+START_TEST(computed_reshape_of_preprocessed_data)
+{
+    const char *ops[] = {"Sub", "Mul", "Transpose"}, *shown[] = {"x - 0.5", "x * 0.5", "permute(x, 0,2,1)"};
+    for (int k = 0; k < 3; k++) {
+        dws_onnx *m = decode_packed(preprocessed_view(ops[k], 0));
+        ck_assert_int_eq(dws_onnx_weights(m)->widths[0], 6);
+        ck_assert_str_eq(dws_onnx_get_info(m)->preprocess, shown[k]);
+        ck_assert_ptr_nonnull(dws_onnx_input_affine(m));
+        dws_onnx_free(m);
+    }
+    expect_rejected(preprocessed_view("Sub", 1), NULL, DWS_E_NOT_AN_MLP,
+                    "takes the Shape of something other than the input or its preprocessing");
+}
+END_TEST
+
 START_TEST(bad_reshape_shapes_are_rejected)
 {
     static const int64_t image[] = {-1, 2, 3}, flat[] = {-1, 6}, dynamic[] = {-1, -1, 3};
@@ -1183,6 +1235,7 @@ static Suite *codec_suite(void)
 
     t = tcase_create("export_styles");
     tcase_add_test(t, computed_reshape_shapes_are_evaluated);
+    tcase_add_test(t, computed_reshape_of_preprocessed_data);
     tcase_add_test(t, bad_reshape_shapes_are_rejected);
     tcase_add_test(t, dropout_passes_through);
     tcase_add_test(t, transposed_weights);

@@ -31,18 +31,28 @@ static double loss_at(const dws_mlp *m, const float *x, const uint8_t *y, int n)
     return loss;
 }
 
-/* Central differences on every parameter and input of a small net with each activation. */
+/* Central differences on every parameter and input of a small net with each hidden
+ * activation (LeakyReLU at the zoo's slope 0.01) and 1, 2 and 4 hidden layers. */
 START_TEST(xent_gradient_matches_finite_differences)
 {
-    const dws_activation acts[4] = {DWS_ACT_RELU, DWS_ACT_TANH, DWS_ACT_GELU, DWS_ACT_SIGMOID};
-    const int64_t widths[4] = {6, 5, 4, 3};
+    const dws_activation acts[] = {DWS_ACT_RELU, DWS_ACT_TANH, DWS_ACT_GELU, DWS_ACT_SIGMOID, DWS_ACT_LEAKY_RELU};
+    const int64_t depth3[4] = {6, 5, 4, 3}, depth2[3] = {6, 5, 3}, depth5[6] = {6, 5, 4, 4, 5, 3};
+    const struct {
+        int n_layers;
+        const int64_t *widths;
+    } shapes[] = {{3, depth3}, {2, depth2}, {5, depth5}};
     enum { N = 4 };
-    for (int a = 0; a < 4; a++) {
+    for (int sh = 0; sh < 3; sh++)
+    for (int a = 0; a < (int)(sizeof acts / sizeof *acts); a++) {
         dws_mlp m, g;
         dws_error err = {0};
-        make_mlp(&m, 3, widths, 10 + (uint64_t)a);
+        int L = shapes[sh].n_layers;
+        make_mlp(&m, L, shapes[sh].widths, 10 + (uint64_t)a + 100 * (uint64_t)sh);
         for (size_t i = 0; i < m.n_params; i++) m.params[i] *= 3.f;   /* sharper logits */
-        m.act[0] = m.act[1] = acts[a];
+        for (int l = 0; l + 1 < L; l++) {
+            m.act[l] = acts[a];
+            m.leaky_alpha[l] = 0.01f;
+        }
         ck_assert_int_eq(dws_mlp_clone(&g, &m, &err), 0);
         float x[N * 6], dx[N * 6], loss;
         uint8_t y[N] = {0, 2, 1, 2};
@@ -55,27 +65,19 @@ START_TEST(xent_gradient_matches_finite_differences)
         ck_assert_int_ge(correct, 0);
         ck_assert_double_eq_tol(loss, loss_at(&m, x, y, N), 1e-6);
         const float h = 1e-2f;
-        for (size_t i = 0; i < m.n_params; i++) {
-            float keep = m.params[i];
-            m.params[i] = keep + h;
+        for (size_t i = 0; i < m.n_params + N * 6; i++) {
+            float *v = i < m.n_params ? &m.params[i] : &x[i - m.n_params];
+            float analytic = i < m.n_params ? g.params[i] : dx[i - m.n_params];
+            float keep = *v;
+            *v = keep + h;
             double up = loss_at(&m, x, y, N);
-            m.params[i] = keep - h;
+            *v = keep - h;
             double down = loss_at(&m, x, y, N);
-            m.params[i] = keep;
+            *v = keep;
             double fd = (up - down) / (2 * h);
-            ck_assert_msg(fabs(fd - g.params[i]) < 2e-3 + 2e-2 * fabs(fd), "act %d param %zu: fd %g analytic %g", a, i,
-                          fd, g.params[i]);
-        }
-        for (int i = 0; i < N * 6; i++) {
-            float keep = x[i];
-            x[i] = keep + h;
-            double up = loss_at(&m, x, y, N);
-            x[i] = keep - h;
-            double down = loss_at(&m, x, y, N);
-            x[i] = keep;
-            double fd = (up - down) / (2 * h);
-            ck_assert_msg(fabs(fd - dx[i]) < 2e-3 + 2e-2 * fabs(fd), "act %d input %d: fd %g analytic %g", a, i, fd,
-                          dx[i]);
+            ck_assert_msg(fabs(fd - analytic) < 2e-3 + 2e-2 * fabs(fd), "%s, %d layers, %s %zu: fd %g analytic %g",
+                          dws_activation_name(acts[a]), L, i < m.n_params ? "param" : "input",
+                          i < m.n_params ? i : i - m.n_params, fd, analytic);
         }
         free(ws);
         dws_mlp_free(&m);

@@ -3,6 +3,7 @@
  * and recipes and splits follow the documented distribution. */
 #include <cblas.h>
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,247 @@ START_TEST(zoo_recipes_follow_the_documented_distribution)
 }
 END_TEST
 
+/* The default zoo as it was before families (the zoo being built with it relies on
+ * that): zoo.json's text and the recipes and splits of a few entries of seed 0, as the
+ * zoo of 2026-12-04 recorded them. */
+static const char DEFAULT_ZOO_JSON[] =
+    "{\n"
+    "\t\"format\":\t1,\n"
+    "\t\"seed\":\t0,\n"
+    "\t\"count\":\t500,\n"
+    "\t\"recipes\":\t\"mixed\",\n"
+    "\t\"epochs\":\t[1, 2, 3, 4, 6, 8, 12, 16, 20],\n"
+    "\t\"subsets\":\t[5000, 10000, 25000, 50000],\n"
+    "\t\"domain\":\t\"contrast:4,gaussian_noise:2\",\n"
+    "\t\"domain_seed\":\t0,\n"
+    "\t\"train_images\":\t50000,\n"
+    "\t\"test_images\":\t10000,\n"
+    "\t\"input\":\t\"x = pixel / 255 as float32, channel-major (CHW), flattened to 3072 values\",\n"
+    "\t\"classes\":\t10,\n"
+    "\t\"hidden_widths\":\t[32, 64, 128, 256],\n"
+    "\t\"unseen_hidden_widths\":\t[48, 96, 192],\n"
+    "\t\"splits\":\t{\n"
+    "\t\t\"train\":\t0.75,\n"
+    "\t\t\"val\":\t0.1,\n"
+    "\t\t\"test\":\t0.1,\n"
+    "\t\t\"test_unseen_widths\":\t0.05\n"
+    "\t},\n"
+    "\t\"split_rule\":\t\"u = first uniform draw of entry i's stream (seed, i); train if u < 0.75, val if u < "
+    "0.85, test if u < 0.95, else test_unseen_widths (hidden widths from unseen_hidden_widths)\",\n"
+    "}\n";
+
+static const struct {
+    int id;
+    const char *split, *recipe;
+} DEFAULT_RECIPES[] = {
+    {0, "train", "{\"hidden\":[32,32],\"optimizer\":\"adamw\",\"lr\":0.001,\"weight_decay\":0.01,\"epochs\":20,"
+                 "\"batch_size\":128,\"subset\":50000,\"seed\":3920880769943158}"},
+    {1, "test", "{\"hidden\":[64,256],\"optimizer\":\"adam\",\"lr\":0.001,\"weight_decay\":0.0001,\"epochs\":4,"
+                "\"batch_size\":64,\"subset\":10000,\"seed\":77219513438723}"},
+    {2, "train", "{\"hidden\":[32,256],\"optimizer\":\"adam\",\"lr\":0.002,\"weight_decay\":0.0001,\"epochs\":4,"
+                 "\"batch_size\":64,\"subset\":25000,\"seed\":2591770585107790}"},
+    {3, "val", "{\"hidden\":[128,32],\"optimizer\":\"adam\",\"lr\":0.002,\"weight_decay\":0.0001,\"epochs\":1,"
+               "\"batch_size\":64,\"subset\":10000,\"seed\":6262092887916152}"},
+    {17, "train", "{\"hidden\":[256,256],\"optimizer\":\"adam\",\"lr\":0.002,\"weight_decay\":0.0001,\"epochs\":2,"
+                  "\"batch_size\":256,\"subset\":5000,\"seed\":8865260166541267}"},
+};
+
+START_TEST(default_zoo_is_unchanged)
+{
+    dws_zoo_spec s;
+    dws_zoo_spec_default(&s);
+    ck_assert(dws_zoo_spec_is_default_family(&s));
+    for (size_t k = 0; k < sizeof DEFAULT_RECIPES / sizeof *DEFAULT_RECIPES; k++) {
+        dws_recipe r;
+        dws_zoo_split sp;
+        dws_zoo_entry_recipe(&s, DEFAULT_RECIPES[k].id, &r, &sp);
+        cJSON *j = dws_recipe_to_json(&r);
+        char *text = cJSON_PrintUnformatted(j);
+        ck_assert_str_eq(text, DEFAULT_RECIPES[k].recipe);
+        ck_assert_str_eq(dws_zoo_split_name(sp), DEFAULT_RECIPES[k].split);
+        ck_assert_int_eq(dws_recipe_activation(&r), DWS_ACT_RELU);
+        free(text);
+        cJSON_Delete(j);
+    }
+    /* the same lists given explicitly are the default family: nothing more is drawn */
+    dws_zoo_spec explicit = s;
+    dws_zoo_spec_family(&explicit, DWS_ZOO_FAMILY_ANY_MLP);
+    explicit.n_hidden_layers = 1, explicit.hidden_layers[0] = 2;
+    explicit.n_activations = 1, explicit.activations[0] = DWS_ACT_RELU;
+    ck_assert(dws_zoo_spec_is_default_family(&explicit));
+    dws_error err = {0};
+    ck_assert_int_eq(dws_zoo_open(dir, &s, 50000, 10000, &err), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/zoo.json", dir);
+    size_t len;
+    char *text = slurp(path, &len), *created = strstr(text, "\t\"created_by\"");
+    ck_assert_ptr_nonnull(created);
+    char *line_end = strchr(created, '\n');
+    memmove(created, line_end + 1, strlen(line_end + 1) + 1);
+    /* everything but the last key, created_by, which names the version */
+    ck_assert_str_eq(text, DEFAULT_ZOO_JSON);
+    free(text);
+}
+END_TEST
+
+static dws_zoo_split split_of(const dws_zoo_spec *s, int index)
+{
+    dws_recipe r;
+    dws_zoo_split sp;
+    dws_zoo_entry_recipe(s, index, &r, &sp);
+    return sp;
+}
+
+/* The any-mlp family: 1-4 hidden layers and four activations drawn evenly, splits as
+ * in the default family (the same first draw), and at the documented size (800 entries,
+ * seed 0: docs/data-and-zoo.md) at least 15 test classifiers in every depth group and
+ * every activation group. */
+START_TEST(any_mlp_family_draws_depths_and_activations)
+{
+    dws_zoo_spec s, d;
+    dws_zoo_spec_default(&s);
+    dws_zoo_spec_default(&d);
+    dws_zoo_spec_family(&s, DWS_ZOO_FAMILY_ANY_MLP);
+    ck_assert(!dws_zoo_spec_is_default_family(&s));
+    int depths[5] = {0}, acts[DWS_ACT_LAST + 1] = {0};
+    int test_depths[5] = {0}, test_acts[DWS_ACT_LAST + 1] = {0};
+    const int n = 4000, documented = 800;
+    for (int i = 0; i < n; i++) {
+        dws_recipe r;
+        dws_zoo_split sp;
+        dws_zoo_entry_recipe(&s, i, &r, &sp);
+        ck_assert_int_eq(sp, split_of(&d, i));
+        ck_assert(r.n_hidden >= 1 && r.n_hidden <= 4);
+        dws_activation a = dws_recipe_activation(&r);
+        ck_assert(a == DWS_ACT_RELU || a == DWS_ACT_LEAKY_RELU || a == DWS_ACT_GELU || a == DWS_ACT_TANH);
+        ck_assert_float_eq(r.leaky_slope, 0.01f);
+        for (int l = 0; l < r.n_hidden; l++) {
+            int64_t w = r.hidden[l];
+            if (sp == DWS_ZOO_TEST_UNSEEN_WIDTHS) ck_assert(w == 48 || w == 96 || w == 192);
+            else ck_assert(w == 32 || w == 64 || w == 128 || w == 256);
+        }
+        depths[r.n_hidden]++;
+        acts[a]++;
+        if (i < documented && sp == DWS_ZOO_TEST) test_depths[r.n_hidden]++, test_acts[a]++;
+    }
+    for (int k = 1; k <= 4; k++) {
+        ck_assert_double_lt(fabs((double)depths[k] / n - 0.25), 0.03);
+        ck_assert_int_ge(test_depths[k], 15);
+    }
+    const dws_activation listed[] = {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_GELU, DWS_ACT_TANH};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_double_lt(fabs((double)acts[listed[k]] / n - 0.25), 0.03);
+        ck_assert_int_ge(test_acts[listed[k]], 15);
+    }
+    /* a recipe's text names a non-ReLU activation (and LeakyReLU's slope) */
+    for (int i = 0; i < 50; i++) {
+        dws_recipe r;
+        dws_zoo_split sp;
+        dws_zoo_entry_recipe(&s, i, &r, &sp);
+        cJSON *j = dws_recipe_to_json(&r);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "activation");
+        const cJSON *slope = cJSON_GetObjectItemCaseSensitive(j, "leaky_relu_slope");
+        dws_activation a = dws_recipe_activation(&r);
+        if (a == DWS_ACT_RELU) ck_assert_ptr_null(name);
+        else ck_assert_str_eq(name->valuestring, dws_activation_name(a));
+        ck_assert(a == DWS_ACT_LEAKY_RELU ? slope && slope->valuedouble == 0.01 : !slope);
+        cJSON_Delete(j);
+    }
+    /* a reference zoo takes no family */
+    dws_error err = {0};
+    s.recipes = DWS_ZOO_REFERENCE;
+    ck_assert_int_eq(dws_zoo_spec_check(&s, &err), -1);
+    s.recipes = DWS_ZOO_MIXED;
+    s.n_activations = 1, s.activations[0] = DWS_ACT_IDENTITY;
+    ck_assert_int_eq(dws_zoo_spec_check(&s, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* A tiny any-mlp zoo: records carry depth and activation, its classifiers have them,
+ * zoo.json keeps the lists (and LeakyReLU's slope) and reads back; a default zoo's
+ * records and zoo.json have none of these keys, and neither folder takes the other's
+ * settings. */
+START_TEST(any_mlp_zoo_records_depth_and_activation)
+{
+    dws_zoo_spec s;
+    tiny_spec(&s, 8);
+    dws_zoo_spec_family(&s, DWS_ZOO_FAMILY_ANY_MLP);
+    char any[96], plain[96], path[160];
+    snprintf(any, sizeof any, "%s/any", dir);
+    snprintf(plain, sizeof plain, "%s/plain", dir);
+    run(any, &s, 0, 1, 2);
+    dws_zoo_record *recs;
+    int n;
+    dws_error err = {0};
+    ck_assert_msg(dws_zoo_catalog_read(any, &recs, &n, &err) == 0, "%s", err.message);
+    ck_assert_int_eq(n, 8);
+    int seen_depth[6] = {0};
+    for (int i = 0; i < n; i++) {
+        dws_recipe r;
+        dws_zoo_split sp;
+        dws_zoo_entry_recipe(&s, recs[i].id, &r, &sp);
+        ck_assert_int_eq(recs[i].n_layers, r.n_hidden + 1);
+        ck_assert_int_eq(recs[i].activation, dws_recipe_activation(&r));
+        seen_depth[recs[i].n_layers] = 1;
+        size_t len;
+        char *text = slurp(entry_file(any, recs[i].id, "entries", "json"), &len), want[96];
+        snprintf(want, sizeof want, "\"depth\":%d,\"activation\":\"%s\"", recs[i].n_layers,
+                 dws_activation_name(recs[i].activation));
+        ck_assert_msg(strstr(text, want) != NULL, "%s lacks %s", text, want);
+        free(text);
+    }
+    ck_assert_int_ge(seen_depth[2] + seen_depth[3] + seen_depth[4] + seen_depth[5], 3);
+    free(recs);
+    dws_zoo_set set;
+    ck_assert_msg(dws_zoo_set_load(any, 0xfu, 0, &set, &err) == 0, "%s", err.message);
+    for (int i = 0; i < set.n; i++) {
+        dws_recipe r;
+        dws_zoo_split sp;
+        dws_zoo_entry_recipe(&s, set.m[i].id, &r, &sp);
+        for (int l = 0; l < r.n_hidden; l++) {
+            ck_assert_int_eq(set.m[i].mlp.act[l], dws_recipe_activation(&r));
+            if (r.activation == DWS_ACT_LEAKY_RELU) ck_assert_float_eq(set.m[i].mlp.leaky_alpha[l], 0.01f);
+        }
+    }
+    dws_zoo_set_free(&set);
+    dws_zoo_spec back;
+    ck_assert_int_eq(dws_zoo_read_spec(any, &back, &err), 0);
+    ck_assert_int_eq(back.n_hidden_layers, 4);
+    ck_assert_int_eq(back.hidden_layers[3], 4);
+    ck_assert_int_eq(back.n_activations, 4);
+    ck_assert_int_eq(back.activations[2], DWS_ACT_GELU);
+    snprintf(path, sizeof path, "%s/zoo.json", any);
+    size_t len;
+    char *manifest = slurp(path, &len);
+    ck_assert_ptr_nonnull(strstr(manifest, "\"leaky_relu_slope\":\t0.01"));
+    free(manifest);
+
+    dws_zoo_spec d;
+    tiny_spec(&d, 2);
+    run(plain, &d, 0, 1, 1);
+    char *rec = slurp(entry_file(plain, 1, "entries", "json"), &len);
+    ck_assert_ptr_null(strstr(rec, "\"depth\""));
+    ck_assert_ptr_null(strstr(rec, "\"activation\""));
+    free(rec);
+    snprintf(path, sizeof path, "%s/zoo.json", plain);
+    manifest = slurp(path, &len);
+    ck_assert_ptr_null(strstr(manifest, "hidden_layers"));
+    ck_assert_ptr_null(strstr(manifest, "activations"));
+    free(manifest);
+    ck_assert_int_eq(dws_zoo_read_spec(plain, &back, &err), 0);
+    ck_assert(dws_zoo_spec_is_default_family(&back));
+    dws_zoo_spec other = d;
+    dws_zoo_spec_family(&other, DWS_ZOO_FAMILY_ANY_MLP);
+    ck_assert_int_eq(dws_zoo_open(plain, &other, train.n, test.n, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "'hidden_layers'"));
+    other = s;
+    other.n_activations = 1;
+    ck_assert_int_eq(dws_zoo_open(any, &other, train.n, test.n, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "'activations'"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data_zoo");
@@ -302,6 +544,9 @@ int main(void)
     tcase_add_test(tc, zoo_shards_add_up_to_the_whole);
     tcase_add_test(tc, zoo_refuses_other_settings);
     tcase_add_test(tc, zoo_recipes_follow_the_documented_distribution);
+    tcase_add_test(tc, default_zoo_is_unchanged);
+    tcase_add_test(tc, any_mlp_family_draws_depths_and_activations);
+    tcase_add_test(tc, any_mlp_zoo_records_depth_and_activation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -210,22 +210,29 @@ START_TEST(codec_decodes_user_preprocessing)
 }
 END_TEST
 
-/* The activations spelt out in ONNX (onnx_gelu.c): values and derivatives. */
-START_TEST(gelu_tanh_and_silu_backward_match_finite_differences)
+/* Every hidden activation's derivative (the zoo's LeakyReLU slope 0.01; the ones
+ * spelt out in ONNX, onnx_gelu.c, too) against central differences, and values. */
+START_TEST(activation_backward_matches_finite_differences)
 {
-    const dws_activation acts[] = {DWS_ACT_GELU_TANH, DWS_ACT_SILU};
-    for (int k = 0; k < 2; k++) {
+    for (int k = DWS_ACT_RELU; k <= DWS_ACT_LAST; k++) {
         for (float z = -4.f; z <= 4.f; z += 0.37f) {
             double h = 1e-3;
             float a = z + (float)h, b = z - (float)h, y = z, d = 1.f;
-            dws_activation_apply(acts[k], 0, &a, 1);
-            dws_activation_apply(acts[k], 0, &b, 1);
-            dws_activation_apply(acts[k], 0, &y, 1);
-            dws_activation_backward(acts[k], 0, &z, &y, &d, 1);
+            dws_activation_apply((dws_activation)k, 0.01f, &a, 1);
+            dws_activation_apply((dws_activation)k, 0.01f, &b, 1);
+            dws_activation_apply((dws_activation)k, 0.01f, &y, 1);
+            dws_activation_backward((dws_activation)k, 0.01f, &z, &y, &d, 1);
             double fd = ((double)a - (double)b) / (2 * h);
-            ck_assert_msg(fabs(fd - d) <= 2e-3, "%s at %g: %g vs %g", dws_activation_name(acts[k]), z, d, fd);
+            ck_assert_msg(fabs(fd - d) <= 2e-3, "%s at %g: %g vs %g", dws_activation_name((dws_activation)k), z, d, fd);
         }
     }
+    float lk[2] = {2.f, -2.f};
+    dws_activation_apply(DWS_ACT_LEAKY_RELU, 0.01f, lk, 2);
+    ck_assert_float_eq(lk[0], 2.f);
+    ck_assert_float_eq_tol(lk[1], -0.02f, 1e-9f);
+    float ge = 1.f;
+    dws_activation_apply(DWS_ACT_GELU, 0, &ge, 1);
+    ck_assert_float_eq_tol(ge, 0.8413447f, 1e-6f);   /* torch.nn.GELU()(1.0) */
     float v[2] = {1.f, -1.f};
     dws_activation_apply(DWS_ACT_SILU, 0, v, 2);
     ck_assert_float_eq_tol(v[0], 0.7310586f, 1e-6f);
@@ -247,7 +254,7 @@ int main(void)
     tcase_add_test(t, external_normalisation_composes_per_channel);
     tcase_add_test(t, parser_is_strict);
     tcase_add_test(t, codec_decodes_user_preprocessing);
-    tcase_add_test(t, gelu_tanh_and_silu_backward_match_finite_differences);
+    tcase_add_test(t, activation_backward_matches_finite_differences);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
