@@ -48,7 +48,7 @@ int cmd_train_adapter(int argc, char **argv)
     if (!o.steps == !(o.epochs > 0)) return cli_usage_error(&cli_train_adapter, "give exactly one of --steps and --epochs");
     dws_adapter_run_config c = {.zoo_dir = o.zoo, .data_dir = o.data ? o.data : dws_data_dir_from_env(), .out = o.out,
                                 .id = o.id, .domain = o.domain, .channels = (int)o.channels,
-                                .cond_dim = (int)o.cond_dim, .init_from = o.init_from,
+                                .cond_dim = (int)o.cond_dim, .init_from = o.init_from, .emphasise = o.emphasise,
                                 .n_dws_layers = (int)o.layers, .steps = o.steps, .epochs = o.epochs,
                                 .warmup_frac = o.warmup_frac, .val_every = o.val_every,
                                 .limit_train = (int)o.limit_train, .limit_val = (int)o.limit_val, .resume = o.resume};
@@ -64,6 +64,7 @@ int cmd_train_adapter(int argc, char **argv)
     c.train.val_images = (int)o.val_images;
     c.train.no_template_conv = o.no_template_conv;
     c.train.no_position_embedding = o.no_position_embedding;
+    c.train.mix.p_default = o.p_default;
 
     run_view view = {.c = &c};
     dws_adapter_run_hooks hooks = {.on_start = on_start, .progress = on_progress, .ctx = &view};

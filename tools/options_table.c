@@ -428,6 +428,10 @@ static const cli_option train_adapter_table[] = {
          .help = "target domain; all: one adapter conditioned on every domain (the domain mix)"),
     INT("--cond-dim", cond_dim, "K", 1, DWS_COND_MAX_DIM, .def = "16", .help = "with --domain all: condition embedding size"),
     TEXT("--init-from", init_from, "FILE.dws", .help = "start from this adapter's same-named tensors (warm start)"),
+    TEXT("--emphasise", emphasise, "TYPES", .help = "with --domain all: these corruption types (comma-separated) are "
+                                                    "drawn 4x as often"),
+    DOUBLE("--p-default", p_default, "P", 0, 0.75, .def = "0.10",
+           .help = "with --domain all: share of steps on the default domain"),
     TEXT("--id", id, "NAME", .def = "cifar10c-adapter", .help = "model id"),
     INT("--channels", channels, "C", 1, 256, .def = "8", .help = "hidden DWS channels"),
     INT("--layers", layers, "N", 1, DWS_MAX_DWS_LAYERS, .def = "3", .help = "DWS layers"),

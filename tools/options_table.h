@@ -100,8 +100,9 @@ typedef struct {
 } model_run_opts;
 
 typedef struct {
-    const char *zoo, *data, *out, *id, *domain, *init_from;
+    const char *zoo, *data, *out, *id, *domain, *init_from, *emphasise;
     long cond_dim;
+    double p_default;
     long channels, layers, steps, batch_nets, batch_images, val_every, val_images, limit_train, limit_val, threads;
     double epochs, warmup_frac;
     float lr, wd, clip;

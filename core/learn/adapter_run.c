@@ -57,9 +57,7 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
     cJSON_AddStringToObject(t, "domain", r->net->arch.cond_dim ? "all (the domain mix)" : r->domain);
     if (r->net->arch.cond_dim) {
         cJSON *mix = cJSON_AddObjectToObject(t, "domain_mix");
-        cJSON_AddNumberToObject(mix, "p_any", g->mix.p_any);
-        cJSON_AddNumberToObject(mix, "p_default", g->mix.p_default);
-        cJSON_AddNumberToObject(mix, "p_chain", g->mix.p_chain);
+        dws_domain_mix_json(&g->mix, mix);
         cJSON_AddStringToObject(mix, "singles", "uniform over the 19 types x severities 1-5");
         cJSON_AddStringToObject(mix, "any", "chunks of 16 images, each chunk through its own named domain");
     }
@@ -174,6 +172,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     arch.channels = c->channels;
     arch.n_dws_layers = c->n_dws_layers;
     if (all) dws_arch_condition_on_domains(&arch, c->cond_dim > 0 ? c->cond_dim : 16);
+    if (c->emphasise && dws_domain_mix_emphasise(&cfg.mix, c->emphasise, 4.0, err) != 0) return -1;
 
     dws_zoo_set train = {0}, val = {0};
     dws_image_set images = {0};

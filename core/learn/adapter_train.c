@@ -342,9 +342,7 @@ static char *checkpoint_config(const dws_adapter_train_config *c, const dws_net 
     cJSON_AddNumberToObject(j, "val_images", c->val_images);
     if (net->arch.cond_dim) {
         cJSON *mix = cJSON_AddObjectToObject(j, "domain_mix");
-        cJSON_AddNumberToObject(mix, "p_any", c->mix.p_any);
-        cJSON_AddNumberToObject(mix, "p_default", c->mix.p_default);
-        cJSON_AddNumberToObject(mix, "p_chain", c->mix.p_chain);
+        dws_domain_mix_json(&c->mix, mix);
         cJSON_AddNumberToObject(j, "cond_dim", net->arch.cond_dim);
     } else {
         cJSON_AddStringToObject(j, "domain", domain);

@@ -1,4 +1,5 @@
 /* The domains a conditioned adapter trains and validates on (learn.h, domain mix). */
+#include <stdio.h>
 #include <string.h>
 
 #include "learn.h"
@@ -9,13 +10,45 @@ void dws_domain_mix_defaults(dws_domain_mix *m)
     m->p_any = 0.15;
     m->p_default = 0.10;
     m->p_chain = 0.10;
+    for (int t = 0; t < DWS_CORRUPT_COUNT; t++) m->type_weight[t] = 1;
     dws_error e;
     dws_domain_parse(DWS_DEFAULT_DOMAIN, &m->default_domain, &e);
 }
 
-static dws_domain_step draw_step(dws_rng *rng)
+int dws_domain_mix_emphasise(dws_domain_mix *m, const char *types, double weight, dws_error *err)
 {
-    dws_domain_step s = {(dws_corruption)dws_rng_below(rng, DWS_CORRUPT_COUNT), 1 + (int)dws_rng_below(rng, 5)};
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", types);
+    for (char *save = NULL, *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        int t = 0;
+        while (t < DWS_CORRUPT_COUNT && strcmp(name, dws_corruption_name(t))) t++;
+        if (t == DWS_CORRUPT_COUNT) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "unknown corruption '%s'; known: %s", name,
+                          dws_corruption_names());
+            return -1;
+        }
+        m->type_weight[t] = weight;
+    }
+    return 0;
+}
+
+void dws_domain_mix_json(const dws_domain_mix *m, cJSON *obj)
+{
+    cJSON_AddNumberToObject(obj, "p_any", m->p_any);
+    cJSON_AddNumberToObject(obj, "p_default", m->p_default);
+    cJSON_AddNumberToObject(obj, "p_chain", m->p_chain);
+    cJSON *w = cJSON_AddObjectToObject(obj, "type_weight");
+    for (int t = 0; t < DWS_CORRUPT_COUNT; t++) cJSON_AddNumberToObject(w, dws_corruption_name(t), m->type_weight[t]);
+}
+
+static dws_domain_step draw_step(const dws_domain_mix *m, dws_rng *rng)
+{
+    double total = 0;
+    for (int t = 0; t < DWS_CORRUPT_COUNT; t++) total += m->type_weight[t];
+    double u = dws_rng_uniform(rng) * total;
+    int t = 0;
+    while (t + 1 < DWS_CORRUPT_COUNT && u >= m->type_weight[t]) u -= m->type_weight[t++];
+    dws_domain_step s = {(dws_corruption)t, 1 + (int)dws_rng_below(rng, 5)};
     return s;
 }
 
@@ -28,7 +61,7 @@ void dws_domain_mix_draw_named(const dws_domain_mix *m, dws_rng *rng, dws_domain
         return;
     }
     d->n_steps = u < m->p_default + m->p_chain ? 2 : 1;
-    for (int k = 0; k < d->n_steps; k++) d->steps[k] = draw_step(rng);
+    for (int k = 0; k < d->n_steps; k++) d->steps[k] = draw_step(m, rng);
 }
 
 void dws_domain_mix_draw(const dws_domain_mix *m, dws_rng *rng, int *any, dws_domain *d)

@@ -4,6 +4,7 @@
 #ifndef DWS_LEARN_H
 #define DWS_LEARN_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "base/base.h"
@@ -20,10 +21,16 @@
  * p_chain, else one type at one severity, uniform over types and severities 1..5. */
 typedef struct {
     double p_any, p_default, p_chain;
+    double type_weight[DWS_CORRUPT_COUNT];   /* a step's type is drawn in proportion */
     dws_domain default_domain;
 } dws_domain_mix;
 
+/* 0.15 any, 0.10 the default, 0.10 chains, every type weight 1. */
 void dws_domain_mix_defaults(dws_domain_mix *m);
+/* The types of a comma-separated list get weight `weight` (the rest keep theirs). */
+int dws_domain_mix_emphasise(dws_domain_mix *m, const char *types, double weight, dws_error *err);
+/* m's settings into obj (the card's and the checkpoint's "domain_mix"). */
+void dws_domain_mix_json(const dws_domain_mix *m, cJSON *obj);
 /* A named domain of the mix (never `any`). */
 void dws_domain_mix_draw_named(const dws_domain_mix *m, dws_rng *rng, dws_domain *d);
 /* *any = 1 (d untouched), or *any = 0 and d a named domain. */
@@ -114,6 +121,7 @@ typedef struct {
     int cond_dim;                   /* "all": the condition embedding's size */
     const char *init_from;          /* NULL, or an adapter file whose same-named tensors and
                                        input normalisation start the training (warm start) */
+    const char *emphasise;          /* "all": corruption types drawn 4x as often (NULL: none) */
     /* The optimisation: batches, lr, weight decay, clipping, seed, threads, validation
      * images, ablations. steps, warmup, val_every and domain are set by the run. */
     dws_adapter_train_config train;
