@@ -323,6 +323,34 @@ static void release(const dws_run_opts *opts, dws_net_state *st)
     if (w) w->st = NULL;
 }
 
+/* Weights further than this (scale_score) from the training classifiers' are refused:
+ * the zoo's held-out classifiers and PyTorch-trained ones score at most about 3; one
+ * trained on normalised inputs, folded into the pixel frame, scores over 100 (its
+ * b_1 absorbs -W_1 mean / std), and the adapter's edit of it is garbage. */
+#define DWS_ADAPTER_MAX_SCALE_SCORE 8.0
+
+/* How far in's weights are from those the adapter was trained on: the largest, over
+ * tensors k, of the root mean square of (w - mean_k) / std_k with the zoo's
+ * statistics (the network's input normalisation); *which gets that k. Classifiers
+ * of the training distribution score about 1. */
+static double scale_score(const dws_net *net, const dws_mlp *in, int *which)
+{
+    double worst = 0;
+    for (int k = 0; k < 2 * in->n_layers; k++) {
+        int t = k / 2;
+        size_t n = (size_t)in->widths[t + 1] * (k % 2 ? 1 : (size_t)in->widths[t]);
+        const float *v = k % 2 ? in->b[t] : in->W[t];
+        double sq = 0, mean = net->norm_mean[k], std = net->norm_std[k];
+        for (size_t j = 0; j < n; j++) sq += ((v[j] - mean) / std) * ((v[j] - mean) / std);
+        double z = sqrt(sq / (double)n);
+        if (z > worst) {
+            worst = z;
+            *which = k;
+        }
+    }
+    return worst;
+}
+
 /* The network condition c of m reads (c: a named domain or any, resolved). */
 static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d)
 {
@@ -352,6 +380,16 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
     }
     dws_cond_net *cn = NULL;
     const dws_net *net = &m->net;
+    int which = 0;
+    double score = rc == 0 && domain.kind != DWS_DOMAIN_NONE ? scale_score(&m->net, in, &which) : 0;
+    if (score > DWS_ADAPTER_MAX_SCALE_SCORE) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL,
+                      "model '%s' does not accept this MLP (weights): %s_%d lies %.0f standard deviations from the "
+                      "weights it was trained on (at most %.0f are read), so adapting it would not be reliable; a "
+                      "classifier trained on mean/std-normalised inputs is one such case (docs/adapter.md section 3)",
+                      m->id, which % 2 ? "b" : "W", which / 2 + 1, score, DWS_ADAPTER_MAX_SCALE_SCORE);
+        rc = -1;
+    }
     if (rc == 0 && domain.kind == DWS_DOMAIN_NONE) {
         memcpy(out->params, in->params, sizeof(float) * in->n_params);   /* clean: nothing to adapt to */
         net = NULL;
