@@ -171,6 +171,45 @@ int dws_domain_check_shape(const dws_domain *d, int channels, int height, int wi
 int dws_domain_apply(const dws_domain *d, int channels, int height, int width, float *x, size_t n,
                      uint64_t seed, uint64_t first_index, dws_error *err);
 
+/* ==== domain stats ==== */
+/* What the domain estimator reads of a set of 3 x 32 x 32 images (CHW, [0,1]):
+ * per image, DWS_DOMAIN_STATS means over its pixels (colour moments, saturation,
+ * clipped values, difference energies at lags 1, 2, 4 and in four directions, noise
+ * residuals overall, by brightness and of colour differences, JPEG block edges,
+ * repeated pixels, centre against whole sharpness); per set, DWS_DOMAIN_FEATURES
+ * features computed from the mean of its images' vectors (logs, logits, ratios).
+ * A set's features depend only on that mean, so sets can be formed from per-image
+ * vectors (docs/estimator.md section 2). About 30 us per image on one core. */
+#define DWS_DOMAIN_STATS 75
+#define DWS_DOMAIN_FEATURES 58
+
+/* stats (DWS_DOMAIN_STATS) of one image x (3 x 32 x 32). */
+void dws_domain_stats_image(const float *x, double *stats);
+/* features (DWS_DOMAIN_FEATURES) of a set whose images' stats have the mean `mean`. */
+void dws_domain_features(const double *mean, float *features);
+/* Both: the features of n images x (n x 3072). */
+void dws_domain_features_of_images(const float *x, size_t n, float *features);
+/* "log_noise", ...; NULL outside 0..DWS_DOMAIN_FEATURES-1. */
+const char *dws_domain_feature_name(int i);
+/* stats (n x DWS_DOMAIN_STATS) of the images rows[0..n) of s (rows NULL: 0..n-1),
+ * corrupted by d with noise seed `seed` (image r draws stream (seed, r), as
+ * dws_domain_apply) and rounded to bytes as an image file holds them; on `threads`
+ * workers, the same result for any count. */
+int dws_domain_stats_of_rows(const dws_image_set *s, const uint32_t *rows, size_t n, const dws_domain *d,
+                             uint64_t seed, int threads, double *stats, dws_error *err);
+/* features of a set of set_n distinct images drawn at random from a pool of pool_n
+ * images' stats (pool_n x DWS_DOMAIN_STATS); order is a permutation of 0..pool_n-1
+ * that the draw reshuffles (start it as the identity). */
+void dws_domain_features_of_draw(const double *pool, uint32_t *order, uint32_t pool_n, uint32_t set_n, dws_rng *rng,
+                                 float *features);
+/* Pools for the estimator's classes: for class c, per_class distinct images drawn
+ * (stream (seed, c)) from images first..first+count-1 of s, corrupted by classes[c]
+ * with a noise seed of its own derived from seed and c: their stats go to
+ * stats + c x per_class x DWS_DOMAIN_STATS. */
+int dws_domain_pools_build(const dws_image_set *s, uint32_t first, uint32_t count, const dws_domain *classes,
+                           int n_classes, uint32_t per_class, uint64_t seed, int threads, double *stats,
+                           dws_error *err);
+
 /* ==== eval data ==== */
 /* The image sets every adapter, baseline and evaluation here is trained and
  * measured on, defined in ONE place so that `dwsnet eval`, `dwsnet baseline` and
