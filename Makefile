@@ -25,7 +25,7 @@ OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -Wmissing-prototypes -Werror -D_GNU_SOURCE -fno-strict-aliasing \
            -Icore -I$(BUILD)/proto $(OPENBLAS_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDFLAGS := $(SAN)
-LIBS    := -lprotobuf-c -lopenblas -lcjson -ljpeg -lz -lm -lpthread
+LIBS    := -lprotobuf-c -lopenblas -lcjson -lpng16 -ljpeg -lz -lm -lpthread
 SERVER_LIBS := -lmicrohttpd
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 

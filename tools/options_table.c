@@ -266,6 +266,8 @@ static const char *corruption_names(void)
     return text;
 }
 
+const char *const CORRUPT_FORMAT_NAMES[] = {"records", "png", "jpeg", NULL};   /* corrupt_format order */
+
 #define S corrupt_opts
 static const cli_option corrupt_table[] = {
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 binary folder"),
@@ -274,13 +276,21 @@ static const cli_option corrupt_table[] = {
          .help = "corruptions applied in order, name:severity (1-5), comma-separated"),
     SEED("--seed", seed, .def = "0", .help = "noise seed; image i of the split always gets the same noise"),
     TEXT("--out", out, "FILE", .alias = "-o",
-         .help = "required unless --list; ending in .gz: gzip-compressed; - is stdout"),
+         .help = "required unless --list; ending in .gz: gzip-compressed; - is stdout; a folder for png and jpeg"),
+    CHOICE("--format", format, CORRUPT_FORMAT_NAMES, .def = "records",
+           .help = "records: one CIFAR-10 binary file; png, jpeg: one file per image, OUT/IIIII.png or .jpg (I: "
+                   "its index in the split)"),
+    INT("--first", first, "N", 0, 1L << 31, .def = "0", .help = "the first image of the split written"),
+    INT("--count", count, "N", 0, 1L << 31, .def = "0", .help = "images written (0: to the end of the split)"),
+    INT("--quality", quality, "Q", 1, 100, .def = "95", .help = "JPEG quality of --format jpeg"),
     FLAG("--list", list, .help = "print the corruption types and their severities (docs/corruptions.md)"),
 };
 COMMAND(cli_corrupt, "corrupt", corrupt_table,
-        .about = "Corrupts every image of a CIFAR-10 split and writes the result in the CIFAR-10 binary\n"
-                 "layout (1 label byte + 3072 pixel bytes per record, labels in the original order,\n"
-                 "pixels round(255 x)). Prints a JSON summary on stdout when writing to a file.",
+        .about = "Corrupts every image of a CIFAR-10 split (or --count of them from --first) and writes the\n"
+                 "result in the CIFAR-10 binary layout (1 label byte + 3072 pixel bytes per record, labels in\n"
+                 "the original order, pixels round(255 x)), or each image as a PNG or JPEG file. Image i of the\n"
+                 "split gets the same noise whatever range is written. Prints a JSON summary on stdout when\n"
+                 "writing to a file.",
         .extra_help = corruption_names);
 #undef S
 
@@ -749,5 +759,27 @@ COMMAND(cli_eval_estimator, "eval-estimator", eval_estimator_table,
                  "the share of sets whose corruption type is named right (and type and severity, and clean\n"
                  "named clean), accuracy by type and severity, the confusion matrix of the estimated type for\n"
                  "each set size, and the time one estimate of 64 decoded images takes on one core.",
+        .epilog = MODELS_DIR_HELP);
+#undef S
+
+#define S estimate_domain_opts
+static const cli_option estimate_domain_table[] = {
+    {"--images", CLI_LIST, CLI_AT(S, cli_args, images), .meta = "FILE...", .required = 1,
+     .help = "the images: PNG or JPEG files of 32 x 32 RGB pixels, or CIFAR-10 binary records files (.bin, or "
+             ".gz; labels ignored)"},
+    TEXT("--estimator", estimator, "FILE.dws", .shown = DWS_DEFAULT_ESTIMATOR " in the models directory",
+         .help = "the domain estimator"),
+    INT("--max-images", max_images, "N", 0, 1L << 30, .def = "0", .help = "refuse more images than this (0: no "
+                                                                         "limit but 1 GiB of decoded images)"),
+};
+COMMAND(cli_estimate_domain, "estimate-domain", estimate_domain_table,
+        .about = "Estimates the domain unlabeled images come from: clean, or one of the 19 corruptions of\n"
+                 "`dwsnet corrupt` at a severity 1-5 (docs/estimator.md). Pools image statistics over all the\n"
+                 "images (more images, surer answers: 64 name the corruption type right about 99% of the time\n"
+                 "on CIFAR-10 test images) and prints one JSON line: {\"estimate\": the domain as --domain\n"
+                 "takes it (\"clean\" for none), \"p\": its probability, \"type\", \"type_p\": the corruption and\n"
+                 "its probability over all severities, \"images\", \"estimator\", \"probabilities\": every\n"
+                 "domain's}. A JPEG file is itself JPEG-compressed: at quality 80 or lower it is told apart from\n"
+                 "clean. An image that is not 32 x 32 RGB is an error (bad_image) naming the file.",
         .epilog = MODELS_DIR_HELP);
 #undef S

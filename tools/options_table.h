@@ -52,9 +52,14 @@ typedef struct {
     int logits;
 } forward_opts;
 
+typedef enum { CORRUPT_RECORDS = 0, CORRUPT_PNG, CORRUPT_JPEG } corrupt_format;
+extern const char *const CORRUPT_FORMAT_NAMES[];
+
 typedef struct {
     const char *data, *domain, *out;
     int split;    /* dws_split */
+    int format;   /* corrupt_format */
+    long first, count, quality;
     uint64_t seed;
     int list;
 } corrupt_opts;
@@ -174,9 +179,15 @@ typedef struct {
     cli_int_list sets;
 } eval_estimator_opts;
 
+typedef struct {
+    const char *estimator;
+    cli_args images;
+    long max_images;
+} estimate_domain_opts;
+
 /* One table per command of commands.def. */
 extern const cli_command cli_inspect, cli_roundtrip, cli_forward, cli_corrupt, cli_train_classifier, cli_zoo,
     cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_eval_domains, cli_baseline, cli_inr_zoo,
-    cli_train_embedder, cli_eval_embedder, cli_train_estimator, cli_eval_estimator;
+    cli_train_embedder, cli_eval_embedder, cli_train_estimator, cli_eval_estimator, cli_estimate_domain;
 
 #endif

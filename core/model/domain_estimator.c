@@ -415,3 +415,30 @@ int dws_estimate_domain(const dws_estimator *e, const float *x, size_t n, dws_do
     out->n_images = n;
     return dws_estimator_classify(e, features, out, err);
 }
+
+/* p rounded to 6 decimals: what people read and tests compare. */
+static cJSON *probability(double p)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.6f", p);
+    return cJSON_CreateRaw(text);
+}
+
+cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimate *est)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "estimate", est->spec);
+    cJSON_AddItemToObject(o, "p", probability(est->p));
+    int type = dws_domain_type(&est->domain);
+    cJSON_AddStringToObject(o, "type", type ? dws_corruption_name((dws_corruption)(type - 1)) : "clean");
+    cJSON_AddItemToObject(o, "type_p", probability(est->type_p));
+    cJSON_AddNumberToObject(o, "images", (double)est->n_images);
+    cJSON_AddStringToObject(o, "estimator", e->id);
+    cJSON *probs = cJSON_AddObjectToObject(o, "probabilities");
+    for (int i = 0; i < est->n_classes; i++) {
+        char spec[64];
+        dws_domain_format(&e->classes[i], spec, sizeof spec);
+        cJSON_AddItemToObject(probs, spec, probability(est->probs[i]));
+    }
+    return o;
+}

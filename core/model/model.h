@@ -229,6 +229,12 @@ int dws_domain_type(const dws_domain *d);
  * DWS_ESTIMATOR_MAX_CLASSES); returns their count. */
 int dws_estimator_classes(unsigned exclude, dws_domain *classes);
 
+/* The answer of `dwsnet estimate-domain` and POST /v1/estimate-domain, one definition:
+ * {"estimate": spec, "p", "type": "fog" or "clean", "type_p", "images", "estimator": id,
+ *  "probabilities": {spec: p, ...} in class order}; the caller deletes it. */
+typedef struct cJSON cJSON;
+cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimate *est);
+
 dws_estimator *dws_estimator_load(const char *path, dws_error *err);
 dws_estimator *dws_estimator_from_file(const dws_model_file *f, const char *path, dws_error *err);
 /* 1 when the file's card says it holds an estimator (not an adapter or encoder). */
