@@ -86,8 +86,9 @@ static int decode(jpeg_reader *r, const uint8_t *buf, size_t len, const char *wh
         return 2;
     }
     if (r->dec.num_components != 3 || (r->dec.jpeg_color_space != JCS_YCbCr && r->dec.jpeg_color_space != JCS_RGB)) {
-        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: JPEG is %s (%d components); only colour (RGB) images are accepted",
-                      what, space_name(r->dec.jpeg_color_space), r->dec.num_components);
+        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: JPEG is %s (%d component%s); only colour (RGB) images are accepted",
+                      what, space_name(r->dec.jpeg_color_space), r->dec.num_components,
+                      r->dec.num_components == 1 ? "" : "s");
         return 2;
     }
     r->dec.out_color_space = JCS_RGB;

@@ -151,11 +151,10 @@ static int decode(png_job *j, float *dst)
     for (int r = 0; r < SIDE; r++) j->rows[r] = j->pixels + (size_t)r * row_bytes;
     png_read_image(j->png, j->rows);
     png_read_end(j->png, NULL);
-    const float scale = bytes == 2 ? 1.0f / 65535 : 1.0f / 255;
     for (int i = 0; i < PLANE; i++)
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < 3; c++) {   /* divided, as dws_image_set_to_float does: the same floats */
             const png_byte *p = j->pixels + ((size_t)i * 3 + c) * bytes;
-            dst[c * PLANE + i] = (bytes == 2 ? (float)(p[0] << 8 | p[1]) : (float)p[0]) * scale;
+            dst[c * PLANE + i] = bytes == 2 ? (float)(p[0] << 8 | p[1]) / 65535.0f : (float)p[0] / 255.0f;
         }
     return 0;
 }
