@@ -274,10 +274,11 @@ static dwsd_model_set *load_set(const dwsd_registry *r, dws_error *err)
         if (s) set_free(s);
         return NULL;
     }
-    if (s->n == 0 && s->n_estimators == 0)
+    if (s->n == 0)
         snprintf(s->empty_reason, sizeof s->empty_reason,
                  missing ? "models directory '%.256s' does not exist"
-                         : "no .dws model files in '%.256s'", dir);
+                 : s->n_estimators ? "only domain estimators in '%.256s', no adapter or encoder"
+                                   : "no .dws model files in '%.256s'", dir);
     atomic_init(&s->refs, 1);
     return s;
 }

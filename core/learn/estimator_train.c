@@ -20,13 +20,13 @@ void dws_estimator_train_defaults(dws_estimator_train_config *c)
 {
     memset(c, 0, sizeof *c);
     c->id = "cifar10c-domain-estimator";
-    c->hidden = 128;
+    c->hidden = 256;
     c->pool_images = 1000;
     c->val_images = 400;
     c->val_sets = 16;
     c->min_set = 8;
     c->max_set = 256;
-    c->steps = 3000;
+    c->steps = 6000;
     c->batch_sets = 256;
     c->lr = 3e-3f;
     c->weight_decay = 1e-4f;
