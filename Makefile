@@ -200,7 +200,7 @@ bench: all $(BENCH_BIN) ## benchmarks (long; not part of make test)
 	@BUILD=$(BUILD) BIN=$(BIN) bench/run-all
 
 # Zoo -> adapter training -> evaluation -> models/cifar10c-adapter.{dws,md} (measured: about 57 min on 2 cores).
-pretrained: all ## zoo -> train-adapter -> eval -> models/cifar10c-adapter.{dws,md}
+pretrained: all ## zoo -> train-adapter -> eval -> models/cifar10c-adapter.{dws,md}; the domain estimator when missing
 	@BIN=$(BIN) scripts/pretrained.sh
 
 # Every target with a "## what" comment on its rule line, one line each.

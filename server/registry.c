@@ -358,6 +358,11 @@ const dws_estimator *dwsd_model_set_estimator(const dwsd_model_set *s, const cha
     return NULL;
 }
 
+const dws_estimator *dwsd_model_set_estimator_at(const dwsd_model_set *s, int i)
+{
+    return s->estimators[i];
+}
+
 int dwsd_model_set_estimator_count(const dwsd_model_set *s)
 {
     return s ? s->n_estimators : 0;

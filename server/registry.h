@@ -37,6 +37,7 @@ const dws_model *dwsd_model_set_find(const dwsd_model_set *s, const char *id);
  * models, share their ids' namespace and are listed in /v1/models. */
 const dws_estimator *dwsd_model_set_estimator(const dwsd_model_set *s, const char *id);
 int dwsd_model_set_estimator_count(const dwsd_model_set *s);
+const dws_estimator *dwsd_model_set_estimator_at(const dwsd_model_set *s, int i);
 /* Why the set is empty ("" when it is not). */
 const char *dwsd_model_set_empty_reason(const dwsd_model_set *s);
 /* The /v1/models document, built once per set. */

@@ -20,7 +20,8 @@ static void on_stage(void *ctx, const char *stage, double seconds)
 static int on_progress(void *ctx, const dws_train_progress *p, dws_error *err)
 {
     (void)ctx, (void)err;
-    fprintf(stderr, "step %lld/%lld  lr %.2e  loss %.4f  acc %.3f  val type accuracy %.4f (best %.4f @%lld)  %.0fs  eta %.0fs\n",
+    fprintf(stderr,
+            "step %lld/%lld  lr %.2e  loss %.4f  acc %.3f  val type accuracy %.4f (best %.4f @%lld)  %.0fs  eta %.0fs\n",
             (long long)p->step, (long long)p->steps, p->lr, p->loss, p->acc, p->val_after, p->best_val,
             (long long)p->best_step, p->elapsed, p->eta);
     return 0;

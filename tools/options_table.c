@@ -705,8 +705,9 @@ static const cli_option train_estimator_table[] = {
     TEXT("--out", out, "FILE.dws", .alias = "-o", .required = 1, .help = "the estimator (best by validation)"),
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder (its training split)"),
     TEXT("--id", id, "NAME", .def = "cifar10c-domain-estimator", .help = "estimator id"),
-    CUSTOM("--exclude", unsigned, exclude, "LIST", parse_corruptions, .help = "corruptions left out of the classes (comma-separated), e.g. to "
-                                               "measure corruptions never seen in training"),
+    CUSTOM("--exclude", unsigned, exclude, "LIST", parse_corruptions,
+           .help = "corruptions left out of the classes (comma-separated), e.g. to measure corruptions never seen "
+                   "in training"),
     INT("--hidden", hidden, "H", 0, 4096, .def = "256", .help = "hidden width of the MLP (0: softmax regression)"),
     INT("--pool-images", pool_images, "N", 1, 45000, .def = "1000", .help = "training images per class"),
     INT("--val-images", val_images, "N", 256, DWS_EVAL_VAL_IMAGES, .def = "400",

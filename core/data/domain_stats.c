@@ -490,8 +490,9 @@ int dws_domain_pools_build(const dws_image_set *s, uint32_t first, uint32_t coun
             rows[i] = rows[j];
             rows[j] = t;
         }
-        rc = dws_domain_stats_of_rows(s, rows, per_class, &classes[c], dws_mix64(seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(c + 1))),
-                                      threads, stats + (size_t)c * per_class * DWS_DOMAIN_STATS, err);
+        uint64_t noise = dws_mix64(seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(c + 1)));   /* the class's own */
+        rc = dws_domain_stats_of_rows(s, rows, per_class, &classes[c], noise, threads,
+                                      stats + (size_t)c * per_class * DWS_DOMAIN_STATS, err);
     }
     free(rows);
     return rc;

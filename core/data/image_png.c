@@ -51,7 +51,8 @@ static int check_header(const uint8_t *buf, size_t len, const char *what, dws_er
                       "palette) are accepted", what, colour_name(type), type);
         return -1;
     }
-    if ((type == 2 && depth != 8 && depth != 16) || (type == 3 && depth != 1 && depth != 2 && depth != 4 && depth != 8)) {
+    int depth_ok = type == 2 ? depth == 8 || depth == 16 : depth == 1 || depth == 2 || depth == 4 || depth == 8;
+    if (!depth_ok) {
         dws_error_set(err, DWS_E_BAD_IMAGE, "%s: PNG with an invalid bit depth %d", what, depth);
         return -1;
     }

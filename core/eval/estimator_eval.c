@@ -253,8 +253,9 @@ char *dws_estimator_eval_markdown(const dws_estimator_eval_result *r, const dws_
             100 * m.corrupted_exact[s], 100 * m.clean[s]);
     put(&t, "\nType right (%%) by corruption and severity, sets of %d / %d / %d images:\n\n", r->sizes[0], r->sizes[1],
         r->sizes[2]);
-    put(&t, "| type | severity 1 | 2 | 3 | 4 | 5 | all, %d | all, %d | all, %d |\n|---|---|---|---|---|---|---|---|---|\n",
-        r->sizes[0], r->sizes[1], r->sizes[2]);
+    put(&t, "| type | severity 1 | 2 | 3 | 4 | 5 | all, %d | all, %d | all, %d |\n", r->sizes[0], r->sizes[1],
+        r->sizes[2]);
+    put(&t, "|---|---|---|---|---|---|---|---|---|\n");
     put(&t, "| clean | | | | | | %.0f | %.0f | %.0f |\n", 100 * m.clean[0], 100 * m.clean[1], 100 * m.clean[2]);
     for (int k = 0; k < DWS_CORRUPT_COUNT; k++) {
         put(&t, "| %s |", dws_corruption_name((dws_corruption)k));

@@ -153,7 +153,8 @@ static char *training_card(const dws_estimator_train_config *c, int n_classes, c
     cJSON_AddNumberToObject(o, "classes", n_classes);
     cJSON *ex = cJSON_AddArrayToObject(o, "excluded");
     for (int k = 0; k < DWS_CORRUPT_COUNT; k++)
-        if (c->exclude & (1u << k)) cJSON_AddItemToArray(ex, cJSON_CreateString(dws_corruption_name((dws_corruption)k)));
+        if (c->exclude & (1u << k))
+            cJSON_AddItemToArray(ex, cJSON_CreateString(dws_corruption_name((dws_corruption)k)));
     cJSON_AddNumberToObject(o, "hidden", c->hidden);
     cJSON_AddNumberToObject(o, "pool_images", c->pool_images);
     cJSON_AddNumberToObject(o, "val_images", c->val_images);

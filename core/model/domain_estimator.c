@@ -132,7 +132,8 @@ dws_estimator *dws_estimator_new(const dws_domain *classes, int n_classes, int h
     for (int l = 0; l <= e->mlp.n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)e->mlp.widths[l]));
     cJSON_AddNumberToObject(arch, "parameters", (double)(e->mlp.n_params + 2 * DWS_DOMAIN_FEATURES));
     cJSON *f = cJSON_AddArrayToObject(card, "features");
-    for (int k = 0; k < DWS_DOMAIN_FEATURES; k++) cJSON_AddItemToArray(f, cJSON_CreateString(dws_domain_feature_name(k)));
+    for (int k = 0; k < DWS_DOMAIN_FEATURES; k++)
+        cJSON_AddItemToArray(f, cJSON_CreateString(dws_domain_feature_name(k)));
     cJSON *c = cJSON_AddArrayToObject(card, "classes");
     for (int i = 0; i < n_classes; i++) {
         char spec[64];

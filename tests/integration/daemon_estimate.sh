@@ -86,7 +86,8 @@ e = [m for m in d["models"] if m["kind"] == "domain-estimator"]
 assert len(e) == 1 and e[0]["id"] == "cifar10c-domain-estimator" and e[0]["classes"] == 96, e
 assert e[0]["max_images"] == 1024 and "type_accuracy" in e[0]["metrics"], e
 PYEOF
-check "metrics count the endpoint" [ -n "$(metric 'dwsnetd_requests_total{endpoint="/v1/estimate-domain",status="200"}')" ]
+check "metrics count the endpoint" \
+  [ -n "$(metric 'dwsnetd_requests_total{endpoint="/v1/estimate-domain",status="200"}')" ]
 stop_daemon
 
 start_daemon only "$T/only"

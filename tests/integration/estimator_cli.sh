@@ -64,8 +64,12 @@ out=$(expect gaussian_noise "$tmp/noise.bin.gz"); ok "300 gaussian_noise:4 recor
 out=$(expect contrast "$tmp"/contrast/*.png); ok "200 contrast:2 PNGs: $(field "$out" estimate)"
 out=$(expect jpeg_compression "$tmp"/jpeg/*.jpg); ok "200 clean JPEGs of quality 50: $(field "$out" estimate)"
 [ "$(field "$out" estimate)" = jpeg_compression:4 ] || fail "quality 50 is jpeg_compression:4: $out"
-$py -c "import json,sys; d=json.loads(sys.argv[1]); p=d['probabilities']; assert len(p)==96 and abs(sum(p.values())-1)<1e-3 and p[d['estimate']]==d['p']" "$out" \
-  || fail "probabilities: $out"
+$py - "$out" <<'PY' || fail "probabilities: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+p = d["probabilities"]
+assert len(p) == 96 and abs(sum(p.values()) - 1) < 1e-3 and p[d["estimate"]] == d["p"]
+PY
 
 out=$("$D" estimate-domain --images "$tmp"/fog/0100*.png "$tmp/noise.bin.gz" "$tmp"/jpeg/040*.jpg --estimator "$est") \
   || fail "mixed formats"
@@ -76,7 +80,8 @@ ok "PNG, records and JPEG in one call: $(field "$out" images) images"
 rc=0; "$D" estimate-domain 2> "$tmp/err" || rc=$?
 [ $rc = 2 ] && grep -q -- "--images is required" "$tmp/err" || fail "no --images: $rc $(cat "$tmp/err")"
 rc=0; "$D" estimate-domain --images tests/fixtures/cifar_mlp.onnx 2> "$tmp/err" || rc=$?
-[ $rc = 1 ] && grep -q "bad_image: tests/fixtures/cifar_mlp.onnx" "$tmp/err" || fail "not an image: $rc $(cat "$tmp/err")"
+[ $rc = 1 ] && grep -q "bad_image: tests/fixtures/cifar_mlp.onnx" "$tmp/err" \
+  || fail "not an image: $rc $(cat "$tmp/err")"
 $py - "$tmp/wide.png" <<'PY'
 import struct, sys, zlib
 w, h = 33, 32

@@ -60,8 +60,9 @@ static blob png_file(int w, int h, int type, int depth)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < channels; c++) {
                 int v = (y * 7 + x * 3 + c * 50) % 256;
-                if (depth == 16) rows[y][(x * channels + c) * 2] = (png_byte)v, rows[y][(x * channels + c) * 2 + 1] = 0x80;
-                else rows[y][x * channels + c] = (png_byte)v;
+                png_bytep at = rows[y] + (x * channels + c) * (depth == 16 ? 2 : 1);
+                at[0] = (png_byte)v;
+                if (depth == 16) at[1] = 0x80;
             }
     }
     png_set_rows(png, info, rows);
@@ -111,7 +112,8 @@ static blob records(size_t n)
     blob b = {malloc(n * DWS_CIFAR10_RECORD), n * DWS_CIFAR10_RECORD};
     for (size_t r = 0; r < n; r++) {
         b.data[r * DWS_CIFAR10_RECORD] = (uint8_t)(200 + r);
-        for (size_t j = 0; j < DWS_CIFAR10_DIM; j++) b.data[r * DWS_CIFAR10_RECORD + 1 + j] = (uint8_t)((r * 5 + j) % 256);
+        for (size_t j = 0; j < DWS_CIFAR10_DIM; j++)
+            b.data[r * DWS_CIFAR10_RECORD + 1 + j] = (uint8_t)((r * 5 + j) % 256);
     }
     return b;
 }
@@ -263,7 +265,8 @@ START_TEST(jpeg_colour_decodes_close_to_its_pixels)
     double diff = 0;
     for (int y = 0; y < 32; y++)
         for (int x = 0; x < 32; x++)
-            for (int c = 0; c < 3; c++) diff += fabs(l.x[c * 1024 + y * 32 + x] - ((y * 7 + x * 3 + c * 50) % 256) / 255.0);
+            for (int c = 0; c < 3; c++)
+                diff += fabs(l.x[c * 1024 + y * 32 + x] - ((y * 7 + x * 3 + c * 50) % 256) / 255.0);
     ck_assert_msg(diff / DWS_CIFAR10_DIM < 0.1, "mean difference %g", diff / DWS_CIFAR10_DIM);
     dws_image_list_free(&l, &bud);
     ck_assert_uint_eq(bud.used, 0);
