@@ -21,27 +21,33 @@ static void fail(dwsd_body *b, const char *code, const char *detail)
     dwsd_body_discard(b);
 }
 
-/* Appends to the model bytes; the raw-body limit already bounds the total. The post
- * processor also reports empty pieces, before anything is allocated: b->data + 0 on
- * a NULL b->data is undefined (found by tests/fuzz/fuzz_request.c). */
-static int keep(dwsd_body *b, const char *data, size_t n)
+/* Appends n bytes to a buffer of the body (the model's or the images'); the raw-body
+ * limit already bounds the total. The post processor also reports empty pieces, before
+ * anything is allocated: *buf + 0 on a NULL *buf is undefined (found by
+ * tests/fuzz/fuzz_request.c). */
+static int append(dwsd_body *b, uint8_t **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
     if (n == 0) return 0;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : FIRST_CAPACITY;
-        while (cap < b->len + n) cap *= 2;
-        if (cap > b->limit) cap = b->limit;
-        uint8_t *p = realloc(b->data, cap);
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : FIRST_CAPACITY;
+        while (c < *len + n) c *= 2;
+        if (c > b->limit) c = b->limit;
+        uint8_t *p = realloc(*buf, c);
         if (!p) {
             fail(b, DWS_E_OUT_OF_MEMORY, "no memory for the request body");
             return -1;
         }
-        b->data = p;
-        b->cap = cap;
+        *buf = p;
+        *cap = c;
     }
-    memcpy(b->data + b->len, data, n);
-    b->len += n;
+    memcpy(*buf + *len, data, n);
+    *len += n;
     return 0;
+}
+
+static int keep(dwsd_body *b, const char *data, size_t n)
+{
+    return append(b, &b->data, &b->len, &b->cap, data, n);
 }
 
 /* Appends n bytes of an `images` field: a new part when off is 0 and the current part
@@ -71,21 +77,7 @@ static int keep_image(dwsd_body *b, const char *filename, const char *data, uint
         dwsd_printable_name(filename ? filename : "", p->name, sizeof p->name);
     }
     b->in_images = 1;
-    if (n == 0) return 0;
-    if (b->images_len + n > b->images_cap) {
-        size_t cap = b->images_cap ? b->images_cap : FIRST_CAPACITY;
-        while (cap < b->images_len + n) cap *= 2;
-        if (cap > b->limit) cap = b->limit;
-        uint8_t *p = realloc(b->images, cap);
-        if (!p) {
-            fail(b, DWS_E_OUT_OF_MEMORY, "no memory for the request body");
-            return -1;
-        }
-        b->images = p;
-        b->images_cap = cap;
-    }
-    memcpy(b->images + b->images_len, data, n);
-    b->images_len += n;
+    if (append(b, &b->images, &b->images_len, &b->images_cap, data, n)) return -1;
     b->parts[b->n_parts - 1].len += n;
     return 0;
 }

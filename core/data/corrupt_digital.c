@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
 
 #include "corrupt_ops.h"
+#include "jpeg_errors.h"
 #include "data.h"
 
 /* make_cifar_c.py elastic_transform(): (alpha, sigma, affine) as fractions of IMSIZE
@@ -102,46 +102,32 @@ int dws_elastic_transform(float *img, const dws_image_dims *d, int severity, dws
     return 0;
 }
 
-/* libjpeg reports errors by calling error_exit, which must not return. */
 typedef struct {
-    struct jpeg_error_mgr mgr;
-    jmp_buf jump;
+    dws_jpeg_errors errors;
     struct jpeg_decompress_struct dec;
     unsigned char *file;
     unsigned long size;
-    char message[JMSG_LENGTH_MAX];
 } jpeg_job;
-
-static void jpeg_fail(j_common_ptr cinfo)
-{
-    jpeg_job *job = (jpeg_job *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, job->message);
-    longjmp(job->jump, 1);
-}
-
-static void jpeg_quiet(j_common_ptr cinfo) { (void)cinfo; }
 
 /* Decodes job->file (encoded by dws_jpeg_encode_rgb with Pillow's settings: libjpeg
  * defaults, 4:2:0 chroma, baseline, islow DCT) back into the h x w x 3 bytes `rgb`.
  * All state lives in *job so that nothing local changes between setjmp and longjmp. */
 static int jpeg_decode_back(unsigned char *rgb, int h, int w, jpeg_job *job)
 {
-    if (setjmp(job->jump)) {
+    if (setjmp(job->errors.jump)) {
         jpeg_destroy_decompress(&job->dec);
         return -1;
     }
-    job->dec.err = jpeg_std_error(&job->mgr);
-    job->mgr.error_exit = jpeg_fail;
-    job->mgr.output_message = jpeg_quiet;
+    job->dec.err = dws_jpeg_errors_init(&job->errors);
     jpeg_create_decompress(&job->dec);
     jpeg_mem_src(&job->dec, job->file, job->size);
     jpeg_read_header(&job->dec, TRUE);
     job->dec.out_color_space = JCS_RGB;
     jpeg_start_decompress(&job->dec);
     if ((int)job->dec.output_width != w || (int)job->dec.output_height != h || job->dec.output_components != 3) {
-        snprintf(job->message, sizeof job->message, "decoded %u x %u x %d", job->dec.output_width,
+        snprintf(job->errors.message, sizeof job->errors.message, "decoded %u x %u x %d", job->dec.output_width,
                  job->dec.output_height, job->dec.output_components);
-        longjmp(job->jump, 1);
+        longjmp(job->errors.jump, 1);
     }
     while (job->dec.output_scanline < job->dec.output_height) {
         JSAMPROW row = rgb + (size_t)job->dec.output_scanline * w * 3;
@@ -173,7 +159,7 @@ int dws_jpeg_compression(float *img, const dws_image_dims *d, int severity, dws_
     int rc = dws_jpeg_encode_rgb(rgb, d->h, d->w, JPEG_QUALITY[severity - 1], &job->file, &job->size, &why);
     if (rc) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: %s", why.message);
     else if ((rc = jpeg_decode_back(rgb, d->h, d->w, job)))
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: libjpeg: %s", job->message);
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: libjpeg: %s", job->errors.message);
     free(job->file);
     free(job);
     if (rc) return -1;

@@ -3,14 +3,14 @@
  * for `dwsnet corrupt --format png|jpeg`. */
 #include "data.h"
 
-#include <stdio.h>   /* before jpeglib.h, which uses FILE */
-#include <jpeglib.h>
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corrupt_ops.h"
+#include "jpeg_errors.h"
 
 /* Interleaved RGB bytes of a CHW float image. */
 static uint8_t *interleave(const float *x, int h, int w, dws_error *err)
@@ -30,29 +30,41 @@ static uint8_t *interleave(const float *x, int h, int w, dws_error *err)
     return rgb;
 }
 
-typedef struct {
-    struct jpeg_error_mgr mgr;   /* first: libjpeg hands back a pointer to it */
-    struct jpeg_compress_struct enc;
-    jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-} jpeg_writer;
-
-static void jpeg_writer_fail(j_common_ptr cinfo)
+static void jpeg_errors_fail(j_common_ptr cinfo)
 {
-    jpeg_writer *wr = (jpeg_writer *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, wr->message);
-    longjmp(wr->jump, 1);
+    dws_jpeg_errors *e = (dws_jpeg_errors *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, e->message);
+    longjmp(e->jump, 1);
 }
 
-static void jpeg_writer_quiet(j_common_ptr cinfo) { (void)cinfo; }
+/* Level -1 is a warning (corrupt data, premature end); others are trace messages. */
+static void jpeg_errors_note(j_common_ptr cinfo, int level)
+{
+    dws_jpeg_errors *e = (dws_jpeg_errors *)cinfo->err;
+    if (level >= 0 || e->warnings++) return;
+    (*cinfo->err->format_message)(cinfo, e->message);
+}
+
+struct jpeg_error_mgr *dws_jpeg_errors_init(dws_jpeg_errors *e)
+{
+    struct jpeg_error_mgr *m = jpeg_std_error(&e->mgr);
+    m->error_exit = jpeg_errors_fail;
+    m->emit_message = jpeg_errors_note;
+    e->warnings = 0;
+    e->message[0] = '\0';
+    return m;
+}
+
+typedef struct {
+    dws_jpeg_errors errors;
+    struct jpeg_compress_struct enc;
+} jpeg_writer;
 
 static int jpeg_write(jpeg_writer *wr, const uint8_t *rgb, int h, int w, int quality, unsigned char **file,
                       unsigned long *size)
 {
-    if (setjmp(wr->jump)) return -1;
-    wr->enc.err = jpeg_std_error(&wr->mgr);
-    wr->mgr.error_exit = jpeg_writer_fail;
-    wr->mgr.output_message = jpeg_writer_quiet;
+    if (setjmp(wr->errors.jump)) return -1;
+    wr->enc.err = dws_jpeg_errors_init(&wr->errors);
     jpeg_create_compress(&wr->enc);
     jpeg_mem_dest(&wr->enc, file, size);
     wr->enc.image_width = (JDIMENSION)w;
@@ -78,7 +90,7 @@ int dws_jpeg_encode_rgb(const uint8_t *rgb, int h, int w, int quality, unsigned 
     jpeg_writer *wr = calloc(1, sizeof *wr);
     int rc = wr ? jpeg_write(wr, rgb, h, w, quality, file, size) : -1;
     if (rc) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "libjpeg: %s", wr ? wr->message : "no memory for the encoder");
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "libjpeg: %s", wr ? wr->errors.message : "no memory for the encoder");
         free(*file);
         *file = NULL;
     }

@@ -7,11 +7,11 @@
  * would otherwise fill the missing part with grey. */
 #include "data.h"
 
-#include <stdio.h>   /* before jpeglib.h, which uses FILE */
-#include <jpeglib.h>
-#include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jpeg_errors.h"
 
 #define SIDE 32
 #define PLANE (SIDE * SIDE)
@@ -23,37 +23,19 @@
 #define MAX_SCANS 64
 
 typedef struct {
-    struct jpeg_error_mgr mgr;   /* first: libjpeg hands back a pointer to it */
+    dws_jpeg_errors errors;   /* first: libjpeg hands back a pointer to it */
     struct jpeg_decompress_struct dec;
     struct jpeg_progress_mgr progress;
-    jmp_buf jump;
-    int warnings;
-    char message[JMSG_LENGTH_MAX];
     JSAMPLE rgb[PLANE * 3];
 } jpeg_reader;
-
-static void on_error(j_common_ptr cinfo)
-{
-    jpeg_reader *r = (jpeg_reader *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, r->message);
-    longjmp(r->jump, 1);
-}
-
-/* Level -1 is a warning (corrupt data, premature end); others are trace messages. */
-static void on_message(j_common_ptr cinfo, int level)
-{
-    jpeg_reader *r = (jpeg_reader *)cinfo->err;
-    if (level >= 0 || r->warnings++) return;
-    (*cinfo->err->format_message)(cinfo, r->message);
-}
 
 static void on_progress(j_common_ptr cinfo)
 {
     j_decompress_ptr dec = (j_decompress_ptr)cinfo;
     if (dec->input_scan_number > MAX_SCANS) {
-        jpeg_reader *r = (jpeg_reader *)cinfo->err;
-        snprintf(r->message, sizeof r->message, "more than %d scans", MAX_SCANS);
-        longjmp(r->jump, 1);
+        dws_jpeg_errors *e = (dws_jpeg_errors *)cinfo->err;
+        snprintf(e->message, sizeof e->message, "more than %d scans", MAX_SCANS);
+        longjmp(e->jump, 1);
     }
 }
 
@@ -67,13 +49,11 @@ static const char *space_name(J_COLOR_SPACE s)
     }
 }
 
-/* 0 with r->rgb filled; 1 (r->message) for a bad JPEG; 2 for a refused one (message set in err). */
+/* 0 with r->rgb filled; 1 (r->errors.message) for a bad JPEG; 2 for a refused one (message set in err). */
 static int decode(jpeg_reader *r, const uint8_t *buf, size_t len, const char *what, dws_error *err)
 {
-    if (setjmp(r->jump)) return 1;
-    r->dec.err = jpeg_std_error(&r->mgr);
-    r->mgr.error_exit = on_error;
-    r->mgr.emit_message = on_message;
+    if (setjmp(r->errors.jump)) return 1;
+    r->dec.err = dws_jpeg_errors_init(&r->errors);
     jpeg_create_decompress(&r->dec);
     r->progress.progress_monitor = on_progress;
     r->dec.progress = &r->progress;
@@ -112,9 +92,9 @@ int dws_jpeg_decode(const uint8_t *buf, size_t len, const char *what, dws_image_
     if (dws_image_budget_take(b, JPEG_WORK_BYTES + sizeof(jpeg_reader), what, err)) return -1;
     jpeg_reader *r = calloc(1, sizeof *r);
     int rc = !r ? 3 : decode(r, buf, len, what, err);
-    if (rc == 0 && r->warnings) rc = 1;
+    if (rc == 0 && r->errors.warnings) rc = 1;
     if (rc == 1)
-        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: bad JPEG (corrupt or truncated): %s", what, r->message);
+        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: bad JPEG (corrupt or truncated): %s", what, r->errors.message);
     if (rc == 3) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "%s: no memory for the JPEG decoder", what);
     float *dst = rc == 0 ? dws_image_list_add(out, 1, b, what, err) : NULL;
     if (dst)

@@ -6,11 +6,11 @@
 #include "eval.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "train/train.h"
 
 #define TYPES DWS_DOMAIN_TYPES
 
@@ -32,13 +32,6 @@ void dws_estimator_eval_defaults(dws_estimator_eval_config *c)
 const char *dws_domain_type_name(int type)
 {
     return type == 0 ? "clean" : dws_corruption_name((dws_corruption)(type - 1));
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -63,9 +56,9 @@ static int time_estimate(const dws_estimator *e, const dws_image_set *test, int 
     dws_domain_estimate est;
     int rc = 0;
     for (int i = 0; i < runs && rc == 0; i++) {
-        double t0 = now();
+        double t0 = dws_train_seconds();
         rc = dws_estimate_domain(e, x, N, &est, err);
-        t[i] = (now() - t0) * 1e3;
+        t[i] = (dws_train_seconds() - t0) * 1e3;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
     *ms = runs > 0 ? t[runs / 2] : 0;
@@ -92,7 +85,7 @@ int dws_estimator_eval(const dws_estimator *e, const dws_estimator_eval_config *
     double *pool = NULL;
     uint32_t *order = NULL;
     int rc = -1;
-    double t0 = now();
+    double t0 = dws_train_seconds();
     if (dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TEST, &test, err)) goto done;
     if ((size_t)c->pool_images > test.n) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "pools of %d images: the test split has %zu", c->pool_images,
@@ -108,7 +101,7 @@ int dws_estimator_eval(const dws_estimator *e, const dws_estimator_eval_config *
     if (dws_domain_pools_build(&test, 0, (uint32_t)test.n, domains, n, (uint32_t)c->pool_images, c->seed, c->threads,
                                pool, err))
         goto done;
-    r->pool_seconds = now() - t0;
+    r->pool_seconds = dws_train_seconds() - t0;
     dws_domain_estimate est;
     float f[DWS_DOMAIN_FEATURES];
     for (int s = 0; s < DWS_ESTIMATOR_EVAL_SIZES; s++) {
@@ -132,7 +125,7 @@ int dws_estimator_eval(const dws_estimator *e, const dws_estimator_eval_config *
     }
     r->ms_per_64 = 0;
     if (c->timing_runs > 0 && time_estimate(e, &test, c->timing_runs, &r->ms_per_64, err)) goto done;
-    r->seconds = now() - t0;
+    r->seconds = dws_train_seconds() - t0;
     rc = 0;
 done:
     dws_image_set_free(&test);
@@ -206,90 +199,61 @@ cJSON *dws_estimator_eval_json(const dws_estimator_eval_result *r, const dws_est
     return o;
 }
 
-/* Appends to a growing text. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        size_t room = t->cap - t->len;
-        int n = t->s ? vsnprintf(t->s + t->len, room, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && (size_t)n < room) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? 2 * t->cap : 16384;
-        while (n >= 0 && cap < t->len + (size_t)n + 1) cap *= 2;
-        char *p = t->failed ? NULL : realloc(t->s, cap);
-        if (!p) {
-            t->failed = 1;
-            return;
-        }
-        t->s = p;
-        t->cap = cap;
-    }
-}
-
 char *dws_estimator_eval_markdown(const dws_estimator_eval_result *r, const dws_estimator_eval_config *c)
 {
     dws_estimator_eval_summary m;
     dws_estimator_eval_summarise(r, &m);
-    text t = {0};
-    put(&t, "Domain identification on CIFAR-10 test images: %d images per domain (clean and 19 corruptions x "
+    char *text = NULL;
+    size_t len = 0;
+    FILE *t = open_memstream(&text, &len);
+    if (!t) return NULL;
+    fprintf(t, "Domain identification on CIFAR-10 test images: %d images per domain (clean and 19 corruptions x "
             "5 severities), sets drawn at random, %d / %d / %d sets per domain for %d / %d / %d images.\n\n",
         c->pool_images, c->sets[0], c->sets[1], c->sets[2], r->sizes[0], r->sizes[1], r->sizes[2]);
-    put(&t, "| images per set | type right (95 corrupted domains) | type and severity right | clean named clean |\n"
+    fprintf(t, "| images per set | type right (95 corrupted domains) | type and severity right | clean named clean |\n"
             "|---|---|---|---|\n");
     for (int s = 0; s < DWS_ESTIMATOR_EVAL_SIZES; s++)
-        put(&t, "| %d | %.1f%% | %.1f%% | %.1f%% |\n", r->sizes[s], 100 * m.corrupted_type[s],
+        fprintf(t, "| %d | %.1f%% | %.1f%% | %.1f%% |\n", r->sizes[s], 100 * m.corrupted_type[s],
             100 * m.corrupted_exact[s], 100 * m.clean[s]);
-    put(&t, "\nType right (%%) by corruption and severity, sets of %d / %d / %d images:\n\n", r->sizes[0], r->sizes[1],
+    fprintf(t, "\nType right (%%) by corruption and severity, sets of %d / %d / %d images:\n\n", r->sizes[0], r->sizes[1],
         r->sizes[2]);
-    put(&t, "| type | severity 1 | 2 | 3 | 4 | 5 | all, %d | all, %d | all, %d |\n", r->sizes[0], r->sizes[1],
+    fprintf(t, "| type | severity 1 | 2 | 3 | 4 | 5 | all, %d | all, %d | all, %d |\n", r->sizes[0], r->sizes[1],
         r->sizes[2]);
-    put(&t, "|---|---|---|---|---|---|---|---|---|\n");
-    put(&t, "| clean | | | | | | %.0f | %.0f | %.0f |\n", 100 * m.clean[0], 100 * m.clean[1], 100 * m.clean[2]);
+    fprintf(t, "|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(t, "| clean | | | | | | %.0f | %.0f | %.0f |\n", 100 * m.clean[0], 100 * m.clean[1], 100 * m.clean[2]);
     for (int k = 0; k < DWS_CORRUPT_COUNT; k++) {
-        put(&t, "| %s |", dws_corruption_name((dws_corruption)k));
+        fprintf(t, "| %s |", dws_corruption_name((dws_corruption)k));
         for (int sev = 0; sev < 5; sev++) {
             int d = 1 + 5 * k + sev;
-            put(&t, " %.0f / %.0f / %.0f |", 100 * share(r, 0, d, d + 1, 0), 100 * share(r, 1, d, d + 1, 0),
+            fprintf(t, " %.0f / %.0f / %.0f |", 100 * share(r, 0, d, d + 1, 0), 100 * share(r, 1, d, d + 1, 0),
                 100 * share(r, 2, d, d + 1, 0));
         }
-        put(&t, " %.0f | %.0f | %.0f |\n", 100 * m.per_type[0][k], 100 * m.per_type[1][k], 100 * m.per_type[2][k]);
+        fprintf(t, " %.0f | %.0f | %.0f |\n", 100 * m.per_type[0][k], 100 * m.per_type[1][k], 100 * m.per_type[2][k]);
     }
     for (int s = 0; s < DWS_ESTIMATOR_EVAL_SIZES; s++) {
-        put(&t, "\nConfusion matrix, sets of %d images: %% of a true type's sets (rows) estimated as each type "
+        fprintf(t, "\nConfusion matrix, sets of %d images: %% of a true type's sets (rows) estimated as each type "
                 "(columns); blank: 0.\n\n| true \\ estimated |", r->sizes[s]);
-        for (int j = 0; j < TYPES; j++) put(&t, " %s |", SHORT[j]);
-        put(&t, "\n|---|");
-        for (int j = 0; j < TYPES; j++) put(&t, "---|");
-        put(&t, "\n");
+        for (int j = 0; j < TYPES; j++) fprintf(t, " %s |", SHORT[j]);
+        fprintf(t, "\n|---|");
+        for (int j = 0; j < TYPES; j++) fprintf(t, "---|");
+        fprintf(t, "\n");
         for (int i = 0; i < TYPES; i++) {
             int total = 0;
             for (int j = 0; j < TYPES; j++) total += r->confusion[s][i][j];
-            put(&t, "| %s |", dws_domain_type_name(i));
+            fprintf(t, "| %s |", dws_domain_type_name(i));
             for (int j = 0; j < TYPES; j++) {
                 double v = total ? 100.0 * r->confusion[s][i][j] / total : 0;
-                if (r->confusion[s][i][j] == 0) put(&t, " |");
-                else if (v < 1) put(&t, " <1 |");
-                else put(&t, " %.0f |", v);
+                if (r->confusion[s][i][j] == 0) fprintf(t, " |");
+                else if (v < 1) fprintf(t, " <1 |");
+                else fprintf(t, " %.0f |", v);
             }
-            put(&t, "\n");
+            fprintf(t, "\n");
         }
     }
-    put(&t, "\nOne estimate of 64 decoded images: %.2f ms (median of %d, one core).\n", r->ms_per_64, c->timing_runs);
-    if (t.failed) {
-        free(t.s);
+    fprintf(t, "\nOne estimate of 64 decoded images: %.2f ms (median of %d, one core).\n", r->ms_per_64, c->timing_runs);
+    if (fclose(t) != 0) {
+        free(text);
         return NULL;
     }
-    return t.s;
+    return text;
 }

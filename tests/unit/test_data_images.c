@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "data/data.h"
+#include "helper_check.h"
 
 #define BIG ((size_t)1 << 30)
 
@@ -377,23 +378,18 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("data_images");
-    TCase *tc = tcase_create("decode");
-    tcase_add_test(tc, png_rgb_8_and_16_bit_and_palette_decode);
-    tcase_add_test(tc, png_encoder_round_trips_bytes);
-    tcase_add_test(tc, png_other_sizes_and_colour_types_refused);
-    tcase_add_test(tc, png_truncated_or_corrupt_refused);
-    tcase_add_test(tc, png_huge_declared_size_refused_before_allocation);
-    tcase_add_test(tc, jpeg_colour_decodes_close_to_its_pixels);
-    tcase_add_test(tc, jpeg_other_sizes_grey_and_truncated_refused);
-    tcase_add_test(tc, jpeg_huge_declared_size_refused_before_allocation);
-    tcase_add_test(tc, records_plain_and_gzip_decode_ignoring_labels);
-    tcase_add_test(tc, records_cut_or_not_records_refused);
-    tcase_add_test(tc, budget_limits_images_and_bytes);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *const tests[] = {
+        png_rgb_8_and_16_bit_and_palette_decode,
+        png_encoder_round_trips_bytes,
+        png_other_sizes_and_colour_types_refused,
+        png_truncated_or_corrupt_refused,
+        png_huge_declared_size_refused_before_allocation,
+        jpeg_colour_decodes_close_to_its_pixels,
+        jpeg_other_sizes_grey_and_truncated_refused,
+        jpeg_huge_declared_size_refused_before_allocation,
+        records_plain_and_gzip_decode_ignoring_labels,
+        records_cut_or_not_records_refused,
+        budget_limits_images_and_bytes,
+    };
+    return th_run_tests("data_images", tests, (int)(sizeof tests / sizeof *tests));
 }

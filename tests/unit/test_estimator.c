@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "data/data.h"
+#include "helper_check.h"
 #include "model/model.h"
 
 /* n pseudo-random images with some structure (gradients plus noise). */
@@ -192,16 +193,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("estimator");
-    TCase *tc = tcase_create("estimator");
-    tcase_add_test(tc, set_features_are_those_of_the_mean_stats);
-    tcase_add_test(tc, saved_estimator_loads_back_with_the_same_answers);
-    tcase_add_test(tc, estimate_is_the_type_with_most_probability);
-    tcase_add_test(tc, files_with_other_features_or_tensors_refused);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *const tests[] = {
+        set_features_are_those_of_the_mean_stats,
+        saved_estimator_loads_back_with_the_same_answers,
+        estimate_is_the_type_with_most_probability,
+        files_with_other_features_or_tensors_refused,
+    };
+    return th_run_tests("estimator", tests, (int)(sizeof tests / sizeof *tests));
 }
