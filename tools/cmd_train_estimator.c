@@ -32,26 +32,14 @@ int cmd_train_estimator(int argc, char **argv)
     train_estimator_opts o;
     int status = cli_parse(&cli_train_estimator, argc, argv, &o);
     if (status >= 0) return status;
-    dws_estimator_train_config c;
-    dws_estimator_train_defaults(&c);
-    c.data_dir = o.data ? o.data : dws_data_dir_from_env();
+    /* Every setting comes from the command line, whose defaults are dws_estimator_train_defaults'. */
+    dws_estimator_train_config c = {
+        .data_dir = o.data ? o.data : dws_data_dir_from_env(), .out = o.out, .id = o.id, .hidden = (int)o.hidden,
+        .pool_images = (int)o.pool_images, .val_images = (int)o.val_images, .val_sets = (int)o.val_sets,
+        .min_set = (int)o.min_set, .max_set = (int)o.max_set, .steps = o.steps, .val_every = o.val_every,
+        .batch_sets = (int)o.batch_sets, .lr = o.lr, .weight_decay = o.wd, .seed = o.seed, .threads = (int)o.threads,
+        .exclude = o.exclude};
     if (!c.data_dir) return cli_usage_error(&cli_train_estimator, "--data DIR is required (or set DWSNET_DATA)");
-    c.out = o.out;
-    c.id = o.id;
-    c.hidden = (int)o.hidden;
-    c.pool_images = (int)o.pool_images;
-    c.val_images = (int)o.val_images;
-    c.val_sets = (int)o.val_sets;
-    c.min_set = (int)o.min_set;
-    c.max_set = (int)o.max_set;
-    c.steps = o.steps;
-    c.val_every = o.val_every;
-    c.batch_sets = (int)o.batch_sets;
-    c.lr = o.lr;
-    c.weight_decay = o.wd;
-    c.seed = o.seed;
-    c.threads = (int)o.threads;
-    c.exclude = o.exclude;
     if (c.min_set > c.max_set) return cli_usage_error(&cli_train_estimator, "--min-set is larger than --max-set");
     if (c.pool_images < c.max_set)
         return cli_usage_error(&cli_train_estimator, "--pool-images must be at least --max-set");

@@ -3,14 +3,13 @@
  * for `dwsnet corrupt --format png|jpeg`. */
 #include "data.h"
 
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corrupt_ops.h"
 #include "jpeg_errors.h"
+#include "png_errors.h"
 
 /* Interleaved RGB bytes of a CHW float image. */
 static uint8_t *interleave(const float *x, int h, int w, dws_error *err)
@@ -28,31 +27,6 @@ static uint8_t *interleave(const float *x, int h, int w, dws_error *err)
         for (int c = 0; c < 3; c++) rgb[3 * i + c] = planar[c * plane + i];
     free(planar);
     return rgb;
-}
-
-static void jpeg_errors_fail(j_common_ptr cinfo)
-{
-    dws_jpeg_errors *e = (dws_jpeg_errors *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, e->message);
-    longjmp(e->jump, 1);
-}
-
-/* Level -1 is a warning (corrupt data, premature end); others are trace messages. */
-static void jpeg_errors_note(j_common_ptr cinfo, int level)
-{
-    dws_jpeg_errors *e = (dws_jpeg_errors *)cinfo->err;
-    if (level >= 0 || e->warnings++) return;
-    (*cinfo->err->format_message)(cinfo, e->message);
-}
-
-struct jpeg_error_mgr *dws_jpeg_errors_init(dws_jpeg_errors *e)
-{
-    struct jpeg_error_mgr *m = jpeg_std_error(&e->mgr);
-    m->error_exit = jpeg_errors_fail;
-    m->emit_message = jpeg_errors_note;
-    e->warnings = 0;
-    e->message[0] = '\0';
-    return m;
 }
 
 typedef struct {
@@ -113,18 +87,10 @@ int dws_jpeg_encode(const float *x, int quality, uint8_t **out, size_t *len, dws
 }
 
 typedef struct {
+    dws_png_errors errors;
     uint8_t *data;
     size_t len, cap;
-    jmp_buf jump;
-    char message[200];
 } png_sink;
-
-static void png_sink_fail(png_structp png, png_const_charp msg)
-{
-    png_sink *s = png_get_error_ptr(png);
-    snprintf(s->message, sizeof s->message, "%s", msg);
-    longjmp(s->jump, 1);
-}
 
 static void png_sink_write(png_structp png, png_bytep data, size_t n)
 {
@@ -145,7 +111,7 @@ static void png_sink_flush(png_structp png) { (void)png; }
 
 static int png_write(png_sink *s, png_structp png, png_infop info, uint8_t *rgb)
 {
-    if (setjmp(s->jump)) return -1;
+    if (setjmp(s->errors.jump)) return -1;
     png_set_write_fn(png, s, png_sink_write, png_sink_flush);
     png_set_IHDR(png, info, 32, 32, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
@@ -163,10 +129,10 @@ int dws_png_encode(const float *x, uint8_t **out, size_t *len, dws_error *err)
     uint8_t *rgb = interleave(x, 32, 32, err);
     if (!rgb) return -1;
     png_sink *s = calloc(1, sizeof *s);
-    png_structp png = s ? png_create_write_struct(PNG_LIBPNG_VER_STRING, s, png_sink_fail, NULL) : NULL;
+    png_structp png = s ? png_create_write_struct(PNG_LIBPNG_VER_STRING, &s->errors, dws_png_fail, NULL) : NULL;
     png_infop info = png ? png_create_info_struct(png) : NULL;
     int rc = info ? png_write(s, png, info, rgb) : -1;
-    if (rc) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "libpng: %s", s && *s->message ? s->message : "no memory");
+    if (rc) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "libpng: %s", s && *s->errors.message ? s->errors.message : "no memory");
     if (png) png_destroy_write_struct(&png, info ? &info : NULL);
     if (rc == 0) *out = s->data, *len = s->len;
     else if (s) free(s->data);

@@ -5,11 +5,11 @@
  * 32 x 32 and small ancillary chunks as a second fence. */
 #include "data.h"
 
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "png_errors.h"
 
 #define SIDE 32
 #define PLANE (SIDE * SIDE)
@@ -72,16 +72,8 @@ typedef struct {
     png_bytep rows[SIDE];
     png_bytep pixels;
     size_t pixels_bytes;
-    jmp_buf jump;
-    char message[200];
+    dws_png_errors errors;
 } png_job;
-
-static void on_error(png_structp png, png_const_charp msg)
-{
-    png_job *j = png_get_error_ptr(png);
-    snprintf(j->message, sizeof j->message, "%s", msg);
-    longjmp(j->jump, 1);
-}
 
 static void on_warning(png_structp png, png_const_charp msg)
 {
@@ -125,10 +117,10 @@ static void on_free(png_structp png, png_voidp ptr)
     free(p);
 }
 
-/* Decodes into dst (CHW floats); 0, or -1 with j->message set (by longjmp). */
+/* Decodes into dst (CHW floats); 0, or -1 with j->errors.message set (by longjmp). */
 static int decode(png_job *j, float *dst)
 {
-    if (setjmp(j->jump)) return -1;
+    if (setjmp(j->errors.jump)) return -1;
     png_set_user_limits(j->png, SIDE, SIDE);
     png_set_chunk_cache_max(j->png, CHUNK_CACHE_MAX);
     png_set_chunk_malloc_max(j->png, CHUNK_MALLOC_MAX);
@@ -172,7 +164,8 @@ int dws_png_decode(const uint8_t *buf, size_t len, const char *what, dws_image_l
     }
     *j = (png_job){.buf = buf, .len = len, .what = what, .budget = b};
     int rc = -1;
-    j->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, j, on_error, on_warning, j, on_malloc, on_free);
+    j->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &j->errors, dws_png_fail, on_warning, j, on_malloc,
+                                      on_free);
     if (j->png) j->info = png_create_info_struct(j->png);
     if (!j->png || !j->info) {
         dws_error_set(err, j->over_budget ? DWS_E_TOO_LARGE : DWS_E_OUT_OF_MEMORY,
@@ -183,7 +176,7 @@ int dws_png_decode(const uint8_t *buf, size_t len, const char *what, dws_image_l
         dws_error_set(err, DWS_E_TOO_LARGE, "%s: decoding the PNG needs more memory than the budget allows (%zu of "
                       "%zu bytes in use)", what, b->used, b->max_bytes);
     } else {
-        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: bad PNG: %s", what, j->message);
+        dws_error_set(err, DWS_E_BAD_IMAGE, "%s: bad PNG: %s", what, j->errors.message);
     }
     if (j->pixels) png_free(j->png, j->pixels);
     if (j->png) png_destroy_read_struct(&j->png, j->info ? &j->info : NULL, NULL);

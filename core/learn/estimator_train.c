@@ -18,21 +18,10 @@ static const int VAL_SIZES[DWS_ESTIMATOR_VAL_SIZES] = {8, 64, 256};
 
 void dws_estimator_train_defaults(dws_estimator_train_config *c)
 {
-    memset(c, 0, sizeof *c);
-    c->id = "cifar10c-domain-estimator";
-    c->hidden = 256;
-    c->pool_images = 1000;
-    c->val_images = 400;
-    c->val_sets = 16;
-    c->min_set = 8;
-    c->max_set = 256;
-    c->steps = 6000;
-    c->batch_sets = 256;
-    c->lr = 3e-3f;
-    c->weight_decay = 1e-4f;
-    c->val_every = 250;
-    c->seed = 0;
-    c->threads = 2;
+    *c = (dws_estimator_train_config){.id = "cifar10c-domain-estimator", .hidden = 256, .pool_images = 1000,
+                                      .val_images = 400, .val_sets = 16, .min_set = 8, .max_set = 256, .steps = 6000,
+                                      .val_every = 250, .batch_sets = 256, .lr = 3e-3f, .weight_decay = 1e-4f,
+                                      .seed = 0, .threads = 2};
 }
 
 typedef struct {
@@ -155,17 +144,15 @@ static char *training_card(const dws_estimator_train_config *c, int n_classes, c
     for (int k = 0; k < DWS_CORRUPT_COUNT; k++)
         if (c->exclude & (1u << k))
             cJSON_AddItemToArray(ex, cJSON_CreateString(dws_corruption_name((dws_corruption)k)));
-    cJSON_AddNumberToObject(o, "hidden", c->hidden);
-    cJSON_AddNumberToObject(o, "pool_images", c->pool_images);
-    cJSON_AddNumberToObject(o, "val_images", c->val_images);
-    cJSON_AddNumberToObject(o, "val_sets", c->val_sets);
-    cJSON_AddNumberToObject(o, "min_set", c->min_set);
-    cJSON_AddNumberToObject(o, "max_set", c->max_set);
-    cJSON_AddNumberToObject(o, "steps", (double)c->steps);
-    cJSON_AddNumberToObject(o, "batch_sets", c->batch_sets);
-    cJSON_AddNumberToObject(o, "lr", dws_float_decimal(c->lr));
-    cJSON_AddNumberToObject(o, "weight_decay", dws_float_decimal(c->weight_decay));
-    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    const struct {
+        const char *key;
+        double value;
+    } settings[] = {{"hidden", c->hidden}, {"pool_images", c->pool_images}, {"val_images", c->val_images},
+                    {"val_sets", c->val_sets}, {"min_set", c->min_set}, {"max_set", c->max_set},
+                    {"steps", (double)c->steps}, {"batch_sets", c->batch_sets}, {"lr", dws_float_decimal(c->lr)},
+                    {"weight_decay", dws_float_decimal(c->weight_decay)}, {"seed", (double)c->seed}};
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
+        cJSON_AddNumberToObject(o, settings[i].key, settings[i].value);
     cJSON_AddNumberToObject(o, "best_step", (double)best_step);
     cJSON *v = cJSON_AddObjectToObject(o, "validation_type_accuracy");
     for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {

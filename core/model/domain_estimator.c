@@ -49,14 +49,7 @@ size_t dws_estimator_bytes(const dws_estimator *e)
 
 static int render(dws_estimator *e, dws_error *err)
 {
-    char *text = cJSON_PrintUnformatted(e->card);
-    if (!text) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the estimator's card");
-        return -1;
-    }
-    free(e->card_json);
-    e->card_json = text;
-    return 0;
+    return dws_card_render(e->card, &e->card_json, err);
 }
 
 /* Classes: distinct, clean or one step each. */
@@ -158,14 +151,7 @@ int dws_estimator_set_card_entry(dws_estimator *e, const char *key, const char *
                           key);
             return -1;
         }
-    cJSON *v = cJSON_Parse(json_value);
-    if (!v) {
-        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "estimator card entry '%s' is not valid JSON", key);
-        return -1;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(e->card, key)) cJSON_ReplaceItemInObjectCaseSensitive(e->card, key, v);
-    else cJSON_AddItemToObject(e->card, key, v);
-    return render(e, err);
+    return dws_card_set_entry(e->card, key, json_value, &e->card_json, err);
 }
 
 /* "layer0.W", "layer0.b", ...: the MLP's tensors in the file. */

@@ -52,14 +52,7 @@ struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
 
 static int render_card(dws_model *m, dws_error *err)
 {
-    char *text = cJSON_PrintUnformatted(m->card);
-    if (!text) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the model card");
-        return -1;
-    }
-    free(m->card_json);
-    m->card_json = text;
-    return 0;
+    return dws_card_render(m->card, &m->card_json, err);
 }
 
 dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, dws_error *err)
@@ -101,14 +94,7 @@ int dws_model_set_card_entry(dws_model *m, const char *key, const char *json_val
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is set from the model itself", key);
         return -1;
     }
-    cJSON *v = cJSON_Parse(json_value);
-    if (!v) {
-        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is not valid JSON", key);
-        return -1;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(m->card, key)) cJSON_ReplaceItemInObjectCaseSensitive(m->card, key, v);
-    else cJSON_AddItemToObject(m->card, key, v);
-    return render_card(m, err);
+    return dws_card_set_entry(m->card, key, json_value, &m->card_json, err);
 }
 
 int dws_model_save(const dws_model *m, const char *path, dws_error *err)

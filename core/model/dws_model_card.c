@@ -1,6 +1,7 @@
 #include "dws_model_card.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -308,4 +309,28 @@ int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_co
         return -1;
     }
     return 0;
+}
+
+int dws_card_render(const cJSON *card, char **text, dws_error *err)
+{
+    char *t = cJSON_PrintUnformatted(card);
+    if (!t) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the model card");
+        return -1;
+    }
+    free(*text);
+    *text = t;
+    return 0;
+}
+
+int dws_card_set_entry(cJSON *card, const char *key, const char *json_value, char **text, dws_error *err)
+{
+    cJSON *v = cJSON_Parse(json_value);
+    if (!v) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is not valid JSON", key);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(card, key)) cJSON_ReplaceItemInObjectCaseSensitive(card, key, v);
+    else cJSON_AddItemToObject(card, key, v);
+    return dws_card_render(card, text, err);
 }

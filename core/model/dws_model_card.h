@@ -37,6 +37,12 @@ const char *dws_card_get_string(const cJSON *obj, const char *where, const char 
 const dws_named_tensor *dws_card_expect_tensor(const dws_model_file *f, const char *name, int ndim,
                                                const int64_t *shape, dws_error *err);
 
+/* *text (freed, replaced) = card on one line; -1 with err when out of memory. */
+int dws_card_render(const cJSON *card, char **text, dws_error *err);
+/* card[key] = the parsed json_value (added or replaced), then rendered into *text; the
+ * caller refuses the keys its loader reads. */
+int dws_card_set_entry(cJSON *card, const char *key, const char *json_value, char **text, dws_error *err);
+
 /* Keys dws_card_parse interprets (not settable through dws_model_set_card_entry). */
 int dws_card_key_is_reserved(const char *key);
 
