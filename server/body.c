@@ -21,26 +21,64 @@ static void fail(dwsd_body *b, const char *code, const char *detail)
     dwsd_body_discard(b);
 }
 
-/* Appends to the model bytes; the raw-body limit already bounds the total. The post
- * processor also reports empty pieces, before anything is allocated: b->data + 0 on
- * a NULL b->data is undefined (found by tests/fuzz/fuzz_request.c). */
-static int keep(dwsd_body *b, const char *data, size_t n)
+/* Appends n bytes to a buffer of the body (the model's or the images'); the raw-body
+ * limit already bounds the total. The post processor also reports empty pieces, before
+ * anything is allocated: *buf + 0 on a NULL *buf is undefined (found by
+ * tests/fuzz/fuzz_request.c). */
+static int append(dwsd_body *b, uint8_t **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
     if (n == 0) return 0;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : FIRST_CAPACITY;
-        while (cap < b->len + n) cap *= 2;
-        if (cap > b->limit) cap = b->limit;
-        uint8_t *p = realloc(b->data, cap);
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : FIRST_CAPACITY;
+        while (c < *len + n) c *= 2;
+        if (c > b->limit) c = b->limit;
+        uint8_t *p = realloc(*buf, c);
         if (!p) {
             fail(b, DWS_E_OUT_OF_MEMORY, "no memory for the request body");
             return -1;
         }
-        b->data = p;
-        b->cap = cap;
+        *buf = p;
+        *cap = c;
     }
-    memcpy(b->data + b->len, data, n);
-    b->len += n;
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    return 0;
+}
+
+static int keep(dwsd_body *b, const char *data, size_t n)
+{
+    return append(b, &b->data, &b->len, &b->cap, data, n);
+}
+
+/* Appends n bytes of an `images` field: a new part when off is 0 and the current part
+ * (if any) has bytes or belongs to another field. */
+static int keep_image(dwsd_body *b, const char *filename, const char *data, uint64_t off, size_t n)
+{
+    if (off == 0 && (!b->in_images || b->n_parts == 0 || b->parts[b->n_parts - 1].len > 0)) {
+        if (b->n_parts == DWSD_MAX_IMAGE_FIELDS) {
+            char detail[120];
+            snprintf(detail, sizeof detail, "the form has more than %d 'images' fields", DWSD_MAX_IMAGE_FIELDS);
+            fail(b, DWS_E_TOO_MANY_IMAGES, detail);
+            return -1;
+        }
+        if (b->n_parts == b->parts_cap) {
+            int cap = b->parts_cap ? 2 * b->parts_cap : 16;
+            dwsd_part *p = realloc(b->parts, sizeof *p * (size_t)cap);
+            if (!p) {
+                fail(b, DWS_E_OUT_OF_MEMORY, "no memory for the request body");
+                return -1;
+            }
+            b->parts = p;
+            b->parts_cap = cap;
+        }
+        dwsd_part *p = &b->parts[b->n_parts++];
+        p->off = b->images_len;
+        p->len = 0;
+        dwsd_printable_name(filename ? filename : "", p->name, sizeof p->name);
+    }
+    b->in_images = 1;
+    if (append(b, &b->images, &b->images_len, &b->images_cap, data, n)) return -1;
+    b->parts[b->n_parts - 1].len += n;
     return 0;
 }
 
@@ -51,6 +89,9 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
 {
     (void)kind, (void)content_type, (void)transfer_encoding;
     dwsd_body *b = cls;
+    if (key && b->accept_images && !strcmp(key, "images"))
+        return keep_image(b, filename, data, off, size) ? MHD_NO : MHD_YES;
+    b->in_images = 0;
     if (key && !strcmp(key, "domain")) {   /* a short text field, kept whole */
         size_t have = strlen(b->domain);
         if (off != have || have + size > DWSD_FORM_TEXT_MAX) {
@@ -61,7 +102,7 @@ static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const ch
         b->domain[have + size] = '\0';
         return MHD_YES;
     }
-    if (!key || strcmp(key, "model")) return MHD_YES;   /* other fields are ignored */
+    if (!key || strcmp(key, "model") || b->images_only) return MHD_YES;   /* other fields are ignored */
     if (off == 0 && size > 0 && b->len > 0) {
         fail(b, DWSD_E_INVALID_MULTIPART, "the form has more than one 'model' field");
         return MHD_NO;
@@ -103,6 +144,7 @@ dwsd_body_start dwsd_body_begin(dwsd_body *b, struct MHD_Connection *c, size_t l
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!type || media_is(type, "application/octet-stream")) return DWSD_BODY_READ;
     if (media_is(type, "multipart/form-data")) {
+        b->was_form = 1;
         b->form = MHD_create_post_processor(c, FORM_BUFFER, on_form_part, b);
         if (!b->form) fail(b, DWSD_E_INVALID_MULTIPART, "multipart/form-data without a boundary");
         return DWSD_BODY_READ;
@@ -121,6 +163,12 @@ void dwsd_body_discard(dwsd_body *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    free(b->images);
+    free(b->parts);
+    b->images = NULL;
+    b->parts = NULL;
+    b->images_len = b->images_cap = 0;
+    b->n_parts = b->parts_cap = 0;
 }
 
 int dwsd_body_feed(dwsd_body *b, const char *data, size_t n)
@@ -149,7 +197,12 @@ void dwsd_body_end(dwsd_body *b)
             fail(b, DWSD_E_INVALID_MULTIPART, "the multipart/form-data body ends early");
         b->form = NULL;
     }
-    if (!b->error && b->len == 0)
+    if (!b->error && b->images_only && b->n_parts == 0 && (b->was_form || b->len == 0))
+        fail(b, DWSD_E_NO_IMAGES,
+             "no images in the request: send PNG or JPEG files (32 x 32 RGB) or CIFAR-10 records files as "
+             "'images' fields of a multipart form (curl -F images=@a.png -F images=@b.png ...), or one such file "
+             "as the body");
+    else if (!b->error && !b->images_only && b->len == 0)
         fail(b, DWSD_E_MISSING_BODY,
              "no model in the request: send the ONNX file as the body or as the 'model' "
              "field of a multipart form");
@@ -159,7 +212,19 @@ void dwsd_body_free(dwsd_body *b)
 {
     if (b->form) MHD_destroy_post_processor(b->form);
     free(b->data);
+    free(b->images);
+    free(b->parts);
     memset(b, 0, sizeof *b);
+}
+
+void dwsd_printable_name(const char *name, char *out, size_t size)
+{
+    size_t k = 0;
+    for (; *name && k + 1 < size; name++) {
+        unsigned char c = (unsigned char)*name;
+        out[k++] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '_';
+    }
+    out[k] = '\0';
 }
 
 void dwsd_filename_stem(const char *name, char out[DWSD_FILENAME_MAX + 1])

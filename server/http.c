@@ -206,6 +206,7 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
         dwsd_reply_error(&rq->reply, rq->body.error, "%s", rq->body.detail);
         return MHD_YES;
     }
+    if (rq->endpoint == DWSD_EP_ESTIMATE) rq->body.accept_images = rq->body.images_only = 1;
     if (atomic_fetch_add(&s->inflight, 1) >= cfg->max_inflight) {
         atomic_fetch_sub(&s->inflight, 1);
         dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "%d requests are in flight; retry later",
@@ -234,7 +235,7 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
     dwsd_inference ask = {.op = rq->endpoint, .models = rq->models, .model_id = rq->model_id};
     if (dwsd_inference_precheck(&ask, &rq->reply) ||
         (rq->endpoint == DWSD_EP_ADAPT && dwsd_inference_domain(rq->domain_query, &rq->domain, &rq->reply)) ||
-        (rq->endpoint != DWSD_EP_INSPECT &&
+        (rq->endpoint != DWSD_EP_INSPECT && rq->endpoint != DWSD_EP_ESTIMATE &&
           dwsd_inference_input_norm(MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_mean"),
                                    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_std"),
                                    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "input_range"),
@@ -294,6 +295,9 @@ static void run_job(dwsd_job *job)
         .models = rq->models,
         .model_id = rq->model_id,
         .filename = rq->body.filename,
+        .images = rq->body.images,
+        .parts = rq->body.parts,
+        .n_parts = rq->body.n_parts,
         .input_norm = &rq->input_norm,
         .domain = &rq->domain,
         .threads = threads,

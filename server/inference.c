@@ -27,6 +27,21 @@ int dwsd_inference_precheck(const dwsd_inference *in, dwsd_reply *out)
 {
     if (!in->model_id || in->op == DWSD_EP_INSPECT) return 0;
     const dws_model *m = dwsd_model_set_find(in->models, in->model_id);
+    if (in->op == DWSD_EP_ESTIMATE) {
+        if (dwsd_model_set_estimator(in->models, in->model_id)) return 0;
+        if (m)
+            dwsd_reply_error(out, DWSD_E_WRONG_MODEL_KIND, "model '%.128s' is an %s; %s needs a domain estimator",
+                             in->model_id, dws_model_kind_name(dws_model_get_kind(m)), dwsd_endpoint_name(in->op));
+        else
+            dwsd_reply_error(out, DWSD_E_UNKNOWN_MODEL, "no loaded model has id '%.128s' (see /v1/models)",
+                             in->model_id);
+        return -1;
+    }
+    if (!m && dwsd_model_set_estimator(in->models, in->model_id)) {
+        dwsd_reply_error(out, DWSD_E_WRONG_MODEL_KIND, "model '%.128s' is a domain estimator; %s needs an %s",
+                         in->model_id, dwsd_endpoint_name(in->op), dws_model_kind_name(kind_of(in->op)));
+        return -1;
+    }
     if (!m) {
         dwsd_reply_error(out, DWSD_E_UNKNOWN_MODEL, "no loaded model has id '%.128s' (see /v1/models)",
                          in->model_id);
@@ -172,6 +187,14 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
              in->filename && *in->filename ? in->filename : "model");
 }
 
+/* o rendered on one line, then deleted (NULL o or no memory: NULL). */
+static char *print_and_delete(cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
 /* Floats as the shortest text that reads back to the same float. */
 static cJSON *float_number(float v)
 {
@@ -232,8 +255,63 @@ static int fits_work_memory(const dwsd_inference *in, const dws_onnx *onnx, cons
     return 0;
 }
 
+/* Every image of the request, decoded within the work memory and the image limit:
+ * the form's `images` fields, or a raw body as one file. */
+static int decode_images(const dwsd_inference *in, dws_image_list *l, dws_image_budget *b, dwsd_reply *out)
+{
+    dws_error err;
+    dws_error_clear(&err);
+    char what[DWSD_PART_NAME_MAX + 48];
+    if (in->n_parts == 0) {
+        if (dws_image_decode(in->onnx, in->onnx_len, "the body", l, b, &err) == 0) return 0;
+        core_error(out, &err);
+        return -1;
+    }
+    for (int i = 0; i < in->n_parts; i++) {
+        const dwsd_part *p = &in->parts[i];
+        if (*p->name) snprintf(what, sizeof what, "images field %d ('%s')", i + 1, p->name);
+        else snprintf(what, sizeof what, "images field %d", i + 1);
+        if (dws_image_decode(in->images + p->off, p->len, what, l, b, &err)) {
+            core_error(out, &err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* POST /v1/estimate-domain: the images' domain as `dwsnet estimate-domain` prints it. */
+static void estimate(const dwsd_inference *in, dwsd_reply *out)
+{
+    const dws_estimator *e = dwsd_model_set_estimator(in->models, in->model_id);
+    if (!e) {
+        dwsd_reply_error(out, DWSD_E_NO_MODEL, "no domain estimator is loaded (models/%s, `dwsnet train-estimator`)",
+                         "cifar10c-domain-estimator.dws");
+        return;
+    }
+    snprintf(out->model, sizeof out->model, "%s", dws_estimator_id(e));
+    dws_image_budget b = {.max_bytes = in->work_memory, .max_images = DWSD_MAX_IMAGES};
+    dws_image_list l = {0};
+    dws_domain_estimate est;
+    dws_error err;
+    dws_error_clear(&err);
+    if (decode_images(in, &l, &b, out) == 0) {
+        if (dws_estimate_domain(e, l.x, l.n, &est, &err)) {
+            core_error(out, &err);
+        } else {
+            char *text = print_and_delete(dws_domain_estimate_json(e, &est));
+            if (!text) dwsd_reply_error(out, DWS_E_OUT_OF_MEMORY, "out of memory writing the estimate");
+            else dwsd_reply_ok(out, "application/json", text, strlen(text));
+        }
+    }
+    dws_image_list_free(&l, &b);
+}
+
 void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
 {
+    if (in->op == DWSD_EP_ESTIMATE) {
+        estimate(in, out);
+        return;
+    }
     dws_error err;
     dws_error_clear(&err);
     dws_onnx_limits lim;

@@ -1,21 +1,26 @@
-/* The work behind POST /adapt, POST /embed and POST /v1/inspect, run on a worker
- * thread: decode the ONNX body, choose the model, run it, and encode the answer. Knows nothing of HTTP
- * connections; it only fills a dwsd_reply. */
+/* The work behind POST /adapt, POST /embed, POST /v1/inspect and POST
+ * /v1/estimate-domain, run on a worker thread: decode the ONNX body (or the images),
+ * choose the model, run it, and encode the answer. Knows nothing of HTTP connections;
+ * it only fills a dwsd_reply. */
 #ifndef DWSD_INFERENCE_H
 #define DWSD_INFERENCE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "body.h"
 #include "model/model.h"
 #include "registry.h"
 #include "reply.h"
 #include "routes.h"
 
 typedef struct {
-    dwsd_endpoint op;              /* DWSD_EP_ADAPT, DWSD_EP_EMBED or DWSD_EP_INSPECT */
-    const uint8_t *onnx;
+    dwsd_endpoint op;              /* DWSD_EP_ADAPT, DWSD_EP_EMBED, DWSD_EP_INSPECT or DWSD_EP_ESTIMATE */
+    const uint8_t *onnx;           /* the model; /v1/estimate-domain: a raw body, one images file */
     size_t onnx_len;
+    const uint8_t *images;         /* the form's `images` fields (body.h), n_parts 0: none */
+    const dwsd_part *parts;
+    int n_parts;
     size_t max_bytes;              /* the body limit, also the decoder's size limit */
     size_t work_memory;            /* what the work may allocate (work_need.h); more: 413 */
     const dwsd_model_set *models;

@@ -36,7 +36,7 @@ static void readyz(dwsd_server *s, const dwsd_model_set *models, dwsd_reply *out
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ready");
-    cJSON_AddNumberToObject(o, "models", dwsd_model_set_count(models));
+    cJSON_AddNumberToObject(o, "models", dwsd_model_set_count(models) + dwsd_model_set_estimator_count(models));
     json_reply(out, o);
 }
 

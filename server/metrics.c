@@ -157,6 +157,13 @@ static void render_models(text *t, const dwsd_model_set *models)
             dws_model_kind_name(dws_model_get_kind(m)), (long long)s->d0, (long long)s->dL,
             s->depth, dws_activation_name(s->activation));
     }
+    for (int i = 0; i < dwsd_model_set_estimator_count(models); i++) {
+        const dws_estimator *e = dwsd_model_set_estimator_at(models, i);
+        put(t, "dwsnetd_model_info{id=\"");
+        put_label(t, dws_estimator_id(e));
+        put(t, "\",kind=\"%s\",d0=\"3072\",dL=\"%d\",depth=\"\",activation=\"\"} 1\n", DWS_ESTIMATOR_KIND,
+            dws_estimator_class_count(e));
+    }
 }
 
 char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_model_set *models,
@@ -187,8 +194,8 @@ char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_mode
     gauge(&t, "dwsnetd_workers", "Worker threads.", g->workers);
     gauge(&t, "dwsnetd_open_connections", "Open client connections.", g->connections);
     gauge(&t, "dwsnetd_draining", "1 after SIGTERM while in-flight requests finish.", g->draining);
-    gauge(&t, "dwsnetd_models_loaded", "Models in the current set.",
-          dwsd_model_set_count(models));
+    gauge(&t, "dwsnetd_models_loaded", "Models in the current set (domain estimators included).",
+          dwsd_model_set_count(models) + dwsd_model_set_estimator_count(models));
     gauge(&t, "dwsnetd_uptime_seconds", "Seconds since start.", g->uptime_s);
     put(&t, "# HELP dwsnetd_model_reloads_total Model reloads by result.\n"
             "# TYPE dwsnetd_model_reloads_total counter\n"

@@ -9,6 +9,7 @@
 #define DWSD_E_NOT_FOUND          "not_found"
 #define DWSD_E_METHOD_NOT_ALLOWED "method_not_allowed"
 #define DWSD_E_MISSING_BODY       "missing_body"
+#define DWSD_E_NO_IMAGES          "no_images"
 #define DWSD_E_INVALID_MULTIPART  "invalid_multipart"
 #define DWSD_E_BAD_REQUEST        "bad_request"
 #define DWSD_E_INVALID_FRAMING    "invalid_framing"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "body.h"
 #include "log.h"
 #include "work_need.h"
 
@@ -20,6 +21,8 @@ struct dwsd_model_set {
     int n;
     size_t bytes;                  /* the models' memory (dws_model_bytes) */
     dws_model *models[MAX_MODELS];
+    int n_estimators;
+    dws_estimator *estimators[MAX_MODELS];
     char *json;
     char empty_reason[300];
 };
@@ -36,6 +39,7 @@ struct dwsd_registry {
 static void set_free(dwsd_model_set *s)
 {
     for (int i = 0; i < s->n; i++) dws_model_free(s->models[i]);
+    for (int i = 0; i < s->n_estimators; i++) dws_estimator_free(s->estimators[i]);
     free(s->json);
     free(s);
 }
@@ -95,6 +99,72 @@ static cJSON *model_entry(const dws_model *m, const char *file)
     cJSON_AddItemToObject(e, "metrics", card_field(card, "metrics"));
     cJSON_Delete(card);
     return e;
+}
+
+static cJSON *estimator_entry(const dws_estimator *e, const char *file)
+{
+    cJSON *card = cJSON_Parse(dws_estimator_card_json(e));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", dws_estimator_id(e));
+    cJSON_AddStringToObject(o, "kind", DWS_ESTIMATOR_KIND);
+    cJSON_AddStringToObject(o, "file", file);
+    cJSON_AddItemToObject(o, "input", card_field(card, "input"));
+    cJSON_AddNumberToObject(o, "classes", dws_estimator_class_count(e));
+    cJSON_AddNumberToObject(o, "max_images", DWSD_MAX_IMAGES);
+    cJSON_AddItemToObject(o, "metrics", card_field(card, "metrics"));
+    cJSON_Delete(card);
+    return o;
+}
+
+/* How many models and estimators of s have this id. */
+static int id_count(const dwsd_model_set *s, const char *id)
+{
+    int n = 0;
+    for (int j = 0; j < s->n; j++) n += !strcmp(dws_model_id(s->models[j]), id);
+    for (int j = 0; j < s->n_estimators; j++) n += !strcmp(dws_estimator_id(s->estimators[j]), id);
+    return n;
+}
+
+/* Loads one file into s, as a model or a domain estimator by its card, and its
+ * /v1/models entry into *entry. 0, or -1 with err set. */
+static int load_one(dwsd_model_set *s, const char *path, const char *file, cJSON **entry, dws_error *err)
+{
+    dws_model_file f;
+    dws_error e;
+    dws_error_clear(&e);
+    const char *id = NULL;
+    if (dws_model_file_read(path, &f, &e) == 0) {
+        if (dws_model_file_is_estimator(&f)) {
+            dws_estimator *x = dws_estimator_from_file(&f, path, &e);
+            if (x) {
+                s->estimators[s->n_estimators++] = x;
+                s->bytes += dws_estimator_bytes(x);
+                id = dws_estimator_id(x);
+                *entry = estimator_entry(x, file);
+            }
+        } else {
+            dws_model *m = dws_model_from_file(&f, path, &e);
+            if (m) {
+                s->models[s->n++] = m;
+                s->bytes += dws_model_bytes(m);
+                id = dws_model_id(m);
+                *entry = model_entry(m, file);
+            }
+        }
+        dws_model_file_free(&f);
+    }
+    if (!id) {
+        const char *code = e.code ? e.code : DWS_E_BAD_MODEL_FILE;
+        if (strstr(e.message, path)) dws_error_set(err, code, "%s", e.message);
+        else dws_error_set(err, code, "%s: %s", path, e.message);
+        return -1;
+    }
+    if (id_count(s, id) > 1) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model id '%s' is already used by another file of the "
+                      "directory", path, id);
+        return -1;
+    }
+    return 0;
 }
 
 /* Model file names of dir, sorted so ids resolve in a stable order. */
@@ -176,34 +246,22 @@ static dwsd_model_set *load_set(const dwsd_registry *r, dws_error *err)
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         if (!loadable(path)) continue;
-        dws_error e;
-        dws_error_clear(&e);
-        dws_model *m = dws_model_load(path, &e);
-        if (!m) {
-            const char *code = e.code ? e.code : DWS_E_BAD_MODEL_FILE;
-            if (strstr(e.message, path)) dws_error_set(err, code, "%s", e.message);
-            else dws_error_set(err, code, "%s: %s", path, e.message);
+        cJSON *entry = NULL;
+        if (load_one(s, path, names[i], &entry, err)) {
+            cJSON_Delete(entry);
             ok = 0;
             break;
         }
-        s->models[s->n++] = m;
-        for (int j = 0; j < s->n - 1; j++) {
-            if (strcmp(dws_model_id(s->models[j]), dws_model_id(m))) continue;
-            dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model id '%s' is already used by %s/%s",
-                          path, dws_model_id(m), dir, names[j]);
-            ok = 0;
-        }
-        s->bytes += dws_model_bytes(m);
-        if (ok && s->bytes > r->models_room) {
+        if (s->bytes > r->models_room) {
+            cJSON_Delete(entry);
             dws_error_set(err, DWS_E_TOO_LARGE, "%s: the models take %zu bytes, more than the %zu the memory limit "
                           "leaves them (--memory-limit)", path, s->bytes, r->models_room);
             ok = 0;
+            break;
         }
-        if (ok) {
-            cJSON *e = model_entry(m, names[i]);
-            add_limits(e, m, r);
-            cJSON_AddItemToArray(arr, e);
-        }
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "kind"));
+        if (kind && strcmp(kind, DWS_ESTIMATOR_KIND)) add_limits(entry, s->models[s->n - 1], r);
+        cJSON_AddItemToArray(arr, entry);
     }
     for (int i = 0; i < n_names; i++) free(names[i]);
     free(names);
@@ -219,7 +277,8 @@ static dwsd_model_set *load_set(const dwsd_registry *r, dws_error *err)
     if (s->n == 0)
         snprintf(s->empty_reason, sizeof s->empty_reason,
                  missing ? "models directory '%.256s' does not exist"
-                         : "no .dws model files in '%.256s'", dir);
+                 : s->n_estimators ? "only domain estimators in '%.256s', no adapter or encoder"
+                                   : "no .dws model files in '%.256s'", dir);
     atomic_init(&s->refs, 1);
     return s;
 }
@@ -290,6 +349,23 @@ const dws_model *dwsd_model_set_find(const dwsd_model_set *s, const char *id)
     for (int i = 0; s && i < s->n; i++)
         if (!strcmp(dws_model_id(s->models[i]), id)) return s->models[i];
     return NULL;
+}
+
+const dws_estimator *dwsd_model_set_estimator(const dwsd_model_set *s, const char *id)
+{
+    for (int i = 0; s && i < s->n_estimators; i++)
+        if (!id || !strcmp(dws_estimator_id(s->estimators[i]), id)) return s->estimators[i];
+    return NULL;
+}
+
+const dws_estimator *dwsd_model_set_estimator_at(const dwsd_model_set *s, int i)
+{
+    return s->estimators[i];
+}
+
+int dwsd_model_set_estimator_count(const dwsd_model_set *s)
+{
+    return s ? s->n_estimators : 0;
 }
 
 const char *dwsd_model_set_empty_reason(const dwsd_model_set *s)

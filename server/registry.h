@@ -28,10 +28,16 @@ void dwsd_registry_configure(dwsd_registry *r, size_t work_memory, int threads, 
 dwsd_model_set *dwsd_registry_acquire(dwsd_registry *r);
 void dwsd_model_set_release(dwsd_model_set *s);
 
-int dwsd_model_set_count(const dwsd_model_set *s);
+int dwsd_model_set_count(const dwsd_model_set *s);   /* adapters and encoders (not estimators) */
 size_t dwsd_model_set_bytes(const dwsd_model_set *s);   /* what its models hold */
 const dws_model *dwsd_model_set_get(const dwsd_model_set *s, int i);
 const dws_model *dwsd_model_set_find(const dwsd_model_set *s, const char *id);
+/* The domain estimator with this id, or the first one loaded when id is NULL; NULL
+ * when there is none. Estimator files (.dws with an estimator card) load beside the
+ * models, share their ids' namespace and are listed in /v1/models. */
+const dws_estimator *dwsd_model_set_estimator(const dwsd_model_set *s, const char *id);
+int dwsd_model_set_estimator_count(const dwsd_model_set *s);
+const dws_estimator *dwsd_model_set_estimator_at(const dwsd_model_set *s, int i);
 /* Why the set is empty ("" when it is not). */
 const char *dwsd_model_set_empty_reason(const dwsd_model_set *s);
 /* The /v1/models document, built once per set. */

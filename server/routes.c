@@ -14,6 +14,7 @@ static const struct {
     {"/readyz", DWSD_EP_READYZ, 0},
     {"/metrics", DWSD_EP_METRICS, 0},
     {"/v1/inspect", DWSD_EP_INSPECT, 1},
+    {"/v1/estimate-domain", DWSD_EP_ESTIMATE, 1},
     {"/", DWSD_EP_PAGE, 0},
     {"/page/", DWSD_EP_PAGE, 0},    /* a path ending in '/' (but "/") is a prefix */
 };
@@ -47,5 +48,5 @@ const char *dwsd_endpoint_name(dwsd_endpoint ep)
 
 int dwsd_endpoint_is_job(dwsd_endpoint ep)
 {
-    return ep == DWSD_EP_ADAPT || ep == DWSD_EP_EMBED || ep == DWSD_EP_INSPECT;
+    return ep == DWSD_EP_ADAPT || ep == DWSD_EP_EMBED || ep == DWSD_EP_INSPECT || ep == DWSD_EP_ESTIMATE;
 }

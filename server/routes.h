@@ -11,6 +11,7 @@ typedef enum {
     DWSD_EP_METRICS,
     DWSD_EP_INSPECT,    /* POST /v1/inspect: what the codec reads (a job, like /adapt) */
     DWSD_EP_PAGE,       /* GET / and /page/...: the page for browsers (page.c) */
+    DWSD_EP_ESTIMATE,   /* POST /v1/estimate-domain: the domain of uploaded images (a job) */
     DWSD_EP_OTHER,      /* unknown paths: 404 */
     DWSD_EP_COUNT
 } dwsd_endpoint;

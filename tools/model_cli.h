@@ -14,6 +14,10 @@
  * default is missing) and returns NULL on failure. */
 dws_model *model_cli_load(const char *cmd, const char **path, const char *default_file);
 
+/* The domain estimator at *path, else the shipped DWS_DEFAULT_ESTIMATOR as above
+ * (the error names --estimator). */
+dws_estimator *model_cli_load_estimator(const char *cmd, const char **path);
+
 /* The model (o->model, else default_file as above) and the classifier o->in that the
  * command runs it on, and the normalisation outside it (--input-mean/-std/-range)
  * into *norm. Prints the error line and returns -1, with nothing to free,

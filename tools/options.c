@@ -119,7 +119,8 @@ static int store(const cli_option *o, const char *text, void *opts, char *why, s
         return 0;
     }
     case CLI_CUSTOM: return o->parse(text, field, why, why_size);
-    case CLI_ARGS: break;
+    case CLI_ARGS:
+    case CLI_LIST: break;
     }
     snprintf(why, why_size, "has no value");
     return -1;
@@ -203,6 +204,19 @@ int cli_parse(const cli_command *c, int argc, char **argv, void *opts)
         const cli_option *o = find(c, a, len);
         if (!o) return cli_usage_error(c, "unknown option '%.*s'", (int)len, a);
         const char *value = NULL;
+        if (o->kind == CLI_LIST) {
+            cli_args *l = (cli_args *)((char *)opts + o->at);
+            if (given[o - c->options]) return cli_usage_error(c, "%s is given once, followed by all its values", a);
+            int first = i;
+            if (eq) argv[i] = (char *)eq + 1;   /* --images=a.png b.png: the list starts in this argument */
+            else first = i + 1;
+            while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == '\0')) i++;
+            if (i + 1 == first) return cli_usage_error(c, "%s needs a value", a);
+            l->v = argv + first;
+            l->n = i + 1 - first;
+            given[o - c->options] = 1;
+            continue;
+        }
         if (takes_value(o)) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];
@@ -266,6 +280,7 @@ static void facts(const cli_option *o, char *buf, size_t size)
         else ADD("number %g..%g", o->lo, o->hi);
         break;
     case CLI_REPEAT: ADD("repeatable, up to %d times", (int)o->hi); break;
+    case CLI_LIST: ADD("one or more, up to the next option"); break;
     default: break;
     }
     const char *def = o->def ? o->def : o->shown;

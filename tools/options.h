@@ -29,6 +29,8 @@ typedef enum {
     CLI_CUSTOM,   /* a value of its own syntax: parse() fills the field */
     CLI_ARG,      /* a positional argument: const char * */
     CLI_ARGS,     /* every remaining positional argument: cli_args */
+    CLI_LIST,     /* cli_args: every argument after the option up to the next option (one starting with
+                     '-', a lone '-' excepted), at least one; given once: `--images a.png b.png` */
 } cli_kind;
 
 #define CLI_MAX_REPEAT 16

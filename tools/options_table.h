@@ -12,6 +12,7 @@
 /* The shipped models, looked up in the models directory (base/base.h, "model path"). */
 #define DWS_DEFAULT_ADAPTER "cifar10c-adapter.dws"
 #define DWS_DEFAULT_ENCODER "cifar10-embedder.dws"
+#define DWS_DEFAULT_ESTIMATOR "cifar10c-domain-estimator.dws"
 /* eval-embedder's properties of a classifier zoo, and of an INR zoo. */
 #define EVAL_EMBEDDER_CIFAR_PROPS "clean_test_acc,target_test_acc,log_width,recipe.epochs"
 #define EVAL_EMBEDDER_INR_PROPS "a,b"
@@ -51,9 +52,14 @@ typedef struct {
     int logits;
 } forward_opts;
 
+typedef enum { CORRUPT_RECORDS = 0, CORRUPT_PNG, CORRUPT_JPEG } corrupt_format;
+extern const char *const CORRUPT_FORMAT_NAMES[];
+
 typedef struct {
     const char *data, *domain, *out;
     int split;    /* dws_split */
+    int format;   /* corrupt_format */
+    long first, count, quality;
     uint64_t seed;
     int list;
 } corrupt_opts;
@@ -159,9 +165,29 @@ typedef struct {
     int write_card;
 } eval_embedder_opts;
 
+typedef struct {
+    const char *data, *out, *id;
+    unsigned exclude;   /* bit k: dws_corruption k */
+    long hidden, pool_images, val_images, val_sets, min_set, max_set, steps, val_every, batch_sets, threads;
+    float lr, wd;
+    uint64_t seed;
+} train_estimator_opts;
+
+typedef struct {
+    const char *estimator, *data, *out, *card_entry;
+    long pool_images, threads, timing_runs;
+    cli_int_list sets;
+} eval_estimator_opts;
+
+typedef struct {
+    const char *estimator;
+    cli_args images;
+    long max_images;
+} estimate_domain_opts;
+
 /* One table per command of commands.def. */
 extern const cli_command cli_inspect, cli_roundtrip, cli_forward, cli_corrupt, cli_train_classifier, cli_zoo,
-    cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_eval_domains, cli_baseline, cli_inr_zoo, cli_train_embedder,
-    cli_eval_embedder;
+    cli_init_model, cli_adapt, cli_embed, cli_train_adapter, cli_eval, cli_eval_domains, cli_baseline, cli_inr_zoo,
+    cli_train_embedder, cli_eval_embedder, cli_train_estimator, cli_eval_estimator, cli_estimate_domain;
 
 #endif

@@ -30,6 +30,8 @@
 #define DWS_E_NOT_REPRESENTABLE     "not_representable"   /* a result does not fit its number type */
 #define DWS_E_INVALID_MODEL         "invalid_model"       /* the file breaks a rule of the ONNX spec */
 #define DWS_E_UNKNOWN_DOMAIN        "unknown_domain"      /* a domain no loaded adapter accepts */
+#define DWS_E_BAD_IMAGE             "bad_image"           /* an image that is not a 32 x 32 RGB PNG, JPEG or record */
+#define DWS_E_TOO_MANY_IMAGES       "too_many_images"     /* more images than the caller allows */
 
 typedef struct {
     const char *code;   /* one of DWS_E_*, or NULL when no error */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
 
 #include "corrupt_ops.h"
+#include "jpeg_errors.h"
 #include "data.h"
 
 /* make_cifar_c.py elastic_transform(): (alpha, sigma, affine) as fractions of IMSIZE
@@ -102,70 +102,38 @@ int dws_elastic_transform(float *img, const dws_image_dims *d, int severity, dws
     return 0;
 }
 
-/* libjpeg reports errors by calling error_exit, which must not return. */
 typedef struct {
-    struct jpeg_error_mgr mgr;
-    jmp_buf jump;
-    struct jpeg_compress_struct enc;
+    dws_jpeg_errors errors;
     struct jpeg_decompress_struct dec;
     unsigned char *file;
     unsigned long size;
-    char message[JMSG_LENGTH_MAX];
 } jpeg_job;
 
-static void jpeg_fail(j_common_ptr cinfo)
+/* Decodes job->file (encoded by dws_jpeg_encode_rgb with Pillow's settings: libjpeg
+ * defaults, 4:2:0 chroma, baseline, islow DCT) back into the h x w x 3 bytes `rgb`.
+ * All state lives in *job so that nothing local changes between setjmp and longjmp. */
+static int jpeg_decode_back(unsigned char *rgb, int h, int w, jpeg_job *job)
 {
-    jpeg_job *job = (jpeg_job *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, job->message);
-    longjmp(job->jump, 1);
-}
-
-static void jpeg_quiet(j_common_ptr cinfo) { (void)cinfo; }
-
-/* Encodes the h x w x 3 bytes `rgb` at `quality` with Pillow's settings (libjpeg
- * defaults: 4:2:0 chroma, baseline, islow DCT) and decodes them back in place. All
- * state lives in *job so that nothing local changes between setjmp and longjmp. */
-static int jpeg_roundtrip(unsigned char *rgb, int h, int w, int quality, jpeg_job *job)
-{
-    if (setjmp(job->jump)) {
-        jpeg_destroy_compress(&job->enc);
+    if (setjmp(job->errors.jump)) {
         jpeg_destroy_decompress(&job->dec);
         return -1;
     }
-    job->enc.err = job->dec.err = jpeg_std_error(&job->mgr);
-    job->mgr.error_exit = jpeg_fail;
-    job->mgr.output_message = jpeg_quiet;
-    jpeg_create_compress(&job->enc);
+    job->dec.err = dws_jpeg_errors_init(&job->errors);
     jpeg_create_decompress(&job->dec);
-    jpeg_mem_dest(&job->enc, &job->file, &job->size);
-    job->enc.image_width = (JDIMENSION)w;
-    job->enc.image_height = (JDIMENSION)h;
-    job->enc.input_components = 3;
-    job->enc.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&job->enc);
-    jpeg_set_quality(&job->enc, quality, TRUE);
-    jpeg_start_compress(&job->enc, TRUE);
-    while (job->enc.next_scanline < job->enc.image_height) {
-        JSAMPROW row = rgb + (size_t)job->enc.next_scanline * w * 3;
-        jpeg_write_scanlines(&job->enc, &row, 1);
-    }
-    jpeg_finish_compress(&job->enc);
-
     jpeg_mem_src(&job->dec, job->file, job->size);
     jpeg_read_header(&job->dec, TRUE);
     job->dec.out_color_space = JCS_RGB;
     jpeg_start_decompress(&job->dec);
     if ((int)job->dec.output_width != w || (int)job->dec.output_height != h || job->dec.output_components != 3) {
-        snprintf(job->message, sizeof job->message, "decoded %u x %u x %d", job->dec.output_width,
+        snprintf(job->errors.message, sizeof job->errors.message, "decoded %u x %u x %d", job->dec.output_width,
                  job->dec.output_height, job->dec.output_components);
-        longjmp(job->jump, 1);
+        longjmp(job->errors.jump, 1);
     }
     while (job->dec.output_scanline < job->dec.output_height) {
         JSAMPROW row = rgb + (size_t)job->dec.output_scanline * w * 3;
         jpeg_read_scanlines(&job->dec, &row, 1);
     }
     jpeg_finish_decompress(&job->dec);
-    jpeg_destroy_compress(&job->enc);
     jpeg_destroy_decompress(&job->dec);
     return 0;
 }
@@ -186,8 +154,12 @@ int dws_jpeg_compression(float *img, const dws_image_dims *d, int severity, dws_
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: cannot allocate the codec state");
         return -1;
     }
-    int rc = jpeg_roundtrip(rgb, d->h, d->w, JPEG_QUALITY[severity - 1], job);
-    if (rc) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: libjpeg: %s", job->message);
+    dws_error why;
+    dws_error_clear(&why);
+    int rc = dws_jpeg_encode_rgb(rgb, d->h, d->w, JPEG_QUALITY[severity - 1], &job->file, &job->size, &why);
+    if (rc) dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: %s", why.message);
+    else if ((rc = jpeg_decode_back(rgb, d->h, d->w, job)))
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "jpeg_compression: libjpeg: %s", job->errors.message);
     free(job->file);
     free(job);
     if (rc) return -1;

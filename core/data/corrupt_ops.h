@@ -9,6 +9,7 @@
 #define DWS_CORRUPT_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/base.h"
 
@@ -53,7 +54,14 @@ DWS_CORRUPT_OP(dws_jpeg_compression);
 /* corrupt_spatter.c: water drops and mud */
 DWS_CORRUPT_OP(dws_spatter);
 
-/* ---- shared pieces (corrupt_filter.c) ---- */
+/* ---- shared pieces ---- */
+/* image_encode.c: h x w x 3 interleaved bytes as a JPEG of the given quality with
+ * Pillow's settings (libjpeg defaults: 4:2:0 chroma, baseline, islow DCT); *file is
+ * malloc'd (*size bytes). */
+int dws_jpeg_encode_rgb(const uint8_t *rgb, int h, int w, int quality, unsigned char **file, unsigned long *size,
+                        dws_error *err);
+
+/* corrupt_filter.c */
 /* How an index outside 0..n-1 is brought back inside, in the names of the libraries
  * the reference calls: scipy's 'nearest' (edge replicated), scipy's 'reflect'
  * (d c b a | a b c d), OpenCV's default BORDER_REFLECT_101 (d c b | a b c d). */

@@ -171,6 +171,104 @@ int dws_domain_check_shape(const dws_domain *d, int channels, int height, int wi
 int dws_domain_apply(const dws_domain *d, int channels, int height, int width, float *x, size_t n,
                      uint64_t seed, uint64_t first_index, dws_error *err);
 
+/* ==== image decode ==== */
+/* Images sent from outside, untrusted: PNG (image_png.c, libpng), JPEG (image_jpeg.c,
+ * libjpeg-turbo) and CIFAR-10 binary records, plain or gzip (image_records.c; labels
+ * ignored), each decoded into 3 x 32 x 32 floats x = pixel / 255 in CHW order, the
+ * layout of image sets and corruptions. Accepted: 32 x 32 RGB PNGs (8 or 16 bits, or a
+ * palette), 32 x 32 colour JPEGs, whole records. Anything else (another size, greyscale,
+ * alpha, CMYK, a cut-off file) is DWS_E_BAD_IMAGE with a message saying what it is.
+ * Sizes are read from the header and checked before anything is allocated for pixels.
+ * Every decoded image (DWS_IMAGE_BYTES) and every working buffer is charged to the
+ * caller's budget (more: DWS_E_TOO_LARGE) and counted against its image limit (more:
+ * DWS_E_TOO_MANY_IMAGES); `what` names the input in messages ("a.png", "images field 3"). */
+#define DWS_IMAGE_BYTES (DWS_CIFAR10_DIM * sizeof(float))   /* one decoded image, 12 KiB */
+#define DWS_IMAGE_FILE_MAX_BYTES ((size_t)1 << 30)          /* dws_image_read_file reads no more */
+
+typedef struct {
+    size_t max_bytes;     /* decoded images and decoders' working memory, at most */
+    size_t used;          /* charged now */
+    size_t max_images;    /* decoded images, at most; 0: no limit but the bytes */
+} dws_image_budget;
+
+/* Charges bytes (DWS_E_TOO_LARGE, naming what, when they do not fit); gives them back. */
+int dws_image_budget_take(dws_image_budget *b, size_t bytes, const char *what, dws_error *err);
+void dws_image_budget_give(dws_image_budget *b, size_t bytes);
+
+typedef struct {
+    size_t n, cap;        /* images decoded, room */
+    float *x;             /* n x DWS_CIFAR10_DIM */
+} dws_image_list;
+
+/* Room for k more images at the end (charged to b: capacity, not count); returns
+ * where they go (n grows by k), or NULL with err set. */
+float *dws_image_list_add(dws_image_list *l, size_t k, dws_image_budget *b, const char *what, dws_error *err);
+/* Frees the images and gives their bytes back to b (may be NULL). */
+void dws_image_list_free(dws_image_list *l, dws_image_budget *b);
+
+typedef enum { DWS_IMAGE_UNKNOWN = 0, DWS_IMAGE_PNG, DWS_IMAGE_JPEG, DWS_IMAGE_RECORDS } dws_image_format;
+/* By the first bytes: PNG or JPEG signature, gzip (records), or a whole number of records. */
+dws_image_format dws_image_sniff(const uint8_t *buf, size_t len);
+
+/* Each decodes every image of buf[0..len) and appends it to out; on failure out keeps
+ * the images it had. dws_image_decode chooses by dws_image_sniff. */
+int dws_png_decode(const uint8_t *buf, size_t len, const char *what, dws_image_list *out, dws_image_budget *b,
+                   dws_error *err);
+int dws_jpeg_decode(const uint8_t *buf, size_t len, const char *what, dws_image_list *out, dws_image_budget *b,
+                    dws_error *err);
+int dws_records_decode(const uint8_t *buf, size_t len, const char *what, dws_image_list *out, dws_image_budget *b,
+                       dws_error *err);
+int dws_image_decode(const uint8_t *buf, size_t len, const char *what, dws_image_list *out, dws_image_budget *b,
+                     dws_error *err);
+/* The same from a file (at most DWS_IMAGE_FILE_MAX_BYTES, charged to b while decoding). */
+int dws_image_read_file(const char *path, dws_image_list *out, dws_image_budget *b, dws_error *err);
+
+/* ==== image encode ==== */
+/* One 3 x 32 x 32 float image (CHW, [0,1], rounded to bytes) as a file in memory:
+ * an 8-bit RGB PNG, or a JPEG of quality 1-100 with Pillow's settings (those of the
+ * jpeg_compression corruption). *out is malloc'd. */
+int dws_png_encode(const float *x, uint8_t **out, size_t *len, dws_error *err);
+int dws_jpeg_encode(const float *x, int quality, uint8_t **out, size_t *len, dws_error *err);
+
+/* ==== domain stats ==== */
+/* What the domain estimator reads of a set of 3 x 32 x 32 images (CHW, [0,1]):
+ * per image, DWS_DOMAIN_STATS means over its pixels (colour moments, saturation,
+ * clipped values, difference energies at lags 1, 2, 4 and in four directions, noise
+ * residuals overall, by brightness and of colour differences, JPEG block edges,
+ * repeated pixels, centre against whole sharpness); per set, DWS_DOMAIN_FEATURES
+ * features computed from the mean of its images' vectors (logs, logits, ratios).
+ * A set's features depend only on that mean, so sets can be formed from per-image
+ * vectors (docs/estimator.md section 2). About 30 us per image on one core. */
+#define DWS_DOMAIN_STATS 75
+#define DWS_DOMAIN_FEATURES 58
+
+/* stats (DWS_DOMAIN_STATS) of one image x (3 x 32 x 32). */
+void dws_domain_stats_image(const float *x, double *stats);
+/* features (DWS_DOMAIN_FEATURES) of a set whose images' stats have the mean `mean`. */
+void dws_domain_features(const double *mean, float *features);
+/* Both: the features of n images x (n x 3072). */
+void dws_domain_features_of_images(const float *x, size_t n, float *features);
+/* "log_noise", ...; NULL outside 0..DWS_DOMAIN_FEATURES-1. */
+const char *dws_domain_feature_name(int i);
+/* stats (n x DWS_DOMAIN_STATS) of the images rows[0..n) of s (rows NULL: 0..n-1),
+ * corrupted by d with noise seed `seed` (image r draws stream (seed, r), as
+ * dws_domain_apply) and rounded to bytes as an image file holds them; on `threads`
+ * workers, the same result for any count. */
+int dws_domain_stats_of_rows(const dws_image_set *s, const uint32_t *rows, size_t n, const dws_domain *d,
+                             uint64_t seed, int threads, double *stats, dws_error *err);
+/* features of a set of set_n distinct images drawn at random from a pool of pool_n
+ * images' stats (pool_n x DWS_DOMAIN_STATS); order is a permutation of 0..pool_n-1
+ * that the draw reshuffles (start it as the identity). */
+void dws_domain_features_of_draw(const double *pool, uint32_t *order, uint32_t pool_n, uint32_t set_n, dws_rng *rng,
+                                 float *features);
+/* Pools for the estimator's classes: for class c, per_class distinct images drawn
+ * (stream (seed, c)) from images first..first+count-1 of s, corrupted by classes[c]
+ * with a noise seed of its own derived from seed and c: their stats go to
+ * stats + c x per_class x DWS_DOMAIN_STATS. */
+int dws_domain_pools_build(const dws_image_set *s, uint32_t first, uint32_t count, const dws_domain *classes,
+                           int n_classes, uint32_t per_class, uint64_t seed, int threads, double *stats,
+                           dws_error *err);
+
 /* ==== eval data ==== */
 /* The image sets every adapter, baseline and evaluation here is trained and
  * measured on, defined in ONE place so that `dwsnet eval`, `dwsnet baseline` and

@@ -347,4 +347,53 @@ double dws_padded_dot(const dws_mlp *a, const dws_mlp *b);
 int dws_svg_scatter(FILE *f, const double *x, const double *y, const double *value, int n, const char *title,
                     const char *x_label, const char *y_label, const char *value_label);
 
+/* ==== estimator eval ==== */
+/* The domain estimator (model/model.h) on CIFAR-10's test images (docs/estimator.md
+ * section 5): for clean and each of the 19 corruptions at severities 1-5, a pool of
+ * pool_images test images through that domain (noise seed derived from `seed`),
+ * rounded to bytes; sets[s] sets of sizes[s] distinct images drawn from each pool;
+ * the estimated type against the true one, and the time of one estimate of 64
+ * decoded images (median of timing_runs, on the calling thread). */
+#define DWS_ESTIMATOR_EVAL_SIZES 3
+
+typedef struct {
+    const char *data_dir;
+    int pool_images;
+    int sizes[DWS_ESTIMATOR_EVAL_SIZES], sets[DWS_ESTIMATOR_EVAL_SIZES];
+    uint64_t seed;
+    int threads;                /* for the pools */
+    int timing_runs;            /* 0: no timing */
+} dws_estimator_eval_config;
+
+/* Pools of 1000, sets of 8 / 64 / 256 images, 100 / 40 / 20 per domain, seed
+ * DWS_EVAL_TEST_SEED, 2 threads, 200 timing runs. */
+void dws_estimator_eval_defaults(dws_estimator_eval_config *c);
+
+typedef struct {
+    int n_domains;              /* 96: clean, then type by type, severities 1-5 */
+    int sizes[DWS_ESTIMATOR_EVAL_SIZES];
+    int confusion[DWS_ESTIMATOR_EVAL_SIZES][DWS_DOMAIN_TYPES][DWS_DOMAIN_TYPES];   /* [size][true][estimated] */
+    int sets[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];        /* per domain */
+    int type_right[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];
+    int exact_right[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];
+    double ms_per_64, pool_seconds, seconds;
+} dws_estimator_eval_result;
+
+typedef struct {
+    double clean[DWS_ESTIMATOR_EVAL_SIZES];             /* clean sets named clean */
+    double corrupted_type[DWS_ESTIMATOR_EVAL_SIZES];    /* type right, over the 95 corrupted domains */
+    double corrupted_exact[DWS_ESTIMATOR_EVAL_SIZES];   /* type and severity right */
+    double per_type[DWS_ESTIMATOR_EVAL_SIZES][DWS_CORRUPT_COUNT];
+} dws_estimator_eval_summary;
+
+int dws_estimator_eval(const dws_estimator *e, const dws_estimator_eval_config *c, dws_estimator_eval_result *r,
+                       dws_error *err);
+void dws_estimator_eval_summarise(const dws_estimator_eval_result *r, dws_estimator_eval_summary *out);
+/* The report (summary, accuracy by type and severity, one confusion matrix per set
+ * size) as Markdown, malloc'd; and the summary as JSON (for the card). */
+char *dws_estimator_eval_markdown(const dws_estimator_eval_result *r, const dws_estimator_eval_config *c);
+cJSON *dws_estimator_eval_json(const dws_estimator_eval_result *r, const dws_estimator_eval_config *c);
+/* "clean" for 0, else the corruption's name (dws_domain_type). */
+const char *dws_domain_type_name(int type);
+
 #endif

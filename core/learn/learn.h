@@ -10,6 +10,7 @@
 #include "base/base.h"
 #include "data/data.h"
 #include "mlp/mlp.h"
+#include "model/model.h"
 #include "train/train.h"
 #include "ws/ws.h"
 #include "zoo/zoo.h"
@@ -210,5 +211,51 @@ int dws_embedder_train(dws_net *net, dws_optim *opt, int64_t start_step, const d
  * batches of at most `batch` networks. */
 int dws_embedder_embed_all(const dws_net *net, const dws_mlp *const *nets, int n, int batch, int threads, float *emb,
                            dws_error *err);
+
+/* ==== estimator train ==== */
+/* Training the domain estimator of model/model.h (docs/estimator.md section 3). Its
+ * classes: clean and every corruption type not excluded at severities 1-5. Per class,
+ * a pool of pool_images training images (of images 0..44999) through the domain,
+ * rounded to bytes, gives per-image stats; every step draws batch_sets sets (a class
+ * at random, a size log-uniform in [min_set, max_set], distinct images of its pool)
+ * and takes an AdamW step on the softmax cross-entropy of the estimator's MLP
+ * (warm-up 5%, cosine decay). Every val_every steps, val_sets fixed sets per class of
+ * 8, 64 and 256 images from pools of val_images held-out training images (45000..
+ * 49999) are classified; the best mean type accuracy is saved to `out` with its card.
+ * Everything random comes from the seed. */
+#define DWS_ESTIMATOR_VAL_SIZES 3   /* sets of 8, 64, 256 */
+
+typedef struct {
+    const char *data_dir, *out, *id;
+    int hidden;                 /* MLP hidden width; 0: softmax regression */
+    int pool_images, val_images, val_sets;
+    int min_set, max_set;
+    int64_t steps, val_every;
+    int batch_sets;
+    float lr, weight_decay;
+    uint64_t seed;
+    int threads;                /* for the pools */
+    unsigned exclude;           /* bit k: corruption k is not a class */
+} dws_estimator_train_config;
+
+/* hidden 256, pools of 1000 and 400, 16 validation sets, sets of 8-256, 6000 steps of
+ * 256 sets, lr 3e-3, weight decay 1e-4, validation every 250 steps, 2 threads (the
+ * setting chosen by validation, docs/estimator.md section 3). */
+void dws_estimator_train_defaults(dws_estimator_train_config *c);
+
+typedef struct {
+    double type_acc[DWS_ESTIMATOR_VAL_SIZES];   /* sets of 8, 64, 256 */
+    double mean_type_acc, loss;
+} dws_estimator_val;
+
+typedef struct {
+    void (*on_stage)(void *ctx, const char *stage, double seconds);   /* data loaded, pools built */
+    dws_train_progress_fn progress;   /* at every validation: val_after = mean type accuracy */
+    void *ctx;
+} dws_estimator_train_hooks;
+
+/* Trains and saves; best receives the saved estimator's validation. */
+int dws_estimator_train(const dws_estimator_train_config *c, const dws_estimator_train_hooks *hooks,
+                        dws_estimator_val *best, dws_error *err);
 
 #endif

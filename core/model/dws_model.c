@@ -52,14 +52,7 @@ struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
 
 static int render_card(dws_model *m, dws_error *err)
 {
-    char *text = cJSON_PrintUnformatted(m->card);
-    if (!text) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the model card");
-        return -1;
-    }
-    free(m->card_json);
-    m->card_json = text;
-    return 0;
+    return dws_card_render(m->card, &m->card_json, err);
 }
 
 dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, dws_error *err)
@@ -101,14 +94,7 @@ int dws_model_set_card_entry(dws_model *m, const char *key, const char *json_val
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is set from the model itself", key);
         return -1;
     }
-    cJSON *v = cJSON_Parse(json_value);
-    if (!v) {
-        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is not valid JSON", key);
-        return -1;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(m->card, key)) cJSON_ReplaceItemInObjectCaseSensitive(m->card, key, v);
-    else cJSON_AddItemToObject(m->card, key, v);
-    return render_card(m, err);
+    return dws_card_set_entry(m->card, key, json_value, &m->card_json, err);
 }
 
 int dws_model_save(const dws_model *m, const char *path, dws_error *err)
@@ -138,8 +124,7 @@ int dws_model_save(const dws_model *m, const char *path, dws_error *err)
     return rc;
 }
 
-/* The file's tensor `name` with exactly this shape, all values finite. */
-static const dws_named_tensor *expect_tensor(const dws_model_file *f, const char *name, int ndim,
+const dws_named_tensor *dws_card_expect_tensor(const dws_model_file *f, const char *name, int ndim,
                                              const int64_t *shape, dws_error *err)
 {
     const dws_named_tensor *t = dws_model_file_find(f, name);
@@ -172,13 +157,13 @@ static int load_tensors(dws_model *m, const dws_model_file *f, dws_error *err)
     }
     for (int i = 0; i < net->table.n; i++) {
         const dws_param_tensor *p = &net->table.t[i];
-        const dws_named_tensor *t = expect_tensor(f, p->name, p->ndim, p->shape, err);
+        const dws_named_tensor *t = dws_card_expect_tensor(f, p->name, p->ndim, p->shape, err);
         if (!t) return -1;
         memcpy(net->params + p->offset, t->data, sizeof(float) * p->count);
     }
     int64_t k = 2 * net->arch.depth;
-    const dws_named_tensor *mean = expect_tensor(f, NORM_MEAN, 1, &k, err);
-    const dws_named_tensor *std = mean ? expect_tensor(f, NORM_STD, 1, &k, err) : NULL;
+    const dws_named_tensor *mean = dws_card_expect_tensor(f, NORM_MEAN, 1, &k, err);
+    const dws_named_tensor *std = mean ? dws_card_expect_tensor(f, NORM_STD, 1, &k, err) : NULL;
     if (!std) return -1;
     for (int64_t j = 0; j < k; j++) {
         if (!(std->data[j] > 0.f)) {
@@ -191,26 +176,32 @@ static int load_tensors(dws_model *m, const dws_model_file *f, dws_error *err)
     return 0;
 }
 
-dws_model *dws_model_load(const char *path, dws_error *err)
+dws_model *dws_model_from_file(const dws_model_file *f, const char *path, dws_error *err)
 {
-    dws_model_file f;
-    if (dws_model_file_read(path, &f, err) != 0) return NULL;
     dws_model *m = calloc(1, sizeof *m);
     dws_arch arch;
     int rc = -1;
     if (!m) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a model");
-    } else if (!(m->card = cJSON_Parse(f.card_json)) || !cJSON_IsObject(m->card)) {
+    } else if (!(m->card = cJSON_Parse(f->card_json)) || !cJSON_IsObject(m->card)) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model card is not a JSON object", path);
-    } else if (dws_card_parse(m->card, &arch, &m->sig, &m->cond, m->id, err) == 0 && dws_net_init(&m->net, &arch, 0, err) == 0 &&
-               load_tensors(m, &f, err) == 0) {
+    } else if (dws_card_parse(m->card, &arch, &m->sig, &m->cond, m->id, err) == 0 &&
+               dws_net_init(&m->net, &arch, 0, err) == 0 && load_tensors(m, f, err) == 0) {
         rc = render_card(m, err);
     }
-    dws_model_file_free(&f);
     if (rc != 0) {
         dws_model_free(m);
         return NULL;
     }
+    return m;
+}
+
+dws_model *dws_model_load(const char *path, dws_error *err)
+{
+    dws_model_file f;
+    if (dws_model_file_read(path, &f, err) != 0) return NULL;
+    dws_model *m = dws_model_from_file(&f, path, err);
+    dws_model_file_free(&f);
     return m;
 }
 

@@ -1,6 +1,7 @@
 #include "dws_model_card.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -15,7 +16,7 @@ int dws_card_key_is_reserved(const char *key)
     return 0;
 }
 
-static int valid_id(const char *id)
+int dws_card_valid_id(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     if (n < 1 || n > 127) return 0;
@@ -31,7 +32,7 @@ static int valid_id(const char *id)
 cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_model_info *info, dws_error *err)
 {
     const dws_arch *a = &net->arch;
-    if (!valid_id(info->id)) {
+    if (!dws_card_valid_id(info->id)) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model id must be 1 to 127 characters of [A-Za-z0-9._-]");
         return NULL;
     }
@@ -91,8 +92,7 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
     return card;
 }
 
-/* An integer field of obj in [lo, hi]. */
-static int get_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi, int64_t *out,
+int dws_card_get_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi, int64_t *out,
                    dws_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -109,15 +109,15 @@ static int get_int(const cJSON *obj, const char *where, const char *key, int64_t
     return 0;
 }
 
-/* get_int, or 0 when obj has no such key. */
+/* dws_card_get_int, or 0 when obj has no such key. */
 static int get_optional_int(const cJSON *obj, const char *where, const char *key, int64_t lo, int64_t hi,
                             int64_t *out, dws_error *err)
 {
     *out = 0;
-    return cJSON_GetObjectItemCaseSensitive(obj, key) ? get_int(obj, where, key, lo, hi, out, err) : 0;
+    return cJSON_GetObjectItemCaseSensitive(obj, key) ? dws_card_get_int(obj, where, key, lo, hi, out, err) : 0;
 }
 
-static const char *get_string(const cJSON *obj, const char *where, const char *key, dws_error *err)
+const char *dws_card_get_string(const cJSON *obj, const char *where, const char *key, dws_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsString(v)) {
@@ -142,17 +142,17 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
     const cJSON *arch = get_object(card, "architecture", err);
     if (!arch) return -1;
     int64_t v;
-    if (get_int(arch, "architecture", "dws_layers", 1, DWS_MAX_DWS_LAYERS, &v, err) != 0) return -1;
+    if (dws_card_get_int(arch, "architecture", "dws_layers", 1, DWS_MAX_DWS_LAYERS, &v, err) != 0) return -1;
     a->n_dws_layers = (int)v;
-    if (get_int(arch, "architecture", "channels", 1, 256, &v, err) != 0) return -1;
+    if (dws_card_get_int(arch, "architecture", "channels", 1, 256, &v, err) != 0) return -1;
     a->channels = (int)v;
     const cJSON *im = cJSON_GetObjectItemCaseSensitive(arch, "image");
     a->image = (dws_image_shape){0, 0, 0};
     if (cJSON_IsObject(im)) {
         int64_t c, h, w;
-        if (get_int(im, "architecture.image", "channels", 1, DWS_MAX_IN_GROUPS, &c, err) != 0 ||
-            get_int(im, "architecture.image", "height", 1, 1 << 16, &h, err) != 0 ||
-            get_int(im, "architecture.image", "width", 1, 1 << 16, &w, err) != 0)
+        if (dws_card_get_int(im, "architecture.image", "channels", 1, DWS_MAX_IN_GROUPS, &c, err) != 0 ||
+            dws_card_get_int(im, "architecture.image", "height", 1, 1 << 16, &h, err) != 0 ||
+            dws_card_get_int(im, "architecture.image", "width", 1, 1 << 16, &w, err) != 0)
             return -1;
         a->image = (dws_image_shape){(int)c, (int)h, (int)w};
     } else if (!cJSON_IsNull(im)) {
@@ -160,9 +160,9 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         return -1;
     }
     if (a->kind == DWS_MODEL_ENCODER) {
-        if (get_int(arch, "architecture", "embed_dim", 1, 4096, &v, err) != 0) return -1;
+        if (dws_card_get_int(arch, "architecture", "embed_dim", 1, 4096, &v, err) != 0) return -1;
         a->embed_dim = (int)v;
-        if (get_int(arch, "architecture", "mlp_hidden", 1, 4096, &v, err) != 0) return -1;
+        if (dws_card_get_int(arch, "architecture", "mlp_hidden", 1, 4096, &v, err) != 0) return -1;
         a->mlp_hidden = (int)v;
         /* Absent in models written before the option existed: off. */
         a->width_features = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "width_features"));
@@ -194,14 +194,14 @@ static int parse_conditions(const cJSON *card, dws_arch *a, dws_conditions *cond
     if (!c) return 0;
     int64_t v;
     const char *w = "architecture.conditions";
-    if (!cJSON_IsObject(c) || get_int(c, w, "dim", 1, DWS_COND_MAX_DIM, &v, err) != 0) {
+    if (!cJSON_IsObject(c) || dws_card_get_int(c, w, "dim", 1, DWS_COND_MAX_DIM, &v, err) != 0) {
         if (!cJSON_IsObject(c)) dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: %s must be an object", w);
         return -1;
     }
     a->cond_dim = (int)v;
-    if (get_int(c, w, "severities", 1, 16, &v, err) != 0) return -1;
+    if (dws_card_get_int(c, w, "severities", 1, 16, &v, err) != 0) return -1;
     a->cond_severities = cond->severities = (int)v;
-    if (get_int(c, w, "max_steps", 1, DWS_COND_MAX_STEPS, &v, err) != 0) return -1;
+    if (dws_card_get_int(c, w, "max_steps", 1, DWS_COND_MAX_STEPS, &v, err) != 0) return -1;
     a->cond_steps = cond->max_steps = (int)v;
     cond->any = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "any"));
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(c, "types"), *t;
@@ -253,18 +253,18 @@ static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err
     const cJSON *s = get_object(card, "signature", err);
     if (!s) return -1;
     int64_t depth;
-    if (get_int(s, "signature", "d0", 1, (int64_t)1 << 24, &sig->d0, err) != 0 ||
-        get_int(s, "signature", "dL", 1, DWS_MAX_EXACT_CLASSES, &sig->dL, err) != 0 ||
-        get_int(s, "signature", "depth", 1, DWS_MAX_LAYERS, &depth, err) != 0 ||
-        get_int(s, "signature", "min_width", 0, (int64_t)1 << 40, &sig->min_width, err) != 0 ||
-        get_int(s, "signature", "max_width", 0, (int64_t)1 << 40, &sig->max_width, err) != 0)
+    if (dws_card_get_int(s, "signature", "d0", 1, (int64_t)1 << 24, &sig->d0, err) != 0 ||
+        dws_card_get_int(s, "signature", "dL", 1, DWS_MAX_EXACT_CLASSES, &sig->dL, err) != 0 ||
+        dws_card_get_int(s, "signature", "depth", 1, DWS_MAX_LAYERS, &depth, err) != 0 ||
+        dws_card_get_int(s, "signature", "min_width", 0, (int64_t)1 << 40, &sig->min_width, err) != 0 ||
+        dws_card_get_int(s, "signature", "max_width", 0, (int64_t)1 << 40, &sig->max_width, err) != 0)
         return -1;
     sig->depth = (int)depth;
     if (sig->min_width > sig->max_width) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: signature.min_width > max_width");
         return -1;
     }
-    const char *act = get_string(s, "signature", "activation", err);
+    const char *act = dws_card_get_string(s, "signature", "activation", err);
     if (!act) return -1;
     if (dws_activation_parse(act, &sig->activation) == 0) return 0;
     dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown activation '%s'", act);
@@ -277,20 +277,20 @@ int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_co
     memset(arch, 0, sizeof *arch);
     memset(sig, 0, sizeof *sig);
     memset(cond, 0, sizeof *cond);
-    const char *format = get_string(card, "", "format", err);
+    const char *format = dws_card_get_string(card, "", "format", err);
     if (!format) return -1;
     if (strcmp(format, DWS_CARD_FORMAT) != 0) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: format is '%s', not '%s'", format, DWS_CARD_FORMAT);
         return -1;
     }
-    const char *s = get_string(card, "", "id", err);
+    const char *s = dws_card_get_string(card, "", "id", err);
     if (!s) return -1;
-    if (!valid_id(s)) {
+    if (!dws_card_valid_id(s)) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: bad id");
         return -1;
     }
     strcpy(id, s);
-    if (!(s = get_string(card, "", "kind", err))) return -1;
+    if (!(s = dws_card_get_string(card, "", "kind", err))) return -1;
     if (!strcmp(s, "adapter")) arch->kind = DWS_MODEL_ADAPTER;
     else if (!strcmp(s, "encoder")) arch->kind = DWS_MODEL_ENCODER;
     else {
@@ -309,4 +309,28 @@ int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_co
         return -1;
     }
     return 0;
+}
+
+int dws_card_render(const cJSON *card, char **text, dws_error *err)
+{
+    char *t = cJSON_PrintUnformatted(card);
+    if (!t) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot render the model card");
+        return -1;
+    }
+    free(*text);
+    *text = t;
+    return 0;
+}
+
+int dws_card_set_entry(cJSON *card, const char *key, const char *json_value, char **text, dws_error *err)
+{
+    cJSON *v = cJSON_Parse(json_value);
+    if (!v) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "model card entry '%s' is not valid JSON", key);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(card, key)) cJSON_ReplaceItemInObjectCaseSensitive(card, key, v);
+    else cJSON_AddItemToObject(card, key, v);
+    return dws_card_render(card, text, err);
 }

@@ -86,6 +86,8 @@ typedef struct {
 typedef struct dws_model dws_model;
 
 dws_model *dws_model_load(const char *path, dws_error *err);
+/* The same from a file already read (path: for messages). */
+dws_model *dws_model_from_file(const dws_model_file *f, const char *path, dws_error *err);
 void dws_model_free(dws_model *m);
 
 dws_model_kind dws_model_get_kind(const dws_model *m);
@@ -186,5 +188,79 @@ int dws_embed_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts 
  * receives the adapted weights; the caller frees them with dws_mlp_free. */
 int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, dws_mlp *adapted,
                    uint8_t **out, size_t *out_len, dws_error *err);
+
+/* ==== domain estimator ==== */
+/* Which domain a handful of unlabeled 3 x 32 x 32 images come from: clean, or one
+ * corruption of data/data.h at one severity (docs/estimator.md). The set's features
+ * (data/data.h, "domain stats"), standardised, go through a small MLP whose classes
+ * are domains; the answer is the corruption type with the most probability summed
+ * over its severities, at its likeliest severity. Stored in a .dws file of its own
+ * (card format DWS_ESTIMATOR_FORMAT; tensors features.mean, features.std, layerL.W,
+ * layerL.b). Immutable once loaded: any number of threads may estimate at once. */
+#define DWS_ESTIMATOR_FORMAT "dwsnet-domain-estimator"
+#define DWS_ESTIMATOR_KIND "domain-estimator"
+#define DWS_ESTIMATOR_MAX_CLASSES 128
+
+typedef struct dws_estimator dws_estimator;
+
+typedef struct {
+    dws_domain domain;              /* the estimate; n_steps 0: clean */
+    char spec[64];                  /* its canonical text (dws_domain_format): "fog:4", "clean" */
+    double p;                       /* the probability of exactly this domain */
+    double type_p;                  /* of its corruption type at any severity (clean: p) */
+    int n_classes;
+    double probs[DWS_ESTIMATOR_MAX_CLASSES];   /* per class (dws_estimator_class), summing to 1 */
+    size_t n_images;
+} dws_domain_estimate;
+
+/* The estimate for n images x (n x 3072, CHW, values in [0,1]); n >= 1. About 30 us
+ * per image on one core (docs/estimator.md section 4). */
+int dws_estimate_domain(const dws_estimator *e, const float *x, size_t n, dws_domain_estimate *out, dws_error *err);
+/* The same from a set's features (dws_domain_features), or from them standardised
+ * (dws_estimator_standardize). */
+int dws_estimator_classify(const dws_estimator *e, const float *features, dws_domain_estimate *out, dws_error *err);
+int dws_estimator_classify_z(const dws_estimator *e, const float *z, dws_domain_estimate *out, dws_error *err);
+/* What identification scores: 0 for clean, 1 + the corruption of a domain's first
+ * step; DWS_DOMAIN_TYPES in all. */
+#define DWS_DOMAIN_TYPES (DWS_CORRUPT_COUNT + 1)
+int dws_domain_type(const dws_domain *d);
+/* The classes of an estimator that leaves out the corruptions in exclude (bit k:
+ * dws_corruption k): clean first, then type by type at severities 1-5 (at most
+ * DWS_ESTIMATOR_MAX_CLASSES); returns their count. */
+int dws_estimator_classes(unsigned exclude, dws_domain *classes);
+
+/* The answer of `dwsnet estimate-domain` and POST /v1/estimate-domain, one definition:
+ * {"estimate": spec, "p", "type": "fog" or "clean", "type_p", "images", "estimator": id,
+ *  "probabilities": {spec: p, ...} in class order}; the caller deletes it. */
+typedef struct cJSON cJSON;
+cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimate *est);
+
+dws_estimator *dws_estimator_load(const char *path, dws_error *err);
+dws_estimator *dws_estimator_from_file(const dws_model_file *f, const char *path, dws_error *err);
+/* 1 when the file's card says it holds an estimator (not an adapter or encoder). */
+int dws_model_file_is_estimator(const dws_model_file *f);
+void dws_estimator_free(dws_estimator *e);
+
+const char *dws_estimator_id(const dws_estimator *e);
+const char *dws_estimator_card_json(const dws_estimator *e);
+int dws_estimator_class_count(const dws_estimator *e);
+const dws_domain *dws_estimator_class(const dws_estimator *e, int i);
+size_t dws_estimator_bytes(const dws_estimator *e);
+
+/* ---- Making one (dwsnet train-estimator) ----
+ * classes: distinct domains, each clean or one step; hidden 0: softmax regression.
+ * Starts with zero weights and features standardised by mean 0, std 1. */
+dws_estimator *dws_estimator_new(const dws_domain *classes, int n_classes, int hidden, const char *id,
+                                 dws_error *err);
+/* Sets a card entry (e.g. "training", "metrics"); the keys the loader reads cannot be set. */
+int dws_estimator_set_card_entry(dws_estimator *e, const char *key, const char *json_value, dws_error *err);
+int dws_estimator_save(const dws_estimator *e, const char *path, dws_error *err);
+/* For the trainer: the MLP (DWS_DOMAIN_FEATURES -> [hidden ->] classes) and the
+ * standardisation (DWS_DOMAIN_FEATURES each), changed in place. */
+dws_mlp *dws_estimator_mlp(dws_estimator *e);
+float *dws_estimator_feature_mean(dws_estimator *e);
+float *dws_estimator_feature_std(dws_estimator *e);
+/* z = (features - mean) / std, clipped to [-50, 50] (non-finite: 0). */
+void dws_estimator_standardize(const dws_estimator *e, const float *features, float *z);
 
 #endif

@@ -74,6 +74,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             x->refused = 1;
             return answer(c, 413);
         }
+        /* as http.c: /v1/estimate-domain takes `images` fields and no model */
+        if (x->endpoint == DWSD_EP_ESTIMATE) x->body.accept_images = x->body.images_only = 1;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -85,8 +87,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (x->refused) return MHD_YES;
     if (!x->is_job) return answer(c, 404);
     dwsd_body_end(&x->body);
-    /* What the worker would get: a model within the limit, or an error and no bytes. */
-    if (x->body.len > BODY_LIMIT || (x->body.error == NULL) != (x->body.len > 0)) abort();
+    const dwsd_body *b = &x->body;
+    if (b->images_only) {
+        /* Images: parts that tile the image buffer, at most the field limit; or a raw
+         * body as one file; or an error and nothing. */
+        size_t at = 0;
+        for (int i = 0; i < b->n_parts; i++) {
+            if (b->parts[i].off != at) abort();
+            at += b->parts[i].len;
+        }
+        if (at != b->images_len || b->images_len > BODY_LIMIT || b->n_parts > DWSD_MAX_IMAGE_FIELDS) abort();
+        int has = b->n_parts > 0 || (!b->was_form && b->len > 0);
+        if ((b->error == NULL) != has) abort();
+        if (b->error && (b->len || b->images_len || b->n_parts)) abort();
+    } else if (b->len > BODY_LIMIT || (b->error == NULL) != (b->len > 0)) {
+        /* What the worker would get: a model within the limit, or an error and no bytes. */
+        abort();
+    }
     return answer(c, x->body.error ? 400 : 200);
 }
 

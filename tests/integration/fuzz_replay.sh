@@ -7,7 +7,7 @@
 set -uo pipefail
 BUILD=${BUILD:-build}
 fails=0
-for name in onnx_decode onnx_shape model_file request; do
+for name in onnx_decode onnx_shape model_file request png jpeg records; do
   bin=$BUILD/fuzz-replay/fuzz_$name
   [ -x "$bin" ] || { echo "FATAL: $bin is not built (make $bin)"; exit 1; }
   corpus=tests/fuzz/corpus/$name
