@@ -207,6 +207,7 @@ static enum MHD_Result begin(dwsd_server *s, dwsd_request *rq, const char *url, 
         return MHD_YES;
     }
     if (rq->endpoint == DWSD_EP_ESTIMATE) rq->body.accept_images = rq->body.images_only = 1;
+    if (rq->endpoint == DWSD_EP_ADAPT) rq->body.accept_images = 1;   /* for domain=auto */
     if (atomic_fetch_add(&s->inflight, 1) >= cfg->max_inflight) {
         atomic_fetch_sub(&s->inflight, 1);
         dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "%d requests are in flight; retry later",

@@ -162,7 +162,7 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dws_error err;
     dws_error_clear(&err);
     dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace(),
-                         .domain = in->domain};
+                         .domain = in->domain, .domain_note = in->domain_note};
     uint8_t *bytes = NULL;
     size_t len = 0;
     dws_mlp adapted = {0};
@@ -181,7 +181,10 @@ static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
     dwsd_reply_ok(out, "application/octet-stream", bytes, len);
     dwsd_reply_header(out, "X-DWSNet-Max-Change", "%.9g",
                       dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
-    dwsd_reply_header(out, "X-DWSNet-Domain", "%s", spec);
+    /* With auto: the estimate, "fog:4 (p=0.93)" (the note's head; metadata_props has it whole). */
+    const char *from = in->domain_note ? strstr(in->domain_note, " from ") : NULL;
+    if (from) dwsd_reply_header(out, "X-DWSNet-Domain", "%.*s", (int)(from - in->domain_note), in->domain_note);
+    else dwsd_reply_header(out, "X-DWSNet-Domain", "%s", spec);
     dws_mlp_free(&adapted);
     snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
              in->filename && *in->filename ? in->filename : "model");
@@ -306,10 +309,50 @@ static void estimate(const dwsd_inference *in, dwsd_reply *out)
     dws_image_list_free(&l, &b);
 }
 
+/* /adapt with domain=auto: the domain the estimator names for the request's images
+ * (clean: none) into *d, and a note on the estimate. */
+static int auto_domain(const dwsd_inference *in, dws_adapt_domain *d, char *note, size_t size, dwsd_reply *out)
+{
+    const dws_estimator *e = dwsd_model_set_estimator(in->models, NULL);
+    if (!in->n_parts) {
+        dwsd_reply_error(out, DWSD_E_NO_IMAGES, "domain=auto needs unlabeled images from the target domain: send "
+                         "them as `images` fields of the form, beside `model` (PNG or JPEG 32 x 32 RGB, or CIFAR-10 "
+                         "records; at most %d)", DWS_AUTO_MAX_IMAGES);
+        return -1;
+    }
+    if (!e) {
+        dwsd_reply_error(out, DWSD_E_NO_MODEL, "domain=auto needs a domain estimator and none is loaded");
+        return -1;
+    }
+    dws_image_budget b = {.max_bytes = in->work_memory, .max_images = DWS_AUTO_MAX_IMAGES};
+    dws_image_list l = {0};
+    dws_domain_estimate est;
+    dws_error err;
+    dws_error_clear(&err);
+    int rc = decode_images(in, &l, &b, out);
+    if (rc == 0 && (rc = dws_estimate_domain(e, l.x, l.n, &est, &err)) != 0) core_error(out, &err);
+    if (rc == 0) dws_adapt_domain_estimated(e, &est, d, note, size);
+    dws_image_list_free(&l, &b);
+    return rc;
+}
+
 void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
 {
     if (in->op == DWSD_EP_ESTIMATE) {
         estimate(in, out);
+        return;
+    }
+    dwsd_inference auto_in;
+    dws_adapt_domain estimated;
+    char note[256];
+    if (in->op == DWSD_EP_ADAPT && in->domain && in->domain->kind == DWS_DOMAIN_AUTO) {
+        if (auto_domain(in, &estimated, note, sizeof note, out) != 0) return;
+        auto_in = *in;
+        auto_in.domain = &estimated;
+        auto_in.domain_note = note;
+        in = &auto_in;
+    } else if (in->op == DWSD_EP_ADAPT && in->n_parts) {
+        dwsd_reply_error(out, DWS_E_INVALID_ARGUMENT, "`images` fields go with domain=auto");
         return;
     }
     dws_error err;

@@ -28,6 +28,7 @@ typedef struct {
     const char *filename;          /* stem for the attachment name, "" when unknown */
     const dws_input_norm *input_norm;   /* normalisation outside the model, or NULL */
     const dws_adapt_domain *domain;     /* /adapt: the target domain; NULL: the adapter's default */
+    const char *domain_note;            /* /adapt with domain=auto: the estimate (set by the run) */
     int threads;
 } dwsd_inference;
 

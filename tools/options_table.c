@@ -420,7 +420,13 @@ static const cli_option adapt_table[] = {
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory",
          .help = "adapter model"),
     TEXT("--domain", domain, "SPEC", .shown = "the adapter's default",
-         .help = "target domain: type:severity[,type:severity] (see `dwsnet corrupt --list`), any, or none"),
+         .help = "target domain: type:severity[,type:severity] (see `dwsnet corrupt --list`), any, none, or auto "
+                 "(estimated from --images)"),
+    {"--images", CLI_LIST, CLI_AT(S, cli_args, images), .meta = "FILE...",
+     .help = "with --domain auto: unlabeled images from the target domain (PNG or JPEG 32 x 32 RGB, or CIFAR-10 "
+             "records files; at most 1024 images)"},
+    TEXT("--estimator", estimator, "FILE.dws", .shown = DWS_DEFAULT_ESTIMATOR " in the models directory",
+         .help = "with --domain auto: the domain estimator"),
     RUN_OPTIONS,
 };
 COMMAND(cli_adapt, "adapt", adapt_table,
@@ -428,7 +434,8 @@ COMMAND(cli_adapt, "adapt", adapt_table,
                  "writes it back into the same ONNX graph: same tensors, names, types and storage;\n"
                  "metadata_props records the adapter (dwsnet.adapter), the domain (dwsnet.domain)\n"
                  "and the version. `none` returns the weights unchanged; `any` adapts to a\n"
-                 "corruption the caller cannot name.\n"
+                 "corruption the caller cannot name; `auto` estimates the domain from a few unlabeled\n"
+                 "images (--images; `dwsnet estimate-domain`) and adapts to it.\n"
                  "The classifier must match the adapter's signature (input size, classes, depth,\n"
                  "activation; see `dwsnet inspect`). Its input convention stays what it was.\n"
                  "With -o FILE, prints {\"model\", \"output\", \"max_abs_change\"} as JSON.",

@@ -103,6 +103,8 @@ typedef struct {
     long threads;    /* 0: one per CPU */
     const char *input_mean, *input_std, *input_range;   /* normalisation outside the model (mlp.h) */
     const char *domain;   /* adapt: the target domain (model.h, adapt domain); NULL: the adapter's default */
+    cli_args images;      /* adapt --domain auto: the unlabeled images the domain is estimated from */
+    const char *estimator;
 } model_run_opts;
 
 typedef struct {

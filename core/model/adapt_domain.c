@@ -12,6 +12,7 @@ int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err
     memset(d, 0, sizeof *d);
     if (!spec || !*spec || !strcmp(spec, "default")) return 0;
     if (!strcmp(spec, "any")) d->kind = DWS_DOMAIN_ANY;
+    else if (!strcmp(spec, "auto")) d->kind = DWS_DOMAIN_AUTO;
     else if (!strcmp(spec, "none") || !strcmp(spec, "clean")) d->kind = DWS_DOMAIN_NONE;
     else {
         dws_error e;
@@ -41,6 +42,7 @@ void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size)
     case DWS_DOMAIN_DEFAULT: snprintf(buf, size, "default"); break;
     case DWS_DOMAIN_ANY: snprintf(buf, size, "any"); break;
     case DWS_DOMAIN_NONE: snprintf(buf, size, "none"); break;
+    case DWS_DOMAIN_AUTO: snprintf(buf, size, "auto"); break;
     case DWS_DOMAIN_NAMED: dws_domain_format(&d->chain, buf, size); break;
     }
 }
@@ -73,6 +75,8 @@ int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_ki
     *out = req && req->kind != DWS_DOMAIN_DEFAULT ? *req : c->fallback;
     const char *why = NULL;
     if (kind != DWS_MODEL_ADAPTER) why = "an encoder reads no domain";
+    else if (out->kind == DWS_DOMAIN_AUTO) why = "auto is estimated from images sent with the model (--images, or "
+                                                  "images fields of the form)";
     else if (out->kind == DWS_DOMAIN_NONE) return 0;
     else if (!c->conditioned) {
         if (!(c->fixed.kind == out->kind && (out->kind != DWS_DOMAIN_NAMED || same_chain(&c->fixed.chain, &out->chain))))
@@ -94,6 +98,16 @@ int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_ki
     dws_error_set(err, DWS_E_UNKNOWN_DOMAIN, "domain '%s' is not one this model reads%s%s: %s", spec, *why ? ": " : "",
                   why, what);
     return -1;
+}
+
+void dws_adapt_domain_estimated(const dws_estimator *e, const dws_domain_estimate *est, dws_adapt_domain *d,
+                                char *note, size_t note_size)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = est->domain.n_steps ? DWS_DOMAIN_NAMED : DWS_DOMAIN_NONE;
+    d->chain = est->domain;
+    snprintf(note, note_size, "%s (p=%.2f) from %zu images by %s", est->spec, est->p, est->n_images,
+             dws_estimator_id(e));
 }
 
 char *dws_conditions_accepts_json(const dws_conditions *c)

@@ -30,8 +30,10 @@ int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts 
         {"dwsnet.adapter", dws_model_id(m)},
         {"dwsnet.version", DWS_VERSION},
         {"dwsnet.domain", spec},
+        {"dwsnet.domain_estimate", opts ? opts->domain_note : NULL},
     };
-    rc = dws_onnx_encode(onnx, w, meta, sizeof meta / sizeof meta[0], out, out_len, err);
+    int n_meta = sizeof meta / sizeof meta[0] - (opts && opts->domain_note ? 0 : 1);
+    rc = dws_onnx_encode(onnx, w, meta, n_meta, out, out_len, err);
     if (!adapted || rc != 0) dws_mlp_free(w);
     return rc;
 }

@@ -48,18 +48,21 @@ void dws_workspace_free(dws_workspace *w);
  * corruption steps ("fog:3", "contrast:4,gaussian_noise:2"), `any` (a corrupted
  * domain the caller cannot name), `none` (clean: the weights come back unchanged)
  * or the adapter's default. */
-typedef enum { DWS_DOMAIN_DEFAULT = 0, DWS_DOMAIN_NAMED, DWS_DOMAIN_ANY, DWS_DOMAIN_NONE } dws_domain_kind;
+typedef enum { DWS_DOMAIN_DEFAULT = 0, DWS_DOMAIN_NAMED, DWS_DOMAIN_ANY, DWS_DOMAIN_NONE, DWS_DOMAIN_AUTO } dws_domain_kind;
 
 typedef struct {
     dws_domain_kind kind;
     dws_domain chain;   /* DWS_DOMAIN_NAMED */
 } dws_adapt_domain;
 
-/* "" or "default", "any", "none" (or "clean"), or a chain; anything else:
- * DWS_E_UNKNOWN_DOMAIN naming the corruption types. */
+/* "" or "default", "any", "none" (or "clean"), "auto", or a chain; anything else:
+ * DWS_E_UNKNOWN_DOMAIN naming the corruption types. `auto` is for the caller to
+ * replace by an estimate from images (dws_adapt_domain_estimated); no adapter reads it. */
 int dws_adapt_domain_parse(const char *spec, dws_adapt_domain *d, dws_error *err);
-/* The canonical spec: "default", "any", "none" or the chain's. */
+/* The canonical spec: "default", "any", "none", "auto" or the chain's. */
 void dws_adapt_domain_format(const dws_adapt_domain *d, char *buf, size_t size);
+/* Images a request may send for `auto` (CLI and daemon alike). */
+#define DWS_AUTO_MAX_IMAGES 1024
 
 /* An adapter architecture conditioned on every corruption type of this build at
  * severities 1-5, chains of up to two steps, with a cond_dim-float embedding. */
@@ -79,6 +82,7 @@ typedef struct {
 typedef struct {
     int threads;   /* BLAS / worker threads for this call; 0 = library default */
     const dws_adapt_domain *domain;     /* adapters: the target domain; NULL: the adapter's default */
+    const char *domain_note;            /* recorded as dwsnet.domain_estimate (auto); NULL: none */
     const dws_input_norm *input_norm;   /* ONNX paths: normalisation outside the model; NULL: none */
     dws_workspace *workspace;   /* NULL: the call allocates its own memory */
 } dws_run_opts;
@@ -228,6 +232,12 @@ int dws_domain_type(const dws_domain *d);
  * dws_corruption k): clean first, then type by type at severities 1-5 (at most
  * DWS_ESTIMATOR_MAX_CLASSES); returns their count. */
 int dws_estimator_classes(unsigned exclude, dws_domain *classes);
+
+/* Domain `auto`: the domain to adapt to from an estimate (clean: none), and a note
+ * on it ("fog:4 (p=0.93) from 64 images by ID", note_size bytes) for the answer's
+ * metadata and headers. */
+void dws_adapt_domain_estimated(const dws_estimator *e, const dws_domain_estimate *est, dws_adapt_domain *d,
+                                char *note, size_t note_size);
 
 /* The answer of `dwsnet estimate-domain` and POST /v1/estimate-domain, one definition:
  * {"estimate": spec, "p", "type": "fog" or "clean", "type_p", "images", "estimator": id,
