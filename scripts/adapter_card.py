@@ -54,6 +54,16 @@ def main():
               f"{t['batch_images']} images, seed {t['seed']}; kept: step {t['step']} (best validation "
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
+    if t.get("init_from"):
+        print(f"- Warm start: from `{t['init_from']}`, every tensor of the same name (`make pretrained`: the "
+              "single-domain specialist, then a first conditioned round of 8000 steps on the uniform domain mix, "
+              "then this round with the costly types drawn 4x as often; scripts/pretrained.sh).")
+        if t.get("domain_mix"):
+            mx = t["domain_mix"]
+            heavy = [k for k, v in mx.get("type_weight", {}).items() if v != 1]
+            print(f"- Domain mix of this round: `any` {mx['p_any']:.0%} of steps, the default domain "
+                  f"{mx['p_default']:.0%}, chains of two {mx['p_chain']:.0%}, else one type at severity 1-5"
+                  + (f", with {', '.join(heavy)} drawn 4x as often" if heavy else "") + ".")
     built = times.pop("zoo_entries_built", None)
     if times:
         print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) +
