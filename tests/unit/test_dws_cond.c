@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper_check.h"
 #include "helper_dws.h"
 #include "ws/dws_layer.h"
 #include "ws/ws.h"
@@ -167,12 +168,10 @@ static double cond_loss(const dws_net *net, const dws_cond *c, const dws_ws *in,
 /* The gradient of every conditioning tensor (and of a layer tensor and alpha,
  * which now pass through the FiLM) against central differences along the
  * gradient plus a random part; small steps keep the ReLUs on their sides. */
-START_TEST(conditioning_gradients_match_finite_differences)
+static void check_gradients(const dws_cond *c, uint64_t seed)
 {
-    const dws_cond any = {.any = 1};
-    const dws_cond *c = _i == 0 ? &CHAIN : &any;
     dws_rng rng;
-    dws_rng_seed(&rng, 10 + (uint64_t)_i);
+    dws_rng_seed(&rng, seed);
     dws_error err;
     dws_arch a;
     cond_arch(&a);
@@ -227,6 +226,13 @@ START_TEST(conditioning_gradients_match_finite_differences)
     free(u), free(base), free(g_eff), free(grads);
     dws_ws_free(&in), dws_ws_free(&out), dws_ws_free(&R);
     dws_net_free(&net);
+}
+
+START_TEST(conditioning_gradients_match_finite_differences)
+{
+    const dws_cond any = {.any = 1};
+    check_gradients(&CHAIN, 10);
+    check_gradients(&any, 11);
 }
 END_TEST
 
@@ -288,18 +294,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dws_cond");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, fresh_conditioning_is_the_plain_adapter);
-    tcase_add_test(tc, effective_parameters_are_an_exact_film);
-    tcase_add_test(tc, conditions_outside_the_table_are_refused);
-    tcase_add_loop_test(tc, conditioning_gradients_match_finite_differences, 0, 2);
-    tcase_add_test(tc, conditioned_adapter_is_equivariant);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *const tests[] = {
+        fresh_conditioning_is_the_plain_adapter,
+        effective_parameters_are_an_exact_film,
+        conditions_outside_the_table_are_refused,
+        conditioning_gradients_match_finite_differences,
+        conditioned_adapter_is_equivariant,
+    };
+    return th_run_tests("dws_cond", tests, (int)(sizeof tests / sizeof *tests));
 }
