@@ -429,3 +429,13 @@ cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimat
     }
     return o;
 }
+
+void dws_adapt_domain_estimated(const dws_estimator *e, const dws_domain_estimate *est, dws_adapt_domain *d,
+                                char *note, size_t note_size)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = est->domain.n_steps ? DWS_DOMAIN_NAMED : DWS_DOMAIN_NONE;
+    d->chain = est->domain;
+    snprintf(note, note_size, "%s (p=%.2f) from %zu images by %s", est->spec, est->p, est->n_images,
+             dws_estimator_id(e));
+}
