@@ -69,8 +69,9 @@ sys.exit(0 if ok else f"input.preprocess {got!r}")
     job "$F/$name.onnx" "$F/$name.output.f32" "$x" 4
   else
     for r in 0 1 2 3; do
-      tail -c +$((r * 12288 + 1)) "$x" | head -c 12288 > "$tmp/$name.x$r.f32"
-      tail -c +$((r * 40 + 1)) "$F/$name.output.f32" | head -c 40 > "$tmp/$name.y$r.f32"
+      # dd, not tail | head: head closing the pipe early kills tail with SIGPIPE (exit 141 under pipefail)
+      dd if="$x" of="$tmp/$name.x$r.f32" bs=12288 skip=$r count=1 status=none
+      dd if="$F/$name.output.f32" of="$tmp/$name.y$r.f32" bs=40 skip=$r count=1 status=none
       job "$F/$name.onnx" "$tmp/$name.y$r.f32" "$tmp/$name.x$r.f32" 1
     done
   fi
