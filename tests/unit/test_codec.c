@@ -975,11 +975,13 @@ START_TEST(computed_reshape_of_preprocessed_data)
 {
     const char *ops[] = {"Sub", "Mul", "Transpose"}, *shown[] = {"x - 0.5", "x * 0.5", "permute(x, 0,2,1)"};
     for (int k = 0; k < 3; k++) {
-        dws_onnx *m = decode_packed(preprocessed_view(ops[k], 0));
+        Onnx__ModelProto *mp = preprocessed_view(ops[k], 0);
+        dws_onnx *m = decode_packed(mp);
         ck_assert_int_eq(dws_onnx_weights(m)->widths[0], 6);
         ck_assert_str_eq(dws_onnx_get_info(m)->preprocess, shown[k]);
         ck_assert_ptr_nonnull(dws_onnx_input_affine(m));
         dws_onnx_free(m);
+        onnx__model_proto__free_unpacked(mp, NULL);
     }
     expect_rejected(preprocessed_view("Sub", 1), NULL, DWS_E_NOT_AN_MLP,
                     "takes the Shape of something other than the input or its preprocessing");
