@@ -197,9 +197,11 @@ static void run_batched(dwsd_request *lead, dwsd_worker *w, int threads)
     add(&b, lead, &in, &p);
     size_t decoded = dws_onnx_decoded_bytes(p.onnx);
     dwsd_job *taken[DWSD_BATCH_MAX], *back[DWSD_BATCH_MAX];
-    int n_taken = lead->endpoint == DWSD_EP_INSPECT || s->cfg->batch < 2
-                      ? 0
-                      : dwsd_worker_take(w, may_join, lead, taken, s->cfg->batch - 1);
+    /* At most --batch, and what the worker's workspace keeps (no fresh memory). */
+    const dws_mlp *lw = dws_onnx_weights(p.onnx);
+    dws_run_opts ro = {.threads = threads};
+    int cap = s->cfg->batch < 2 ? 1 : dws_model_batch_cap(p.model, lw->n_layers, lw->widths, s->cfg->batch, &ro);
+    int n_taken = cap < 2 ? 0 : dwsd_worker_take(w, may_join, lead, taken, cap - 1);
     int n_back = 0, open = 1;
     for (int k = 0; k < n_taken; k++) {
         dwsd_request *c = (dwsd_request *)taken[k];

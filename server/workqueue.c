@@ -115,8 +115,11 @@ int dwsd_worker_take(dwsd_worker *w, int (*accept)(const dwsd_job *job, void *ct
 {
     dwsd_queue *q = w->q;
     pthread_mutex_lock(&q->lock);
-    int idle = q->workers - q->busy, n = 0;
+    /* Its share of what waits (the job it runs included), and never a job an
+     * idle worker would start. */
+    int idle = q->workers - q->busy, n = 0, share = (q->waiting + 1 + q->workers - 1) / q->workers - 1;
     if (max > q->waiting - idle) max = q->waiting - idle;
+    if (max > share) max = share;
     dwsd_job *prev = NULL;
     for (dwsd_job *j = q->head; j && n < max;) {
         dwsd_job *next = j->next;

@@ -36,8 +36,10 @@ void dwsd_queue_stop(dwsd_queue *q);
 
 /* From a job's run: takes, in queue order, up to max waiting jobs that
  * accept(job, ctx) approves (called under the queue's lock: it must only read),
- * into out; it never takes a job an idle worker would start at once (as many
- * jobs as there are idle workers stay waiting). Returns how many it took. A
+ * into out: at most its share of the waiting jobs (with the one it runs,
+ * waiting + 1 over the workers) and never a job an idle worker would start at
+ * once (as many jobs as there are idle workers stay waiting), so that batching
+ * never leaves a worker without work. Returns how many it took. A
  * taken job is the worker's: it runs it, or gives it back. Taken jobs count as
  * running until the run that took them returns. */
 int dwsd_worker_take(dwsd_worker *w, int (*accept)(const dwsd_job *job, void *ctx), void *ctx, dwsd_job **out,

@@ -299,6 +299,22 @@ size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t
     return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
+int dws_model_batch_cap(const dws_model *m, int n_layers, const int64_t *widths, int max, const dws_run_opts *opts)
+{
+    const int adapter = m->net.arch.kind == DWS_MODEL_ADAPTER;
+    const double weights = sizeof(float) * (double)dws_mlp_param_count(n_layers, widths);
+    int b = 1;
+    while (b < max) {
+        dws_error err;
+        dws_error_clear(&err);
+        size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, b + 1, opts ? opts->threads : 0, &err);
+        double kept = (double)net + (b + 1) * weights * (adapter ? 2 : 1);   /* the state and the batch tensors */
+        if (!net || kept > (double)DWS_WORKSPACE_KEEP_BYTES) break;
+        b++;
+    }
+    return b;
+}
+
 size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widths, const dws_run_opts *opts,
                            dws_error *err)
 {

@@ -152,6 +152,11 @@ int dws_encoder_embed_batch(const dws_model *m, const dws_mlp *const *in, int n,
  * batch's own input and output tensors (a batch of one runs on views, without). */
 size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t *widths, int batch,
                                  const dws_run_opts *opts, dws_error *err);
+/* The largest batch of MLPs of these widths (at most max) whose forward a
+ * workspace keeps from call to call (DWS_WORKSPACE_KEEP_BYTES: its activations and
+ * the batch's tensors), so that batches of it fault in no fresh memory; at least
+ * 1. */
+int dws_model_batch_cap(const dws_model *m, int n_layers, const int64_t *widths, int max, const dws_run_opts *opts);
 
 /* ---- Making and saving models (training, `dwsnet init-model`) ----
  * Threads: a call runs on opts->threads workers of its own (0: one per online

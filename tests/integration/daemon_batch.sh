@@ -9,10 +9,16 @@ source "$(dirname "$0")/lib/daemon.bash"
 need "$PY"
 
 mkdir -p "$T/models"
-make_model adapter batch-adapter 3072 10 3 "$T/models/adapter.dws"
-make_model encoder batch-encoder 3072 10 3 "$T/models/encoder.dws"
-make_classifiers 21 "$T/a1.onnx=3072,96,96,10" "$T/a2.onnx=3072,96,96,10" "$T/a3.onnx=3072,96,96,10" \
-  "$T/b1.onnx=3072,64,32,10" "$T/b2.onnx=3072,64,32,10" "$T/c10.onnx=3072,16,16,7"
+# The shipped models' size (3 DWS layers x 8 channels): a worker's workspace keeps
+# batches of several of these classifiers (dws_model_batch_cap).
+for kind in adapter encoder; do
+  alpha=(); [ $kind = adapter ] && alpha=(--alpha 0.05)
+  "$BIN/dwsnet" init-model --kind $kind --id batch-$kind --channels 8 --layers 3 "${alpha[@]}" \
+    -o "$T/models/$kind.dws" >/dev/null || die "init-model failed"
+done
+make_classifiers 21 "$T/a1.onnx=3072,48,48,10" "$T/a2.onnx=3072,48,48,10" "$T/a3.onnx=3072,48,48,10" \
+  "$T/b1.onnx=3072,32,16,10" "$T/b2.onnx=3072,32,16,10" "$T/c10.onnx=3072,16,16,7" \
+  "$T/t1.onnx=3072,128,128,10" "$T/t2.onnx=3072,128,128,10"
 printf 'not an onnx model' >"$T/bad.onnx"
 
 # The burst: NAME ENDPOINT FILE [QUERY]. Each request carries its own request id,
@@ -21,6 +27,7 @@ CASES=(
   "a1 adapt a1" "a2 adapt a2" "a3 adapt a3" "a1n adapt a1 ?input_range=-1,1" "b1 adapt b1" "b2 adapt b2"
   "bad adapt bad" "c10 adapt c10" "a1again adapt a1" "a2e embed a2" "a3e embed a3" "b1e embed b1"
   "a1e embed a1" "a2again adapt a2" "b2e embed b2" "a3n adapt a3 ?input_mean=0.5&input_std=0.25"
+  "t1 adapt t1" "t2 adapt t2" "t1again adapt t1" "t2e embed t2"
 )
 
 # post NAME ENDPOINT FILE QUERY OUTDIR: one request; writes OUTDIR/NAME.{body,status}.
@@ -66,7 +73,7 @@ all_200() {
   local n
   for n in "$@"; do [ "$(cat "$T/alone/$n.status")" = 200 ] || { echo "  $n: $(cat "$T/alone/$n.status")"; return 1; }; done
 }
-check "alone: the good requests are 200" all_200 a1 a2 a3 a1n b1 b2 a1again a2e a3e b1e a1e a2again b2e a3n
+check "alone: the good requests are 200" all_200 a1 a2 a3 a1n b1 b2 a1again a2e a3e b1e a1e a2again b2e a3n t1 t2 t1again t2e
 check "alone: the bad body is 400" [ "$(cat "$T/alone/bad.status")" = 400 ]
 check "alone: the 7-class MLP is 422" [ "$(cat "$T/alone/c10.status")" = 422 ]
 check "alone: outside normalisation changes the answer" bash -c "! cmp -s '$T/alone/a1.body' '$T/alone/a1n.body'"
@@ -91,10 +98,10 @@ check "batched: the access log names batches" grep -Eq '"batch":([2-8])' "$T/bat
 stop_daemon TERM
 check "batched: exit 0" [ "$EXIT" = 0 ]
 
-# 3. Work memory for about one 3072-96-96-10 request: candidates that do not fit
+# 3. Work memory for about one 3072-128-128-10 request: candidates that do not fit
 # go back to the queue, and are answered alike.
 start_daemon probe "$T/models" --work-memory 16M
-req POST /adapt "${ONNX[@]}" --data-binary @"$T/a1.onnx"
+req POST /adapt "${ONNX[@]}" --data-binary @"$T/t1.onnx"
 need_one=$(grep -o 'needs [0-9]*' "$T/body" | grep -o '[0-9]*')
 stop_daemon TERM
 check "probe: the need of one request is known ($need_one)" [ -n "$need_one" ]
