@@ -637,14 +637,16 @@ static void run_group(const dws_model *m, const dws_mlp *const *in, const int *i
 static int run_batch(const dws_model *m, const dws_mlp *const *in, int n, dws_mlp *out, float **emb, int *dim,
                      int *rc, dws_error *errs, const dws_run_opts *opts)
 {
-    int *idx = n > 0 ? malloc(sizeof(int) * (size_t)n) : NULL;
-    char *taken = n > 0 ? calloc((size_t)n, 1) : NULL;
+    int idx_small[8];   /* a request alone allocates nothing here */
+    char taken_small[8] = {0};
+    int *idx = n <= 8 ? idx_small : malloc(sizeof(int) * (size_t)n);
+    char *taken = n <= 8 ? taken_small : calloc((size_t)n, 1);
     /* An adapter refuses a member whose weights lie too far from its training's
      * (check_scale) before any forward: that member gets its refusal, as alone, and
-     * the rest their batch. */
+     * the rest their batch. (One MLP alone: dws_adapter_apply checks it.) */
     dws_adapt_domain domain;
     dws_error e0;
-    const int screen = out && idx && taken && m->net.arch.kind == DWS_MODEL_ADAPTER &&
+    const int screen = n > 1 && out && idx && taken && m->net.arch.kind == DWS_MODEL_ADAPTER &&
                        dws_model_resolve_domain(m, opts ? opts->domain : NULL, &domain, &e0) == 0 &&
                        domain.kind != DWS_DOMAIN_NONE;
     for (int i = 0; screen && i < n; i++) {
@@ -664,8 +666,7 @@ static int run_batch(const dws_model *m, const dws_mlp *const *in, int n, dws_ml
         }
         run_group(m, in, g ? idx : &me, g ? g : 1, out, emb, dim, rc, errs, opts);
     }
-    free(idx);
-    free(taken);
+    if (n > 8) free(idx), free(taken);
     int good = 0;
     for (int i = 0; i < n; i++) good += rc[i] == 0;
     return good;
