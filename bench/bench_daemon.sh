@@ -101,6 +101,7 @@ print("%.1f %.1f %.2f" % (statistics.median(r["work_ms"] for r in rows),
   done
 done
 
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
   echo "# dwsnetd /adapt benchmark"
   echo
@@ -116,7 +117,8 @@ done
   echo "\"CPU ms\": the daemon's CPU time (user + system) over the row per request answered."
   echo "Peak RSS is the daemon's VmHWM over the row (a fresh daemon per row); per request in flight:"
   echo "(VmHWM - VmRSS of the fresh daemon, models loaded, before any request) / concurrency."
-  echo "Load average when the run started: $load_before (other work on the machine inflates latency)."
+  echo "Load average when the run started: $load_before, at the end: $load_after (other work on the machine"
+  echo "inflates latency and lowers throughput; the CPU time per request depends on it far less)."
   echo
   echo "| classifier | concurrency | p50 ms | p99 ms | adaptations/s | CPU ms | work p50 ms | HTTP p50 ms | per forward | peak RSS MiB | RSS per request in flight MiB | socket errors | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
