@@ -2,7 +2,8 @@
 # Batched serving (--batch): requests for the same model and widths that wait
 # together share one forward, and each gets byte for byte the answer it gets
 # alone, whatever shared its batch: /adapt and /embed, other widths, outside
-# normalisation, a bad body and an MLP no model reads in the same burst; a work
+# normalisation, other domains (a batch runs one), a bad body and an MLP no model
+# reads in the same burst; a work
 # memory that holds one request at a time gives the others back (all still
 # answered alike); /metrics and the access log show the batches.
 source "$(dirname "$0")/lib/daemon.bash"
@@ -12,7 +13,7 @@ mkdir -p "$T/models"
 # The shipped models' size (3 DWS layers x 8 channels): a worker's workspace keeps
 # batches of several of these classifiers (dws_model_batch_cap).
 for kind in adapter encoder; do
-  alpha=(); [ $kind = adapter ] && alpha=(--alpha 0.05)
+  alpha=(); [ $kind = adapter ] && alpha=(--alpha 0.05 --cond-dim 8)   # conditioned on the domain
   "$BIN/dwsnet" init-model --kind $kind --id batch-$kind --channels 8 --layers 3 "${alpha[@]}" \
     -o "$T/models/$kind.dws" >/dev/null || die "init-model failed"
 done
@@ -28,6 +29,8 @@ CASES=(
   "bad adapt bad" "c10 adapt c10" "a1again adapt a1" "a2e embed a2" "a3e embed a3" "b1e embed b1"
   "a1e embed a1" "a2again adapt a2" "b2e embed b2" "a3n adapt a3 ?input_mean=0.5&input_std=0.25"
   "t1 adapt t1" "t2 adapt t2" "t1again adapt t1" "t2e embed t2"
+  "a1fog adapt a1 ?domain=fog:3" "a2fog adapt a2 ?domain=fog:3" "a3any adapt a3 ?domain=any"
+  "a2none adapt a2 ?domain=none" "b1fog adapt b1 ?domain=fog:3" "a3fog2 adapt a3 ?domain=fog:3,contrast:2"
 )
 
 # post NAME ENDPOINT FILE QUERY OUTDIR: one request; writes OUTDIR/NAME.{body,status}.
@@ -73,7 +76,9 @@ all_200() {
   local n
   for n in "$@"; do [ "$(cat "$T/alone/$n.status")" = 200 ] || { echo "  $n: $(cat "$T/alone/$n.status")"; return 1; }; done
 }
-check "alone: the good requests are 200" all_200 a1 a2 a3 a1n b1 b2 a1again a2e a3e b1e a1e a2again b2e a3n t1 t2 t1again t2e
+check "alone: the good requests are 200" all_200 a1 a2 a3 a1n b1 b2 a1again a2e a3e b1e a1e a2again b2e a3n t1 t2 \
+  t1again t2e a1fog a2fog a3any a2none b1fog a3fog2
+check "alone: the domain changes the answer" bash -c "! cmp -s '$T/alone/a1.body' '$T/alone/a1fog.body'"
 check "alone: the bad body is 400" [ "$(cat "$T/alone/bad.status")" = 400 ]
 check "alone: the 7-class MLP is 422" [ "$(cat "$T/alone/c10.status")" = 422 ]
 check "alone: outside normalisation changes the answer" bash -c "! cmp -s '$T/alone/a1.body' '$T/alone/a1n.body'"
