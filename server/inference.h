@@ -72,8 +72,9 @@ int dwsd_prepared_batchable(const dwsd_prepared *a, const dwsd_prepared *b);
 /* The work memory of prepared requests 0 .. n-1 (batchable) run as one batch:
  * every request's decoded model, fold and answer, and the batch's network. */
 size_t dwsd_batch_need(const dwsd_inference *const *in, const dwsd_prepared *const *p, int n);
-/* Runs them as one forward with in[0]'s threads; out[i] is filled, then done(i,
- * ctx) is called, request by request as each answer is ready. Frees every p[i]. */
+/* Runs them as one forward with in[0]'s threads and domain; out[i] is filled,
+ * then done(i, ctx) is called, request by request as each answer is ready; what
+ * in[i] points to is not read after done(i). Frees every p[i]. */
 void dwsd_inference_run_batch(const dwsd_inference *const *in, dwsd_prepared *const *p, dwsd_reply *const *out, int n,
                               void (*done)(int i, void *ctx), void *ctx);
 

@@ -167,6 +167,7 @@ START_TEST(batch_estimate_bounds_the_peak)
     ho_fill_weights(&in, 3);
     const dws_mlp *ptr[8];
     for (int b = 0; b < B; b++) ptr[b] = &in;
+    (void)ptr;   /* unused when sanitized */
     dws_adapt_domain fog = {0};
     ck_assert_int_eq(dws_adapt_domain_parse("fog:3", &fog, &err), 0);
     dws_run_opts opts = {.threads = c->threads, .domain = c->cond_dim ? &fog : NULL};
