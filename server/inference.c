@@ -377,8 +377,7 @@ void dwsd_prepared_free(dwsd_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The same domain (a batch runs one). */
-static int same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b)
+int dwsd_same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b)
 {
     if (a->kind != b->kind) return 0;
     if (a->kind != DWS_DOMAIN_NAMED) return 1;
@@ -393,7 +392,7 @@ int dwsd_prepared_batchable(const dwsd_prepared *a, const dwsd_prepared *b)
 {
     const dws_mlp *x = dws_onnx_weights(a->onnx), *y = dws_onnx_weights(b->onnx);
     /* domain=auto runs alone: its estimate and note are its own. */
-    if (a->model != b->model || a->has_note || b->has_note || !same_domain(&a->domain, &b->domain) ||
+    if (a->model != b->model || a->has_note || b->has_note || !dwsd_same_domain(&a->domain, &b->domain) ||
         !dws_mlp_same_shape(x, y))
         return 0;
     for (int l = 0; l < x->n_layers; l++)

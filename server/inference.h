@@ -66,6 +66,8 @@ typedef struct {
  * in->work_memory) or /v1/inspect's description. */
 int dwsd_inference_prepare(const dwsd_inference *in, size_t decode_limit, dwsd_prepared *p, dwsd_reply *out);
 void dwsd_prepared_free(dwsd_prepared *p);
+/* The same domain (a batch runs one): kind, and for a chain its steps. */
+int dwsd_same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b);
 /* Can b share a's forward: the same model, MLPs of the same widths and the same
  * domain (never domain=auto, whose estimate is its own)? */
 int dwsd_prepared_batchable(const dwsd_prepared *a, const dwsd_prepared *b);

@@ -81,18 +81,6 @@ static int same_string(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The same domain asked for (?domain=, /adapt): a batch runs one. */
-static int same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b)
-{
-    if (a->kind != b->kind) return 0;
-    if (a->kind != DWS_DOMAIN_NAMED) return 1;
-    if (a->chain.n_steps != b->chain.n_steps) return 0;
-    for (int k = 0; k < a->chain.n_steps; k++)
-        if (a->chain.steps[k].kind != b->chain.steps[k].kind || a->chain.steps[k].severity != b->chain.steps[k].severity)
-            return 0;
-    return 1;
-}
-
 /* May a waiting request join the lead's batch? Cheap checks only (under the
  * queue's lock); its decode tells the rest. */
 static int may_join(const dwsd_job *job, void *ctx)
@@ -100,7 +88,7 @@ static int may_join(const dwsd_job *job, void *ctx)
     const dwsd_request *c = (const dwsd_request *)job, *lead = ctx;
     if (c->domain.kind == DWS_DOMAIN_AUTO || lead->domain.kind == DWS_DOMAIN_AUTO) return 0;   /* runs alone */
     if (c->endpoint != lead->endpoint || c->models != lead->models || c->batch_no_join ||
-        !same_string(c->model_id, lead->model_id) || !same_domain(&c->domain, &lead->domain))
+        !same_string(c->model_id, lead->model_id) || !dwsd_same_domain(&c->domain, &lead->domain))
         return 0;
     const int L = lead->batch_key.n_layers;
     return !c->batch_key.known ||
