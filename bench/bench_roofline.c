@@ -276,6 +276,69 @@ static int run_codec(const dws_model *m, const int64_t *widths, int depth, int r
     return rc;
 }
 
+/* ---- batched serving ---- */
+
+/* /adapt's work after the decode (fold, forward, unfold, encode) per classifier,
+ * for B different classifiers of one widths: one by one (dws_adapt_onnx) and as
+ * one batch (dws_adapt_onnx_batch, what dwsnetd --batch runs), each with a kept
+ * workspace as a daemon worker has; interleaved, minimum over the repetitions. */
+#define SERVE_MAX 8
+typedef struct {
+    double alone, batched;   /* seconds per classifier */
+} serve_result;
+
+static int run_serving(const dws_model *m, const int64_t *widths, int B, int threads, int reps, serve_result *res)
+{
+    dws_error err;
+    dws_onnx *o[SERVE_MAX] = {0};
+    int rc = 0;
+    for (int i = 0; i < B && rc == 0; i++) {
+        dws_mlp mlp;
+        dws_rng rng;
+        dws_rng_seed(&rng, 20 + (uint64_t)i);
+        if ((rc = dws_mlp_init(&mlp, 3, widths, &err)) != 0) break;
+        for (size_t j = 0; j < mlp.n_params; j++) mlp.params[j] = 0.02f * (float)dws_rng_normal(&rng);
+        uint8_t *file = NULL;
+        size_t len = 0;
+        rc = dws_onnx_build(&mlp, "bench_roofline", NULL, 0, &file, &len, &err);
+        if (rc == 0 && !(o[i] = dws_onnx_decode(file, len, NULL, &err))) rc = -1;
+        free(file);
+        dws_mlp_free(&mlp);
+    }
+    dws_workspace *w1 = dws_workspace_new(), *wb = dws_workspace_new();
+    dws_run_opts one = {.threads = threads, .workspace = w1}, batch = {.threads = threads, .workspace = wb};
+    res->alone = res->batched = 1e30;
+    for (int r = -1; rc == 0 && r < reps; r++) {   /* r = -1: warm-up */
+        double t0 = now_s();
+        for (int i = 0; i < B && rc == 0; i++) {
+            uint8_t *out = NULL;
+            size_t len = 0;
+            rc = dws_adapt_onnx(m, o[i], &one, NULL, &out, &len, &err);
+            free(out);
+        }
+        double t1 = now_s();
+        dws_onnx_job jobs[SERVE_MAX];
+        memset(jobs, 0, sizeof jobs);
+        for (int i = 0; i < B; i++) jobs[i].onnx = o[i];
+        if (rc == 0 && dws_adapt_onnx_batch(m, jobs, B, &batch, NULL, NULL) != B) {
+            err = jobs[0].err;
+            rc = -1;
+        }
+        double t2 = now_s();
+        for (int i = 0; i < B; i++) {
+            free(jobs[i].bytes);
+            dws_mlp_free(&jobs[i].adapted);
+        }
+        if (r >= 0 && (t1 - t0) / B < res->alone) res->alone = (t1 - t0) / B;
+        if (r >= 0 && (t2 - t1) / B < res->batched) res->batched = (t2 - t1) / B;
+    }
+    if (rc != 0) fprintf(stderr, "bench_roofline: %s\n", err.message);
+    dws_workspace_free(w1);
+    dws_workspace_free(wb);
+    for (int i = 0; i < B; i++) dws_onnx_free(o[i]);
+    return rc;
+}
+
 /* ---- report ---- */
 
 static void cpu_model(char *out, size_t n)
@@ -472,6 +535,18 @@ int main(int argc, char **argv)
             rc = run_workload(net, &wb, shapes[0], t, reps / batches[k] < 3 ? 3 : reps / batches[k]);
             per_mlp[k][t] = wb.total[t].min / batches[k];
         }
+    static const int serve_b[] = {2, 3, 4, 8};
+    serve_result serve[2][4][MAX_THREADS + 1];
+    int serve_cap[2];
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        dws_run_opts o1 = {.threads = 1};
+        serve_cap[s] = dws_model_batch_cap(model, 3, shapes[s], SERVE_MAX, &o1);
+        for (int k = 0; k < 4 && rc == 0; k++)
+            for (int t = t_lo; t <= t_hi && rc == 0; t++) {
+                int r = reps / serve_b[k];
+                rc = run_serving(model, shapes[s], serve_b[k], t, r < 4 ? 4 : r, &serve[s][k][t]);
+            }
+    }
     codec_result cr = {0};
     if (rc == 0) rc = run_codec(model, shapes[0], 3, reps, &cr);
     if (rc != 0) return 1;
@@ -541,6 +616,23 @@ int main(int argc, char **argv)
     fprintf(f, "\nThe work and the traffic of a pass are per weight-space entry, and the parameters a batch would "
                "share are a few hundred kilobytes that stay in cache anyway: a batch saves only the fixed cost of a "
                "call (starting the pass's threads, the small maps, summing the parts' column sums).\n");
+    fprintf(f, "\nThe same for batched serving (`dwsnetd --batch`): /adapt's work after the decode (fold, forward, "
+               "unfold, encode; `dws_adapt_onnx_batch`) per classifier, ms, minimum, for B different classifiers "
+               "of the same widths run one by one and as one batch, each with a kept workspace as a daemon worker "
+               "has:\n\n| classifier | threads |");
+    for (int k = 0; k < 4; k++) fprintf(f, " B = %d one by one | as a batch |", serve_b[k]);
+    fprintf(f, "\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int sh = 0; sh < 2; sh++)
+        for (int t = t_lo; t <= t_hi; t++) {
+            fprintf(f, "| %s | %d |", sh ? "3072-64-64-10" : "3072-128-128-10", t);
+            for (int k = 0; k < 4; k++)
+                fprintf(f, " %.3f | %.3f |", serve[sh][k][t].alone * 1e3, serve[sh][k][t].batched * 1e3);
+            fprintf(f, "\n");
+        }
+    fprintf(f, "\nA workspace keeps at most %d MiB between calls: batches of up to %d (3072-128-128-10) and %d "
+               "(3072-64-64-10) classifiers fit it (`dws_model_batch_cap`, the daemon's cap); larger ones allocate "
+               "and fault in their activations on every call.\n",
+            (int)(DWS_WORKSPACE_KEEP_BYTES >> 20), serve_cap[0], serve_cap[1]);
     double wb = (double)cr.weights_bytes;
     double dec_bytes = (double)cr.file_bytes + 2 * wb + wb, enc_bytes = 2 * wb + wb + 2.0 * cr.out_bytes;
     fprintf(f, "\n### ONNX decode and encode (3072-128-128-10, FLOAT raw_data initializers, one thread)\n\n");

@@ -142,6 +142,9 @@ static const struct option_spec options[] = {
     {"--job-threads", "DWSNETD_JOB_THREADS", "N", "0",
      "threads per adapt/embed call; 0 = the CPUs shared among the running calls", parse_int,
      FIELD(job_threads), 0, 256},
+    {"--batch", "DWSNETD_BATCH", "N", "1",
+     "most /adapt or /embed requests for the same model, widths and domain, already waiting, that a worker runs "
+     "as one forward; 1 = off (it gained nothing on a 2-core CPU: docs/benchmarks.md section 4)", parse_int, FIELD(batch), 1, 64},
     {"--max-inflight", "DWSNETD_MAX_INFLIGHT", "N", "64",
      "/adapt and /embed requests handled at once, upload to response; more get 503",
      parse_int, FIELD(max_inflight), 1, 65536},

@@ -16,6 +16,7 @@ typedef struct {
     int io_threads;           /* libmicrohttpd polling threads */
     int workers;              /* threads that run adapt/embed */
     int job_threads;          /* threads per adapt/embed call; 0 = cpus / running calls */
+    int batch;                /* most /adapt or /embed requests run as one forward; 1 = off */
     int cpus;                 /* online CPUs (not a flag) */
     int max_inflight;         /* /adapt + /embed requests admitted at once */
     int queue_length;         /* jobs waiting for a worker */

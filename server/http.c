@@ -14,6 +14,7 @@
 #include "direct_reply.h"
 #include "framing.h"
 #include "inference.h"
+#include "jobs.h"
 #include "listen.h"
 #include "log.h"
 #include "page.h"
@@ -138,6 +139,7 @@ static void finish(dwsd_server *s, dwsd_request *rq, const char *termination)
         .latency_ms = seconds * 1e3,
         .queue_ms = rq->work_done > 0 ? (rq->work_started - rq->queued_at) * 1e3 : -1,
         .work_ms = (rq->work_done - rq->work_started) * 1e3,
+        .batch = rq->batch_size,
         .model = rq->reply.model[0] ? rq->reply.model : NULL,
         .code = rq->sent_status ? rq->reply.code : NULL,
         .termination = termination,
@@ -255,72 +257,6 @@ static enum MHD_Result receive(dwsd_server *s, dwsd_request *rq, const char *dat
     return dwsd_body_feed(&rq->body, data, n) ? MHD_NO : MHD_YES;
 }
 
-/* The reply replaces the body in the request's reservation; one larger than the
- * body (an /adapt answer can grow a little) takes the difference, if it is free. */
-static void keep_reply_within_budget(dwsd_request *rq)
-{
-    dwsd_server *s = rq->server;
-    if (rq->reply.len <= rq->body_reserved) return;
-    size_t more = rq->reply.len - rq->body_reserved;
-    if (dwsd_budget_take(&s->body_budget, more)) {
-        rq->body_reserved += more;
-        return;
-    }
-    size_t len = rq->reply.len;
-    dwsd_reply_reset(&rq->reply);
-    dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED,
-                     "the %zu-byte answer does not fit the memory for responses (--body-memory); retry later", len);
-    rq->reply.retry_after = dwsd_queue_retry_after(s->queue);
-}
-
-static void run_job(dwsd_job *job)
-{
-    dwsd_request *rq = (dwsd_request *)job;
-    const dwsd_config *cfg = rq->server->cfg;
-    rq->work_started = dwsd_now();
-    /* Results do not depend on the thread count, so a lone request may use every CPU
-     * and a busy daemon gives each job its share. */
-    int threads = cfg->job_threads;
-    if (threads == 0) {
-        int waiting, running;
-        dwsd_queue_stats(rq->server->queue, &waiting, &running);
-        threads = running > 1 ? cfg->cpus / running : cfg->cpus;
-        if (threads < 1) threads = 1;
-    }
-    dwsd_inference in = {
-        .op = rq->endpoint,
-        .onnx = rq->body.data,
-        .onnx_len = rq->body.len,
-        .max_bytes = cfg->body_limit,
-        .work_memory = cfg->work_memory,
-        .models = rq->models,
-        .model_id = rq->model_id,
-        .filename = rq->body.filename,
-        .images = rq->body.images,
-        .parts = rq->body.parts,
-        .n_parts = rq->body.n_parts,
-        .input_norm = &rq->input_norm,
-        .domain = &rq->domain,
-        .threads = threads,
-    };
-    /* At most `workers` jobs run, each within the work memory: this always fits,
-     * and keeps the accounting honest should that ever change. */
-    dwsd_server *s = rq->server;
-    if (dwsd_budget_take(&s->work_budget, cfg->work_memory)) {
-        dwsd_inference_run(&in, &rq->reply);
-        dwsd_budget_give(&s->work_budget, cfg->work_memory);
-    } else {
-        dwsd_reply_error(&rq->reply, DWSD_E_OVERLOADED, "no work memory is free; retry later");
-    }
-    keep_reply_within_budget(rq);
-    rq->work_done = dwsd_now();
-    dwsd_body_discard(&rq->body);   /* the upload is no longer needed while the reply waits */
-    /* rq belongs to the HTTP thread from here on; should the response then fail (the
-     * client went away), finish() must not take it for a job still running. */
-    rq->stage = DWSD_STAGE_REPLYING;
-    MHD_resume_connection(rq->conn);
-}
-
 static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
 {
     if (rq->endpoint == DWSD_EP_PAGE && !rq->reply.status)
@@ -351,7 +287,7 @@ static enum MHD_Result dispatch(dwsd_server *s, dwsd_request *rq)
         return dwsd_respond(rq);
     }
     rq->stage = DWSD_STAGE_WORKING;
-    rq->job.run = run_job;
+    rq->job.run = dwsd_job_run;
     rq->queued_at = dwsd_now();
     MHD_suspend_connection(rq->conn);
     dwsd_queue_push(s->queue, &rq->job);

@@ -156,40 +156,6 @@ static dws_workspace *worker_workspace(void)
     return w;   /* NULL: the call allocates its own */
 }
 
-static void adapt(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m,
-                  dwsd_reply *out)
-{
-    dws_error err;
-    dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace(),
-                         .domain = in->domain, .domain_note = in->domain_note};
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    dws_mlp adapted = {0};
-    dws_adapt_domain domain;
-    char spec[256];
-    if (dws_model_resolve_domain(m, in->domain, &domain, &err) != 0) {
-        core_error(out, &err);
-        return;
-    }
-    dws_adapt_domain_format(&domain, spec, sizeof spec);
-    if (dws_adapt_onnx(m, onnx, &opts, &adapted, &bytes, &len, &err)) {
-        dws_mlp_free(&adapted);
-        core_error(out, &err);
-        return;
-    }
-    dwsd_reply_ok(out, "application/octet-stream", bytes, len);
-    dwsd_reply_header(out, "X-DWSNet-Max-Change", "%.9g",
-                      dws_mlp_max_abs_diff(dws_onnx_weights(onnx), &adapted));
-    /* With auto: the estimate, "fog:4 (p=0.93)" (the note's head; metadata_props has it whole). */
-    const char *from = in->domain_note ? strstr(in->domain_note, " from ") : NULL;
-    if (from) dwsd_reply_header(out, "X-DWSNet-Domain", "%.*s", (int)(from - in->domain_note), in->domain_note);
-    else dwsd_reply_header(out, "X-DWSNet-Domain", "%s", spec);
-    dws_mlp_free(&adapted);
-    snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
-             in->filename && *in->filename ? in->filename : "model");
-}
-
 /* o rendered on one line, then deleted (NULL o or no memory: NULL). */
 static char *print_and_delete(cJSON *o)
 {
@@ -207,30 +173,44 @@ static cJSON *float_number(float v)
     return cJSON_CreateRaw(text);
 }
 
-static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m,
-                  dwsd_reply *out)
+/* An /adapt answer from its finished job (the job's bytes move to the reply). */
+static void adapt_reply(const dwsd_inference *in, const dwsd_prepared *p, dws_onnx_job *j, dwsd_reply *out)
 {
-    dws_error err;
-    dws_error_clear(&err);
-    dws_run_opts opts = {.threads = in->threads, .input_norm = in->input_norm, .workspace = worker_workspace()};
-    float *embedding = NULL;
-    int dim = 0;
-    if (dws_embed_onnx(m, onnx, &opts, &embedding, &dim, &err)) {
-        core_error(out, &err);
+    dws_adapt_domain domain;
+    char spec[256];
+    if (j->rc != 0 || dws_model_resolve_domain(p->model, &p->domain, &domain, &j->err) != 0) {
+        core_error(out, &j->err);
         return;
     }
-    const dws_mlp *w = dws_onnx_weights(onnx);
+    dws_adapt_domain_format(&domain, spec, sizeof spec);
+    dwsd_reply_ok(out, "application/octet-stream", j->bytes, j->len);
+    j->bytes = NULL;
+    dwsd_reply_header(out, "X-DWSNet-Max-Change", "%.9g", dws_mlp_max_abs_diff(dws_onnx_weights(j->onnx), &j->adapted));
+    /* With auto: the estimate, "fog:4 (p=0.93)" (the note's head; metadata_props has it whole). */
+    const char *from = p->has_note ? strstr(p->note, " from ") : NULL;
+    if (from) dwsd_reply_header(out, "X-DWSNet-Domain", "%.*s", (int)(from - p->note), p->note);
+    else dwsd_reply_header(out, "X-DWSNet-Domain", "%s", spec);
+    snprintf(out->filename, sizeof out->filename, "%s.adapted.onnx",
+             in->filename && *in->filename ? in->filename : "model");
+}
+
+static void embed_reply(const dws_model *m, dws_onnx_job *j, dwsd_reply *out)
+{
+    if (j->rc != 0) {
+        core_error(out, &j->err);
+        return;
+    }
+    const dws_mlp *w = dws_onnx_weights(j->onnx);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", dws_model_id(m));
     cJSON *arr = cJSON_AddArrayToObject(o, "embedding");
-    for (int i = 0; i < dim; i++) cJSON_AddItemToArray(arr, float_number(embedding[i]));
-    cJSON_AddNumberToObject(o, "dim", dim);
+    for (int i = 0; i < j->dim; i++) cJSON_AddItemToArray(arr, float_number(j->embedding[i]));
+    cJSON_AddNumberToObject(o, "dim", j->dim);
     cJSON *widths = cJSON_AddArrayToObject(o, "widths");
     for (int l = 0; l <= w->n_layers; l++)
         cJSON_AddItemToArray(widths, cJSON_CreateNumber((double)w->widths[l]));
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    free(embedding);
     if (!text) {
         dwsd_reply_error(out, DWS_E_OUT_OF_MEMORY, "out of memory writing the embedding");
         return;
@@ -240,15 +220,17 @@ static void embed(const dwsd_inference *in, const dws_onnx *onnx, const dws_mode
 
 /* The request's need, computed before the network allocates anything; above the
  * work memory: 413 too_large with both numbers. */
-static int fits_work_memory(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m, dwsd_reply *out)
+static int fits_work_memory(const dwsd_inference *in, const dws_onnx *onnx, const dws_model *m, size_t *total,
+                            dwsd_reply *out)
 {
     dwsd_work_need need;
     dws_error err;
     dws_error_clear(&err);
-    if (dwsd_work_need_of(m, onnx, in->op == DWSD_EP_ADAPT, in->threads, &need, &err) != 0) {
+    if (dwsd_work_need_of(m, onnx, in->input_norm, in->op == DWSD_EP_ADAPT, in->threads, &need, &err) != 0) {
         core_error(out, &err);
         return 0;
     }
+    *total = need.total;
     if (need.total <= in->work_memory) return 1;
     dwsd_reply_error(out, DWS_E_TOO_LARGE,
                      "this request needs %zu bytes of work memory (decoded model %zu, %s %zu, answer %zu); the limit "
@@ -336,50 +318,135 @@ static int auto_domain(const dwsd_inference *in, dws_adapt_domain *d, char *note
     return rc;
 }
 
-void dwsd_inference_run(const dwsd_inference *in, dwsd_reply *out)
+int dwsd_inference_prepare(const dwsd_inference *in, size_t decode_limit, dwsd_prepared *p, dwsd_reply *out)
 {
-    if (in->op == DWSD_EP_ESTIMATE) {
+    memset(p, 0, sizeof *p);
+    if (in->op == DWSD_EP_ESTIMATE) {   /* images, no classifier: answered here */
         estimate(in, out);
-        return;
+        return 0;
     }
+    /* The domain it runs for: the one asked, or with auto the one its images show
+     * (kept in p: the run reads it there). */
     dwsd_inference auto_in;
-    dws_adapt_domain estimated;
-    char note[256];
     if (in->op == DWSD_EP_ADAPT && in->domain && in->domain->kind == DWS_DOMAIN_AUTO) {
-        if (auto_domain(in, &estimated, note, sizeof note, out) != 0) return;
+        if (auto_domain(in, &p->domain, p->note, sizeof p->note, out) != 0) return 0;
+        p->has_note = 1;
         auto_in = *in;
-        auto_in.domain = &estimated;
-        auto_in.domain_note = note;
+        auto_in.domain = &p->domain;
+        auto_in.domain_note = p->note;
         in = &auto_in;
     } else if (in->op == DWSD_EP_ADAPT && in->n_parts) {
         dwsd_reply_error(out, DWS_E_INVALID_ARGUMENT, "`images` fields go with domain=auto");
-        return;
+        return 0;
+    } else if (in->domain) {
+        p->domain = *in->domain;
     }
     dws_error err;
     dws_error_clear(&err);
     dws_onnx_limits lim;
     dws_onnx_limits_default(&lim);
     lim.max_bytes = in->max_bytes;
-    lim.max_memory = in->work_memory;   /* the decoder checks its own share before allocating */
+    lim.max_memory = decode_limit;   /* the decoder checks its own share before allocating */
     dws_onnx *onnx = dws_onnx_decode(in->onnx, in->onnx_len, &lim, &err);
     if (!onnx) {
         if (err.code && !strcmp(err.code, DWS_E_TOO_LARGE))
             dwsd_reply_error(out, DWS_E_TOO_LARGE, "%s (--work-memory %zu bytes)", err.message, in->work_memory);
         else
             core_error(out, &err);
-        return;
+        return 0;
     }
     if (in->op == DWSD_EP_INSPECT) {
         dwsd_inspect_reply(in, onnx, out);
         dws_onnx_free(onnx);
-        return;
+        return 0;
     }
     const dws_model *m = choose_model(in, dws_onnx_weights(onnx), out);
-    if (m && !fits_work_memory(in, onnx, m, out)) m = NULL;
-    if (m) {
-        snprintf(out->model, sizeof out->model, "%s", dws_model_id(m));
-        if (in->op == DWSD_EP_ADAPT) adapt(in, onnx, m, out);
-        else embed(in, onnx, m, out);
+    if (!m || !fits_work_memory(in, onnx, m, &p->need, out)) {
+        dws_onnx_free(onnx);
+        return 0;
     }
-    dws_onnx_free(onnx);
+    snprintf(out->model, sizeof out->model, "%s", dws_model_id(m));
+    p->onnx = onnx;
+    p->model = m;
+    return 1;
+}
+
+void dwsd_prepared_free(dwsd_prepared *p)
+{
+    dws_onnx_free(p->onnx);
+    memset(p, 0, sizeof *p);
+}
+
+int dwsd_same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b)
+{
+    if (a->kind != b->kind) return 0;
+    if (a->kind != DWS_DOMAIN_NAMED) return 1;
+    if (a->chain.n_steps != b->chain.n_steps) return 0;
+    for (int k = 0; k < a->chain.n_steps; k++)
+        if (a->chain.steps[k].kind != b->chain.steps[k].kind || a->chain.steps[k].severity != b->chain.steps[k].severity)
+            return 0;
+    return 1;
+}
+
+int dwsd_prepared_batchable(const dwsd_prepared *a, const dwsd_prepared *b)
+{
+    const dws_mlp *x = dws_onnx_weights(a->onnx), *y = dws_onnx_weights(b->onnx);
+    /* domain=auto runs alone: its estimate and note are its own. */
+    if (a->model != b->model || a->has_note || b->has_note || !dwsd_same_domain(&a->domain, &b->domain) ||
+        !dws_mlp_same_shape(x, y))
+        return 0;
+    for (int l = 0; l < x->n_layers; l++)
+        if (x->act[l] != y->act[l]) return 0;
+    return 1;
+}
+
+size_t dwsd_batch_need(const dwsd_inference *const *in, const dwsd_prepared *const *p, int n)
+{
+    const dws_onnx *onnx[DWSD_BATCH_MAX];
+    const dws_input_norm *norm[DWSD_BATCH_MAX];
+    if (n > DWSD_BATCH_MAX) return SIZE_MAX;
+    for (int i = 0; i < n; i++) onnx[i] = p[i]->onnx, norm[i] = in[i]->input_norm;
+    return dwsd_work_need_batch(p[0]->model, onnx, norm, n, in[0]->op == DWSD_EP_ADAPT, in[0]->threads);
+}
+
+typedef struct {
+    const dwsd_inference *const *in;
+    dwsd_prepared *const *p;
+    dwsd_reply *const *out;
+    const dws_onnx_job *jobs;
+    void (*done)(int i, void *ctx);
+    void *ctx;
+} batch_run;
+
+/* A job's answer into its reply, its memory freed, and the caller told. */
+static void job_done(dws_onnx_job *j, void *vctx)
+{
+    const batch_run *b = vctx;
+    int i = (int)(j - b->jobs);
+    if (b->in[i]->op == DWSD_EP_ADAPT) adapt_reply(b->in[i], b->p[i], j, b->out[i]);
+    else embed_reply(b->p[i]->model, j, b->out[i]);
+    free(j->bytes);
+    free(j->embedding);
+    dws_mlp_free(&j->adapted);
+    dwsd_prepared_free(b->p[i]);
+    if (b->done) b->done(i, b->ctx);
+}
+
+void dwsd_inference_run_batch(const dwsd_inference *const *in, dwsd_prepared *const *p, dwsd_reply *const *out, int n,
+                              void (*done)(int i, void *ctx), void *ctx)
+{
+    dws_onnx_job jobs[DWSD_BATCH_MAX];
+    if (n < 1 || n > DWSD_BATCH_MAX) return;
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < n; i++) jobs[i].onnx = p[i]->onnx, jobs[i].input_norm = in[i]->input_norm;
+    /* One domain for the whole batch (only requests for the same domain share one),
+     * copied: p[0] is freed when its request is answered, before the rest. */
+    dws_adapt_domain domain = p[0]->domain;
+    char note[sizeof p[0]->note];
+    snprintf(note, sizeof note, "%s", p[0]->note);
+    dws_run_opts opts = {.threads = in[0]->threads, .workspace = worker_workspace(), .domain = &domain,
+                         .domain_note = p[0]->has_note ? note : NULL};
+    batch_run b = {in, p, out, jobs, done, ctx};
+    if (in[0]->op == DWSD_EP_ADAPT) dws_adapt_onnx_batch(p[0]->model, jobs, n, &opts, job_done, &b);
+    else dws_embed_onnx_batch(p[0]->model, jobs, n, &opts, job_done, &b);
 }

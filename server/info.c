@@ -52,6 +52,7 @@ static void metrics(dwsd_server *s, const dwsd_model_set *models, dwsd_reply *ou
         .work_memory_used = (double)atomic_load(&s->work_budget.used),
         .work_memory_total = (double)s->work_budget.capacity,
         .workers = s->cfg->workers,
+        .batch_max = s->cfg->batch,
         .connections = atomic_load(&s->connections),
         .draining = atomic_load(&s->draining),
         .uptime_s = dwsd_now() - s->started_at,

@@ -96,6 +96,7 @@ void dwsd_log_access(const dwsd_access_entry *e)
         cJSON_AddNumberToObject(o, "queue_ms", round_us(e->queue_ms));
         cJSON_AddNumberToObject(o, "work_ms", round_us(e->work_ms));
     }
+    if (e->batch > 0) cJSON_AddNumberToObject(o, "batch", e->batch);
     if (e->model) cJSON_AddStringToObject(o, "model", e->model);
     else cJSON_AddNullToObject(o, "model");
     if (e->code) cJSON_AddStringToObject(o, "code", e->code);

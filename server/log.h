@@ -23,6 +23,7 @@ typedef struct {
     double latency_ms;
     double queue_ms;          /* waiting for a worker; < 0 when the request did not queue */
     double work_ms;           /* on the worker: decode, run the model, encode */
+    int batch;                /* requests in the forward it ran in (1: alone); 0: it reached no forward */
     const char *model;        /* NULL when no model ran */
     const char *code;         /* problem code of an error response, else NULL */
     const char *termination;  /* "ok", "client_abort", "timeout", ... */

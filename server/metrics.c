@@ -17,12 +17,19 @@ static const int statuses[] = {200, 304, 400, 404, 405, 413, 415, 422, 500, 503,
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
 
+static const int batch_buckets[] = {1, 2, 3, 4, 6, 8, 12, 16, 32, 64};
+#define N_BATCH_BUCKETS (sizeof batch_buckets / sizeof batch_buckets[0])
+static const char *const back_reasons[DWSD_BACK_COUNT] = {"widths", "memory"};
+
 struct dwsd_metrics {
     atomic_uint_fast64_t requests[DWSD_EP_COUNT][N_STATUS + 1];
     atomic_uint_fast64_t latency_le[DWSD_EP_COUNT][N_BUCKETS];  /* non-cumulative */
     atomic_uint_fast64_t latency_count[DWSD_EP_COUNT];
     atomic_uint_fast64_t latency_sum_us[DWSD_EP_COUNT];
     atomic_uint_fast64_t reloads[2];                            /* failed, succeeded */
+    atomic_uint_fast64_t batch_le[N_BATCH_BUCKETS];             /* forwards by size, non-cumulative */
+    atomic_uint_fast64_t batch_count, batch_sum;                /* forwards, requests in them */
+    atomic_uint_fast64_t batch_back[DWSD_BACK_COUNT];
 };
 
 dwsd_metrics *dwsd_metrics_new(void)
@@ -55,6 +62,23 @@ void dwsd_metrics_observe(dwsd_metrics *m, dwsd_endpoint ep, int status, double 
 void dwsd_metrics_reload(dwsd_metrics *m, int ok)
 {
     atomic_fetch_add(&m->reloads[ok ? 1 : 0], 1);
+}
+
+void dwsd_metrics_batch(dwsd_metrics *m, int n)
+{
+    for (size_t b = 0; b < N_BATCH_BUCKETS; b++) {
+        if (n <= batch_buckets[b]) {
+            atomic_fetch_add_explicit(&m->batch_le[b], 1, memory_order_relaxed);
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&m->batch_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->batch_sum, (uint64_t)n, memory_order_relaxed);
+}
+
+void dwsd_metrics_batch_back(dwsd_metrics *m, dwsd_batch_back why)
+{
+    atomic_fetch_add_explicit(&m->batch_back[why], 1, memory_order_relaxed);
 }
 
 /* A growing text buffer; on allocation failure it stops growing and render fails. */
@@ -133,6 +157,28 @@ static void render_requests(text *t, dwsd_metrics *m)
     }
 }
 
+static void render_batches(text *t, dwsd_metrics *m, int batch_max)
+{
+    put(t, "# HELP dwsnetd_batch_size Requests per model forward (/adapt, /embed): 1 = alone; more = "
+           "batched serving (--batch).\n# TYPE dwsnetd_batch_size histogram\n");
+    uint64_t cumulative = 0, count = atomic_load_explicit(&m->batch_count, memory_order_relaxed);
+    for (size_t b = 0; b < N_BATCH_BUCKETS; b++) {
+        cumulative += atomic_load_explicit(&m->batch_le[b], memory_order_relaxed);
+        put(t, "dwsnetd_batch_size_bucket{le=\"%d\"} %llu\n", batch_buckets[b], (unsigned long long)cumulative);
+    }
+    put(t, "dwsnetd_batch_size_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)count);
+    put(t, "dwsnetd_batch_size_sum %llu\ndwsnetd_batch_size_count %llu\n",
+        (unsigned long long)atomic_load_explicit(&m->batch_sum, memory_order_relaxed), (unsigned long long)count);
+    put(t, "# HELP dwsnetd_batch_given_back_total Requests taken to join a batch and given back to the queue: "
+           "other widths or model, or more work memory than the batch had left.\n"
+           "# TYPE dwsnetd_batch_given_back_total counter\n");
+    for (int r = 0; r < DWSD_BACK_COUNT; r++)
+        put(t, "dwsnetd_batch_given_back_total{reason=\"%s\"} %llu\n", back_reasons[r],
+            (unsigned long long)atomic_load_explicit(&m->batch_back[r], memory_order_relaxed));
+    put(t, "# HELP dwsnetd_batch_max --batch: the most requests one forward takes (1: batching off).\n"
+           "# TYPE dwsnetd_batch_max gauge\ndwsnetd_batch_max %d\n", batch_max);
+}
+
 /* Byte counts: every digit (%g would keep six). */
 static void gauge_bytes(text *t, const char *name, const char *help, double v)
 {
@@ -192,6 +238,7 @@ char *dwsd_metrics_render(dwsd_metrics *m, const dwsd_gauges *g, const dwsd_mode
     gauge(&t, "dwsnetd_queued_jobs", "Jobs waiting for a worker.", g->queued);
     gauge(&t, "dwsnetd_running_jobs", "Jobs running on a worker.", g->running);
     gauge(&t, "dwsnetd_workers", "Worker threads.", g->workers);
+    render_batches(&t, m, g->batch_max);
     gauge(&t, "dwsnetd_open_connections", "Open client connections.", g->connections);
     gauge(&t, "dwsnetd_draining", "1 after SIGTERM while in-flight requests finish.", g->draining);
     gauge(&t, "dwsnetd_models_loaded", "Models in the current set (domain estimators included).",

@@ -17,6 +17,11 @@ void dwsd_metrics_free(dwsd_metrics *m);
 /* status 0: the connection ended without a response. */
 void dwsd_metrics_observe(dwsd_metrics *m, dwsd_endpoint ep, int status, double seconds);
 void dwsd_metrics_reload(dwsd_metrics *m, int ok);
+/* Batched serving: a forward that ran n requests; a request taken to join a
+ * batch and given back to the queue, and why. */
+void dwsd_metrics_batch(dwsd_metrics *m, int n);
+typedef enum { DWSD_BACK_WIDTHS = 0, DWSD_BACK_MEMORY, DWSD_BACK_COUNT } dwsd_batch_back;
+void dwsd_metrics_batch_back(dwsd_metrics *m, dwsd_batch_back why);
 
 typedef struct {
     int inflight;          /* /adapt + /embed requests admitted */
@@ -26,6 +31,7 @@ typedef struct {
     int queued;            /* jobs waiting for a worker */
     int running;           /* jobs on a worker */
     int workers;
+    int batch_max;         /* --batch */
     int connections;
     int draining;
     double uptime_s;

@@ -45,6 +45,18 @@ typedef struct {
     dws_adapt_domain domain;      /* /adapt: ?domain= or the form's domain field (model.h) */
     dwsd_reply reply;
     double queued_at, work_started, work_done;   /* monotonic seconds; 0 when not reached */
+    /* Batched serving (jobs.c): once decoded, the model and widths a request
+     * runs with, so that a worker can tell without decoding it again whether it
+     * may join a batch; no_join: it did not fit a batch's memory (it may still
+     * lead one). */
+    struct {
+        int known;
+        const void *model;
+        int n_layers;
+        int64_t widths[DWS_MAX_LAYERS + 1];
+    } batch_key;
+    int batch_no_join;
+    int batch_size;               /* requests in the forward it ran in (access log); 0: none ran */
     int sent_status;              /* 0 until a response is queued */
     size_t sent_bytes;
 } dwsd_request;

@@ -5,18 +5,36 @@ static size_t sat_add(size_t a, size_t b)
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
-int dwsd_work_need_of(const dws_model *m, const dws_onnx *onnx, int adapt, int threads, dwsd_work_need *need,
-                      dws_error *err)
+int dwsd_work_need_of(const dws_model *m, const dws_onnx *onnx, const dws_input_norm *norm, int adapt, int threads,
+                      dwsd_work_need *need, dws_error *err)
 {
     const dws_mlp *w = dws_onnx_weights(onnx);
     *need = (dwsd_work_need){.decode = dws_onnx_decoded_bytes(onnx)};
     if (m) {
         dws_run_opts opts = {.threads = threads};
         if (!(need->run = dws_model_run_bytes(m, w->n_layers, w->widths, &opts, err))) return -1;
+        need->run = sat_add(need->run, dws_pixel_frame_bytes(onnx, norm));
         if (adapt) need->encode = dws_onnx_encode_bytes(onnx);
     }
     need->total = sat_add(sat_add(need->decode, need->run), need->encode);
     return 0;
+}
+
+size_t dwsd_work_need_batch(const dws_model *m, const dws_onnx *const *onnx, const dws_input_norm *const *norm, int n,
+                            int adapt, int threads)
+{
+    const dws_mlp *w = dws_onnx_weights(onnx[0]);
+    dws_run_opts opts = {.threads = threads};
+    dws_error err;
+    dws_error_clear(&err);
+    size_t total = dws_model_run_batch_bytes(m, w->n_layers, w->widths, n, &opts, &err);
+    if (!total) return SIZE_MAX;
+    for (int i = 0; i < n; i++) {
+        total = sat_add(total, dws_onnx_decoded_bytes(onnx[i]));
+        total = sat_add(total, dws_pixel_frame_bytes(onnx[i], norm[i]));
+        if (adapt) total = sat_add(total, dws_onnx_encode_bytes(onnx[i]));
+    }
+    return total;
 }
 
 /* A FLOAT model in raw_data: parsed once (its bytes copied), decoded to floats,

@@ -241,6 +241,8 @@ int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
 
 struct dws_workspace {
     dws_net_state *st;
+    float *batch;       /* a batch's input (and adapter output) tensors */
+    size_t batch_cap;   /* floats */
 };
 
 dws_workspace *dws_workspace_new(void)
@@ -252,6 +254,7 @@ void dws_workspace_free(dws_workspace *w)
 {
     if (!w) return;
     dws_net_state_free(w->st);
+    free(w->batch);
     free(w);
 }
 
@@ -277,16 +280,45 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
     return 0;
 }
 
+size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t *widths, int batch,
+                                 const dws_run_opts *opts, dws_error *err)
+{
+    size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, batch, opts ? opts->threads : 0, err);
+    if (!net) return 0;
+    const int adapter = m->net.arch.kind == DWS_MODEL_ADAPTER;
+    const double weights = sizeof(float) * (double)dws_mlp_param_count(n_layers, widths);
+    const double embedding = sizeof(float) * (double)m->net.arch.embed_dim;
+    /* Each member's result: the adapted MLP (a copy of the input's shape), or its
+     * embedding. One MLP runs as a view of itself; a batch is copied into one
+     * input tensor (and the adapter's output comes out of one more; the encoder's
+     * embeddings out of one array). */
+    double bytes = (double)net + batch * (adapter ? weights : embedding);
+    if (batch > 1) bytes += batch * (adapter ? 2 * weights : weights + embedding);
+    /* A conditioned adapter runs a conditioned copy of its network, one per call. */
+    if (m->cond.conditioned) bytes += sizeof(dws_cond_net) + sizeof(float) * (double)m->net.n_params;
+    return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
+int dws_model_batch_cap(const dws_model *m, int n_layers, const int64_t *widths, int max, const dws_run_opts *opts)
+{
+    const int adapter = m->net.arch.kind == DWS_MODEL_ADAPTER;
+    const double weights = sizeof(float) * (double)dws_mlp_param_count(n_layers, widths);
+    int b = 1;
+    while (b < max) {
+        dws_error err;
+        dws_error_clear(&err);
+        size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, b + 1, opts ? opts->threads : 0, &err);
+        double kept = (double)net + (b + 1) * weights * (adapter ? 2 : 1);   /* the state and the batch tensors */
+        if (!net || kept > (double)DWS_WORKSPACE_KEEP_BYTES) break;
+        b++;
+    }
+    return b;
+}
+
 size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widths, const dws_run_opts *opts,
                            dws_error *err)
 {
-    size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, opts ? opts->threads : 0, err);
-    if (!net) return 0;
-    /* The adapter's result: the adapted MLP (a copy of the input's shape). */
-    size_t result = m->net.arch.kind == DWS_MODEL_ADAPTER ? sizeof(float) * dws_mlp_param_count(n_layers, widths)
-                                                          : sizeof(float) * (size_t)m->net.arch.embed_dim;
-    if (m->cond.conditioned) result += sizeof(dws_cond_net) + sizeof(float) * m->net.n_params;
-    return net > SIZE_MAX - result ? SIZE_MAX : net + result;
+    return dws_model_run_batch_bytes(m, n_layers, widths, 1, opts, err);
 }
 
 size_t dws_model_bytes(const dws_model *m)
@@ -309,6 +341,12 @@ static int64_t first_non_finite(const float *v, size_t n)
 static void release(const dws_run_opts *opts, dws_net_state *st)
 {
     dws_workspace *w = opts ? opts->workspace : NULL;
+    size_t batch = w ? w->batch_cap * sizeof(float) : 0;
+    if (w && batch + dws_net_state_bytes(st) > DWS_WORKSPACE_KEEP_BYTES) {
+        free(w->batch);   /* the batch tensors go first */
+        w->batch = NULL;
+        w->batch_cap = 0;
+    }
     if (w && dws_net_state_bytes(st) <= DWS_WORKSPACE_KEEP_BYTES) return;
     dws_net_state_free(st);
     if (w) w->st = NULL;
@@ -356,6 +394,51 @@ static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d)
     return c;
 }
 
+/* The network an adapter runs for a (resolved) domain: m's own, or a copy
+ * conditioned on it (*cn, for cond_release); *net is NULL for `none`: the weights
+ * come back as they are. */
+static int adapter_net(const dws_model *m, const dws_adapt_domain *domain, const dws_net **net, dws_cond_net **cn,
+                       dws_error *err)
+{
+    *cn = NULL;
+    *net = domain->kind == DWS_DOMAIN_NONE ? NULL : &m->net;
+    if (!*net || !m->cond.conditioned) return 0;
+    dws_cond c = cond_of(m, domain);
+    if (!(*cn = malloc(sizeof **cn))) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a conditioned adapter");
+        return -1;
+    }
+    if (dws_cond_net_make(*cn, &m->net, &c, err) != 0) {
+        free(*cn);
+        *cn = NULL;
+        return -1;
+    }
+    *net = &(*cn)->net;
+    return 0;
+}
+
+/* Weights too far from those the adapter was trained on are refused before its
+ * forward: 0, or -1 with err. */
+static int check_scale(const dws_model *m, const dws_mlp *in, dws_error *err)
+{
+    int which = 0;
+    double score = scale_score(&m->net, in, &which);
+    if (score <= DWS_ADAPTER_MAX_SCALE_SCORE) return 0;
+    dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL,
+                  "model '%s' does not accept this MLP (weights): %s_%d lies %.0f standard deviations from the "
+                  "weights it was trained on (at most %.0f are read), so adapting it would not be reliable; a "
+                  "classifier trained on mean/std-normalised inputs is one such case (docs/adapter.md section 3)",
+                  m->id, which % 2 ? "b" : "W", which / 2 + 1, score, DWS_ADAPTER_MAX_SCALE_SCORE);
+    return -1;
+}
+
+static void cond_release(dws_cond_net *cn)
+{
+    if (!cn) return;
+    dws_cond_net_free(cn);
+    free(cn);
+}
+
 int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const dws_run_opts *opts, dws_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -372,37 +455,12 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
         rc = dws_ws_view_mlp(&adapted, out, err);
     }
     dws_cond_net *cn = NULL;
-    const dws_net *net = &m->net;
-    int which = 0;
-    double score = rc == 0 && domain.kind != DWS_DOMAIN_NONE ? scale_score(&m->net, in, &which) : 0;
-    if (score > DWS_ADAPTER_MAX_SCALE_SCORE) {
-        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL,
-                      "model '%s' does not accept this MLP (weights): %s_%d lies %.0f standard deviations from the "
-                      "weights it was trained on (at most %.0f are read), so adapting it would not be reliable; a "
-                      "classifier trained on mean/std-normalised inputs is one such case (docs/adapter.md section 3)",
-                      m->id, which % 2 ? "b" : "W", which / 2 + 1, score, DWS_ADAPTER_MAX_SCALE_SCORE);
-        rc = -1;
-    }
-    if (rc == 0 && domain.kind == DWS_DOMAIN_NONE) {
-        memcpy(out->params, in->params, sizeof(float) * in->n_params);   /* clean: nothing to adapt to */
-        net = NULL;
-    } else if (rc == 0 && m->cond.conditioned) {
-        dws_cond c = cond_of(m, &domain);
-        if (!(cn = malloc(sizeof *cn))) {
-            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a conditioned adapter");
-            rc = -1;
-        } else if ((rc = dws_cond_net_make(cn, &m->net, &c, err)) != 0) {
-            free(cn);
-            cn = NULL;
-        } else {
-            net = &cn->net;
-        }
-    }
+    const dws_net *net = NULL;
+    if (rc == 0 && domain.kind != DWS_DOMAIN_NONE) rc = check_scale(m, in, err);
+    if (rc == 0) rc = adapter_net(m, &domain, &net, &cn, err);
+    if (rc == 0 && !net) memcpy(out->params, in->params, sizeof(float) * in->n_params);   /* clean: nothing to adapt to */
     if (rc == 0 && net) rc = dws_adapter_forward(net, &ws, &adapted, st, err);
-    if (cn) {
-        dws_cond_net_free(cn);
-        free(cn);
-    }
+    cond_release(cn);
     int64_t bad = rc == 0 ? first_non_finite(out->params, out->n_params) : -1;
     if (bad >= 0) {
         dws_error_set(err, DWS_E_NOT_REPRESENTABLE,
@@ -442,4 +500,186 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
     *embedding = e;
     *dim = d;
     return 0;
+}
+
+/* ---- batches ---- */
+
+/* MLPs a batch can hold together: same widths and activations. */
+static int batchable(const dws_mlp *a, const dws_mlp *b)
+{
+    if (!dws_mlp_same_shape(a, b)) return 0;
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->act[l] != b->act[l] || (a->act[l] == DWS_ACT_LEAKY_RELU && a->leaky_alpha[l] != b->leaky_alpha[l]))
+            return 0;
+    return 1;
+}
+
+/* in[idx[0 .. g)] copied into one input tensor *X (and, for an adapter, an output
+ * tensor *Y of its shape after it), in the workspace's batch memory or in *own. */
+static int batch_tensors(const dws_mlp *const *in, const int *idx, int g, int adapter, const dws_run_opts *opts,
+                         dws_ws *X, dws_ws *Y, float **own, dws_error *err)
+{
+    const dws_mlp *m0 = in[idx[0]];
+    *own = NULL;
+    if (dws_ws_layout(X, m0->n_layers, m0->widths, g, 1, err) != 0) return -1;
+    *Y = *X;
+    size_t n = X->n_floats * (adapter ? 2 : 1);
+    dws_workspace *w = opts ? opts->workspace : NULL;
+    float *mem = NULL;
+    if (w && w->batch_cap >= n) {
+        mem = w->batch;
+    } else if (w) {
+        free(w->batch);
+        w->batch_cap = 0;
+        if ((w->batch = malloc(n * sizeof(float)))) w->batch_cap = n;
+        mem = w->batch;
+    } else {
+        mem = *own = malloc(n * sizeof(float));
+    }
+    if (!mem) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a batch of %d MLPs", g);
+        return -1;
+    }
+    X->data = mem;
+    Y->data = adapter ? mem + X->n_floats : NULL;
+    memcpy(X->act, m0->act, sizeof X->act);
+    memcpy(X->leaky_alpha, m0->leaky_alpha, sizeof X->leaky_alpha);
+    for (int b = 0; b < g; b++)
+        for (int l = 0; l < X->n_layers; l++) {
+            size_t rows = (size_t)X->widths[l + 1];
+            memcpy(dws_ws_W(X, l, b), in[idx[b]]->W[l], rows * (size_t)X->widths[l] * sizeof(float));
+            memcpy(dws_ws_b(X, l, b), in[idx[b]]->b[l], rows * sizeof(float));
+        }
+    return 0;
+}
+
+/* One group of batchable members through one forward; members whose part fails
+ * get the error they get alone. A group the forward cannot take as a whole (its
+ * memory) runs member by member. */
+static void run_group(const dws_model *m, const dws_mlp *const *in, const int *idx, int g, dws_mlp *out,
+                      float **emb, int *dim, int *rc, dws_error *errs, const dws_run_opts *opts)
+{
+    const int adapter = out != NULL;   /* what the caller asked for; prepare checks the model's kind */
+    dws_ws X, Y;
+    dws_net_state *st = NULL;
+    float *own = NULL, *e = NULL;
+    dws_error err;
+    dws_error_clear(&err);
+    const int d = m->net.arch.embed_dim;
+    /* An adapter runs the network for the batch's one domain (conditioned once for
+     * the whole batch); `none` and every failure: member by member, as alone. */
+    dws_adapt_domain domain;
+    dws_cond_net *cn = NULL;
+    const dws_net *net = &m->net;
+    int ok = g > 1 && (!adapter || (dws_model_resolve_domain(m, opts ? opts->domain : NULL, &domain, &err) == 0 &&
+                                    domain.kind != DWS_DOMAIN_NONE));
+    ok = ok && prepare(m, adapter ? DWS_MODEL_ADAPTER : DWS_MODEL_ENCODER, in[idx[0]], opts, &X, &st, &err) == 0;
+    int have_state = ok;
+    ok = ok && (!adapter || adapter_net(m, &domain, &net, &cn, &err) == 0);
+    ok = ok && batch_tensors(in, idx, g, adapter, opts, &X, &Y, &own, &err) == 0;
+    if (ok && !adapter && !(e = malloc(sizeof(float) * (size_t)g * (size_t)d))) ok = 0;
+    if (ok) ok = (adapter ? dws_adapter_forward(net, &X, &Y, st, &err) : dws_encoder_forward(net, &X, e, st, &err)) == 0;
+    cond_release(cn);
+    for (int b = 0; ok && b < g; b++) {
+        const int i = idx[b];
+        dws_error_clear(&errs[i]);
+        if (adapter) {
+            memset(&out[i], 0, sizeof out[i]);
+            rc[i] = dws_mlp_init(&out[i], X.n_layers, X.widths, &errs[i]);
+            if (rc[i] != 0) continue;
+            memcpy(out[i].act, in[i]->act, sizeof out[i].act);
+            memcpy(out[i].leaky_alpha, in[i]->leaky_alpha, sizeof out[i].leaky_alpha);
+            dws_ws_to_mlp(&Y, b, &out[i]);
+            int64_t bad = first_non_finite(out[i].params, out[i].n_params);
+            if (bad >= 0) {
+                dws_error_set(&errs[i], DWS_E_NOT_REPRESENTABLE,
+                              "model '%s': adapted weight %lld of %zu is not a finite float (the input's weights are "
+                              "too large)",
+                              m->id, (long long)bad, out[i].n_params);
+                dws_mlp_free(&out[i]);
+                rc[i] = -1;
+            }
+        } else {
+            emb[i] = NULL;
+            dim[i] = 0;
+            const float *mine = e + (size_t)b * (size_t)d;
+            int64_t bad = first_non_finite(mine, (size_t)d);
+            if (bad >= 0) {
+                dws_error_set(&errs[i], DWS_E_NOT_REPRESENTABLE,
+                              "model '%s': embedding entry %lld is not a finite float (the input's weights are too "
+                              "large)",
+                              m->id, (long long)bad);
+                rc[i] = -1;
+            } else if (!(emb[i] = malloc(sizeof(float) * (size_t)d))) {
+                dws_error_set(&errs[i], DWS_E_OUT_OF_MEMORY, "cannot allocate an embedding");
+                rc[i] = -1;
+            } else {
+                memcpy(emb[i], mine, sizeof(float) * (size_t)d);
+                dim[i] = d;
+                rc[i] = 0;
+            }
+        }
+    }
+    free(e);
+    free(own);
+    if (have_state) release(opts, st);
+    if (ok) return;
+    for (int b = 0; b < g; b++) {   /* alone, each with its own answer or error */
+        const int i = idx[b];
+        dws_error_clear(&errs[i]);
+        rc[i] = adapter ? dws_adapter_apply(m, in[i], &out[i], opts, &errs[i])
+                        : dws_encoder_embed(m, in[i], &emb[i], &dim[i], opts, &errs[i]);
+    }
+}
+
+/* Groups the members by widths (and activations) and runs each group; without
+ * memory for the grouping, each member alone. */
+static int run_batch(const dws_model *m, const dws_mlp *const *in, int n, dws_mlp *out, float **emb, int *dim,
+                     int *rc, dws_error *errs, const dws_run_opts *opts)
+{
+    int idx_small[8];   /* a request alone allocates nothing here */
+    char taken_small[8] = {0};
+    int *idx = n <= 8 ? idx_small : malloc(sizeof(int) * (size_t)n);
+    char *taken = n <= 8 ? taken_small : calloc((size_t)n, 1);
+    /* An adapter refuses a member whose weights lie too far from its training's
+     * (check_scale) before any forward: that member gets its refusal, as alone, and
+     * the rest their batch. (One MLP alone: dws_adapter_apply checks it.) */
+    dws_adapt_domain domain;
+    dws_error e0;
+    const int screen = n > 1 && out && idx && taken && m->net.arch.kind == DWS_MODEL_ADAPTER &&
+                       dws_model_resolve_domain(m, opts ? opts->domain : NULL, &domain, &e0) == 0 &&
+                       domain.kind != DWS_DOMAIN_NONE;
+    for (int i = 0; screen && i < n; i++) {
+        dws_error_clear(&errs[i]);
+        if (dws_model_check_input(m, in[i], &e0) == 0 && check_scale(m, in[i], &errs[i]) != 0) {
+            memset(&out[i], 0, sizeof out[i]);
+            rc[i] = -1;
+            taken[i] = 1;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int g = 0, me = i;
+        if (idx && taken) {
+            if (taken[i]) continue;
+            for (int j = i; j < n; j++)
+                if (!taken[j] && batchable(in[i], in[j])) idx[g++] = j, taken[j] = 1;
+        }
+        run_group(m, in, g ? idx : &me, g ? g : 1, out, emb, dim, rc, errs, opts);
+    }
+    if (n > 8) free(idx), free(taken);
+    int good = 0;
+    for (int i = 0; i < n; i++) good += rc[i] == 0;
+    return good;
+}
+
+int dws_adapter_apply_batch(const dws_model *m, const dws_mlp *const *in, int n, dws_mlp *out, int *rc,
+                            dws_error *errs, const dws_run_opts *opts)
+{
+    return run_batch(m, in, n, out, NULL, NULL, rc, errs, opts);
+}
+
+int dws_encoder_embed_batch(const dws_model *m, const dws_mlp *const *in, int n, float **embedding, int *dim,
+                            int *rc, dws_error *errs, const dws_run_opts *opts)
+{
+    return run_batch(m, in, n, NULL, embedding, dim, rc, errs, opts);
 }

@@ -136,6 +136,28 @@ size_t dws_model_bytes(const dws_model *m);
 int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, int *dim,
                       const dws_run_opts *opts, dws_error *err);
 
+/* Batches: n MLPs through as few network forwards as their widths allow (one per
+ * group of identical widths and activations, dws_adapter_forward /
+ * dws_encoder_forward over the group). Member i gets exactly what the one-MLP
+ * call gives in[i] alone: out[i] (or embedding[i], dim[i]), rc[i] and errs[i],
+ * bit for bit and word for word, whatever else shares the batch; a group whose
+ * forward cannot run as a whole (memory) runs member by member. Returns how many
+ * members succeeded. */
+int dws_adapter_apply_batch(const dws_model *m, const dws_mlp *const *in, int n, dws_mlp *out, int *rc,
+                            dws_error *errs, const dws_run_opts *opts);
+int dws_encoder_embed_batch(const dws_model *m, const dws_mlp *const *in, int n, float **embedding, int *dim,
+                            int *rc, dws_error *errs, const dws_run_opts *opts);
+/* What a batch of `batch` MLPs of these widths allocates (dws_model_run_bytes is
+ * batch 1): the network's inference over the batch, each member's result, and the
+ * batch's own input and output tensors (a batch of one runs on views, without). */
+size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t *widths, int batch,
+                                 const dws_run_opts *opts, dws_error *err);
+/* The largest batch of MLPs of these widths (at most max) whose forward a
+ * workspace keeps from call to call (DWS_WORKSPACE_KEEP_BYTES: its activations and
+ * the batch's tensors), so that batches of it fault in no fresh memory; at least
+ * 1. */
+int dws_model_batch_cap(const dws_model *m, int n_layers, const int64_t *widths, int max, const dws_run_opts *opts);
+
 /* ---- Making and saving models (training, `dwsnet init-model`) ----
  * Threads: a call runs on opts->threads workers of its own (0: one per online
  * CPU, at most 8); every BLAS call it makes is small enough that OpenBLAS runs it
@@ -192,6 +214,40 @@ int dws_embed_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts 
  * receives the adapted weights; the caller frees them with dws_mlp_free. */
 int dws_adapt_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, dws_mlp *adapted,
                    uint8_t **out, size_t *out_len, dws_error *err);
+
+/* ==== batched onnx runs ====
+ * Several decoded classifiers through one network forward (the daemon's batched
+ * serving): each keeps its own fold into the pixel frame, checks, unfold, encoding
+ * and error; only the forward is shared (dws_adapter_apply_batch). Job i gets
+ * exactly what dws_adapt_onnx / dws_embed_onnx give it alone, bytes and errors,
+ * whatever else shares the batch. */
+typedef struct dws_onnx_job {
+    const dws_onnx *onnx;               /* in: the decoded classifier */
+    const dws_input_norm *input_norm;   /* in: its normalisation outside the model, or NULL */
+    int rc;                             /* out: 0, or -1 with err set */
+    dws_error err;
+    dws_mlp adapted;                    /* adapt: the adapted weights (the caller frees them) */
+    uint8_t *bytes;                     /* adapt: the adapted model (malloc'd), len bytes */
+    size_t len;
+    float *embedding;                   /* embed: malloc'd, dim floats */
+    int dim;
+} dws_onnx_job;
+
+/* Called once for each job, as soon as its answer (or error) is final: errors of
+ * its own fold before the forward runs, answers one by one after it. The call
+ * does not touch the job after this; what it holds is the caller's to free. */
+typedef void (*dws_onnx_job_done)(dws_onnx_job *job, void *ctx);
+
+/* opts->input_norm is not read (each job has its own); opts->domain is the one
+ * domain of the whole batch (an adapter conditioned on it once). done may be NULL.
+ * Returns how many jobs succeeded. */
+int dws_adapt_onnx_batch(const dws_model *m, dws_onnx_job *jobs, int n, const dws_run_opts *opts,
+                         dws_onnx_job_done done, void *ctx);
+int dws_embed_onnx_batch(const dws_model *m, dws_onnx_job *jobs, int n, const dws_run_opts *opts,
+                         dws_onnx_job_done done, void *ctx);
+/* Bytes job memory beyond the decoded model and the network: the folded copy of
+ * the weights when the classifier does not read the pixel frame (0 when it does). */
+size_t dws_pixel_frame_bytes(const dws_onnx *onnx, const dws_input_norm *norm);
 
 /* ==== domain estimator ==== */
 /* Which domain a handful of unlabeled 3 x 32 x 32 images come from: clean, or one

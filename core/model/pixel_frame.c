@@ -43,13 +43,3 @@ void dws_pixel_frame_close(dws_pixel_frame *f)
     }
     memset(f, 0, sizeof *f);
 }
-
-int dws_embed_onnx(const dws_model *m, const dws_onnx *onnx, const dws_run_opts *opts, float **embedding, int *dim,
-                   dws_error *err)
-{
-    dws_pixel_frame f;
-    if (dws_pixel_frame_open(&f, onnx, opts ? opts->input_norm : NULL, err) != 0) return -1;
-    int rc = dws_encoder_embed(m, dws_pixel_frame_weights(&f, onnx), embedding, dim, opts, err);
-    dws_pixel_frame_close(&f);
-    return rc;
-}

@@ -179,14 +179,15 @@ size_t dws_net_state_bytes(const dws_net_state *st);
 const dws_ws *dws_net_state_activation(const dws_net_state *st, int t);
 const float *dws_net_state_encoder_hidden(const dws_net_state *st);
 
-/* Bytes one inference (dws_adapter_forward or dws_encoder_forward, keep = 0, one
- * network) allocates for an MLP of these widths on `threads` threads (0: one per
- * CPU, as dws_net_state_new), counting its one-channel input tensor and, for an
- * adapter, its output tensor: every buffer the forward sizes, from the same
- * functions that size them, so that a caller can refuse a request before
- * allocating it. An upper bound of the peak (reallocations counted twice).
- * 0 with err set when the widths are not ones the network reads. */
-size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *widths, int threads, dws_error *err);
+/* Bytes one inference (dws_adapter_forward or dws_encoder_forward, keep = 0)
+ * allocates for a batch of `batch` MLPs of these widths on `threads` threads (0:
+ * one per CPU, as dws_net_state_new): every buffer the forward sizes, from the
+ * same functions that size them, so that a caller can refuse a request before
+ * allocating it. Not counted: the caller's input and output tensors. An upper
+ * bound of the peak (reallocations counted twice). 0 with err set when the
+ * widths are not ones the network reads. */
+size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *widths, int batch, int threads,
+                               dws_error *err);
 
 /* Multiply-adds x 2 of one forward over one MLP of these widths: the channel
  * maps (GEMMs) and the template convolution; the memory-bound broadcast and

@@ -9,8 +9,11 @@
 #include "ws_pass.h"
 
 /* Two activations live at a time (keep = 0), each of up to `channels` channels and
- * with its pooled means; the normalised input has one channel. */
-size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *widths, int threads, dws_error *err)
+ * with its pooled means; the normalised input has one channel. A batch of B
+ * networks has B times the tensors and pooled means, and passes of B times the
+ * parts. */
+size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *widths, int batch, int threads,
+                               dws_error *err)
 {
     const dws_arch *a = &net->arch;
     dws_axes ax;
@@ -20,31 +23,37 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
                       (long long)a->d0, (long long)a->dL, a->depth);
         return 0;
     }
-    if (dws_axes_init(&ax, n_layers, widths, net->slots.s[0], err) != 0 ||
-        dws_ws_layout(&shape, n_layers, widths, 1, 1, err) != 0)
+    if (batch < 1) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "a batch of %d networks", batch);
         return 0;
+    }
+    if (dws_axes_init(&ax, n_layers, widths, net->slots.s[0], err) != 0 ||
+        dws_ws_layout(&shape, n_layers, widths, batch, 1, err) != 0)
+        return 0;
+    const int B = batch;
     threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
     double n = (double)shape.n_floats, c = a->channels;
     double floats = 0;
     floats += n;                                              /* the normalised input x[0] (the input is a view) */
-    floats += (double)dws_pool_floats(&ax, 1, 1);             /* its pooled means */
-    floats += 2 * (n * c + (double)dws_pool_floats(&ax, 1, a->channels));   /* activation slots 1 and 2 */
+    floats += (double)dws_pool_floats(&ax, B, 1);             /* its pooled means */
+    floats += 2 * (n * c + (double)dws_pool_floats(&ax, B, a->channels));   /* activation slots 1 and 2 */
     /* The pass arena and the exec memory grow to their largest request; a growth
      * holds old and new for a moment: the first (one-channel) request is added. */
-    size_t arena0 = dws_pass_arena_floats(&ax, 1, 1, 0, 1, threads, NULL, NULL), arena = arena0, mem = 0;
+    size_t arena0 = dws_pass_arena_floats(&ax, B, 1, 0, 1, threads, NULL, NULL), arena = arena0, mem = 0;
     for (int l = 0; l < a->n_dws_layers; l++) {
         size_t lm, la;
-        dws_layer_forward_floats(&net->layers[l], &ax, 1, threads, &lm, &la);
+        dws_layer_forward_floats(&net->layers[l], &ax, B, threads, &lm, &la);
         if (lm > mem) mem = lm;
         if (la > arena) arena = la;
     }
     floats += (double)arena + (double)(arena > arena0 ? arena0 : 0) + (double)mem;
     if (a->kind == DWS_MODEL_ENCODER) {
-        floats += a->mlp_hidden;
+        floats += (double)B * a->mlp_hidden;
         if (a->probes)
-            floats += (double)a->probes * (double)a->dL + (double)dws_probe_ws_floats_for(n_layers, widths, a->probes);
+            floats += (double)B * a->probes * (double)a->dL +
+                      (double)dws_probe_ws_floats_for(n_layers, widths, a->probes);
     }
-    double bytes = floats * sizeof(float) + (double)dws_pass_blocks_bytes(&ax, 1, 1) +
-                   (double)dws_pass_blocks_bytes(&ax, 1, a->channels) + 65536.0;   /* the state, small arrays */
+    double bytes = floats * sizeof(float) + (double)dws_pass_blocks_bytes(&ax, B, 1) +
+                   (double)dws_pass_blocks_bytes(&ax, B, a->channels) + 65536.0;   /* the state, small arrays */
     return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)ceil(bytes);
 }

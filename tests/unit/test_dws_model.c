@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "ws/ws.h"
 #include "helper_dws.h"
+#include "helper_onnx.h"
 #include "base/base.h"
 
 static void small_arch(dws_arch *a, dws_model_kind kind)
@@ -426,6 +427,219 @@ START_TEST(concurrent_calls_on_one_model)
 }
 END_TEST
 
+/* A conditioned adapter (every corruption type, severities 1-5, chains of 2),
+ * random parameters, default domain fog:3. */
+static dws_model *make_conditioned(uint64_t seed)
+{
+    dws_error err;
+    dws_arch a;
+    small_arch(&a, DWS_MODEL_ADAPTER);
+    dws_arch_condition_on_domains(&a, 8);
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, seed, &err), 0);
+    dws_rng rng;
+    dws_rng_seed(&rng, seed);
+    th_randomise_net(&net, &rng);
+    dws_model_info info = {.id = "test-cond", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
+    dws_model *m = dws_model_from_net(&net, &info, &err);
+    ck_assert_msg(m != NULL, "%s", err.message);
+    return m;
+}
+
+/* Batches give each member exactly what it gets alone: the same bits, the same
+ * error word for word, whatever else shares the batch (members of other widths,
+ * a member whose adapted weights overflow, one the model does not read). _i: 0
+ * adapter, 1 encoder, 2 encoder with probes; a conditioned adapter on 3 a named
+ * chain, 4 its default, 5 `any`, 6 `none`. */
+static const char *const batch_domains[] = {NULL, NULL, NULL, "gaussian_noise:2,fog:1", NULL, "any", "none"};
+
+START_TEST(batch_members_get_what_they_get_alone)
+{
+    dws_model *m = _i >= 3 ? make_conditioned(33)
+                           : make_model(_i ? DWS_MODEL_ENCODER : DWS_MODEL_ADAPTER, _i == 2 ? 3 : 0, 31);
+    const int embed = _i == 1 || _i == 2;
+    dws_adapt_domain domain = {0};
+    dws_error derr;
+    ck_assert_int_eq(dws_adapt_domain_parse(batch_domains[_i], &domain, &derr), 0);
+    dws_rng rng;
+    dws_rng_seed(&rng, 9);
+    const int64_t wa[] = {108, 48, 24, 4}, wb[] = {108, 16, 40, 4}, wbad[] = {108, 16, 16, 5};
+    const int64_t *shape[] = {wa, wb, wa, wbad, wa, wb, wa};
+    enum { N = 7 };
+    dws_mlp in[N];
+    const dws_mlp *ptr[N];
+    for (int i = 0; i < N; i++) {
+        in[i] = random_mlp(shape[i], &rng);
+        ptr[i] = &in[i];
+    }
+    /* Near the top of the float range: the probe encoder's features overflow
+     * (not_representable); the others answer it, as they do alone. */
+    ho_fill_weights(&in[4], 5);
+    for (size_t j = 0; j < in[4].n_params; j++) in[4].params[j] = (float)(in[4].params[j] * 3.4e38);
+    dws_run_opts opts = {.threads = 2, .workspace = dws_workspace_new(), .domain = &domain};
+    for (int order = 0; order < 2; order++) {
+        dws_mlp out[N];
+        float *emb[N];
+        int dim[N], rc[N];
+        dws_error errs[N];
+        int good = embed ? dws_encoder_embed_batch(m, ptr, N, emb, dim, rc, errs, &opts)
+                      : dws_adapter_apply_batch(m, ptr, N, out, rc, errs, &opts);
+        int want_good = 0;
+        for (int i = 0; i < N; i++) {
+            dws_error err;
+            dws_error_clear(&err);
+            dws_mlp alone;
+            float *e = NULL;
+            int d = 0;
+            dws_run_opts one = {.threads = 1, .domain = &domain};
+            int r = embed ? dws_encoder_embed(m, ptr[i], &e, &d, &one, &err)
+                          : dws_adapter_apply(m, ptr[i], &alone, &one, &err);
+            want_good += r == 0;
+            ck_assert_int_eq(rc[i], r);
+            if (r != 0) {
+                ck_assert_str_eq(errs[i].code, err.code);
+                ck_assert_str_eq(errs[i].message, err.message);
+                continue;
+            }
+            if (embed) {
+                ck_assert_int_eq(dim[i], d);
+                ck_assert(memcmp(emb[i], e, sizeof(float) * (size_t)d) == 0);
+                free(e), free(emb[i]);
+            } else {
+                ck_assert(dws_mlp_same_shape(&out[i], &alone));
+                ck_assert(memcmp(out[i].params, alone.params, sizeof(float) * alone.n_params) == 0);
+                dws_mlp_free(&alone), dws_mlp_free(&out[i]);
+            }
+        }
+        ck_assert_int_eq(good, want_good);
+        for (int i = 0; i < N; i++) {
+            if (ptr[i] == &in[3]) ck_assert_str_eq(errs[i].code, DWS_E_INCOMPATIBLE_MODEL);   /* 5 classes */
+            if (ptr[i] == &in[4] && _i == 2) ck_assert_str_eq(errs[i].code, DWS_E_NOT_REPRESENTABLE);
+            if (ptr[i] != &in[4]) ck_assert_int_eq(rc[i], ptr[i] == &in[3] ? -1 : 0);
+        }
+        /* Again in another order, on the workspace the first batch left. */
+        for (int i = 0; i < N / 2; i++) {
+            const dws_mlp *t = ptr[i];
+            ptr[i] = ptr[N - 1 - i], ptr[N - 1 - i] = t;
+        }
+    }
+    /* The other kind's call: every member gets the refusal it gets alone. */
+    dws_mlp out[N];
+    float *emb[N];
+    int dim[N], rc[N];
+    dws_error errs[N];
+    ck_assert_int_eq(embed ? dws_adapter_apply_batch(m, ptr, N, out, rc, errs, &opts)
+                        : dws_encoder_embed_batch(m, ptr, N, emb, dim, rc, errs, &opts),
+                     0);
+    for (int i = 0; i < N; i++) {
+        dws_error err;
+        dws_mlp alone;
+        float *e;
+        int d;
+        ck_assert_int_ne(embed ? dws_adapter_apply(m, ptr[i], &alone, NULL, &err)
+                            : dws_encoder_embed(m, ptr[i], &e, &d, NULL, &err),
+                         0);
+        ck_assert_int_eq(rc[i], -1);
+        ck_assert_str_eq(errs[i].message, err.message);
+    }
+    dws_workspace_free(opts.workspace);
+    for (int i = 0; i < N; i++) dws_mlp_free(&in[i]);
+    dws_model_free(m);
+}
+END_TEST
+
+typedef struct {
+    const dws_onnx_job *base;
+    int calls[8];
+} done_log;
+
+static void on_done(dws_onnx_job *j, void *ctx)
+{
+    done_log *log = ctx;
+    log->calls[j - log->base]++;
+}
+
+/* The ONNX path: dws_adapt_onnx_batch / dws_embed_onnx_batch give each job the
+ * bytes (and errors) dws_adapt_onnx / dws_embed_onnx give it alone, its own
+ * outside normalisation included, and call done once per job. _i: 0 adapt, 1
+ * embed. */
+START_TEST(onnx_batch_is_byte_identical)
+{
+    dws_model *m = make_model(_i ? DWS_MODEL_ENCODER : DWS_MODEL_ADAPTER, 0, 41);
+    const int64_t wa[] = {108, 24, 12, 4}, wb[] = {108, 8, 8, 4}, wbad[] = {108, 8, 8, 5};
+    const int64_t *shape[] = {wa, wa, wb, wbad, wa};
+    enum { N = 5 };
+    dws_onnx *o[N];
+    dws_error err;
+    for (int i = 0; i < N; i++) {
+        dws_mlp w;
+        ck_assert_int_eq(dws_mlp_init(&w, 3, shape[i], &err), 0);
+        ho_fill_weights(&w, 11u + (unsigned)i);
+        for (size_t j = 0; j < w.n_params; j++) w.params[j] *= 0.05f;   /* within the weights it was trained on */
+        uint8_t *buf;
+        size_t len;
+        ck_assert_int_eq(dws_onnx_build(&w, "test", NULL, 0, &buf, &len, &err), 0);
+        o[i] = dws_onnx_decode(buf, len, NULL, &err);
+        ck_assert_msg(o[i] != NULL, "%s", err.message);
+        free(buf);
+        dws_mlp_free(&w);
+    }
+    dws_input_norm norm;
+    ck_assert_int_eq(dws_input_norm_parse(&norm, "0.5,0.4,0.3", "0.2,0.25,0.3", NULL, &err), 0);
+    dws_onnx_job jobs[N];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < N; i++) jobs[i].onnx = o[i];
+    jobs[1].input_norm = &norm;
+    dws_run_opts opts = {.threads = 2, .workspace = dws_workspace_new()};
+    done_log log = {.base = jobs};
+    int good = _i ? dws_embed_onnx_batch(m, jobs, N, &opts, on_done, &log)
+                  : dws_adapt_onnx_batch(m, jobs, N, &opts, on_done, &log);
+    for (int i = 0; i < N; i++) ck_assert_int_eq(log.calls[i], 1);
+    ck_assert_int_ge(good, 2);   /* jobs 0 and 4 at least: a real batch ran */
+    int want_good = 0;
+    for (int i = 0; i < N; i++) {
+        dws_run_opts one = {.threads = 1, .input_norm = jobs[i].input_norm};
+        dws_error_clear(&err);
+        if (_i) {
+            float *e = NULL;
+            int d = 0;
+            int r = dws_embed_onnx(m, o[i], &one, &e, &d, &err);
+            want_good += r == 0;
+            ck_assert_int_eq(jobs[i].rc, r);
+            if (r == 0) {
+                ck_assert_int_eq(jobs[i].dim, d);
+                ck_assert(memcmp(jobs[i].embedding, e, sizeof(float) * (size_t)d) == 0);
+            } else {
+                ck_assert_str_eq(jobs[i].err.message, err.message);
+            }
+            free(e);
+            free(jobs[i].embedding);
+        } else {
+            uint8_t *bytes = NULL;
+            size_t len = 0;
+            int r = dws_adapt_onnx(m, o[i], &one, NULL, &bytes, &len, &err);
+            want_good += r == 0;
+            ck_assert_int_eq(jobs[i].rc, r);
+            if (r == 0) {
+                ck_assert_uint_eq(jobs[i].len, len);
+                ck_assert(memcmp(jobs[i].bytes, bytes, len) == 0);
+            } else {
+                ck_assert_str_eq(jobs[i].err.message, err.message);
+            }
+            free(bytes);
+            free(jobs[i].bytes);
+            dws_mlp_free(&jobs[i].adapted);
+        }
+    }
+    ck_assert_int_eq(good, want_good);
+    ck_assert_int_eq(jobs[3].rc, -1);
+    ck_assert_str_eq(jobs[3].err.code, DWS_E_INCOMPATIBLE_MODEL);
+    dws_workspace_free(opts.workspace);
+    for (int i = 0; i < N; i++) dws_onnx_free(o[i]);
+    dws_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dws_model");
@@ -439,6 +653,8 @@ int main(void)
     tcase_add_test(tc, inputs_are_checked);
     tcase_add_test(tc, fresh_adapter_model_returns_its_input);
     tcase_add_test(tc, concurrent_calls_on_one_model);
+    tcase_add_loop_test(tc, batch_members_get_what_they_get_alone, 0, 7);
+    tcase_add_loop_test(tc, onnx_batch_is_byte_identical, 0, 2);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -150,6 +150,57 @@ START_TEST(estimate_bounds_the_peak)
 }
 END_TEST
 
+/* The same for batches (dws_model_run_batch_bytes, the daemon's batched
+ * serving): an adapter, a conditioned adapter (conditioned once per batch), an
+ * image encoder and a probe encoder as batches of 3, 2, 2 and 5 copies. */
+static const int batch_cases[][2] = {{0, 3}, {4, 2}, {6, 2}, {8, 5}};
+
+START_TEST(batch_estimate_bounds_the_peak)
+{
+    if (SANITIZED) return;
+    const run_case *c = &cases[batch_cases[_i][0]];
+    const int B = batch_cases[_i][1];
+    dws_model *m = make_model(c);
+    dws_mlp in;
+    dws_error err = {0};
+    ck_assert_int_eq(dws_mlp_init(&in, 3, c->widths, &err), 0);
+    ho_fill_weights(&in, 3);
+    const dws_mlp *ptr[8];
+    for (int b = 0; b < B; b++) ptr[b] = &in;
+    (void)ptr;   /* unused when sanitized */
+    dws_adapt_domain fog = {0};
+    ck_assert_int_eq(dws_adapt_domain_parse("fog:3", &fog, &err), 0);
+    dws_run_opts opts = {.threads = c->threads, .domain = c->cond_dim ? &fog : NULL};
+    size_t want = dws_model_run_batch_bytes(m, 3, c->widths, B, &opts, &err);
+    ck_assert_msg(want > 0, "%s", err.message);
+    ck_assert_uint_gt(want, dws_model_run_bytes(m, 3, c->widths, &opts, &err));
+#if !SANITIZED
+    atomic_store(&heap_peak, atomic_load(&heap_now));
+    long long base = atomic_load(&heap_now);
+    dws_mlp out[8];
+    float *e[8];
+    int dim[8], rc[8];
+    dws_error errs[8];
+    int good = c->kind == DWS_MODEL_ADAPTER ? dws_adapter_apply_batch(m, ptr, B, out, rc, errs, &opts)
+                                            : dws_encoder_embed_batch(m, ptr, B, e, dim, rc, errs, &opts);
+    long long peak = atomic_load(&heap_peak) - base;
+    ck_assert_int_eq(good, B);
+    for (int b = 0; b < B; b++) {
+        if (c->kind == DWS_MODEL_ADAPTER) dws_mlp_free(&out[b]);
+        else free(e[b]);
+    }
+    printf("batch case %d (B = %d): peak %lld bytes, estimate %zu (%.2fx)\n", _i, B, peak, want,
+           (double)want / (double)peak);
+    ck_assert_msg((long long)want >= peak, "batch case %d: the run took %lld bytes, the estimate says %zu", _i, peak,
+                  want);
+    ck_assert_msg((double)want <= 1.6 * (double)peak + 2e6, "batch case %d: estimate %zu is far above the peak %lld",
+                  _i, want, peak);
+#endif
+    dws_mlp_free(&in);
+    dws_model_free(m);
+}
+END_TEST
+
 /* Larger widths need more; other shapes than the model reads are refused. */
 START_TEST(estimate_grows_and_refuses)
 {
@@ -179,6 +230,7 @@ static Suite *memory_suite(void)
     TCase *t = tcase_create("memory");
     tcase_set_timeout(t, 120);
     tcase_add_loop_test(t, estimate_bounds_the_peak, 0, N_CASES);
+    tcase_add_loop_test(t, batch_estimate_bounds_the_peak, 0, 4);
     tcase_add_test(t, estimate_grows_and_refuses);
     suite_add_tcase(s, t);
     return s;
