@@ -2,6 +2,7 @@
  * parameters (ws.h, docs/design.md section 15). */
 #include "ws.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,11 @@ int dws_cond_check(const dws_net *net, const dws_cond *c, dws_error *err)
     const dws_arch *a = &net->arch;
     if (a->kind != DWS_MODEL_ADAPTER || a->cond_dim < 1) {
         dws_error_set(err, DWS_E_UNKNOWN_DOMAIN, "this adapter is not conditioned on a domain");
+        return -1;
+    }
+    if (a->cond_acts && (c->act < 0 || c->act >= a->cond_acts)) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "activation row %d is outside the adapter's table of %d",
+                      c->act, a->cond_acts);
         return -1;
     }
     if (c->any) {
@@ -93,6 +99,8 @@ int dws_cond_net_make(dws_cond_net *cn, const dws_net *net, const dws_cond *c, d
             for (int i = 0; i < k; i++) cn->e[i] += row[i];
         }
     }
+    if (a->cond_acts)
+        for (int i = 0; i < k; i++) cn->e[i] += P[net->cond_act + (size_t)c->act * (size_t)k + (size_t)i];
     for (int l = 0; l < a->n_dws_layers; l++) {
         const dws_layer *ly = &net->layers[l];
         const int co = ly->c_out;
@@ -156,6 +164,8 @@ void dws_cond_net_backward(const dws_cond_net *cn, const dws_net *net, const flo
     embed_times_backward(cn->e, P + net->cond_alpha, k, 2 * a->depth, g_eff + net->alpha, grads + net->cond_alpha,
                          g_e);
     for (int j = 0; j < 2 * a->depth; j++) grads[net->alpha + (size_t)j] += g_eff[net->alpha + (size_t)j];
+    if (a->cond_acts)
+        for (int i = 0; i < k; i++) grads[net->cond_act + (size_t)c->act * (size_t)k + (size_t)i] += g_e[i];
     if (c->any)
         for (int i = 0; i < k; i++) grads[net->cond_any + (size_t)i] += g_e[i];
     else
@@ -167,4 +177,43 @@ void dws_cond_net_free(dws_cond_net *cn)
 {
     free(cn->net.params);
     cn->net.params = NULL;
+}
+
+static const dws_activation cond_activations[DWS_COND_MAX_ACTS] = {DWS_ACT_RELU, DWS_ACT_LEAKY_RELU, DWS_ACT_GELU,
+                                                                   DWS_ACT_TANH};
+
+const dws_activation *dws_cond_activations(int *n)
+{
+    *n = DWS_COND_MAX_ACTS;
+    return cond_activations;
+}
+
+int dws_cond_activation_row(const dws_mlp *m, int n_rows, dws_error *err)
+{
+    const dws_activation a = m->act[0];
+    for (int l = 1; l + 1 < m->n_layers; l++) {
+        if (m->act[l] != a) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "hidden layers mix activations (%s in layer 1, %s in layer %d)",
+                          dws_activation_name(a), dws_activation_name(m->act[l]), l + 1);
+            return -1;
+        }
+        if (a == DWS_ACT_LEAKY_RELU && m->leaky_alpha[l] != m->leaky_alpha[0]) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "hidden layers mix LeakyReLU slopes");
+            return -1;
+        }
+    }
+    if (a == DWS_ACT_LEAKY_RELU && m->leaky_alpha[0] != DWS_COND_LEAKY_SLOPE) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "LeakyReLU slope %g (the adapter reads slope %g)",
+                      (double)m->leaky_alpha[0], (double)DWS_COND_LEAKY_SLOPE);
+        return -1;
+    }
+    for (int r = 0; r < n_rows && r < DWS_COND_MAX_ACTS; r++)
+        if (cond_activations[r] == a) return r;
+    char list[96] = "";
+    for (int r = 0; r < n_rows && r < DWS_COND_MAX_ACTS; r++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", r ? ", " : "",
+                 dws_activation_name(cond_activations[r]));
+    dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "hidden activation %s (the adapter reads %s)", dws_activation_name(a),
+                  n_rows ? list : "relu");
+    return -1;
 }

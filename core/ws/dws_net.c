@@ -45,6 +45,12 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
              (a->cond_dim && (a->cond_types < 1 || a->cond_types > 64 || a->cond_severities < 1 ||
                               a->cond_severities > 16 || a->cond_steps < 1 || a->cond_steps > DWS_COND_MAX_STEPS)))
         bad = "condition (dim 0..256, adapters only; types 1..64, severities 1..16, steps 1..4)";
+    else if (a->cond_acts < 0 || a->cond_acts > DWS_COND_MAX_ACTS || (a->cond_acts && !a->cond_dim))
+        bad = "activation condition (0..4 rows, a conditioned adapter)";
+    else if ((a->depth_min || a->depth_max) &&
+             (a->kind != DWS_MODEL_ADAPTER || a->depth != 3 || a->depth_min < 2 || a->depth_min > 3 ||
+              a->depth_max < 3 || a->depth_max > DWS_MAX_LAYERS))
+        bad = "depth range (adapters of depth 3; 2..3 to 3..16)";
     else if (a->image.planes < 0 || a->image.planes > DWS_MAX_IN_GROUPS ||
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
@@ -84,7 +90,47 @@ static int add_cond_tensors(dws_net *net)
         failed |= net->cond_scale[l] == bad || net->cond_shift[l] == bad;
     }
     net->cond_alpha = dws_param_table_add(&net->table, "cond.alpha", 2, (int64_t[]){k, 2 * (int64_t)a->depth});
-    return failed || net->cond_alpha == bad ? -1 : 0;
+    failed |= net->cond_alpha == bad;
+    if (a->cond_acts) {
+        net->cond_act = dws_param_table_add(&net->table, "cond.act", 2, (int64_t[]){a->cond_acts, k});
+        failed |= net->cond_act == bad;
+    }
+    return failed ? -1 : 0;
+}
+
+/* Feature slots of hidden axis n of a depth-L MLP with net's d_0, d_L and input groups. */
+static int64_t depth_feat_slots(const dws_net *net, int L, int n)
+{
+    int64_t widths[DWS_MAX_LAYERS + 1];
+    for (int i = 0; i <= L; i++) widths[i] = i == 0 ? net->arch.d0 : i == L ? net->arch.dL : 1;
+    dws_axes ax;
+    if (dws_axes_init(&ax, L, widths, (int)net->slots.s[0], NULL) != 0) return 0;
+    return ax.feat_slots[n];
+}
+
+/* A depth-range adapter's M_int and M_one (dws depth, ws.h). */
+static int add_depth_tensors(dws_net *net, dws_error *err)
+{
+    const dws_arch *a = &net->arch;
+    for (int l = 0; a->depth_max && l < a->n_dws_layers; l++) {
+        const dws_layer *ly = &net->layers[l];
+        char name[32];
+        if (a->depth_max >= 4) {
+            int64_t f = depth_feat_slots(net, 4, 2);
+            snprintf(name, sizeof name, "layer%d.Mint", l);
+            net->M_int[l] = dws_param_table_add(&net->table, name, 2, (int64_t[]){f * ly->c_in, f * ly->c_out});
+        }
+        if (a->depth_min == 2) {
+            int64_t f = depth_feat_slots(net, 2, 1);
+            snprintf(name, sizeof name, "layer%d.Mone", l);
+            net->M_one[l] = dws_param_table_add(&net->table, name, 2, (int64_t[]){f * ly->c_in, f * ly->c_out});
+        }
+        if (net->M_int[l] == (size_t)-1 || net->M_one[l] == (size_t)-1) {
+            dws_error_set(err, DWS_E_TOO_LARGE, "too many parameter tensors");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int build_table(dws_net *net, dws_error *err)
@@ -100,6 +146,7 @@ static int build_table(dws_net *net, dws_error *err)
                             prefix, &net->table, err) != 0)
             return -1;
     }
+    if (add_depth_tensors(net, err) != 0) return -1;
     size_t bad = (size_t)-1;
     if (a->kind == DWS_MODEL_ADAPTER) {
         int64_t n = 2 * a->depth;

@@ -121,6 +121,13 @@ typedef struct {
     int cond_types;
     int cond_severities;
     int cond_steps;
+    /* conditioned adapter: also on the hidden activation of the MLP it reads, a table
+     * of cond_acts rows in dws_cond_activations() order (0: ReLU MLPs only). */
+    int cond_acts;
+    /* adapter reading MLPs of depth_min..depth_max weight layers with one parameter
+     * set (docs/design.md section 16; dws depth below); then depth is 3, the layout
+     * of the parameters. 0, 0: MLPs of `depth` layers only. */
+    int depth_min, depth_max;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -142,6 +149,10 @@ typedef struct dws_net {
      * `any` [k], per DWS layer FiLM maps [k][c_out] (scale - 1, shift), and [k][2L]
      * added to alpha */
     size_t cond_table, cond_any, cond_scale[DWS_MAX_DWS_LAYERS], cond_shift[DWS_MAX_DWS_LAYERS], cond_alpha;
+    size_t cond_act;             /* with cond_acts: [cond_acts][k] */
+    /* depth range: per DWS layer, the feature map of interior hidden axes (depth_max
+     * >= 4) and of the one hidden axis of a depth-2 MLP (depth_min == 2) */
+    size_t M_int[DWS_MAX_DWS_LAYERS], M_one[DWS_MAX_DWS_LAYERS];
     dws_param_table table;
     size_t n_params;
     float *params;
@@ -225,6 +236,7 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
 #define DWS_COND_MAX_DIM 256
 
 typedef struct {
+    int act;                                /* row of the activation table; -1: none */
     int any;                                /* 1: the `any` condition (no steps) */
     int n_steps;                            /* 1..cond_steps unless any */
     int type[DWS_COND_MAX_STEPS];           /* 0..cond_types - 1 */
@@ -248,6 +260,49 @@ int dws_cond_net_make(dws_cond_net *cn, const dws_net *net, const dws_cond *c, d
  * parameters, conditioning tensors included. */
 void dws_cond_net_backward(const dws_cond_net *cn, const dws_net *net, const float *g_eff, float *grads);
 void dws_cond_net_free(dws_cond_net *cn);
+
+/* The hidden activations an activation table lists, in row order (ReLU, LeakyReLU
+ * with slope DWS_COND_LEAKY_SLOPE, GELU, tanh): *n of them. */
+#define DWS_COND_MAX_ACTS 4
+#define DWS_COND_LEAKY_SLOPE 0.01f
+const dws_activation *dws_cond_activations(int *n);
+/* The row of m's hidden activation in a table of n_rows rows: -1 with err
+ * (DWS_E_INCOMPATIBLE_MODEL, saying why) when its hidden layers mix activations,
+ * use a LeakyReLU of another slope, or one the table lacks. */
+int dws_cond_activation_row(const dws_mlp *m, int n_rows, dws_error *err);
+
+/* ==== dws depth ==== */
+/* One parameter set for MLPs of several depths (docs/design.md section 16). A
+ * depth-range adapter stores the parameters of a depth-3 network, whose blocks
+ * are those of the input layer (E_0, K, pos, M_0, the W_0/b_0 slots), of the first
+ * hidden axis (M_1), of an interior hidden-to-hidden layer (E_1, the W_1/b_1 slots),
+ * of the last hidden axis (M_2) and of the output layer (the class slots), plus
+ * M_int and M_one. The network for depth L is the plain depth-L DWSNet whose
+ * every parameter is one of those times a factor: every interior E_t is E_1,
+ * every interior hidden axis reads M_int, a depth-2 MLP's one hidden axis M_one,
+ * and the global map sums interior sources with weight 1/(L - 2), so that it
+ * reads their mean and its scale does not grow with depth. Depth 3 is the stored
+ * network itself. The tie is linear: backward adds each depth parameter's
+ * gradient, times its factor, to the stored one it came from. */
+typedef struct {
+    dws_net net;          /* the depth-L network (params owned) */
+    uint32_t *src;        /* per parameter of net: the stored parameter it reads */
+    float *factor;        /* and the factor */
+} dws_depth_net;
+
+/* The stored tensor kind (2 t' + is_bias, t' in 0..2 for a range net) that
+ * per-tensor quantity k = 2 t + is_bias of a depth-L MLP reads: normalisation,
+ * residual scales. Identity for a net without a depth range. */
+int dws_depth_tensor_kind(const dws_net *net, int L, int k);
+/* Does net read MLPs of L weight layers? */
+int dws_net_reads_depth(const dws_net *net, int L);
+/* dn = shared materialised for depth L (L != shared's depth, within its range). */
+int dws_depth_net_make(dws_depth_net *dn, const dws_net *shared, int L, dws_error *err);
+/* dn's parameters again from shared's current ones (after an optimiser step). */
+void dws_depth_net_refresh(dws_depth_net *dn, const dws_net *shared);
+/* grads (shared's layout) += the gradient g_depth w.r.t. dn's parameters, tied back. */
+void dws_depth_net_backward(const dws_depth_net *dn, const float *g_depth, float *grads);
+void dws_depth_net_free(dws_depth_net *dn);
 
 /* ==== probe features ==== */
 /* Probe features of the encoder: what every input network outputs on K learned
