@@ -458,6 +458,10 @@ COMMAND(cli_embed, "embed", embed_table,
 #define S train_adapter_opts
 static const cli_option train_adapter_table[] = {
     TEXT("--zoo", zoo, "DIR", .required = 1, .help = "the zoo of classifiers (train and val splits)"),
+    TEXT("--extra-zoo", extra_zoo, "DIR", .help = "a second zoo whose train and val splits join the first's "
+                                                  "(e.g. an any-mlp zoo)"),
+    FLAG("--any-mlp", any_mlp, .help = "with --domain all: one adapter for 1 to 4 hidden layers and the hidden "
+                                       "activations relu, leaky_relu (0.01), gelu, tanh (docs/design.md section 16)"),
     TEXT("--out", out, "FILE.dws", .required = 1, .help = "the best model by validation score"),
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
     TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN,

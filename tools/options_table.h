@@ -108,8 +108,9 @@ typedef struct {
 } model_run_opts;
 
 typedef struct {
-    const char *zoo, *data, *out, *id, *domain, *init_from, *emphasise;
+    const char *zoo, *extra_zoo, *data, *out, *id, *domain, *init_from, *emphasise;
     long cond_dim;
+    int any_mlp;
     double p_default;
     long channels, layers, steps, batch_nets, batch_images, val_every, val_images, limit_train, limit_val, threads;
     double epochs, warmup_frac;

@@ -17,6 +17,7 @@ typedef struct {
     const dws_net *net;                    /* being trained */
     char domain[256];                      /* canonical */
     int64_t min_w, max_w;
+    uint32_t extra_crc32;                  /* the extra zoo's index */
     FILE *csv;
 } run_ctx;
 
@@ -41,6 +42,37 @@ static uint32_t images_crc(const dws_image_set *s)
     return (uint32_t)crc;
 }
 
+/* dst += src's members (moved; src is left empty). */
+static int zoo_set_join(dws_zoo_set *dst, dws_zoo_set *src, dws_error *err)
+{
+    dws_zoo_member *m = realloc(dst->m, sizeof *m * (size_t)(dst->n + src->n + 1));
+    if (!m) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot join two zoos");
+        return -1;
+    }
+    memcpy(m + dst->n, src->m, sizeof *m * (size_t)src->n);
+    dst->m = m;
+    dst->n += src->n;
+    src->n = 0;
+    dws_zoo_set_free(src);
+    return 0;
+}
+
+/* The train and val splits of dir joined to *train and *val (*crc: its index's). */
+static int load_extra_zoo(const char *dir, int limit_train, int limit_val, dws_zoo_set *train, dws_zoo_set *val,
+                          uint32_t *crc, dws_error *err)
+{
+    dws_zoo_set t = {0}, v = {0};
+    int rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_TRAIN, limit_train, &t, err);
+    if (rc == 0) rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_VAL, limit_val, &v, err);
+    *crc = t.index_crc32;
+    if (rc == 0) rc = zoo_set_join(train, &t, err);
+    if (rc == 0) rc = zoo_set_join(val, &v, err);
+    dws_zoo_set_free(&t);
+    dws_zoo_set_free(&v);
+    return rc;
+}
+
 /* The card's "training" entry. */
 static char *training_json(const run_ctx *r, const dws_net *net, const dws_train_progress *p)
 {
@@ -51,6 +83,11 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "zoo", r->c->zoo_dir);
     cJSON_AddStringToObject(t, "zoo_index_crc32", crc);
+    if (r->c->extra_zoo_dir) {
+        snprintf(crc, sizeof crc, "%08x", r->extra_crc32);
+        cJSON_AddStringToObject(t, "extra_zoo", r->c->extra_zoo_dir);
+        cJSON_AddStringToObject(t, "extra_zoo_index_crc32", crc);
+    }
     cJSON_AddStringToObject(t, "train_images_crc32", dcrc);
     cJSON_AddNumberToObject(t, "train_classifiers", r->train->n);
     cJSON_AddNumberToObject(t, "val_classifiers", r->val->n);
@@ -172,6 +209,17 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     arch.channels = c->channels;
     arch.n_dws_layers = c->n_dws_layers;
     if (all) dws_arch_condition_on_domains(&arch, c->cond_dim > 0 ? c->cond_dim : 16);
+    if (c->any_mlp && !all) {
+        dws_error_set(err, DWS_E_INVALID_ARGUMENT, "any_mlp needs the domain mix (the activation is a condition)");
+        return -1;
+    }
+    if (c->any_mlp) {   /* 1 to 4 hidden layers, every activation of the table */
+        int n_acts;
+        dws_cond_activations(&n_acts);
+        arch.depth_min = 2;
+        arch.depth_max = 5;
+        arch.cond_acts = n_acts;
+    }
     if (c->emphasise && dws_domain_mix_emphasise(&cfg.mix, c->emphasise, 4.0, err) != 0) return -1;
 
     dws_zoo_set train = {0}, val = {0};
@@ -182,6 +230,8 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     r.net = &net;
     int rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_TRAIN, c->limit_train, &train, err);
     if (rc == 0) rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_VAL, c->limit_val, &val, err);
+    if (rc == 0 && c->extra_zoo_dir)
+        rc = load_extra_zoo(c->extra_zoo_dir, c->limit_train, c->limit_val, &train, &val, &r.extra_crc32, err);
     if (rc == 0) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &images, err);
     if (rc == 0 && (train.n == 0 || val.n == 0)) {
         dws_error_set(err, DWS_E_BAD_DATA, "%s has %d training and %d validation classifiers; both are needed",

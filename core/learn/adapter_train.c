@@ -25,35 +25,114 @@ void dws_adapter_train_defaults(dws_adapter_train_config *c)
     dws_domain_mix_defaults(&c->mix);
 }
 
+/* Per stored tensor kind (dws_depth_tensor_kind: a depth-range adapter pools the
+ * interior tensors of every depth into one kind) the mean and standard deviation
+ * of every weight of the zoo. */
 int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
 {
-    int L = net->arch.depth;
-    for (int k = 0; k < 2 * L; k++) {
-        double sum = 0, sq = 0, count = 0;
-        for (int i = 0; i < zoo->n; i++) {
-            const dws_mlp *m = &zoo->m[i].mlp;
-            if (m->n_layers != L) {
-                dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "zoo entry %d has %d layers, the adapter reads %d",
-                              zoo->m[i].id, m->n_layers, L);
-                return -1;
-            }
-            int t = k / 2;
+    double sum[2 * DWS_MAX_LAYERS] = {0}, sq[2 * DWS_MAX_LAYERS] = {0}, count[2 * DWS_MAX_LAYERS] = {0};
+    for (int i = 0; i < zoo->n; i++) {
+        const dws_mlp *m = &zoo->m[i].mlp;
+        const int L = m->n_layers;
+        if (!dws_net_reads_depth(net, L)) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "zoo entry %d has %d layers, which the adapter does not read",
+                          zoo->m[i].id, L);
+            return -1;
+        }
+        for (int k = 0; k < 2 * L; k++) {
+            const int t = k / 2, s = dws_depth_tensor_kind(net, L, k);
             size_t n = (size_t)m->widths[t + 1] * (k % 2 ? 1 : (size_t)m->widths[t]);
             const float *v = k % 2 ? m->b[t] : m->W[t];
             for (size_t j = 0; j < n; j++) {
-                sum += v[j];
-                sq += (double)v[j] * v[j];
+                sum[s] += v[j];
+                sq[s] += (double)v[j] * v[j];
             }
-            count += (double)n;
+            count[s] += (double)n;
         }
-        double mean = count > 0 ? sum / count : 0, var = count > 0 ? sq / count - mean * mean : 1;
+    }
+    for (int k = 0; k < 2 * net->arch.depth; k++) {
+        double mean = count[k] > 0 ? sum[k] / count[k] : 0, var = count[k] > 0 ? sq[k] / count[k] - mean * mean : 1;
         net->norm_mean[k] = (float)mean;
         net->norm_std[k] = (float)(var > 1e-16 ? sqrt(var) : 1e-8);
     }
     return 0;
 }
 
-/* Classifiers of identical widths, so that a batch of them is one dws_ws. */
+/* The networks an adapter runs for one kind of MLP: its depth-L network (a
+ * depth-range adapter, L not its own depth), conditioned on a domain and the MLP's
+ * activation (a conditioned adapter); and back from the gradient w.r.t. what ran to
+ * the gradient w.r.t. the stored parameters. */
+typedef struct {
+    dws_depth_net depth[DWS_MAX_LAYERS + 1];
+    dws_cond_net cn;
+    int conditioned;      /* cn holds a conditioned view */
+    int L;                /* the depth of the last view */
+    float *g_depth;       /* gradient in the depth network's layout */
+    size_t g_depth_cap;
+} net_views;
+
+static void views_free(net_views *v)
+{
+    for (int L = 0; L <= DWS_MAX_LAYERS; L++) dws_depth_net_free(&v->depth[L]);
+    if (v->conditioned) dws_cond_net_free(&v->cn);
+    free(v->g_depth);
+    memset(v, 0, sizeof *v);
+}
+
+/* The network to run for MLPs like m (depth, activation) on domain (any, d); its
+ * depth network is refreshed from net's current parameters. */
+static const dws_net *views_for(net_views *v, const dws_net *net, const dws_mlp *m, int any, const dws_domain *d,
+                                dws_error *err)
+{
+    const int L = m->n_layers;
+    const dws_net *use = net;
+    v->L = L;
+    if (L != net->arch.depth) {
+        if (v->depth[L].net.params) dws_depth_net_refresh(&v->depth[L], net);
+        else if (dws_depth_net_make(&v->depth[L], net, L, err) != 0) return NULL;
+        use = &v->depth[L].net;
+    }
+    if (v->conditioned) dws_cond_net_free(&v->cn);
+    v->conditioned = 0;
+    if (!net->arch.cond_dim) return use;
+    dws_cond c = dws_domain_mix_cond(any, d);
+    c.act = net->arch.cond_acts ? dws_cond_activation_row(m, net->arch.cond_acts, err) : -1;
+    if (net->arch.cond_acts && c.act < 0) return NULL;
+    if (dws_cond_net_make(&v->cn, use, &c, err) != 0) return NULL;
+    v->conditioned = 1;
+    return &v->cn.net;
+}
+
+/* grads (net's layout) += the stored parameters' share of g_run, the gradient
+ * w.r.t. the parameters of the network views_for last returned. */
+static int views_backward(net_views *v, const dws_net *net, const float *g_run, float *grads, dws_error *err)
+{
+    if (v->L == net->arch.depth) {
+        if (v->conditioned) dws_cond_net_backward(&v->cn, net, g_run, grads);
+        else for (size_t i = 0; i < net->n_params; i++) grads[i] += g_run[i];
+        return 0;
+    }
+    const dws_depth_net *dn = &v->depth[v->L];
+    if (v->conditioned) {
+        if (dn->net.n_params > v->g_depth_cap) {
+            free(v->g_depth);
+            if (!(v->g_depth = malloc(sizeof(float) * dn->net.n_params))) {
+                v->g_depth_cap = 0;
+                dws_error_set(err, DWS_E_OUT_OF_MEMORY, "depth gradient");
+                return -1;
+            }
+            v->g_depth_cap = dn->net.n_params;
+        }
+        memset(v->g_depth, 0, sizeof(float) * dn->net.n_params);
+        dws_cond_net_backward(&v->cn, &dn->net, g_run, v->g_depth);
+        g_run = v->g_depth;
+    }
+    dws_depth_net_backward(dn, g_run, grads);
+    return 0;
+}
+
+/* Classifiers of identical widths and activations, so that a batch of them is one
+ * dws_ws and runs one network. */
 typedef struct {
     int *group_of;      /* member -> group */
     int *order;         /* members sorted by group */
@@ -63,7 +142,9 @@ typedef struct {
 
 static int same_widths(const dws_mlp *a, const dws_mlp *b)
 {
-    return a->n_layers == b->n_layers && !memcmp(a->widths, b->widths, sizeof(int64_t) * (size_t)(a->n_layers + 1));
+    return a->n_layers == b->n_layers && !memcmp(a->widths, b->widths, sizeof(int64_t) * (size_t)(a->n_layers + 1)) &&
+           !memcmp(a->act, b->act, sizeof(a->act[0]) * (size_t)a->n_layers) &&
+           !memcmp(a->leaky_alpha, b->leaky_alpha, sizeof(a->leaky_alpha[0]) * (size_t)a->n_layers);
 }
 
 static int groups_build(width_groups *g, const dws_zoo_set *set, dws_error *err)
@@ -154,8 +235,9 @@ typedef struct {
     dws_optim opt;
     dws_lr_schedule lr;         /* warm-up, then cosine to 0 */
     float *grads;
-    float *g_eff;               /* conditioned: gradient w.r.t. the effective parameters */
-    dws_cond_net *cn;           /* conditioned: the step's conditioned view */
+    float *g_run;               /* gradient w.r.t. the parameters of the network that ran */
+    size_t g_run_cap;
+    net_views *views;           /* the step's depth network and conditioned view */
     int *pick;                  /* batch member ids (scratch of train->n) */
     float *x;
     uint8_t *y;
@@ -173,22 +255,30 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     for (int i = 0; i < n_img; i++) T->rows[i] = (uint32_t)dws_rng_below(&T->rng, T->images.n);
     dws_samples_gather(&T->images, T->rows, 0, (size_t)n_img, T->x, T->y);
     const uint64_t noise = dws_mix64(cfg->seed ^ 0x5eedu) + (uint64_t)s;
-    const dws_net *net = T->net;
-    if (T->cn) {   /* conditioned: this step's domain, and the net conditioned on it */
-        int any;
-        dws_domain d;
+    int any = 0;
+    dws_domain d = cfg->domain;
+    if (T->net->arch.cond_dim) {   /* conditioned: this step's domain */
         dws_domain_mix_draw(&cfg->mix, &T->rng, &any, &d);
         int rc = any ? dws_domain_mix_apply_any(&cfg->mix, &T->rng, 16, T->x, (size_t)n_img, noise, err)
                      : dws_domain_apply(&d, 3, 32, 32, T->x, (size_t)n_img, noise, 0, err);
-        dws_cond c = dws_domain_mix_cond(any, &d);
-        dws_cond_net_free(T->cn);
-        if (rc != 0 || dws_cond_net_make(T->cn, T->net, &c, err) != 0) return -1;
-        net = &T->cn->net;
+        if (rc != 0) return -1;
     } else if (dws_domain_apply(&cfg->domain, 3, 32, 32, T->x, (size_t)n_img, noise, 0, err) != 0) {
         return -1;
     }
     int b = draw_batch(&T->groups, T->train->n, cfg->batch_nets, &T->rng, T->pick);
     p->batch = b;
+    /* The network for this batch's depth, activation and domain. */
+    const dws_net *net = views_for(T->views, T->net, &T->train->m[T->pick[0]].mlp, any, &d, err);
+    if (!net) return -1;
+    if (net->n_params > T->g_run_cap) {
+        free(T->g_run);
+        T->g_run_cap = 0;
+        if (!(T->g_run = malloc(sizeof(float) * net->n_params))) {
+            dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter gradient");
+            return -1;
+        }
+        T->g_run_cap = net->n_params;
+    }
     const dws_mlp *in[64];
     dws_mlp adapted[64], grad[64];
     memset(adapted, 0, sizeof adapted);
@@ -215,13 +305,9 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     if (rc == 0) {
         for (size_t i = 0; i < d_out.n_floats; i++) d_out.data[i] /= (float)b;
         memset(T->grads, 0, sizeof(float) * T->net->n_params);
-        if (T->cn) {
-            memset(T->g_eff, 0, sizeof(float) * T->net->n_params);
-            rc = dws_adapter_backward(net, T->st, &d_out, T->g_eff, NULL, err);
-            if (rc == 0) dws_cond_net_backward(T->cn, T->net, T->g_eff, T->grads);
-        } else {
-            rc = dws_adapter_backward(net, T->st, &d_out, T->grads, NULL, err);
-        }
+        memset(T->g_run, 0, sizeof(float) * net->n_params);
+        rc = dws_adapter_backward(net, T->st, &d_out, T->g_run, NULL, err);
+        if (rc == 0) rc = views_backward(T->views, T->net, T->g_run, T->grads, err);
         zero_ablated(T->net, cfg, T->grads);
     }
     if (rc == 0) {
@@ -284,22 +370,21 @@ static int validate(const dws_net *net, const dws_zoo_set *val, const held_out *
                     double *mean, dws_error *err)
 {
     double sum = 0;
-    dws_cond_net *cn = net && net->arch.cond_dim ? malloc(sizeof *cn) : NULL;
-    if (net && net->arch.cond_dim && !cn) {
-        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "conditioned adapter");
+    net_views *views = net ? calloc(1, sizeof *views) : NULL;
+    if (net && !views) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter views");
         return -1;
     }
     int rc = 0;
     for (int g = 0; g < h->n && rc == 0; g++) {
         dws_samples held = dws_samples_of_floats(h->x[g], h->y, h->rows, 3072);
-        const dws_net *use = net;
-        if (cn) {
-            dws_cond c = dws_domain_mix_cond(0, &h->domain[g]);
-            if ((rc = dws_cond_net_make(cn, net, &c, err)) != 0) break;
-            use = &cn->net;
-        }
         for (int i = 0; i < val->n && rc == 0; i++) {
             const dws_mlp *m = &val->m[i].mlp;
+            const dws_net *use = net ? views_for(views, net, m, 0, &h->domain[g], err) : NULL;
+            if (net && !use) {
+                rc = -1;
+                break;
+            }
             dws_mlp adapted = {0};
             dws_ws ws_in = {0}, ws_out = {0};
             rc = use ? adapt_batch(use, &m, 1, st, &adapted, &ws_in, &ws_out, err) : 0;
@@ -310,9 +395,9 @@ static int validate(const dws_net *net, const dws_zoo_set *val, const held_out *
             dws_ws_free(&ws_out);
             sum += acc;
         }
-        if (cn) dws_cond_net_free(cn);
     }
-    free(cn);
+    if (views) views_free(views);
+    free(views);
     *mean = sum / ((double)val->n * h->n);
     return rc;
 }
@@ -394,10 +479,7 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     T.rows = malloc(sizeof(uint32_t) * (size_t)cfg->batch_images);
     T.pick = malloc(sizeof(int) * (size_t)train->n);
     T.grads = malloc(sizeof(float) * net->n_params);
-    if (conditioned) {
-        T.g_eff = malloc(sizeof(float) * net->n_params);
-        T.cn = calloc(1, sizeof *T.cn);
-    }
+    T.views = calloc(1, sizeof *T.views);
     T.st = dws_net_state_new(cfg->threads, 1);
     dws_net_state *inf = dws_net_state_new(cfg->threads, 0);
     dws_optim_config oc = dws_optim_defaults(DWS_OPT_ADAMW, cfg->lr);
@@ -406,8 +488,7 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     T.lr = (dws_lr_schedule){.kind = DWS_LR_WARMUP_COSINE, .lr = cfg->lr, .warmup = cfg->warmup, .steps = cfg->steps};
     char *config = hooks->checkpoint ? checkpoint_config(cfg, net, train, val, images) : NULL;
     int rc = 0;
-    if (!T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.st || !inf || (hooks->checkpoint && !config) ||
-        (conditioned && (!T.g_eff || !T.cn))) {
+    if (!T.x || !T.y || !T.rows || !T.pick || !T.grads || !T.views || !T.st || !inf || (hooks->checkpoint && !config)) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "adapter training buffers");
         rc = -1;
     }
@@ -473,9 +554,9 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
     dws_net_state_free(T.st);
     dws_net_state_free(inf);
     held_out_free(&held);
-    free(T.g_eff);
-    if (T.cn) dws_cond_net_free(T.cn);
-    free(T.cn);
+    free(T.g_run);
+    if (T.views) views_free(T.views);
+    free(T.views);
     free(T.x);
     free(T.y);
     free(T.rows);

@@ -17,6 +17,8 @@
 
 struct dws_model {
     dws_net net;
+    /* a depth-range adapter: its network for every other depth it reads (dws depth) */
+    dws_depth_net depth[DWS_MAX_LAYERS + 1];
     dws_signature sig;
     dws_conditions cond;
     char id[128];
@@ -27,6 +29,7 @@ struct dws_model {
 void dws_model_free(dws_model *m)
 {
     if (!m) return;
+    for (int L = 0; L <= DWS_MAX_LAYERS; L++) dws_depth_net_free(&m->depth[L]);
     dws_net_free(&m->net);
     cJSON_Delete(m->card);
     free(m->card_json);
@@ -50,6 +53,22 @@ char *dws_model_accepts_json(const dws_model *m)
 }
 struct dws_net *dws_model_net(dws_model *m) { return &m->net; }
 
+/* The networks of a depth-range adapter for the depths it reads besides its own. */
+static int make_depth_nets(dws_model *m, dws_error *err)
+{
+    const dws_arch *a = &m->net.arch;
+    for (int L = a->depth_min; a->depth_max && L <= a->depth_max; L++)
+        if (L != a->depth && dws_depth_net_make(&m->depth[L], &m->net, L, err) != 0) return -1;
+    return 0;
+}
+
+/* The network m runs for MLPs of L layers (L one it reads). */
+static const dws_net *net_for_depth(const dws_model *m, int L)
+{
+    return L == m->net.arch.depth || L < 0 || L > DWS_MAX_LAYERS || !m->depth[L].net.params ? &m->net
+                                                                                            : &m->depth[L].net;
+}
+
 static int render_card(dws_model *m, dws_error *err)
 {
     return dws_card_render(m->card, &m->card_json, err);
@@ -63,7 +82,7 @@ dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, d
         return NULL;
     }
     const dws_arch *a = &net->arch;
-    m->sig = (dws_signature){a->d0, a->dL, a->depth, DWS_ACT_RELU, info->min_width, info->max_width};
+    dws_signature_of_arch(a, info->min_width, info->max_width, &m->sig);
     if (info->min_width < 0 || info->min_width > info->max_width) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "width range %lld..%lld", (long long)info->min_width,
                       (long long)info->max_width);
@@ -85,6 +104,10 @@ dws_model *dws_model_from_net(struct dws_net *net, const dws_model_info *info, d
     }
     m->net = *net;
     memset(net, 0, sizeof *net);
+    if (make_depth_nets(m, err) != 0) {
+        dws_model_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -186,7 +209,8 @@ dws_model *dws_model_from_file(const dws_model_file *f, const char *path, dws_er
     } else if (!(m->card = cJSON_Parse(f->card_json)) || !cJSON_IsObject(m->card)) {
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "%s: model card is not a JSON object", path);
     } else if (dws_card_parse(m->card, &arch, &m->sig, &m->cond, m->id, err) == 0 &&
-               dws_net_init(&m->net, &arch, 0, err) == 0 && load_tensors(m, f, err) == 0) {
+               dws_net_init(&m->net, &arch, 0, err) == 0 && load_tensors(m, f, err) == 0 &&
+               make_depth_nets(m, err) == 0) {
         rc = render_card(m, err);
     }
     if (rc != 0) {
@@ -210,9 +234,13 @@ int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
     const dws_signature *s = &m->sig;
     const char *what = NULL;
     char detail[160] = "";
-    if (in->n_layers != s->depth) {
+    if (in->n_layers < s->depth_min || in->n_layers > s->depth_max) {
         what = "depth";
-        snprintf(detail, sizeof detail, "%d layers, the model reads %d", in->n_layers, s->depth);
+        if (s->depth_min == s->depth_max)
+            snprintf(detail, sizeof detail, "%d layers, the model reads %d", in->n_layers, s->depth);
+        else
+            snprintf(detail, sizeof detail, "%d layers, the model reads %d to %d", in->n_layers, s->depth_min,
+                     s->depth_max);
     } else if (in->widths[0] != s->d0) {
         what = "d0";
         snprintf(detail, sizeof detail, "%lld inputs, the model reads %lld", (long long)in->widths[0],
@@ -221,6 +249,12 @@ int dws_model_check_input(const dws_model *m, const dws_mlp *in, dws_error *err)
         what = "classes";
         snprintf(detail, sizeof detail, "%lld classes, the model reads %lld", (long long)in->widths[in->n_layers],
                  (long long)s->dL);
+    } else if (m->net.arch.cond_acts) {
+        dws_error e;
+        if (dws_cond_activation_row(in, m->net.arch.cond_acts, &e) < 0) {
+            what = "activation";
+            snprintf(detail, sizeof detail, "%.150s", e.message);
+        }
     } else {
         for (int l = 0; l + 1 < in->n_layers; l++) {
             if (in->act[l] != s->activation) {
@@ -283,7 +317,8 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
 size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t *widths, int batch,
                                  const dws_run_opts *opts, dws_error *err)
 {
-    size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, batch, opts ? opts->threads : 0, err);
+    size_t net = dws_net_inference_bytes(net_for_depth(m, n_layers), n_layers, widths, batch,
+                                         opts ? opts->threads : 0, err);
     if (!net) return 0;
     const int adapter = m->net.arch.kind == DWS_MODEL_ADAPTER;
     const double weights = sizeof(float) * (double)dws_mlp_param_count(n_layers, widths);
@@ -307,7 +342,8 @@ int dws_model_batch_cap(const dws_model *m, int n_layers, const int64_t *widths,
     while (b < max) {
         dws_error err;
         dws_error_clear(&err);
-        size_t net = dws_net_inference_bytes(&m->net, n_layers, widths, b + 1, opts ? opts->threads : 0, &err);
+        size_t net = dws_net_inference_bytes(net_for_depth(m, n_layers), n_layers, widths, b + 1,
+                                             opts ? opts->threads : 0, &err);
         double kept = (double)net + (b + 1) * weights * (adapter ? 2 : 1);   /* the state and the batch tensors */
         if (!net || kept > (double)DWS_WORKSPACE_KEEP_BYTES) break;
         b++;
@@ -324,7 +360,9 @@ size_t dws_model_run_bytes(const dws_model *m, int n_layers, const int64_t *widt
 size_t dws_model_bytes(const dws_model *m)
 {
     /* The card is held twice: as text and as a cJSON tree (a few times the text). */
-    return sizeof *m + m->net.n_params * sizeof(float) + (m->card_json ? 5 * strlen(m->card_json) : 0);
+    size_t depth_nets = 0;   /* parameters, tie and factors */
+    for (int L = 0; L <= DWS_MAX_LAYERS; L++) depth_nets += m->depth[L].net.n_params * (2 * sizeof(float) + 4);
+    return sizeof *m + m->net.n_params * sizeof(float) + depth_nets + (m->card_json ? 5 * strlen(m->card_json) : 0);
 }
 
 /* The first non-finite value of v, or -1. An input near the top of the float range
@@ -371,7 +409,8 @@ static double scale_score(const dws_net *net, const dws_mlp *in, int *which)
         int t = k / 2;
         size_t n = (size_t)in->widths[t + 1] * (k % 2 ? 1 : (size_t)in->widths[t]);
         const float *v = k % 2 ? in->b[t] : in->W[t];
-        double sq = 0, mean = net->norm_mean[k], std = net->norm_std[k];
+        const int s = dws_depth_tensor_kind(net, in->n_layers, k);
+        double sq = 0, mean = net->norm_mean[s], std = net->norm_std[s];
         for (size_t j = 0; j < n; j++) sq += ((v[j] - mean) / std) * ((v[j] - mean) / std);
         double z = sqrt(sq / (double)n);
         if (z > worst) {
@@ -383,9 +422,10 @@ static double scale_score(const dws_net *net, const dws_mlp *in, int *which)
 }
 
 /* The network condition c of m reads (c: a named domain or any, resolved). */
-static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d)
+static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d, const dws_mlp *in)
 {
-    dws_cond c = {.any = d->kind == DWS_DOMAIN_ANY};
+    dws_cond c = {.any = d->kind == DWS_DOMAIN_ANY, .act = -1};
+    if (m->net.arch.cond_acts) c.act = dws_cond_activation_row(in, m->net.arch.cond_acts, NULL);
     for (int k = 0; d->kind == DWS_DOMAIN_NAMED && k < d->chain.n_steps; k++) {
         c.type[k] = m->cond.type_row[d->chain.steps[k].kind];
         c.severity[k] = d->chain.steps[k].severity;
@@ -397,18 +437,18 @@ static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d)
 /* The network an adapter runs for a (resolved) domain: m's own, or a copy
  * conditioned on it (*cn, for cond_release); *net is NULL for `none`: the weights
  * come back as they are. */
-static int adapter_net(const dws_model *m, const dws_adapt_domain *domain, const dws_net **net, dws_cond_net **cn,
-                       dws_error *err)
+static int adapter_net(const dws_model *m, const dws_adapt_domain *domain, const dws_mlp *in, const dws_net **net,
+                       dws_cond_net **cn, dws_error *err)
 {
     *cn = NULL;
-    *net = domain->kind == DWS_DOMAIN_NONE ? NULL : &m->net;
+    *net = domain->kind == DWS_DOMAIN_NONE ? NULL : net_for_depth(m, in->n_layers);
     if (!*net || !m->cond.conditioned) return 0;
-    dws_cond c = cond_of(m, domain);
+    dws_cond c = cond_of(m, domain, in);
     if (!(*cn = malloc(sizeof **cn))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate a conditioned adapter");
         return -1;
     }
-    if (dws_cond_net_make(*cn, &m->net, &c, err) != 0) {
+    if (dws_cond_net_make(*cn, *net, &c, err) != 0) {
         free(*cn);
         *cn = NULL;
         return -1;
@@ -457,7 +497,7 @@ int dws_adapter_apply(const dws_model *m, const dws_mlp *in, dws_mlp *out, const
     dws_cond_net *cn = NULL;
     const dws_net *net = NULL;
     if (rc == 0 && domain.kind != DWS_DOMAIN_NONE) rc = check_scale(m, in, err);
-    if (rc == 0) rc = adapter_net(m, &domain, &net, &cn, err);
+    if (rc == 0) rc = adapter_net(m, &domain, in, &net, &cn, err);
     if (rc == 0 && !net) memcpy(out->params, in->params, sizeof(float) * in->n_params);   /* clean: nothing to adapt to */
     if (rc == 0 && net) rc = dws_adapter_forward(net, &ws, &adapted, st, err);
     cond_release(cn);
@@ -575,7 +615,7 @@ static void run_group(const dws_model *m, const dws_mlp *const *in, const int *i
                                     domain.kind != DWS_DOMAIN_NONE));
     ok = ok && prepare(m, adapter ? DWS_MODEL_ADAPTER : DWS_MODEL_ENCODER, in[idx[0]], opts, &X, &st, &err) == 0;
     int have_state = ok;
-    ok = ok && (!adapter || adapter_net(m, &domain, &net, &cn, &err) == 0);
+    ok = ok && (!adapter || adapter_net(m, &domain, in[idx[0]], &net, &cn, &err) == 0);
     ok = ok && batch_tensors(in, idx, g, adapter, opts, &X, &Y, &own, &err) == 0;
     if (ok && !adapter && !(e = malloc(sizeof(float) * (size_t)g * (size_t)d))) ok = 0;
     if (ok) ok = (adapter ? dws_adapter_forward(net, &X, &Y, st, &err) : dws_encoder_forward(net, &X, e, st, &err)) == 0;

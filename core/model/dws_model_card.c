@@ -72,6 +72,13 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
         cJSON_AddNumberToObject(c, "severities", a->cond_severities);
         cJSON_AddNumberToObject(c, "max_steps", a->cond_steps);
         cJSON_AddBoolToObject(c, "any", 1);
+        if (a->cond_acts) {   /* rows of the activation table */
+            int n;
+            const dws_activation *acts = dws_cond_activations(&n);
+            cJSON *list = cJSON_AddArrayToObject(c, "activations");
+            for (int r = 0; r < a->cond_acts; r++)
+                cJSON_AddItemToArray(list, cJSON_CreateString(dws_activation_name(acts[r])));
+        }
     }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
@@ -82,6 +89,11 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
     cJSON_AddStringToObject(s, "activation", dws_activation_name(sig->activation));
     cJSON_AddNumberToObject(s, "min_width", (double)sig->min_width);
     cJSON_AddNumberToObject(s, "max_width", (double)sig->max_width);
+    cJSON_AddNumberToObject(s, "min_depth", sig->depth_min);
+    cJSON_AddNumberToObject(s, "max_depth", sig->depth_max);
+    cJSON *acts = cJSON_AddArrayToObject(s, "activations");
+    for (int i = 0; i < sig->n_activations; i++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(dws_activation_name(sig->activations[i])));
     cJSON_AddItemToObject(card, "signature", s);
 
     cJSON_AddStringToObject(card, "input_convention",
@@ -204,6 +216,20 @@ static int parse_conditions(const cJSON *card, dws_arch *a, dws_conditions *cond
     if (dws_card_get_int(c, w, "max_steps", 1, DWS_COND_MAX_STEPS, &v, err) != 0) return -1;
     a->cond_steps = cond->max_steps = (int)v;
     cond->any = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "any"));
+    const cJSON *acts = cJSON_GetObjectItemCaseSensitive(c, "activations"), *act;
+    int n_known;
+    const dws_activation *known = dws_cond_activations(&n_known);
+    if (!cJSON_IsArray(acts)) acts = NULL;
+    cJSON_ArrayForEach(act, acts)
+    {
+        if (a->cond_acts >= n_known || !cJSON_IsString(act) ||
+            strcmp(act->valuestring, dws_activation_name(known[a->cond_acts])) != 0) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: %s.activations[%d] is not the activation this "
+                          "build reads in that row", w, a->cond_acts);
+            return -1;
+        }
+        a->cond_acts++;
+    }
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(c, "types"), *t;
     int row = 0;
     if (!cJSON_IsArray(types)) types = NULL;
@@ -266,9 +292,27 @@ static int parse_signature(const cJSON *card, dws_signature *sig, dws_error *err
     }
     const char *act = dws_card_get_string(s, "signature", "activation", err);
     if (!act) return -1;
-    if (dws_activation_parse(act, &sig->activation) == 0) return 0;
-    dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown activation '%s'", act);
-    return -1;
+    if (dws_activation_parse(act, &sig->activation) != 0) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: unknown activation '%s'", act);
+        return -1;
+    }
+    /* Absent in models written before depth ranges: their one depth and activation. */
+    int64_t lo = sig->depth, hi = sig->depth;
+    if ((cJSON_GetObjectItemCaseSensitive(s, "min_depth") &&
+         dws_card_get_int(s, "signature", "min_depth", 1, DWS_MAX_LAYERS, &lo, err) != 0) ||
+        (cJSON_GetObjectItemCaseSensitive(s, "max_depth") &&
+         dws_card_get_int(s, "signature", "max_depth", 1, DWS_MAX_LAYERS, &hi, err) != 0))
+        return -1;
+    if (lo > sig->depth || hi < sig->depth) {
+        dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: signature depth range %lld..%lld misses depth %d",
+                      (long long)lo, (long long)hi, sig->depth);
+        return -1;
+    }
+    sig->depth_min = (int)lo;
+    sig->depth_max = (int)hi;
+    sig->n_activations = 1;
+    sig->activations[0] = sig->activation;
+    return 0;
 }
 
 int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_conditions *cond, char *id,
@@ -302,6 +346,11 @@ int dws_card_parse(const cJSON *card, dws_arch *arch, dws_signature *sig, dws_co
         parse_domains(card, cond, err) != 0)
         return -1;
     arch->depth = sig->depth;
+    if (sig->depth_min != sig->depth || sig->depth_max != sig->depth) {
+        arch->depth_min = sig->depth_min;
+        arch->depth_max = sig->depth_max;
+    }
+    if (arch->cond_acts) dws_signature_set_activations(sig, arch);
     arch->d0 = sig->d0;
     arch->dL = sig->dL;
     if (dws_arch_check(arch, err) != 0) {
@@ -333,4 +382,26 @@ int dws_card_set_entry(cJSON *card, const char *key, const char *json_value, cha
     if (cJSON_GetObjectItemCaseSensitive(card, key)) cJSON_ReplaceItemInObjectCaseSensitive(card, key, v);
     else cJSON_AddItemToObject(card, key, v);
     return dws_card_render(card, text, err);
+}
+
+void dws_signature_set_activations(dws_signature *sig, const dws_arch *a)
+{
+    int n;
+    const dws_activation *acts = dws_cond_activations(&n);
+    sig->n_activations = a->cond_acts ? a->cond_acts : 1;
+    for (int i = 0; i < sig->n_activations; i++) sig->activations[i] = a->cond_acts ? acts[i] : DWS_ACT_RELU;
+    sig->activation = sig->activations[0];
+}
+
+void dws_signature_of_arch(const dws_arch *a, int64_t min_width, int64_t max_width, dws_signature *sig)
+{
+    memset(sig, 0, sizeof *sig);
+    sig->d0 = a->d0;
+    sig->dL = a->dL;
+    sig->depth = a->depth;
+    sig->depth_min = a->depth_max ? a->depth_min : a->depth;
+    sig->depth_max = a->depth_max ? a->depth_max : a->depth;
+    sig->min_width = min_width;
+    sig->max_width = max_width;
+    dws_signature_set_activations(sig, a);
 }

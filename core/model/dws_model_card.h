@@ -15,6 +15,10 @@
     "x = pixel / 255 as float32, channel-major (CHW) flattened to d0 values, as torchvision ToTensor() then "       \
     "flatten; no mean/std normalisation"
 
+/* The signature of a model of architecture a: its depths and activations. */
+void dws_signature_of_arch(const dws_arch *a, int64_t min_width, int64_t max_width, dws_signature *sig);
+/* sig's activations: a's activation table, or ReLU alone. */
+void dws_signature_set_activations(dws_signature *sig, const dws_arch *a);
 /* A card for net: format, id, kind, written_by, architecture, signature, input
  * convention, target domain. */
 cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_model_info *info, dws_error *err);

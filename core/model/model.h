@@ -20,8 +20,10 @@
  * dws_adapter_apply / dws_encoder_embed on the same model at once (no global
  * mutable state; every call allocates its own activations). */
 
-/* What a model accepts: MLPs of exactly this d0, dL, depth (number of layers L)
- * and hidden activation; hidden widths outside [min_width, max_width] are
+/* What a model accepts: MLPs of exactly this d0, dL, a number of weight layers
+ * in depth_min..depth_max (depth: the layout of its parameters; both equal to it
+ * for a model of one depth), and one of its hidden activations for every hidden
+ * layer (activation: the first); hidden widths outside [min_width, max_width] are
  * accepted (the parameter count does not depend on them) but were not seen in
  * training. */
 typedef struct {
@@ -31,6 +33,9 @@ typedef struct {
     dws_activation activation;
     int64_t min_width;
     int64_t max_width;
+    int depth_min, depth_max;
+    int n_activations;
+    dws_activation activations[DWS_COND_MAX_ACTS];
 } dws_signature;
 
 /* Memory a caller reuses from call to call (the network's activations and
