@@ -86,6 +86,13 @@ static cJSON *model_entry(const dws_model *m, const char *file)
     cJSON *range = cJSON_AddArrayToObject(s, "width_range");
     cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->min_width));
     cJSON_AddItemToArray(range, cJSON_CreateNumber((double)sig->max_width));
+    /* The MLPs it reads: weight layers (hidden layers + 1) and hidden activations. */
+    cJSON *depths = cJSON_AddArrayToObject(s, "depth_range");
+    cJSON_AddItemToArray(depths, cJSON_CreateNumber(sig->depth_min));
+    cJSON_AddItemToArray(depths, cJSON_CreateNumber(sig->depth_max));
+    cJSON *acts = cJSON_AddArrayToObject(s, "activations");
+    for (int i = 0; i < sig->n_activations; i++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(dws_activation_name(sig->activations[i])));
     cJSON_AddItemToObject(e, "input_convention", card_field(card, "input_convention"));
     /* What is assumed of a classifier's input (docs/onnx.md section 2.1). */
     cJSON_AddStringToObject(e, "input_normalisation",

@@ -42,16 +42,17 @@ size_t dwsd_work_need_batch(const dws_model *m, const dws_onnx *const *onnx, con
 static size_t float_request_need(const dws_model *m, int64_t width, int threads)
 {
     const dws_signature *sig = dws_model_signature(m);
+    const int L = sig->depth_max;   /* the deepest MLP it reads needs the most */
     int64_t widths[DWS_MAX_LAYERS + 1];
     widths[0] = sig->d0;
-    for (int l = 1; l < sig->depth; l++) widths[l] = width;
-    widths[sig->depth] = sig->dL;
+    for (int l = 1; l < L; l++) widths[l] = width;
+    widths[L] = sig->dL;
     dws_error err;
     dws_error_clear(&err);
     dws_run_opts opts = {.threads = threads};
-    size_t run = dws_model_run_bytes(m, sig->depth, widths, &opts, &err);
+    size_t run = dws_model_run_bytes(m, L, widths, &opts, &err);
     if (!run) return SIZE_MAX;
-    size_t weights = sizeof(float) * dws_mlp_param_count(sig->depth, widths);
+    size_t weights = sizeof(float) * dws_mlp_param_count(L, widths);
     int adapter = dws_model_get_kind(m) == DWS_MODEL_ADAPTER;
     return sat_add(run, (adapter ? 4 : 2) * weights + ((size_t)1 << 20));
 }

@@ -164,6 +164,7 @@ static int measure(const options *o, dws_baseline *a, const dws_eval_data *data,
     row->id = rec->id;
     row->split = rec->split;
     row->n_layers = rec->n_layers;
+    row->activation = m.n_layers > 1 ? m.act[0] : DWS_ACT_IDENTITY;
     memcpy(row->widths, rec->widths, sizeof row->widths);
     if (dws_mlp_accuracy(&m, &data->target_test_view, &row->target_before, err) ||
         dws_mlp_accuracy(&m, &data->clean_test_view, &row->clean_before, err) ||

@@ -64,7 +64,7 @@ int cmd_eval(int argc, char **argv)
                                  .out_dir = o.out, .curves = o.curves, .domain = o.domain, .card_entry = o.card_entry,
                                  .limit_images = (int)o.limit_images, .limit = (int)o.limit, .threads = (int)o.threads,
                                  .domain_seed_given = o.domain_seed_seen, .domain_seed = o.domain_seed,
-                                 .extra_oracle = o.extra_oracle, .common = o.common};
+                                 .extra_oracle = o.extra_oracle, .zoo_oracle = o.zoo_oracle, .common = o.common};
     dws_eval_adapter_hooks hooks = {.on_result = on_result, .on_skip = on_skip};
     char *report = NULL;
     dws_error err;

@@ -525,6 +525,8 @@ static const cli_option eval_table[] = {
     FLAG("--extra-oracle", extra_oracle,
          .help = "also fine-tune every --extra classifier (the oracle of docs/task.md: 1 epoch of Adam 5e-4, batch 128, "
                  "corrupted training images)"),
+    FLAG("--zoo-oracle", zoo_oracle,
+         .help = "also fine-tune every held-out --zoo classifier (the same oracle; for a zoo no --baselines file covers)"),
     INT("--threads", threads, "N", 0, 64, .def = "0", .help = "adapter threads (0: one per CPU)"),
 };
 COMMAND(cli_eval, "eval", eval_table,

@@ -124,7 +124,7 @@ typedef struct {
     cli_strings baselines, extras;
     long limit_images, limit, threads;
     uint64_t domain_seed;
-    int domain_seed_seen, common, extra_oracle;
+    int domain_seed_seen, common, extra_oracle, zoo_oracle;
 } eval_opts;
 
 typedef struct {

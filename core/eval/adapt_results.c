@@ -87,6 +87,7 @@ cJSON *dws_results_to_json(const char *method, cJSON *settings, const dws_result
         cJSON_AddStringToObject(o, "split", dws_result_split_name(r->split));
         cJSON *w = cJSON_AddArrayToObject(o, "widths");
         for (int l = 0; l <= r->n_layers; l++) cJSON_AddItemToArray(w, cJSON_CreateNumber((double)r->widths[l]));
+        if (r->activation != DWS_ACT_IDENTITY) cJSON_AddStringToObject(o, "activation", dws_activation_name(r->activation));
         cJSON_AddNumberToObject(o, "target_before", r->target_before);
         cJSON_AddNumberToObject(o, "target_after", r->target_after);
         cJSON_AddNumberToObject(o, "clean_before", r->clean_before);
@@ -158,6 +159,9 @@ static int parse_row(const cJSON *o, dws_result_row *r)
         if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > (1 << 20)) return -1;
         r->widths[l] = (int64_t)w->valuedouble;
     }
+    /* Absent in files written before activations were recorded: not recorded. */
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
+    if (act && (!cJSON_IsString(act) || dws_activation_parse(act->valuestring, &r->activation) != 0)) return -1;
     return number_field(o, "target_before", &r->target_before) || number_field(o, "target_after", &r->target_after) ||
                    number_field(o, "clean_before", &r->clean_before) || number_field(o, "clean_after", &r->clean_after)
                ? -1

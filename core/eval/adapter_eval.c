@@ -1,6 +1,7 @@
 /* The report of docs/task.md section 6 for an adapter (eval.h): every held-out
  * classifier adapted and scored before and after, tables beside the baselines'
  * results, plots. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -70,6 +71,7 @@ static int score(const evaluator *e, const dws_result_row *key, const dws_mlp *m
 {
     *row = *key;
     row->n_layers = m->n_layers;
+    row->activation = m->n_layers > 1 ? m->act[0] : DWS_ACT_IDENTITY;
     memcpy(row->widths, m->widths, sizeof(int64_t) * (size_t)(m->n_layers + 1));
     if (dws_mlp_accuracy(m, &e->target, &row->target_before, err) != 0 ||
         dws_mlp_accuracy(changed, &e->target, &row->target_after, err) != 0 ||
@@ -100,7 +102,7 @@ static int eval_one(evaluator *e, const dws_result_row *key, const dws_mlp *m, i
     return 0;
 }
 
-static int eval_zoo(evaluator *e, const char *dir, int limit, dws_error *err)
+static int eval_zoo(evaluator *e, const char *dir, int limit, int with_oracle, dws_error *err)
 {
     for (int s = DWS_ZOO_TEST; s <= DWS_ZOO_TEST_UNSEEN_WIDTHS; s++) {
         dws_zoo_set set;
@@ -108,7 +110,7 @@ static int eval_zoo(evaluator *e, const char *dir, int limit, dws_error *err)
         int rc = 0;
         for (int i = 0; i < set.n && rc == 0; i++) {
             dws_result_row key = {.id = set.m[i].id, .split = s};
-            rc = eval_one(e, &key, &set.m[i].mlp, 0, err);
+            rc = eval_one(e, &key, &set.m[i].mlp, with_oracle, err);
         }
         dws_zoo_set_free(&set);
         if (rc != 0) return -1;
@@ -121,9 +123,51 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* "a,b,c" from a JSON array of numbers (at most 3), into buf. */
+static int json_list(const cJSON *arr, char *buf, size_t cap)
+{
+    const cJSON *v;
+    buf[0] = 0;
+    int n = 0;
+    cJSON_ArrayForEach(v, arr)
+    {
+        if (!cJSON_IsNumber(v) || n == 3) return -1;
+        size_t at = strlen(buf);
+        snprintf(buf + at, cap - at, "%s%.9g", n++ ? "," : "", v->valuedouble);
+    }
+    return n ? 0 : -1;
+}
+
+/* A classifier normalised outside its file says how in NAME.json beside NAME.onnx
+ * ({"input_mean": [...], "input_std": [...]}, as `adapt --input-mean/--input-std`):
+ * *norm gets it (n = 0: no such file). */
+static int extra_input_norm(const char *onnx_path, dws_input_norm *norm, dws_error *err)
+{
+    memset(norm, 0, sizeof *norm);
+    char side[4096];
+    snprintf(side, sizeof side, "%.*s.json", (int)strlen(onnx_path) - 5, onnx_path);
+    FILE *probe = fopen(side, "rb");
+    if (!probe) return 0;
+    fclose(probe);
+    size_t len;
+    uint8_t *text = dws_read_file(side, 1u << 16, &len, err);
+    if (!text) return -1;
+    cJSON *j = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    char mean[128], std[128];
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "input_mean"), *s = cJSON_GetObjectItemCaseSensitive(j, "input_std");
+    int rc = m && s && json_list(m, mean, sizeof mean) == 0 && json_list(s, std, sizeof std) == 0 ? 0 : -1;
+    cJSON_Delete(j);
+    if (rc != 0) {
+        dws_error_set(err, DWS_E_BAD_DATA, "%s: expected input_mean and input_std arrays of 1 or 3 numbers", side);
+        return -1;
+    }
+    return dws_input_norm_parse(norm, mean, std, NULL, err);
+}
+
 /* Every *.onnx of dir, in name order; files the adapter does not accept are
  * reported and skipped (that is the adapter refusing them, not an error). */
-static int eval_extra(evaluator *e, const char *dir, dws_error *err)
+static int eval_extra(evaluator *e, const char *dir, int with_oracle, dws_error *err)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -150,11 +194,20 @@ static int eval_extra(evaluator *e, const char *dir, dws_error *err)
         dws_error e2;
         dws_onnx *onnx = rc == 0 ? dws_onnx_decode_file(path, &lim, &e2) : NULL;
         dws_pixel_frame pf = {0};   /* its own input preprocessing folded in: it reads pixel/255 */
-        if (rc == 0 && (!onnx || dws_pixel_frame_open(&pf, onnx, NULL, &e2) != 0 ||
+        dws_input_norm norm;
+        if (rc == 0) rc = extra_input_norm(path, &norm, err);
+        if (rc == 0 && (!onnx || dws_pixel_frame_open(&pf, onnx, norm.n ? &norm : NULL, &e2) != 0 ||
                         dws_model_check_input(e->model, dws_pixel_frame_weights(&pf, onnx), &e2) != 0)) {
             if (e->hooks && e->hooks->on_skip) e->hooks->on_skip(e->hooks->ctx, path, &e2);
         } else if (rc == 0) {
-            rc = eval_one(e, &key, dws_pixel_frame_weights(&pf, onnx), 1, err);
+            rc = eval_one(e, &key, dws_pixel_frame_weights(&pf, onnx), with_oracle, &e2);
+            /* Weights the adapter refuses (its guard) are a refusal too. */
+            if (rc != 0 && e2.code && !strcmp(e2.code, DWS_E_INCOMPATIBLE_MODEL) && e->hooks && e->hooks->on_skip) {
+                e->hooks->on_skip(e->hooks->ctx, path, &e2);
+                rc = 0;
+            } else if (rc != 0) {
+                *err = e2;
+            }
         }
         dws_pixel_frame_close(&pf);
         dws_onnx_free(onnx);
@@ -195,6 +248,99 @@ static void table_md(FILE *f, const eval_summary *s, int n, const char *split)
     }
 }
 
+/* One row of the groups table, its target line in *targets, its figures in arr. */
+static int group_row(FILE *md, cJSON *arr, const char *label, const eval_filter *f, const eval_results *ours,
+                     const eval_results *const *others, int n_others, int *failed, char *targets, size_t cap,
+                     dws_error *err)
+{
+    eval_summary s[EVAL_MAX_METHODS];
+    if (eval_summarise(ours, others, n_others, f, s, err) != 0) return -1;
+    const eval_summary *o = &s[1];
+    double frac = o->oracle_fraction, oracle_gain = isnan(frac) || frac == 0 ? NAN : o->gain_mean / frac;
+    char fr[32] = "–", og[32] = "–";
+    if (!isnan(frac)) snprintf(fr, sizeof fr, "%.0f%%", 100 * frac), snprintf(og, sizeof og, "%+.2f", 100 * oracle_gain);
+    fprintf(md, "| %s | %d | %.2f → %.2f | %+.2f | %s | %s | %.2f → %.2f |\n", label, o->n, 100 * s[0].after_mean,
+            100 * o->after_mean, 100 * o->gain_mean, og, fr, 100 * o->clean_before, 100 * o->clean_after);
+    size_t at = strlen(targets);
+    if (!isnan(frac)) {
+        snprintf(targets + at, cap - at, "- [%s] %s: %.0f%% of the oracle's gain (target 70%%)\n",
+                 frac >= 0.7 ? "x" : " ", label, 100 * frac);
+        *failed += frac < 0.7;
+    }
+    cJSON *g = cJSON_CreateObject();
+    cJSON_AddStringToObject(g, "group", label);
+    cJSON_AddNumberToObject(g, "classifiers", o->n);
+    cJSON_AddNumberToObject(g, "gain_mean", o->gain_mean);
+    if (!isnan(frac)) cJSON_AddNumberToObject(g, "fraction_of_oracle_gain", frac);
+    cJSON_AddNumberToObject(g, "clean_acc_before", o->clean_before);
+    cJSON_AddNumberToObject(g, "clean_acc_after", o->clean_after);
+    cJSON_AddItemToArray(arr, g);
+    return 0;
+}
+
+/* When the zoo mixes depths or hidden activations (the any-MLP adapter, docs/design.md
+ * section 16): ours by depth and by activation over both held-out zoo splits,
+ * against the oracle's gain on the same classifiers (target: 70% each), into md
+ * and summary[prefix + "groups"]; *failed counts the misses. */
+static int report_groups(FILE *md, cJSON *summary, const char *prefix, const eval_results *ours,
+                         const eval_results *const *others, int n_others, int *failed, dws_error *err)
+{
+    int depth[DWS_MAX_LAYERS + 1] = {0}, act[DWS_ACT_LAST + 1] = {0}, n_depths = 0, n_acts = 0;
+    for (int i = 0; i < ours->n; i++) {
+        const dws_result_row *r = &ours->rows[i];
+        if (r->split == DWS_RESULT_EXTRA) continue;
+        n_depths += !depth[r->n_layers]++;
+        n_acts += !act[r->activation]++;
+    }
+    if (n_depths < 2 && n_acts < 2) return 0;
+    fprintf(md, "\n### held-out zoo classifiers (test and test_unseen_widths) by depth and by hidden activation\n\n");
+    fprintf(md, "| group | classifiers | corrupted test acc before → after | gain (points) | oracle gain | of oracle gain "
+                "| clean acc |\n|---|---|---|---|---|---|---|\n");
+    char key[64], label[64], targets[4096] = "";
+    snprintf(key, sizeof key, "%sgroups", prefix);
+    cJSON *arr = cJSON_AddArrayToObject(summary, key);
+    for (int L = 1; L <= DWS_MAX_LAYERS; L++) {
+        if (!depth[L]) continue;
+        eval_filter f = {.depth = L};
+        snprintf(label, sizeof label, "%d hidden layer%s", L - 1, L == 2 ? "" : "s");
+        if (group_row(md, arr, label, &f, ours, others, n_others, failed, targets, sizeof targets, err) != 0) return -1;
+    }
+    for (int a = 0; a <= DWS_ACT_LAST; a++) {
+        if (!act[a]) continue;
+        eval_filter f = {.activation = (dws_activation)a};
+        snprintf(label, sizeof label, "%s", a == DWS_ACT_IDENTITY ? "activation not recorded" : dws_activation_name(a));
+        if (a != DWS_ACT_IDENTITY &&
+            group_row(md, arr, label, &f, ours, others, n_others, failed, targets, sizeof targets, err) != 0)
+            return -1;
+    }
+    fprintf(md, "\nTargets:\n%s", targets);
+    return 0;
+}
+
+/* The extra classifiers one by one (files a user brings: each its own style). */
+static void extra_rows_md(FILE *md, const eval_results *ours, const eval_results *const *others, int n_others)
+{
+    const eval_results *oracle = NULL;
+    for (int i = 0; i < n_others; i++)
+        if (strcasestr(others[i]->method, "oracle")) oracle = others[i];
+    int header = 0;
+    for (int i = 0; i < ours->n; i++) {
+        const dws_result_row *r = &ours->rows[i];
+        if (r->split != DWS_RESULT_EXTRA) continue;
+        if (!header++)
+            fprintf(md, "\n### extra classifiers one by one\n\n| classifier | hidden layers | activation | corrupted "
+                        "test acc before → after | gain | oracle gain | of oracle gain |\n|---|---|---|---|---|---|---|\n");
+        const dws_result_row *q = oracle ? eval_results_find(oracle, r) : NULL;
+        double g = r->target_after - r->target_before, og = q ? q->target_after - q->target_before : NAN;
+        char ogs[32] = "–", fr[32] = "–";
+        if (q) snprintf(ogs, sizeof ogs, "%+.2f", 100 * og);
+        if (q && og != 0) snprintf(fr, sizeof fr, "%.0f%%", 100 * g / og);
+        fprintf(md, "| %s | %d | %s | %.2f → %.2f | %+.2f | %s | %s |\n", r->name, r->n_layers - 1,
+                r->activation == DWS_ACT_IDENTITY ? "–" : dws_activation_name(r->activation), 100 * r->target_before,
+                100 * r->target_after, 100 * g, ogs, fr);
+    }
+}
+
 /* The table and targets of every split into md, and their figures into summary
  * under prefix + split; summary[prefix + "targets_missed"] counts the misses. */
 static int report(FILE *md, cJSON *summary, const char *prefix, const eval_results *ours,
@@ -204,7 +350,8 @@ static int report(FILE *md, cJSON *summary, const char *prefix, const eval_resul
     char key[64];
     for (size_t k = 0; k < sizeof SPLITS / sizeof *SPLITS; k++) {
         eval_summary s[EVAL_MAX_METHODS];
-        if (eval_summarise(ours, others, n_others, SPLITS[k], s, err) != 0) return -1;
+        const eval_filter f = {.split = SPLITS[k]};
+        if (eval_summarise(ours, others, n_others, &f, s, err) != 0) return -1;
         if (s[1].n == 0) continue;
         table_md(md, s, n_others + 2, SPLITS[k]);
         fprintf(md, "\nTargets:\n");
@@ -214,6 +361,8 @@ static int report(FILE *md, cJSON *summary, const char *prefix, const eval_resul
         for (int i = 0; i < n_others + 2; i++)
             if (s[i].n) cJSON_AddItemToArray(arr, summary_json(&s[i]));
     }
+    if (report_groups(md, summary, prefix, ours, others, n_others, &failed, err) != 0) return -1;
+    extra_rows_md(md, ours, others, n_others);
     snprintf(key, sizeof key, "%stargets_missed", prefix);
     cJSON_AddNumberToObject(summary, key, failed);
     return 0;
@@ -299,12 +448,12 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
     }
     oracle_data od = {0};
     snprintf(e.oracle.method, sizeof e.oracle.method, "fine-tuning oracle");
-    if (rc == 0 && c->extra_oracle && c->n_extra) {
+    if (rc == 0 && ((c->extra_oracle && c->n_extra) || (c->zoo_oracle && c->zoo_dir))) {
         rc = oracle_data_load(&od, c->data_dir, &domain, domain_seed + 1, err);
         e.oracle_data = &od;
     }
-    if (rc == 0 && c->zoo_dir) rc = eval_zoo(&e, c->zoo_dir, c->limit, err);
-    for (int i = 0; i < c->n_extra && rc == 0; i++) rc = eval_extra(&e, c->extra_dirs[i], err);
+    if (rc == 0 && c->zoo_dir) rc = eval_zoo(&e, c->zoo_dir, c->limit, c->zoo_oracle, err);
+    for (int i = 0; i < c->n_extra && rc == 0; i++) rc = eval_extra(&e, c->extra_dirs[i], c->extra_oracle, err);
 
     eval_results others[EVAL_MAX_METHODS];
     const eval_results *optr[EVAL_MAX_METHODS];

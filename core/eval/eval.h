@@ -162,6 +162,7 @@ typedef struct {
     char name[64];          /* extra rows: the id, a file name; "" otherwise */
     int n_layers;
     int64_t widths[DWS_MAX_LAYERS + 1];
+    dws_activation activation;   /* of the hidden layers; DWS_ACT_IDENTITY: not recorded */
     double target_before, target_after, clean_before, clean_after;
 } dws_result_row;
 
@@ -222,6 +223,7 @@ typedef struct {
     int domain_seed_given;            /* else the zoo's domain seed (0 without a zoo) */
     uint64_t domain_seed;
     int extra_oracle;                 /* fine-tune every extra classifier too (docs/task.md section 5) */
+    int zoo_oracle;                   /* and every held-out zoo classifier (when no baseline file has them) */
     int common;                       /* add tables over the classifiers every baseline covers */
 } dws_eval_adapter_config;
 

@@ -50,7 +50,13 @@ static int is_oracle(const char *method)
 /* ours's figures (before_only: as if it had adapted nothing) or another method's,
  * over the classifiers of split that m shares with ours: dws_results_summarise
  * of those rows, and the gain as a fraction of the oracle's on them. */
-static int summarise_one(const eval_results *ours, const eval_results *m, int before_only, const char *split,
+static int takes(const eval_filter *f, const dws_result_row *r)
+{
+    if (f->split ? strcmp(dws_result_split_name(r->split), f->split) != 0 : r->split == DWS_RESULT_EXTRA) return 0;
+    return (!f->depth || r->n_layers == f->depth) && (f->activation == DWS_ACT_IDENTITY || r->activation == f->activation);
+}
+
+static int summarise_one(const eval_results *ours, const eval_results *m, int before_only, const eval_filter *f,
                          const eval_results *oracle, eval_summary *s, dws_error *err)
 {
     dws_result_row *rows = malloc(sizeof *rows * ((size_t)ours->n + 1));
@@ -62,7 +68,7 @@ static int summarise_one(const eval_results *ours, const eval_results *m, int be
     int n = 0, no = 0;
     for (int i = 0; i < ours->n; i++) {
         const dws_result_row *o = &ours->rows[i];
-        if (strcmp(dws_result_split_name(o->split), split) != 0) continue;
+        if (!takes(f, o)) continue;
         const dws_result_row *r = eval_results_find(m, o);
         if (!r) continue;
         dws_result_row *row = &rows[n++];
@@ -93,7 +99,7 @@ static int summarise_one(const eval_results *ours, const eval_results *m, int be
     return 0;
 }
 
-int eval_summarise(const eval_results *ours, const eval_results *const *others, int n_others, const char *split,
+int eval_summarise(const eval_results *ours, const eval_results *const *others, int n_others, const eval_filter *f,
                    eval_summary *out, dws_error *err)
 {
     if (n_others + 2 > EVAL_MAX_METHODS) {
@@ -105,12 +111,12 @@ int eval_summarise(const eval_results *ours, const eval_results *const *others, 
         if (is_oracle(others[i]->method)) oracle = others[i];
     out[0].method = "no adaptation";
     out[1].method = ours->method;
-    if (summarise_one(ours, ours, 1, split, oracle, &out[0], err) != 0 ||
-        summarise_one(ours, ours, 0, split, oracle, &out[1], err) != 0)
+    if (summarise_one(ours, ours, 1, f, oracle, &out[0], err) != 0 ||
+        summarise_one(ours, ours, 0, f, oracle, &out[1], err) != 0)
         return -1;
     for (int i = 0; i < n_others; i++) {
         out[i + 2].method = others[i]->method;
-        if (summarise_one(ours, others[i], 0, split, oracle, &out[i + 2], err) != 0) return -1;
+        if (summarise_one(ours, others[i], 0, f, oracle, &out[i + 2], err) != 0) return -1;
     }
     return 0;
 }

@@ -32,8 +32,16 @@ typedef struct {
     double oracle_fraction;     /* gain / the oracle's gain on the same classifiers; NAN: no oracle */
 } eval_summary;
 
-/* Summaries of ours and every other method on split; out[0] is "no adaptation". */
-int eval_summarise(const eval_results *ours, const eval_results *const *others, int n_others, const char *split,
+/* Which of ours's rows a summary covers: those of a split (NULL: both held-out zoo
+ * splits), of a depth (0: any) and of a hidden activation (DWS_ACT_IDENTITY: any). */
+typedef struct {
+    const char *split;
+    int depth;
+    dws_activation activation;
+} eval_filter;
+
+/* Summaries of ours and every other method on the rows f takes; out[0] is "no adaptation". */
+int eval_summarise(const eval_results *ours, const eval_results *const *others, int n_others, const eval_filter *f,
                    eval_summary *out, dws_error *err);
 
 /* The targets of issue 5 for ours (the method at index 1 of the summaries);
