@@ -640,6 +640,70 @@ START_TEST(onnx_batch_is_byte_identical)
 }
 END_TEST
 
+/* A depth-range adapter conditioned on the activation (ws.h, dws depth): the card
+ * names its depths and activations, the file round-trips every depth's network bit
+ * for bit, every depth and activation is adapted, others are refused saying why. */
+START_TEST(any_mlp_adapter_reads_every_depth_and_activation)
+{
+    dws_error err;
+    dws_arch a;
+    small_arch(&a, DWS_MODEL_ADAPTER);
+    dws_arch_condition_on_domains(&a, 8);
+    a.depth_min = 2;
+    a.depth_max = 5;
+    a.cond_acts = 4;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 5, &err), 0);
+    dws_rng rng;
+    dws_rng_seed(&rng, 5);
+    th_randomise_net(&net, &rng);
+    dws_model_info info = {.id = "test-any", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
+    dws_model *m = dws_model_from_net(&net, &info, &err);
+    ck_assert_msg(m != NULL, "%s", err.message);
+    char path[256];
+    temp_path(path, sizeof path);
+    ck_assert_int_eq(dws_model_save(m, path, &err), 0);
+    dws_model *back = dws_model_load(path, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    unlink(path);
+    const dws_signature *sig = dws_model_signature(back);
+    ck_assert_int_eq(sig->depth_min, 2);
+    ck_assert_int_eq(sig->depth_max, 5);
+    ck_assert_int_eq(sig->n_activations, 4);
+    ck_assert_int_eq(sig->activations[3], DWS_ACT_TANH);
+    const dws_activation acts[] = {DWS_ACT_TANH, DWS_ACT_GELU, DWS_ACT_LEAKY_RELU, DWS_ACT_RELU};
+    for (int L = 2; L <= 5; L++) {
+        int64_t w[8];
+        for (int n = 0; n <= L; n++) w[n] = n == 0 ? a.d0 : n == L ? a.dL : 6 + n;
+        dws_mlp in, out1, out2;
+        ck_assert_int_eq(dws_mlp_init(&in, L, w, &err), 0);
+        th_fill_normal(in.params, in.n_params, 0.1f, &rng);
+        for (int l = 0; l + 1 < L; l++) in.act[l] = acts[L - 2], in.leaky_alpha[l] = DWS_COND_LEAKY_SLOPE;
+        ck_assert_msg(dws_adapter_apply(m, &in, &out1, NULL, &err) == 0, "depth %d: %s", L, err.message);
+        ck_assert_int_eq(dws_adapter_apply(back, &in, &out2, NULL, &err), 0);
+        ck_assert(!memcmp(out1.params, out2.params, sizeof(float) * in.n_params));
+        ck_assert(th_rel_err(out1.params, in.params, in.n_params) > 1e-3);
+        ck_assert_uint_gt(dws_model_run_bytes(back, L, w, NULL, &err), 0);
+        dws_mlp_free(&out1), dws_mlp_free(&out2);
+        if (L == 3) {   /* outside the activation table */
+            for (int l = 0; l + 1 < L; l++) in.act[l] = DWS_ACT_SIGMOID;
+            ck_assert_int_eq(dws_adapter_apply(back, &in, &out1, NULL, &err), -1);
+            ck_assert_str_eq(err.code, DWS_E_INCOMPATIBLE_MODEL);
+            ck_assert_ptr_nonnull(strstr(err.message, "sigmoid"));
+        }
+        dws_mlp_free(&in);
+    }
+    int64_t w6[7] = {a.d0, 8, 8, 8, 8, 8, a.dL};
+    dws_mlp deep;
+    ck_assert_int_eq(dws_mlp_init(&deep, 6, w6, &err), 0);
+    ck_assert_int_eq(dws_model_check_input(back, &deep, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "2 to 5"));
+    dws_mlp_free(&deep);
+    dws_model_free(m);
+    dws_model_free(back);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dws_model");
@@ -655,6 +719,7 @@ int main(void)
     tcase_add_test(tc, concurrent_calls_on_one_model);
     tcase_add_loop_test(tc, batch_members_get_what_they_get_alone, 0, 7);
     tcase_add_loop_test(tc, onnx_batch_is_byte_identical, 0, 2);
+    tcase_add_test(tc, any_mlp_adapter_reads_every_depth_and_activation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
