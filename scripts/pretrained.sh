@@ -6,10 +6,15 @@
 #   3. the shipped adapter: train-adapter --domain all, conditioned on every domain,
 #      starting from the specialist (runs/pretrained/, resumable), then a second round
 #      from that with the costly domains drawn more often (runs/pretrained/round2/),
+#      then a third that reads any MLP (1 to 4 hidden layers; ReLU, LeakyReLU, GELU,
+#      tanh) on the default zoo joined by the any-mlp zoo ZOO_ANY (default zoo-any/,
+#      built first like the zoo; runs/pretrained/round3/),
 #   4. eval on the default domain: the zoo's test and test_unseen_widths splits and the
 #      PyTorch-trained classifiers of tests/fixtures/torch_mlps (with their fine-tuning
 #      oracle), and the baseline results of models/cifar10c-adapter-eval/baselines (or
-#      $BASELINES) beside it; short checks on three domains for `make test`,
+#      $BASELINES) beside it; short checks on three domains for `make test`; the
+#      any-mlp zoo's held-out classifiers by depth and activation and the PyTorch
+#      styles of tests/fixtures/torch_styles, each with its oracle (card: metrics_any_mlp),
 #   5. eval-domains: the domain grid, with the oracle's results cached in
 #      models/cifar10c-adapter-eval/oracle (computed where missing, within
 #      ORACLE_SECONDS),
@@ -25,6 +30,7 @@ set -euo pipefail
 D=${BIN:-bin}/dwsnet
 DATA=${DWSNET_DATA:-../shared/data/cifar10}
 ZOO=${ZOO:-zoo}
+ZOO_ANY=${ZOO_ANY:-zoo-any}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
 # The training setups chosen on the validation split (docs/adapter.md section 5).
@@ -33,6 +39,8 @@ ESTIMATOR_ARGS=${ESTIMATOR_ARGS:---seed 0 --threads $JOBS}
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
 COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --steps 8000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 0 --threads 2}
 # Round 2: the domains that cost an MLP most drawn 4x as often, the default domain 15%.
+# Round 3: any MLP, from round 2.
+ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 2 --threads 2}
 ROUND2_ARGS=${ROUND2_ARGS:---domain all --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 1 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-0}
 EVAL=models/cifar10c-adapter-eval
@@ -45,6 +53,9 @@ zoo_summary=$("$D" zoo --out "$ZOO" --data "$DATA" --jobs "$JOBS")
 stamp zoo
 # A resumed zoo stage builds only what is missing: say how many entries it built.
 echo "zoo_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
+zoo_summary=$("$D" zoo --out "$ZOO_ANY" --family any-mlp --count 800 --data "$DATA" --jobs "$JOBS")
+stamp zoo-any
+echo "zoo_any_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
 if [ ! -f "$RUN/specialist.dws" ] || [ -f "$RUN/specialist.dws.ckpt" ]; then
   # shellcheck disable=SC2086
   "$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/specialist.dws" --resume $TRAIN_ARGS
@@ -60,7 +71,12 @@ mkdir -p "$RUN/round2"
 "$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/round2/cifar10c-adapter.dws" \
     --init-from "$RUN/cifar10c-adapter.dws" --resume $ROUND2_ARGS
 stamp train-adapter-round2
-cp "$RUN/round2/cifar10c-adapter.dws" models/cifar10c-adapter.dws
+mkdir -p "$RUN/round3"
+# shellcheck disable=SC2086
+"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY" --data "$DATA" --out "$RUN/round3/cifar10c-adapter.dws" \
+    --init-from "$RUN/round2/cifar10c-adapter.dws" --resume $ROUND3_ARGS
+stamp train-adapter-round3
+cp "$RUN/round3/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
 # Baseline results (`dwsnet baseline`, bench/baselines.sh), by default the committed ones.
 base=()
@@ -69,7 +85,7 @@ for f in ${BASELINES:-$B/baseline-rescale.json $B/baseline-flat-mlp.json $B/base
   [ -f "$f" ] && base+=(--baselines "$f")
 done
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --extra tests/fixtures/torch_mlps \
-    --extra-oracle --common --curves "$RUN/round2/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
+    --extra-oracle --common --curves "$RUN/round3/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
     --card-entry metrics "${base[@]}" > /dev/null
 # The figures tests/integration/adapter_shipped.sh checks: the committed small
 # PyTorch classifiers on the first 300 corrupted test images.
@@ -80,6 +96,9 @@ for d in fog:5 contrast:3 gaussian_blur:3; do   # and on three domains of the gr
       --limit-images 300 --out "$RUN/check-${d/:/-}" --card-entry "check_${d/:/_}" > /dev/null
 done
 stamp eval
+"$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO_ANY" --data "$DATA" --zoo-oracle \
+    --extra tests/fixtures/torch_styles --extra-oracle --out "$EVAL/any-mlp" --card-entry metrics_any_mlp > /dev/null
+stamp eval-any-mlp
 "$D" eval-domains --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --out "$EVAL/domains" \
     --oracle-dir "$EVAL/oracle" --limit 18 --images 5000 --oracle-seconds "$ORACLE_SECONDS" > /dev/null
 stamp eval-domains
