@@ -27,12 +27,22 @@ def main():
           "images, from its weights alone: one forward pass of a permutation-equivariant network over "
           "the classifier's weight space, no target data (`dwsnet adapt IN.onnx -o OUT.onnx`).\n")
     print("## What it accepts\n")
-    print(f"- MLPs {s['d0']} -> h1 -> h2 -> {s['dL']} ({s['depth']} linear layers), hidden activation "
-          f"`{s['activation']}`, logits out (a trailing Softmax/LogSoftmax is kept as it was).")
+    lo, hi = s.get("min_depth", s["depth"]), s.get("max_depth", s["depth"])
+    acts = s.get("activations", [s["activation"]])
+    if lo == hi:
+        print(f"- MLPs {s['d0']} -> h1 -> h2 -> {s['dL']} ({s['depth']} linear layers), hidden activation "
+              f"`{s['activation']}`, logits out (a trailing Softmax/LogSoftmax is kept as it was).")
+    else:
+        print(f"- MLPs {s['d0']} -> h1 -> ... -> {s['dL']} with {lo - 1} to {hi - 1} hidden layers ({lo} to {hi} "
+              f"linear layers), one hidden activation of {', '.join(f'`{x}`' for x in acts)} (LeakyReLU with slope "
+              "0.01), logits out (a trailing Softmax/LogSoftmax is kept as it was). One parameter set for every "
+              "depth: interior blocks are shared, the activation is a learned condition (docs/design.md section 16).")
     print(f"- Any hidden widths (no parameter depends on them); trained on widths {s['min_width']}-"
           f"{s['max_width']}; evaluated on unseen widths too (below).")
     print(f"- Input convention: {c['input_convention']}.")
-    print("- Refused with `incompatible_model`: another input size, class count, depth or activation.")
+    print("- Refused with `incompatible_model`, saying why: another input size, class count, depth or activation "
+          "(also hidden layers that mix activations), and weights far outside the zoo's (a classifier trained "
+          "on mean/std-normalised inputs: docs/adapter.md section 3).")
     if cond:
         print(f"- Domains (`--domain`, `?domain=`): any of the {len(cond['types'])} corruption types "
               f"({', '.join(cond['types'])}) at severity 1-{cond['severities']}, chains of up to "
@@ -45,7 +55,8 @@ def main():
     print(f"- Architecture: {a['dws_layers']} DWS layers, {a['channels']} channels, {a['parameters']} "
           f"parameters; input axis: {a['input_axis']}; class axis: {a['class_axis']}.")
     if t:
-        print(f"- Data: zoo `{t['zoo']}` (index.jsonl CRC32 {t['zoo_index_crc32']}), "
+        extra = (f" joined by `{t['extra_zoo']}` (CRC32 {t['extra_zoo_index_crc32']})" if t.get("extra_zoo") else "")
+        print(f"- Data: zoo `{t['zoo']}` (index.jsonl CRC32 {t['zoo_index_crc32']}){extra}, "
               f"{t['train_classifiers']} training and {t['val_classifiers']} validation classifiers; CIFAR-10 "
               f"training images (CRC32 {t['train_images_crc32']}) through `{t['domain']}` with fresh noise "
               f"every step; the last {t['val_images']} held out for validation.")
@@ -55,9 +66,11 @@ def main():
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
     if t.get("init_from"):
+        rounds = ("then a second with the costly types drawn 4x as often, then this round on the default zoo "
+                  "joined by the any-mlp zoo" if lo != hi else "then this round with the costly types drawn 4x as often")
         print(f"- Warm start: from `{t['init_from']}`, every tensor of the same name (`make pretrained`: the "
               "single-domain specialist, then a first conditioned round of 8000 steps on the uniform domain mix, "
-              "then this round with the costly types drawn 4x as often; scripts/pretrained.sh).")
+              f"{rounds}; scripts/pretrained.sh).")
         if t.get("domain_mix"):
             mx = t["domain_mix"]
             heavy = [k for k, v in mx.get("type_weight", {}).items() if v != 1]
@@ -65,6 +78,7 @@ def main():
                   f"{mx['p_default']:.0%}, chains of two {mx['p_chain']:.0%}, else one type at severity 1-5"
                   + (f", with {', '.join(heavy)} drawn 4x as often" if heavy else "") + ".")
     built = times.pop("zoo_entries_built", None)
+    times.pop("zoo_any_entries_built", None)
     if times:
         print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) +
               (f" (the zoo stage built {built} entries; the rest existed)" if built is not None else "") + ".")
@@ -80,6 +94,12 @@ def main():
     if os.path.exists(md):
         print("On the default domain:\n")
         print(open(md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
+    any_md = os.path.join(eval_dir, "any-mlp", "eval.md")
+    if lo != hi and os.path.exists(any_md):
+        print("\n## Any MLP: depths, activations, PyTorch styles\n")
+        print("The any-mlp zoo's held-out classifiers (1-4 hidden layers, four activations) and the PyTorch-"
+              "exported styles of tests/fixtures/torch_styles, each beside its fine-tuning oracle:\n")
+        print(open(any_md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
     grid = os.path.join(eval_dir, "domains", "grid.md")
     if cond and os.path.exists(grid):
         print("\n## Every domain\n")
