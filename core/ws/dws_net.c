@@ -198,12 +198,44 @@ static int build_table(dws_net *net, dws_error *err)
     return 0;
 }
 
+/* A depth-range adapter materialises a network for every depth it reads (dws depth):
+ * all of them together stay within the limit of one network, checked before any is
+ * allocated (a model file's card chooses the range). */
+static int check_depth_range(const dws_net *net, dws_error *err)
+{
+    const dws_arch *a = &net->arch;
+    if (!a->depth_max) return 0;
+    dws_net *probe = malloc(sizeof *probe);
+    if (!probe) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot size the depth range");
+        return -1;
+    }
+    size_t total = net->n_params;
+    int rc = 0;
+    for (int L = a->depth_min; L <= a->depth_max && rc == 0; L++) {
+        if (L == a->depth) continue;
+        memset(probe, 0, sizeof *probe);
+        probe->arch = *a;
+        probe->arch.depth = L;
+        probe->arch.depth_min = probe->arch.depth_max = 0;
+        rc = build_table(probe, err);
+        total += probe->n_params;
+        if (rc == 0 && total > MAX_NET_PARAMS) {
+            dws_error_set(err, DWS_E_TOO_LARGE, "depths %d..%d need %zu parameters in all (at most %zu)", a->depth_min,
+                          a->depth_max, total, MAX_NET_PARAMS);
+            rc = -1;
+        }
+    }
+    free(probe);
+    return rc;
+}
+
 int dws_net_init(dws_net *net, const dws_arch *arch, uint64_t seed, dws_error *err)
 {
     memset(net, 0, sizeof *net);
     if (dws_arch_check(arch, err) != 0) return -1;
     net->arch = *arch;
-    if (build_table(net, err) != 0) return -1;
+    if (build_table(net, err) != 0 || check_depth_range(net, err) != 0) return -1;
     net->params = calloc(net->n_params, sizeof(float));
     if (!net->params) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot allocate %zu parameters", net->n_params);

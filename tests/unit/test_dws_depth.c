@@ -67,6 +67,14 @@ START_TEST(one_parameter_set_for_every_depth)
     ck_assert_int_eq(dws_net_init(&n8, &a, 1, &err), 0);
     ck_assert_uint_eq(n5.n_params, n8.n_params);   /* deeper MLPs: no more parameters */
     for (int L = 1; L <= 9; L++) ck_assert_int_eq(dws_net_reads_depth(&n5, L), L >= 2 && L <= 5);
+    /* The networks of every depth together are bounded before any is allocated. */
+    dws_arch huge = a;
+    huge.channels = 256;
+    huge.n_dws_layers = 8;
+    huge.depth_max = 16;
+    dws_net big;
+    ck_assert_int_eq(dws_net_init(&big, &huge, 1, &err), -1);
+    ck_assert_str_eq(err.code, DWS_E_TOO_LARGE);
     a.depth_min = a.depth_max = 0;
     ck_assert_int_eq(dws_net_init(&fixed, &a, 1, &err), 0);
     ck_assert(dws_net_reads_depth(&fixed, 3) && !dws_net_reads_depth(&fixed, 4));
