@@ -199,6 +199,67 @@ START_TEST(frozen_tensors_stay_zero)
 }
 END_TEST
 
+/* An any-MLP adapter (depth range, activation condition) trains on a zoo of mixed
+ * depths and activations: the tied tensors of every depth it met (M_one for one hidden
+ * layer, M_int for three) and the rows of the activations it met leave zero, the row
+ * of the activation it never met stays there. */
+START_TEST(any_mlp_training_reaches_every_tied_tensor)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    dws_zoo_set_free(&train);
+    const int depth[3] = {2, 3, 5};
+    const dws_activation act[3] = {DWS_ACT_TANH, DWS_ACT_RELU, DWS_ACT_GELU};
+    dws_error err;
+    dws_rng rng;
+    dws_rng_seed(&rng, 21);
+    train.n = 3;
+    train.m = calloc(3, sizeof *train.m);
+    for (int i = 0; i < 3; i++) {
+        int64_t w[8];
+        for (int n = 0; n <= depth[i]; n++) w[n] = n == 0 ? 3072 : n == depth[i] ? 10 : 8;
+        train.m[i].id = i;
+        ck_assert_int_eq(dws_mlp_init(&train.m[i].mlp, depth[i], w, &err), 0);
+        dws_mlp_init_default(&train.m[i].mlp, &rng);
+        for (int l = 0; l + 1 < depth[i]; l++) train.m[i].mlp.act[l] = act[i];
+    }
+    dws_arch a;
+    dws_arch_default(&a, DWS_MODEL_ADAPTER);
+    a.channels = 2;
+    a.n_dws_layers = 2;
+    dws_arch_condition_on_domains(&a, 4);
+    a.depth_min = 2;
+    a.depth_max = 5;
+    a.cond_acts = 4;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 7, &err), 0);
+    ck_assert_int_eq(dws_adapter_set_norm(&net, &train, &err), 0);
+    c.steps = 12;
+    c.batch_nets = 1;
+    ck_assert_msg(dws_adapter_train(&net, &train, &val, &img, &c, &(dws_adapter_train_hooks){0}, NULL, &err) == 0,
+                  "%s", err.message);
+    const char *moved[] = {"layer0.Mone", "layer1.Mone", "layer0.Mint", "layer1.Mint"};
+    for (size_t i = 0; i < sizeof moved / sizeof *moved; i++) {
+        const dws_param_tensor *t = dws_param_table_find(&net.table, moved[i]);
+        double n = 0;
+        for (size_t j = 0; j < t->count; j++) n += fabs(net.params[t->offset + j]);
+        ck_assert_msg(n > 0, "%s did not train", moved[i]);
+    }
+    const float *rows = net.params + net.cond_act;   /* relu, leaky_relu, gelu, tanh */
+    for (int r = 0; r < 4; r++) {
+        double n = 0;
+        for (int j = 0; j < 4; j++) n += fabs(rows[r * 4 + j]);
+        ck_assert_msg(r == 1 ? n == 0 : n > 0, "activation row %d: %g", r, n);
+    }
+    dws_net_free(&net);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
 START_TEST(bad_configs_are_refused)
 {
     dws_zoo_set train, val;
@@ -231,6 +292,7 @@ int main(void)
     tcase_add_test(tc, resumed_run_matches_an_uninterrupted_one);
     tcase_add_test(tc, frozen_tensors_stay_zero);
     tcase_add_test(tc, bad_configs_are_refused);
+    tcase_add_test(tc, any_mlp_training_reaches_every_tied_tensor);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
