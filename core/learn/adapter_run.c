@@ -166,6 +166,8 @@ static int init_from(dws_net *net, const char *path, dws_error *err)
     } else {
         memcpy(net->norm_mean, src->norm_mean, sizeof net->norm_mean);
         memcpy(net->norm_std, src->norm_std, sizeof net->norm_std);
+        /* From an adapter of one depth: the tied maps start from its hidden axes' maps. */
+        if (net->arch.depth_max && !src->arch.depth_max) dws_depth_seed(net);
     }
     dws_model_free(m);
     return rc;

@@ -173,3 +173,61 @@ void dws_depth_net_free(dws_depth_net *dn)
     dn->src = NULL;
     dn->factor = NULL;
 }
+
+/* Stored slots of feature map `src` (0: M_1, 1: M_2) that feature slot a of a tied
+ * map reads when it is seeded (up to 3: the input groups, averaged). */
+typedef struct {
+    int n, slot[DWS_MAX_IN_GROUPS];
+} seed_slots;
+
+/* T (f slots, ci x co per slot pair) = for every slot pair, the mean of what M_1 and
+ * M_2 (f1, f2 slots) hold for the slots the pair reads there; 0 where neither has one. */
+static void seed_matrix(float *T, int f, const float *M1, int f1, const float *M2, int f2, const seed_slots *map1,
+                        const seed_slots *map2, int ci, int co)
+{
+    const float *src[2] = {M1, M2};
+    const int fs[2] = {f1, f2};
+    const seed_slots *map[2] = {map1, map2};
+    for (int a = 0; a < f; a++)
+        for (int b = 0; b < f; b++)
+            for (int i = 0; i < ci; i++)
+                for (int o = 0; o < co; o++) {
+                    double sum = 0;
+                    int n = 0;
+                    for (int s = 0; s < 2; s++)
+                        for (int x = 0; x < map[s][a].n; x++)
+                            for (int y = 0; y < map[s][b].n; y++, n++)
+                                sum += src[s][((size_t)map[s][a].slot[x] * ci + i) * (size_t)(fs[s] * co) +
+                                              (size_t)map[s][b].slot[y] * co + o];
+                    T[((size_t)a * ci + i) * (size_t)(f * co) + (size_t)b * co + o] = n ? (float)(sum / n) : 0.f;
+                }
+}
+
+void dws_depth_seed(dws_net *net)
+{
+    const dws_arch *a = &net->arch;
+    if (!a->depth_max) return;
+    const dws_axes *ax = &net->slots;   /* depth 3: axis 1 first, axis 2 last */
+    const int g = (int)ax->s[0], k = (int)ax->s[3], f1 = ax->feat_slots[1], f2 = ax->feat_slots[2];
+    seed_slots one1[DWS_MAX_SLOTS] = {{0}}, one2[DWS_MAX_SLOTS] = {{0}}, int1[3] = {{0}}, int2[3] = {{0}};
+    /* M_one: input-group rows and the bias as M_1 reads them; the bias and the class
+     * columns as M_2 does. */
+    for (int s = 0; s <= g; s++) one1[s] = (seed_slots){1, {s}};
+    one2[g] = (seed_slots){1, {1}};
+    for (int c = 0; c < k; c++) one2[g + 1 + c] = (seed_slots){1, {2 + c}};
+    /* M_int: the hidden row and the bias as M_2 reads them; the bias and the hidden
+     * column as M_1 does, whose rows are the input groups (their mean). */
+    int2[0] = (seed_slots){1, {0}};
+    int2[1] = (seed_slots){1, {1}};
+    int1[0].n = g;
+    for (int s = 0; s < g; s++) int1[0].slot[s] = s;
+    int1[1] = (seed_slots){1, {g}};
+    int1[2] = (seed_slots){1, {g + 1}};
+    for (int l = 0; l < a->n_dws_layers; l++) {
+        const dws_layer *ly = &net->layers[l];
+        const float *M1 = net->params + ly->M[1], *M2 = net->params + ly->M[2];
+        if (a->depth_min == 2)
+            seed_matrix(net->params + net->M_one[l], g + 1 + k, M1, f1, M2, f2, one1, one2, ly->c_in, ly->c_out);
+        if (a->depth_max >= 4) seed_matrix(net->params + net->M_int[l], 3, M1, f1, M2, f2, int1, int2, ly->c_in, ly->c_out);
+    }
+}

@@ -303,6 +303,10 @@ void dws_depth_net_refresh(dws_depth_net *dn, const dws_net *shared);
 /* grads (shared's layout) += the gradient g_depth w.r.t. dn's parameters, tied back. */
 void dws_depth_net_backward(const dws_depth_net *dn, const float *g_depth, float *grads);
 void dws_depth_net_free(dws_depth_net *dn);
+/* A warm start for a depth-range net whose M_int and M_one nothing trained yet: each
+ * of their slot pairs takes what the first and last hidden axes' maps (M_1, M_2) hold
+ * for the same kinds of slots (averaged where both have one, 0 where neither does). */
+void dws_depth_seed(dws_net *net);
 
 /* ==== probe features ==== */
 /* Probe features of the encoder: what every input network outputs on K learned
