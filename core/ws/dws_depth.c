@@ -180,8 +180,9 @@ typedef struct {
     int n, slot[DWS_MAX_IN_GROUPS];
 } seed_slots;
 
-/* T (f slots, ci x co per slot pair) = for every slot pair, the mean of what M_1 and
- * M_2 (f1, f2 slots) hold for the slots the pair reads there; 0 where neither has one. */
+/* T (f slots, ci x co per slot pair) = for every slot pair, the mean over M_1 and M_2
+ * (f1, f2 slots) of what each holds for the slots the pair reads there (itself a
+ * mean over the input groups); 0 where neither has them. */
 static void seed_matrix(float *T, int f, const float *M1, int f1, const float *M2, int f2, const seed_slots *map1,
                         const seed_slots *map2, int ci, int co)
 {
@@ -193,13 +194,18 @@ static void seed_matrix(float *T, int f, const float *M1, int f1, const float *M
             for (int i = 0; i < ci; i++)
                 for (int o = 0; o < co; o++) {
                     double sum = 0;
-                    int n = 0;
-                    for (int s = 0; s < 2; s++)
+                    int sources = 0;
+                    for (int s = 0; s < 2; s++) {
+                        double part = 0;
+                        int n = 0;
                         for (int x = 0; x < map[s][a].n; x++)
                             for (int y = 0; y < map[s][b].n; y++, n++)
-                                sum += src[s][((size_t)map[s][a].slot[x] * ci + i) * (size_t)(fs[s] * co) +
-                                              (size_t)map[s][b].slot[y] * co + o];
-                    T[((size_t)a * ci + i) * (size_t)(f * co) + (size_t)b * co + o] = n ? (float)(sum / n) : 0.f;
+                                part += src[s][((size_t)map[s][a].slot[x] * ci + i) * (size_t)(fs[s] * co) +
+                                               (size_t)map[s][b].slot[y] * co + o];
+                        if (n) sum += part / n, sources++;
+                    }
+                    T[((size_t)a * ci + i) * (size_t)(f * co) + (size_t)b * co + o] =
+                        sources ? (float)(sum / sources) : 0.f;
                 }
 }
 

@@ -305,7 +305,8 @@ void dws_depth_net_backward(const dws_depth_net *dn, const float *g_depth, float
 void dws_depth_net_free(dws_depth_net *dn);
 /* A warm start for a depth-range net whose M_int and M_one nothing trained yet: each
  * of their slot pairs takes what the first and last hidden axes' maps (M_1, M_2) hold
- * for the same kinds of slots (averaged where both have one, 0 where neither does). */
+ * for the same kinds of slots (the mean of the two where both have them, 0 where
+ * neither does). */
 void dws_depth_seed(dws_net *net);
 
 /* ==== probe features ==== */

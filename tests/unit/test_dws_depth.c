@@ -276,6 +276,42 @@ START_TEST(activation_rows_and_refusals)
 }
 END_TEST
 
+/* The warm start of the tied maps: M_one and M_int read M_1's and M_2's slot kinds. */
+START_TEST(seeded_tied_maps_read_the_hidden_axes_maps)
+{
+    dws_error err;
+    dws_arch a;
+    range_arch(&a, 5);
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 4, &err), 0);
+    dws_rng rng;
+    dws_rng_seed(&rng, 4);
+    th_randomise_net(&net, &rng);
+    dws_depth_seed(&net);
+    const dws_layer *ly = &net.layers[1];   /* 4 -> 4 channels */
+    const int ci = ly->c_in, co = ly->c_out, g = 3, k = 3, f1 = g + 2, f2 = k + 2, f = g + 1 + k;
+    const float *M1 = net.params + ly->M[1], *M2 = net.params + ly->M[2], *one = net.params + net.M_one[1],
+                *mid = net.params + net.M_int[1];
+#define AT(M, F, a, b, i, o) (M)[((size_t)(a) * ci + (i)) * (size_t)((F) * co) + (size_t)(b) * co + (o)]
+    for (int i = 0; i < ci; i++)
+        for (int o = 0; o < co; o++) {
+            ck_assert_float_eq(AT(one, f, 1, 2, i, o), AT(M1, f1, 1, 2, i, o));            /* input group rows */
+            ck_assert_float_eq(AT(one, f, g + 2, g, i, o), AT(M2, f2, 3, 1, i, o));        /* class column -> bias */
+            ck_assert_float_eq(AT(one, f, 0, g + 1, i, o), 0.f);                           /* no neighbour has it */
+            float bb = (AT(M1, f1, g, g, i, o) + AT(M2, f2, 1, 1, i, o)) / 2;
+            ck_assert(fabsf(AT(one, f, g, g, i, o) - bb) <= 1e-6f * (1 + fabsf(bb)));
+            float rb = (AT(M2, f2, 0, 1, i, o) +
+                        (AT(M1, f1, 0, g, i, o) + AT(M1, f1, 1, g, i, o) + AT(M1, f1, 2, g, i, o)) / 3) / 2;
+            ck_assert(fabsf(AT(mid, 3, 0, 1, i, o) - rb) <= 1e-6f * (1 + fabsf(rb)));        /* row -> bias: both */
+            ck_assert_float_eq(AT(mid, 3, 2, 2, i, o), AT(M1, f1, g + 1, g + 1, i, o));    /* column -> column */
+            float rows = (AT(M1, f1, 0, g + 1, i, o) + AT(M1, f1, 1, g + 1, i, o) + AT(M1, f1, 2, g + 1, i, o)) / 3;
+            ck_assert(fabsf(AT(mid, 3, 0, 2, i, o) - rows) <= 1e-6f * (1 + fabsf(rows)));  /* groups averaged */
+        }
+#undef AT
+    dws_net_free(&net);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -283,6 +319,7 @@ int main(void)
         tied_gradients_match_finite_differences,
         every_depth_is_equivariant,
         activation_rows_and_refusals,
+        seeded_tied_maps_read_the_hidden_axes_maps,
     };
     return th_run_tests("dws_depth", tests, (int)(sizeof tests / sizeof *tests));
 }
