@@ -49,7 +49,8 @@ int cmd_train_adapter(int argc, char **argv)
     if (!o.steps == !(o.epochs > 0)) return cli_usage_error(&cli_train_adapter, "give exactly one of --steps and --epochs");
     if (o.any_mlp && strcmp(o.domain, "all") != 0)
         return cli_usage_error(&cli_train_adapter, "--any-mlp needs --domain all (the activation is a condition)");
-    dws_adapter_run_config c = {.zoo_dir = o.zoo, .extra_zoo_dir = o.extra_zoo, .any_mlp = o.any_mlp, .data_dir = o.data ? o.data : dws_data_dir_from_env(), .out = o.out,
+    dws_adapter_run_config c = {.zoo_dir = o.zoo, .extra_zoo_dir = o.extra_zoo, .any_mlp = o.any_mlp,
+                                .hidden_layer_weights = o.hidden_layer_weights, .data_dir = o.data ? o.data : dws_data_dir_from_env(), .out = o.out,
                                 .id = o.id, .domain = o.domain, .channels = (int)o.channels,
                                 .cond_dim = (int)o.cond_dim, .init_from = o.init_from, .emphasise = o.emphasise,
                                 .n_dws_layers = (int)o.layers, .steps = o.steps, .epochs = o.epochs,

@@ -466,6 +466,8 @@ static const cli_option train_adapter_table[] = {
     TEXT("--data", data, "DIR", .shown = "$DWSNET_DATA", .help = "CIFAR-10 folder"),
     TEXT("--domain", domain, "SPEC", .def = DWS_DEFAULT_DOMAIN,
          .help = "target domain; all: one adapter conditioned on every domain (the domain mix)"),
+    TEXT("--hidden-layer-weights", hidden_layer_weights, "W1,W2,...",
+         .help = "classifiers with 1, 2, ... hidden layers drawn with these relative weights (default: all alike)"),
     INT("--cond-dim", cond_dim, "K", 1, DWS_COND_MAX_DIM, .def = "16", .help = "with --domain all: condition embedding size"),
     TEXT("--init-from", init_from, "FILE.dws", .help = "start from this adapter's same-named tensors (warm start)"),
     TEXT("--emphasise", emphasise, "TYPES", .help = "with --domain all: these corruption types (comma-separated) are "

@@ -111,6 +111,7 @@ typedef struct {
     const char *zoo, *extra_zoo, *data, *out, *id, *domain, *init_from, *emphasise;
     long cond_dim;
     int any_mlp;
+    const char *hidden_layer_weights;
     double p_default;
     long channels, layers, steps, batch_nets, batch_images, val_every, val_images, limit_train, limit_val, threads;
     double epochs, warmup_frac;

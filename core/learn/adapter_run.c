@@ -73,6 +73,25 @@ static int load_extra_zoo(const char *dir, int limit_train, int limit_val, dws_z
     return rc;
 }
 
+/* "W1,W2,...": the draw weight of classifiers with 1, 2, ... hidden layers, into
+ * w[hidden + 1] (weight layers). */
+static int parse_depth_weights(const char *text, float *w, dws_error *err)
+{
+    const char *p = text;
+    for (int hidden = 1; *p; hidden++) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v > 0 && v <= 1000) || hidden + 1 > DWS_MAX_LAYERS || (*end && *end != ',')) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "hidden layer weights '%s': give up to %d numbers in (0, 1000], "
+                          "comma-separated", text, DWS_MAX_LAYERS - 1);
+            return -1;
+        }
+        w[hidden + 1] = (float)v;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 /* The card's "training" entry. */
 static char *training_json(const run_ctx *r, const dws_net *net, const dws_train_progress *p)
 {
@@ -89,6 +108,7 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
         cJSON_AddStringToObject(t, "extra_zoo_index_crc32", crc);
     }
     cJSON_AddStringToObject(t, "train_images_crc32", dcrc);
+    if (r->c->hidden_layer_weights) cJSON_AddStringToObject(t, "hidden_layer_weights", r->c->hidden_layer_weights);
     cJSON_AddNumberToObject(t, "train_classifiers", r->train->n);
     cJSON_AddNumberToObject(t, "val_classifiers", r->val->n);
     cJSON_AddStringToObject(t, "domain", r->net->arch.cond_dim ? "all (the domain mix)" : r->domain);
@@ -223,6 +243,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
         arch.cond_acts = n_acts;
     }
     if (c->emphasise && dws_domain_mix_emphasise(&cfg.mix, c->emphasise, 4.0, err) != 0) return -1;
+    if (c->hidden_layer_weights && parse_depth_weights(c->hidden_layer_weights, cfg.depth_weight, err) != 0) return -1;
 
     dws_zoo_set train = {0}, val = {0};
     dws_image_set images = {0};

@@ -182,10 +182,26 @@ static void groups_free(width_groups *g)
     free(g->start);
 }
 
-/* Up to want members of the group of a uniformly drawn member, distinct. */
-static int draw_batch(const width_groups *g, int n_members, int want, dws_rng *rng, int *out)
+static double depth_weight(const dws_adapter_train_config *cfg, int L)
 {
-    int k = g->group_of[dws_rng_below(rng, (uint64_t)n_members)];
+    return cfg->depth_weight[L] > 0 ? cfg->depth_weight[L] : 1.0;
+}
+
+/* Up to want members of the group of a drawn member, distinct; the member is drawn
+ * uniformly, or with weights by depth (rejection against the largest weight). */
+static int draw_batch(const width_groups *g, const dws_zoo_set *set, const dws_adapter_train_config *cfg, int want,
+                      dws_rng *rng, int *out)
+{
+    double top = 0;
+    int weighted = 0;   /* unweighted draws take one random number, as before weights */
+    for (int L = 1; L <= DWS_MAX_LAYERS; L++) {
+        top = fmax(top, depth_weight(cfg, L));
+        weighted |= depth_weight(cfg, L) != 1.0;
+    }
+    int i;
+    do i = (int)dws_rng_below(rng, (uint64_t)set->n);
+    while (weighted && dws_rng_uniform(rng) * top >= depth_weight(cfg, set->m[i].mlp.n_layers));
+    int k = g->group_of[i];
     int size = g->start[k + 1] - g->start[k], b = want < size ? want : size;
     for (int j = 0; j < size; j++) out[j] = g->order[g->start[k] + j];
     for (int j = 0; j < b; j++) {
@@ -265,7 +281,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     } else if (dws_domain_apply(&cfg->domain, 3, 32, 32, T->x, (size_t)n_img, noise, 0, err) != 0) {
         return -1;
     }
-    int b = draw_batch(&T->groups, T->train->n, cfg->batch_nets, &T->rng, T->pick);
+    int b = draw_batch(&T->groups, T->train, cfg, cfg->batch_nets, &T->rng, T->pick);
     p->batch = b;
     /* The network for this batch's depth, activation and domain. */
     const dws_net *net = views_for(T->views, T->net, &T->train->m[T->pick[0]].mlp, any, &d, err);
@@ -432,6 +448,13 @@ static char *checkpoint_config(const dws_adapter_train_config *c, const dws_net 
     } else {
         cJSON_AddStringToObject(j, "domain", domain);
     }
+    for (int L = 1; L <= DWS_MAX_LAYERS; L++)
+        if (c->depth_weight[L] > 0 && c->depth_weight[L] != 1.f) {   /* only when set: older checkpoints resume */
+            cJSON *w = cJSON_AddArrayToObject(j, "depth_weights");
+            for (int d = 1; d <= DWS_MAX_LAYERS; d++)
+                cJSON_AddItemToArray(w, cJSON_CreateNumber(dws_float_decimal((float)depth_weight(c, d))));
+            break;
+        }
     cJSON_AddBoolToObject(j, "template_conv", !c->no_template_conv);
     cJSON_AddBoolToObject(j, "position_embedding", !c->no_position_embedding);
     char *text = cJSON_PrintUnformatted(j);

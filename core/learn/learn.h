@@ -77,6 +77,9 @@ typedef struct {
     /* Ablations: hold the template convolution (tensors "K") or the position
      * embedding ("pos") of every layer at zero. */
     int no_template_conv, no_position_embedding;
+    /* How often a classifier of L weight layers is drawn, relative to others: weight
+     * depth_weight[L] (0: 1, the default: every classifier alike). */
+    float depth_weight[DWS_MAX_LAYERS + 1];
 } dws_adapter_train_config;
 
 /* batch 4 classifiers x 128 images, lr 1e-3 after 5% warm-up, weight decay 1e-4,
@@ -126,6 +129,8 @@ typedef struct {
     const char *init_from;          /* NULL, or an adapter file whose same-named tensors and
                                        input normalisation start the training (warm start) */
     const char *emphasise;          /* "all": corruption types drawn 4x as often (NULL: none) */
+    const char *hidden_layer_weights;   /* NULL, or "W1,W2,...": classifiers of 1, 2, ... hidden
+                                           layers drawn with these relative weights */
     /* The optimisation: batches, lr, weight decay, clipping, seed, threads, validation
      * images, ablations. steps, warmup, val_every and domain are set by the run. */
     dws_adapter_train_config train;

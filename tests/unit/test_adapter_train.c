@@ -254,6 +254,25 @@ START_TEST(any_mlp_training_reaches_every_tied_tensor)
         ck_assert_msg(r == 1 ? n == 0 : n > 0, "activation row %d: %g", r, n);
     }
     dws_net_free(&net);
+    /* Draw weights by depth: with one hidden layer weighted 1000 to 1, no step meets
+     * three hidden layers, so M_int stays where it started (zero). */
+    ck_assert_int_eq(dws_net_init(&net, &a, 7, &err), 0);
+    ck_assert_int_eq(dws_adapter_set_norm(&net, &train, &err), 0);
+    c.depth_weight[2] = 1000.f;
+    ck_assert_msg(dws_adapter_train(&net, &train, &val, &img, &c, &(dws_adapter_train_hooks){0}, NULL, &err) == 0,
+                  "%s", err.message);
+    for (int l = 0; l < 2; l++) {
+        char name[2][32];
+        double sum[2] = {0, 0};
+        snprintf(name[0], sizeof name[0], "layer%d.Mone", l);
+        snprintf(name[1], sizeof name[1], "layer%d.Mint", l);
+        for (int k = 0; k < 2; k++) {
+            const dws_param_tensor *t = dws_param_table_find(&net.table, name[k]);
+            for (size_t j = 0; j < t->count; j++) sum[k] += fabs(net.params[t->offset + j]);
+        }
+        ck_assert_msg(sum[0] > 0 && sum[1] == 0, "layer %d: M_one %g, M_int %g", l, sum[0], sum[1]);
+    }
+    dws_net_free(&net);
     dws_zoo_set_free(&train);
     dws_zoo_set_free(&val);
     dws_image_set_free(&img);
