@@ -40,7 +40,7 @@ TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --b
 COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --steps 8000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 0 --threads 2}
 # Round 2: the domains that cost an MLP most drawn 4x as often, the default domain 15%.
 # Round 3: any MLP, from round 2.
-ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 2 --threads 2}
+ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 9000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 2 --threads 2}
 ROUND2_ARGS=${ROUND2_ARGS:---domain all --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 1 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-0}
 EVAL=models/cifar10c-adapter-eval
