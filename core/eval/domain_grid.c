@@ -205,11 +205,16 @@ static int auto_source_open(auto_source *a, const dws_domain_grid_config *c, con
     *a = (auto_source){.c = c, .train = train};
     a->n = train->n < DWS_EVAL_VAL_IMAGES ? (uint32_t)train->n : DWS_EVAL_VAL_IMAGES;
     a->first = (uint32_t)train->n - a->n;
-    if (train->dim != DWS_CIFAR10_DIM || (uint32_t)total > a->n) {
+    if (train->dim != DWS_CIFAR10_DIM) {
+        dws_error_set(err, DWS_E_BAD_DATA, "the estimator reads 3 x 32 x 32 images; these have %zu values",
+                      train->dim);
+        return -1;
+    }
+    if ((uint32_t)total > a->n) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT,
-                      "auto needs %d held-apart 3 x 32 x 32 training images (%d draws of each size), the data has "
-                      "%u of %zu values each",
-                      total, c->auto_draws, a->n, train->dim);
+                      "auto's draws need %d distinct held-apart training images (%d draws of each size); there are "
+                      "%u: fewer --auto-draws or smaller --auto-images",
+                      total, c->auto_draws, a->n);
         return -1;
     }
     a->order = malloc(sizeof(uint32_t) * a->n);
@@ -250,7 +255,7 @@ static int estimate_draw(const auto_source *a, const uint32_t *order, int n, con
     dws_domain_estimate est;
     if (dws_estimate_domain(a->c->estimator, a->x, (size_t)n, &est, err)) return -1;
     dws_adapt_domain ad;
-    char note[256];
+    char note[256];   /* for an answer's metadata; the grid reports the estimates itself */
     dws_adapt_domain_estimated(a->c->estimator, &est, &ad, note, sizeof note);
     dws_adapt_domain_format(&ad, spec, size);
     return 0;
@@ -311,7 +316,7 @@ static int known_accuracy(const grid_row *r, int cell, int index, const char *sp
 }
 
 /* Each distinct estimate's accuracy (measured once per row), and each cell's mean
- * over the draws (NAN when the adapter reads one of its estimates not). */
+ * over the draws (NAN when the adapter does not read one of its estimates). */
 static int auto_accuracies(const dws_domain_grid_config *c, const dws_zoo_set *set, const dws_samples *test,
                            grid_row *r, dws_error *err)
 {
