@@ -566,14 +566,15 @@ static const cli_option eval_domains_table[] = {
            .help = "stop fine-tuning new domains after S seconds (0: all); the cache keeps what is done"),
     INT("--limit", limit, "N", 1, DWS_ZOO_MAX_COUNT, .def = "20", .help = "the first N test classifiers"),
     INT("--images", images, "N", 1, 10000, .def = "5000", .help = "the first N test images of each domain"),
-    CUSTOM("--auto-images", cli_int_list, auto_images, "LIST", parse_auto_images, .def = "8,64",
+    CUSTOM("--auto-images", cli_int_list, auto_images, "LIST", parse_auto_images, .def = "8,64", SEEN(auto_images_seen),
            .help = "auto columns: the domain estimated from this many unlabeled held-apart images (up to "
                    STR(DWS_GRID_AUTO_MAX_SIZES) " sizes of 1-" STR(DWS_AUTO_MAX_IMAGES) "; 0: none)"),
     FLAG("--no-auto", no_auto, .help = "leave the auto columns out (as --auto-images 0)"),
     INT("--auto-draws", auto_draws, "N", 1, DWS_GRID_AUTO_MAX_DRAWS, .def = "8",
         .help = "disjoint image sets per domain and size, averaged"),
     TEXT("--estimator", estimator, "FILE.dws", .shown = DWS_DEFAULT_ESTIMATOR " in the models directory",
-         .help = "the domain estimator of the auto columns"),
+         .help = "the domain estimator of the auto columns (without it and without --auto-images, a missing "
+                 "default leaves them out)"),
     INT("--threads", threads, "N", 0, 64, .def = "0", .help = "adapter threads (0: one per CPU)"),
 };
 COMMAND(cli_eval_domains, "eval-domains", eval_domains_table,

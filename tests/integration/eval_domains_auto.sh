@@ -8,8 +8,9 @@
 #    nothing; on contrast:5 auto beats no adaptation; the draws are counted;
 #  - with an estimator trained without most types (3 kept, 40 steps): the report names
 #    frost and spatter among the types it never saw and checks them;
-#  - --no-auto drops the columns and the lines; bad --auto-images / --auto-draws exit 2;
-#    draws that need more than the 5,000 held-apart images are refused.
+#  - --no-auto drops the columns and the lines, and so does a missing shipped estimator
+#    (with a note; an error when --auto-images asks for auto); bad --auto-images /
+#    --auto-draws exit 2; draws that need more than the 5,000 held-apart images are refused.
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -87,6 +88,18 @@ grid none --no-auto --images 50
 ! grep -q "auto" "$tmp/none.md" || fail "--no-auto still reports auto: $(grep auto "$tmp/none.md" | head -3)"
 grep -q '^| none |' "$tmp/none.md" || fail "--no-auto lost the none row"
 ok "--no-auto: no auto columns or lines"
+
+# A models directory without the estimator (a fresh `make pretrained` builds it after the
+# grid): the grid runs without auto and says so; naming auto then is an error.
+mkdir -p "$tmp/models" && cp models/cifar10c-adapter.dws "$tmp/models/"
+DWSNET_MODELS=$tmp/models grid noest --images 50
+grep -q "no domain estimator at .*cifar10c-domain-estimator.dws: the auto columns are left out" "$tmp/noest.log" \
+  || fail "no note on the missing estimator: $(cat "$tmp/noest.log" | head -3)"
+! grep -q "auto" "$tmp/noest.md" || fail "auto columns without an estimator"
+rc=0; DWSNET_MODELS=$tmp/models "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" --auto-images 8 \
+  2> "$tmp/err" || rc=$?
+[ $rc = 1 ] && grep -q -- "--estimator" "$tmp/err" || fail "--auto-images without an estimator: $rc $(cat "$tmp/err")"
+ok "no shipped estimator: auto left out with a note, or an error when asked for"
 
 for bad in "--auto-images 2000" "--auto-images 8,0" "--auto-draws 0" "--auto-draws 33"; do
   rc=0; "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" $bad 2> "$tmp/err" || rc=$?
