@@ -685,7 +685,7 @@ static void auto_targets(FILE *f, const dws_domain_grid_config *c, const grid_ro
 
 /* ---- the table ---- */
 
-/* The estimates of one row, most often first per size: "fog:3 3/4; fog:3 4/4". */
+/* Per size, the estimate of most draws and in how many: "fog:3 3/4; fog:3 4/4". */
 static void estimates_cell(FILE *f, const dws_domain_grid_config *c, const grid_row *r)
 {
     for (int k = 0; k < c->n_auto_sizes; k++) {
