@@ -541,6 +541,19 @@ COMMAND(cli_eval, "eval", eval_table,
                   "(its options apply).\n\n" MODELS_DIR_HELP);
 #undef S
 
+/* Image counts auto estimates from; a lone 0 turns auto off. */
+static int parse_auto_images(const char *s, void *field, char *why, size_t why_size)
+{
+    if (!strcmp(s, "0")) {
+        *(cli_int_list *)field = (cli_int_list){0};
+        return 0;
+    }
+    if (parse_list(s, field, DWS_GRID_AUTO_MAX_SIZES, 1, DWS_AUTO_MAX_IMAGES, why, why_size) == 0) return 0;
+    size_t used = strlen(why);
+    snprintf(why + used, why_size - used, ", or 0 for none");
+    return -1;
+}
+
 #define S eval_domains_opts
 static const cli_option eval_domains_table[] = {
     TEXT("--model", model, "FILE.dws", .shown = DWS_DEFAULT_ADAPTER " in the models directory", .help = "adapter"),
@@ -555,15 +568,27 @@ static const cli_option eval_domains_table[] = {
            .help = "stop fine-tuning new domains after S seconds (0: all); the cache keeps what is done"),
     INT("--limit", limit, "N", 1, DWS_ZOO_MAX_COUNT, .def = "20", .help = "the first N test classifiers"),
     INT("--images", images, "N", 1, 10000, .def = "5000", .help = "the first N test images of each domain"),
+    CUSTOM("--auto-images", cli_int_list, auto_images, "LIST", parse_auto_images, .def = "8,64", SEEN(auto_images_seen),
+           .help = "auto columns: the domain estimated from this many unlabeled held-apart images (up to "
+                   STR(DWS_GRID_AUTO_MAX_SIZES) " sizes of 1-" STR(DWS_AUTO_MAX_IMAGES) "; 0: none)"),
+    FLAG("--no-auto", no_auto, .help = "leave the auto columns out (as --auto-images 0)"),
+    INT("--auto-draws", auto_draws, "N", 1, DWS_GRID_AUTO_MAX_DRAWS, .def = "8",
+        .help = "disjoint image sets per domain and size, averaged"),
+    TEXT("--estimator", estimator, "FILE.dws", .shown = DWS_DEFAULT_ESTIMATOR " in the models directory",
+         .help = "the domain estimator of the auto columns (without it and without --auto-images, a missing "
+                 "default leaves them out)"),
     INT("--threads", threads, "N", 0, 64, .def = "0", .help = "adapter threads (0: one per CPU)"),
 };
 COMMAND(cli_eval_domains, "eval-domains", eval_domains_table,
-        .about = "The domain grid of an adapter: for every corruption type at severities 1, 3 and 5,\n"
-                 "and the default chain, the zoo's first test classifiers on the corrupted test\n"
-                 "images unadapted, adapted with the domain named, with `any`, and fine-tuned by the\n"
-                 "oracle of docs/task.md (1 epoch of Adam on labelled corrupted training images;\n"
-                 "cached per domain, slow the first time: about a minute per domain on 2 cores).\n"
-                 "Writes grid.md (the table and the targets; also printed), grid.json and heatmaps.",
+        .about = "The domain grid of an adapter: for clean images, every corruption type at severities\n"
+                 "1, 3 and 5, and the default chain, the zoo's first test classifiers on the test\n"
+                 "images through that domain unadapted, adapted with the domain named, with `any`,\n"
+                 "with `auto` (the domain the estimator names from --auto-images unlabeled training\n"
+                 "images of that domain, held apart from the scored ones; mean over --auto-draws draws),\n"
+                 "and fine-tuned by the oracle of docs/task.md (1 epoch of Adam on labelled corrupted\n"
+                 "training images; cached per domain, slow the first time: about a minute per domain\n"
+                 "on 2 cores). Writes grid.md (the table and the targets; also printed), grid.json\n"
+                 "and heatmaps.",
         .epilog = MODELS_DIR_HELP);
 #undef S
 

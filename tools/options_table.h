@@ -129,10 +129,11 @@ typedef struct {
 } eval_opts;
 
 typedef struct {
-    const char *model, *zoo, *data, *out, *oracle_dir;
-    long limit, images, threads;
+    const char *model, *zoo, *data, *out, *oracle_dir, *estimator;
+    long limit, images, threads, auto_draws;
     double oracle_seconds;
-    int no_oracle, oracle_cached;
+    int no_oracle, oracle_cached, no_auto, auto_images_seen;
+    cli_int_list auto_images;   /* n 0: no auto columns ("0") */
 } eval_domains_opts;
 
 typedef struct {

@@ -240,15 +240,27 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
                          dws_error *err);
 
 /* ==== domain grid ==== */
-/* The domain grid of an adapter (docs/adapter.md): every corruption type at
- * severities 1, 3 and 5, and the default chain; per domain, the first `limit` test
- * classifiers of a zoo on the first `images` test images through it (noise seed
- * DWS_EVAL_TEST_SEED): unadapted, adapted with the domain named, with `any`, and
- * fine-tuned by the oracle (results cached in oracle_dir, one file per domain and
- * set of classifiers; computed when missing and compute_oracle, severity 5 first,
- * within oracle_seconds; the report counts the domains without one). Writes grid.md
- * (the table and the targets of the domains issue), grid.json and type x severity
- * heatmaps (SVG) of each method's gain into out_dir. */
+/* The domain grid of an adapter (docs/adapter.md): clean images, every corruption
+ * type at severities 1, 3 and 5, and the default chain; per domain, the first `limit`
+ * test classifiers of a zoo on the first `images` test images through it (noise seed
+ * DWS_EVAL_TEST_SEED): unadapted, adapted with the domain named, with `any`, with
+ * `auto`, and fine-tuned by the oracle (results cached in oracle_dir, one file per
+ * domain and set of classifiers; computed when missing and compute_oracle, severity 5
+ * first, within oracle_seconds; the report counts the domains without one; never on
+ * clean images, which the classifiers were trained on).
+ *
+ * `auto` (issue 17, docs/estimator.md section 6): for each of auto_sizes, auto_draws
+ * disjoint sets of that many training images held apart from the scored ones (the
+ * last DWS_EVAL_VAL_IMAGES, with a noise seed of their own, rounded to bytes as image
+ * files hold them) go through the domain; the estimator names a domain from each set,
+ * every classifier is adapted to it (`none`: left as it is) and scored on the test
+ * images; the column is the mean over the draws.
+ *
+ * Writes grid.md (the table and the targets of the domains and auto issues), grid.json
+ * and type x severity heatmaps (SVG) of each method's gain into out_dir. */
+#define DWS_GRID_AUTO_MAX_SIZES 4
+#define DWS_GRID_AUTO_MAX_DRAWS 32
+
 typedef struct {
     const dws_model *model;
     const char *zoo_dir, *data_dir, *out_dir;
@@ -257,11 +269,19 @@ typedef struct {
     double oracle_seconds;            /* stop fine-tuning new domains after this long; 0: no limit */
     int limit, images;                /* classifiers, test images; 0: all */
     int threads;                      /* adapter threads; 0: one per CPU */
+    const dws_estimator *estimator;   /* for the auto columns; NULL when n_auto_sizes is 0 */
+    int n_auto_sizes;                 /* 0: no auto columns */
+    int auto_sizes[DWS_GRID_AUTO_MAX_SIZES];   /* images per estimate, 1..DWS_AUTO_MAX_IMAGES */
+    int auto_draws;                   /* disjoint sets per domain and size, 1..DWS_GRID_AUTO_MAX_DRAWS */
 } dws_domain_grid_config;
 
 typedef struct {
     void (*on_domain)(void *ctx, int i, int n, const char *spec, double seconds);
     void (*on_oracle)(void *ctx, const char *spec, double gain, double seconds);
+    /* per domain and auto size: the estimate made most often (in `count` of `draws`) and
+     * the mean gain over the draws (NAN: the adapter read none of the estimates) */
+    void (*on_auto)(void *ctx, const char *spec, int images, const char *most_often, int count, int draws,
+                    double gain);
     void *ctx;
 } dws_domain_grid_hooks;
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `dwsnet eval-domains` with domain=auto (issue 17), small: a zoo of 8 quickly trained
+# classifiers (its one test classifier is scored), 300 test images per domain, 2 draws
+# of 8 and of 64 held-apart images per domain, no oracle.
+#  - with the shipped adapter and estimator (found through DWSNET_MODELS): grid.md has
+#    the auto columns, the `none` row and the auto target lines; grid.json's accuracies
+#    are in [0, 100]; on clean images `none` is estimated from 64 images and auto changes
+#    nothing; on contrast:5 auto beats no adaptation; the draws are counted;
+#  - with an estimator trained without most types (3 kept, 40 steps): the report names
+#    frost and spatter among the types it never saw and checks them;
+#  - --no-auto drops the columns and the lines, and so does a missing shipped estimator
+#    (with a note; an error when --auto-images asks for auto); bad --auto-images /
+#    --auto-draws exit 2; draws that need more than the 5,000 held-apart images are refused.
+set -euo pipefail
+BIN=${BIN:-bin}
+D=$BIN/dwsnet
+data=${DWSNET_DATA:-../shared/data/cifar10}
+py=/usr/bin/python3
+if [ ! -e "$data/test_batch.bin.gz" ] && [ ! -e "$data/test_batch.bin" ]; then
+  echo "skipped: no data (set DWSNET_DATA to a CIFAR-10 binary folder)"; exit 77
+fi
+for f in models/cifar10c-adapter.dws models/cifar10c-domain-estimator.dws; do
+  [ -f "$f" ] || { echo "skipped: $f is absent (make pretrained builds it)"; exit 77; }
+done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+ok() { echo "ok   $*"; }
+export DWSNET_MODELS=$PWD/models OPENBLAS_NUM_THREADS=1
+
+"$D" zoo --data "$data" --out "$tmp/zoo" --count 8 --epochs 2 --subsets 5000 --jobs 2 > /dev/null 2>&1 \
+  || fail "dwsnet zoo"
+grid() {  # grid OUT [ARGS...]: a small eval-domains run into $tmp/OUT
+  local out=$1; shift
+  "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/$out" --no-oracle --images 300 "$@" \
+    > "$tmp/$out.md" 2> "$tmp/$out.log" || fail "eval-domains $*: $(tail -3 "$tmp/$out.log")"
+}
+
+grid shipped --auto-draws 2
+grep -q '^| domain | no adaptation | named | any | auto 8 | auto 64 | oracle | estimated most often |$' \
+  "$tmp/shipped.md" || fail "no auto columns: $(grep '^| domain' "$tmp/shipped.md")"
+for line in "^- \[[x ]\] 8 images: auto's summed gain .* \(target 75%\)$" \
+            "^- \[[x ]\] 64 images: auto's summed gain .* \(target 90%\)$" \
+            "^- \[[x ]\] clean images, 64 images: auto changes mean accuracy by" \
+            "^- \[[x ]\] clean images: \`none\` estimated in [0-9]+ of 2 draws of 64 images" \
+            "^- the estimator knows every corruption type"; do
+  grep -Eq "$line" "$tmp/shipped.md" || fail "no line '$line' in: $(sed -n '/Auto targets/,$p' "$tmp/shipped.md")"
+done
+grep -q "auto contrast:5 from 64 images: " "$tmp/shipped.log" || fail "no auto progress lines: $(tail -3 "$tmp/shipped.log")"
+$py - "$tmp/shipped/grid.json" <<'PY' || fail "grid.json"
+import json, sys
+g = json.load(open(sys.argv[1]))
+rows = {r["domain"]: r for r in g["domains"]}
+assert len(rows) == 59 and list(rows)[0] == "none", list(rows)[:2]
+assert g["auto"]["draws"] == 2 and g["auto"]["images"] == [8, 64], g["auto"]
+assert g["auto"]["first_image"] == 45000 and g["auto"]["estimator"] == "cifar10c-domain-estimator", g["auto"]
+for name, r in rows.items():
+    vals = [r["before"], r["named"], r["any"]] + [a["mean"] for a in r["auto"]]
+    assert all(0 <= v <= 100 for v in vals), (name, vals)
+    for a in r["auto"]:
+        assert sum(e["draws"] for e in a["estimates"]) == 2, (name, a)
+        assert a["most_often"] in [e["domain"] for e in a["estimates"]], (name, a)
+clean = rows["none"]
+assert clean["named"] == clean["before"] and clean["oracle"] is None, clean
+at64 = clean["auto"][1]   # 8 images may be named a mild corruption now and then; 64 are not
+assert at64["most_often"] == "none" and at64["mean"] == clean["before"], at64
+c5 = rows["contrast:5"]
+for a in c5["auto"]:
+    assert a["mean"] > c5["before"], ("contrast:5", a, c5["before"])
+    assert a["most_often"].startswith("contrast:"), a
+print("contrast:5", c5["before"], [a["mean"] for a in c5["auto"]])
+PY
+ok "shipped estimator: auto columns, none row, target lines, grid.json sane, contrast:5 gains"
+
+# An estimator that never saw frost nor spatter (nor 14 other types).
+keep="contrast fog gaussian_noise"
+exclude=$("$D" corrupt --list | awk 'NR > 1 {print $1}' | grep -vxF -f <(tr ' ' '\n' <<< "$keep") | paste -sd,)
+"$D" train-estimator --data "$data" -o "$tmp/small.dws" --id small-estimator --exclude "$exclude" --steps 40 \
+  --val-every 20 --pool-images 256 --val-images 256 --val-sets 2 --hidden 16 > /dev/null 2> "$tmp/train.log" \
+  || fail "train-estimator: $(tail -3 "$tmp/train.log")"
+grid small --images 100 --auto-images 64 --auto-draws 1 --estimator "$tmp/small.dws"
+grep -Eq '^- \[[x ]\] types the estimator never saw \([a-z_, ]*frost[a-z_, ]*spatter; 48 domains\), 64 images: auto' \
+  "$tmp/small.md" || fail "no never-saw line: $(sed -n '/Auto targets/,$p' "$tmp/small.md")"
+grep -q '^| domain | no adaptation | named | any | auto 64 | oracle |' "$tmp/small.md" || fail "auto 64 column"
+grep -q "estimator small-estimator" "$tmp/small.md" || fail "the report does not name the estimator"
+ok "an estimator trained without frost and spatter: the types it never saw are checked"
+
+grid none --no-auto --images 50
+! grep -q "auto" "$tmp/none.md" || fail "--no-auto still reports auto: $(grep auto "$tmp/none.md" | head -3)"
+grep -q '^| none |' "$tmp/none.md" || fail "--no-auto lost the none row"
+ok "--no-auto: no auto columns or lines"
+
+# A models directory without the estimator (a fresh `make pretrained` builds it after the
+# grid): the grid runs without auto and says so; naming auto then is an error.
+mkdir -p "$tmp/models" && cp models/cifar10c-adapter.dws "$tmp/models/"
+DWSNET_MODELS=$tmp/models grid noest --images 50
+grep -q "no domain estimator at .*cifar10c-domain-estimator.dws: the auto columns are left out" "$tmp/noest.log" \
+  || fail "no note on the missing estimator: $(cat "$tmp/noest.log" | head -3)"
+! grep -q "auto" "$tmp/noest.md" || fail "auto columns without an estimator"
+rc=0; DWSNET_MODELS=$tmp/models "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" --auto-images 8 \
+  2> "$tmp/err" || rc=$?
+[ $rc = 1 ] && grep -q -- "--estimator" "$tmp/err" || fail "--auto-images without an estimator: $rc $(cat "$tmp/err")"
+ok "no shipped estimator: auto left out with a note, or an error when asked for"
+
+for bad in "--auto-images 2000" "--auto-images 8,0" "--auto-draws 0" "--auto-draws 33"; do
+  rc=0; "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" $bad 2> "$tmp/err" || rc=$?
+  [ $rc = 2 ] && grep -q "invalid_argument" "$tmp/err" || fail "$bad: exit $rc, $(cat "$tmp/err")"
+done
+rc=0; "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" --estimator "$tmp/none.dws" 2> "$tmp/err" || rc=$?
+[ $rc = 1 ] && grep -q "none.dws" "$tmp/err" || fail "a missing --estimator: exit $rc, $(cat "$tmp/err")"
+rc=0; "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" --no-oracle --auto-images 1024 --auto-draws 8 \
+  2> "$tmp/err" || rc=$?
+[ $rc = 1 ] && grep -q "8192 distinct held-apart training images" "$tmp/err" || fail "too many draws: $rc $(cat "$tmp/err")"
+ok "bad --auto-images, --auto-draws and --estimator, and more draws than held-apart images, are refused"
+echo "all checks passed"
