@@ -317,8 +317,8 @@ static int prepare(const dws_model *m, dws_model_kind kind, const dws_mlp *in, c
 size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t *widths, int batch,
                                  const dws_run_opts *opts, dws_error *err)
 {
-    size_t net = dws_net_inference_bytes(net_for_depth(m, n_layers), n_layers, widths, batch,
-                                         opts ? opts->threads : 0, err);
+    const dws_net *run = net_for_depth(m, n_layers);
+    size_t net = dws_net_inference_bytes(run, n_layers, widths, batch, opts ? opts->threads : 0, err);
     if (!net) return 0;
     const int adapter = m->net.arch.kind == DWS_MODEL_ADAPTER;
     const double weights = sizeof(float) * (double)dws_mlp_param_count(n_layers, widths);
@@ -329,8 +329,8 @@ size_t dws_model_run_batch_bytes(const dws_model *m, int n_layers, const int64_t
      * embeddings out of one array). */
     double bytes = (double)net + batch * (adapter ? weights : embedding);
     if (batch > 1) bytes += batch * (adapter ? 2 * weights : weights + embedding);
-    /* A conditioned adapter runs a conditioned copy of its network, one per call. */
-    if (m->cond.conditioned) bytes += sizeof(dws_cond_net) + sizeof(float) * (double)m->net.n_params;
+    /* A conditioned adapter runs a conditioned copy of the network of this depth, one per call. */
+    if (m->cond.conditioned) bytes += sizeof(dws_cond_net) + sizeof(float) * (double)run->n_params;
     return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
