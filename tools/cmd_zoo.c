@@ -80,6 +80,7 @@ int cmd_zoo(int argc, char **argv)
         for (int i = 0; i < o.epochs.n; i++) spec.epochs[i] = (int)o.epochs.v[i];
     }
     if (o.family_seen) dws_zoo_spec_family(&spec, (dws_zoo_family)o.family);
+    if (o.frame_seen) spec.frame = (dws_frame)o.frame;
     if (o.hidden_layers.n) {
         spec.n_hidden_layers = o.hidden_layers.n;
         for (int i = 0; i < o.hidden_layers.n; i++) spec.hidden_layers[i] = (int)o.hidden_layers.v[i];

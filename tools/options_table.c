@@ -330,6 +330,7 @@ COMMAND(cli_train_classifier, "train-classifier", train_classifier_table,
 
 static const char *const RECIPES_NAMES[] = {"mixed", "reference", NULL};   /* dws_zoo_recipes order */
 static const char *const FAMILY_NAMES[] = {"default", "any-mlp", NULL};    /* dws_zoo_family order */
+static const char *const FRAME_NAMES[] = {"pixel", "standardized", NULL};  /* dws_frame order */
 
 #define S zoo_opts
 static const cli_option zoo_table[] = {
@@ -356,6 +357,10 @@ static const cli_option zoo_table[] = {
            .help = "hidden-layer counts, sampled per entry (weight layers = hidden layers + 1)"),
     CUSTOM("--activations", cli_int_list, activations, "LIST", parse_activations, .shown = "the family's (relu)",
            .help = "hidden activations, sampled per entry (one for all hidden layers of an entry)"),
+    CHOICE("--frame", frame, FRAME_NAMES, SEEN(frame_seen), .shown = "pixel",
+           .help = "the input every entry trains on: pixel (pixel/255) or standardized ((pixel/255 - mean) / std "
+                   "with CIFAR-10's channel mean 0.4914,0.4822,0.4465 and std 0.2470,0.2435,0.2616, as "
+                   "torchvision's Normalize; the ONNX files then read standardized inputs)"),
     TEXT("--domain", domain, "SPEC", .shown = DWS_DEFAULT_DOMAIN, .help = "target domain of the reported accuracy"),
     U64("--domain-seed", domain_seed, "N", 1ULL << 53, SEEN(domain_seed_seen), .shown = "0",
         .help = "its noise seed"),
@@ -458,8 +463,9 @@ COMMAND(cli_embed, "embed", embed_table,
 #define S train_adapter_opts
 static const cli_option train_adapter_table[] = {
     TEXT("--zoo", zoo, "DIR", .required = 1, .help = "the zoo of classifiers (train and val splits)"),
-    TEXT("--extra-zoo", extra_zoo, "DIR", .help = "a second zoo whose train and val splits join the first's "
-                                                  "(e.g. an any-mlp zoo)"),
+    TEXT("--extra-zoo", extra_zoo, "DIR[,DIR]", .help = "more zoos whose train and val splits join the first's "
+                                                        "(e.g. an any-mlp zoo; a zoo built with --frame standardized "
+                                                        "makes the adapter read such classifiers in that frame)"),
     FLAG("--any-mlp", any_mlp, .help = "with --domain all: one adapter for 1 to 4 hidden layers and the hidden "
                                        "activations relu, leaky_relu (0.01), gelu, tanh (docs/design.md section 16)"),
     TEXT("--out", out, "FILE.dws", .required = 1, .help = "the best model by validation score"),

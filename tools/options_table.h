@@ -84,6 +84,7 @@ typedef struct {
     cli_shard shard;
     cli_int_list epochs, subsets;
     int family, family_seen;          /* dws_zoo_family */
+    int frame, frame_seen;            /* dws_frame */
     cli_int_list hidden_layers, activations;   /* activations: dws_activation values */
     int reindex;
 } zoo_opts;

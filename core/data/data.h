@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "mlp/mlp.h"
 
 /* ==== image set ==== */
 /* A labelled set of small images as the files store them: bytes, channel-major
@@ -45,6 +46,7 @@ typedef struct {
     const float *x;           /* ... or as floats; exactly one is set */
     const uint8_t *labels;    /* per storage row */
     const uint32_t *rows;     /* view row i is storage row rows[i]; NULL: row i */
+    const dws_input_norm *norm;   /* NULL, or rows come out as (x - mean[c]) / std[c] */
 } dws_samples;
 
 dws_samples dws_samples_of_image_set(const dws_image_set *s);
@@ -62,6 +64,10 @@ void dws_samples_gather(const dws_samples *s, const uint32_t *which, size_t firs
 #define DWS_CIFAR10_CLASSES 10
 /* What every classifier here takes, as model cards and ONNX metadata state it. */
 #define DWS_CIFAR10_INPUT_CONVENTION "x = pixel / 255 as float32, channel-major (CHW), flattened to 3072 values"
+/* The standardized frame's (mlp.h: DWS_CIFAR10_STANDARDIZATION). */
+#define DWS_CIFAR10_STANDARDIZED_CONVENTION                                                                        \
+    "x = (pixel / 255 - mean[c]) / std[c] with mean 0.4914,0.4822,0.4465 and std 0.2470,0.2435,0.2616 per "      \
+    "channel c, as float32, channel-major (CHW), flattened to 3072 values"
 /* Official files hold 10,000 records; anything beyond this is not CIFAR-10. */
 #define DWS_CIFAR10_MAX_RECORDS_PER_FILE 1000000
 

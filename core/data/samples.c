@@ -27,6 +27,13 @@ void dws_samples_gather(const dws_samples *s, const uint32_t *which, size_t firs
             const uint8_t *restrict src = s->pixels + row * dim;
             for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] / 255.0f;
         }
+        if (s->norm && s->norm->n > 0) {
+            const size_t per = dim / (size_t)s->norm->n;
+            for (size_t j = 0; j < dim; j++) {
+                const int c = (int)(j / per);
+                dst[j] = (float)((dst[j] - s->norm->mean[c]) / s->norm->std[c]);
+            }
+        }
         if (y) y[i] = s->labels[row];
     }
 }

@@ -81,19 +81,38 @@ static int score(const evaluator *e, const dws_result_row *key, const dws_mlp *m
     return 0;
 }
 
-static int eval_one(evaluator *e, const dws_result_row *key, const dws_mlp *m, int with_oracle, dws_error *err)
+/* The oracle fine-tunes m (pixel frame) in the frame it was trained in, as its
+ * owner would: *tuned is its pixel-frame twin after. */
+static int finetune_in_frame(const evaluator *e, const dws_mlp *m, dws_frame frame, dws_mlp *tuned, dws_error *err)
+{
+    dws_samples fit = e->oracle_data->samples;
+    if (frame == DWS_FRAME_PIXEL) {
+        if (dws_mlp_clone(tuned, m, err) != 0) return -1;
+        return dws_oracle_finetune(tuned, &fit, 0, err);
+    }
+    fit.norm = &DWS_CIFAR10_STANDARDIZATION;
+    dws_mlp own;
+    if (dws_mlp_to_frame(m, frame, &own, err) != 0) return -1;
+    int rc = dws_oracle_finetune(&own, &fit, 0, err);
+    if (rc == 0) rc = dws_mlp_to_pixel_frame(&own, frame, tuned, err);
+    dws_mlp_free(&own);
+    return rc;
+}
+
+/* m: a classifier as its pixel-frame twin; frame: the input it was trained on. */
+static int eval_one(evaluator *e, const dws_result_row *key, const dws_mlp *m, dws_frame frame, int with_oracle,
+                    dws_error *err)
 {
     dws_result_row row, tuned_row;
     dws_mlp adapted = {0};
-    int rc = dws_adapter_apply(e->model, m, &adapted, &e->opts, err);
+    int rc = dws_adapter_apply_in_frame(e->model, m, frame, &adapted, &e->opts, err);
     if (rc == 0) rc = score(e, key, m, &adapted, &row, err);
     dws_mlp_free(&adapted);
     if (rc != 0 || eval_results_add(&e->ours, &row, err) != 0) return -1;
     int tuned = with_oracle && e->oracle_data;
     if (tuned) {
         dws_mlp copy = {0};
-        rc = dws_mlp_clone(&copy, m, err);
-        if (rc == 0) rc = dws_oracle_finetune(&copy, &e->oracle_data->samples, 0, err);
+        rc = finetune_in_frame(e, m, frame, &copy, err);
         if (rc == 0) rc = score(e, key, m, &copy, &tuned_row, err);
         dws_mlp_free(&copy);
         if (rc != 0 || eval_results_add(&e->oracle, &tuned_row, err) != 0) return -1;
@@ -110,7 +129,7 @@ static int eval_zoo(evaluator *e, const char *dir, int limit, int with_oracle, d
         int rc = 0;
         for (int i = 0; i < set.n && rc == 0; i++) {
             dws_result_row key = {.id = set.m[i].id, .split = s};
-            rc = eval_one(e, &key, &set.m[i].mlp, with_oracle, err);
+            rc = eval_one(e, &key, &set.m[i].mlp, set.m[i].frame, with_oracle, err);
         }
         dws_zoo_set_free(&set);
         if (rc != 0) return -1;
@@ -196,11 +215,13 @@ static int eval_extra(evaluator *e, const char *dir, int with_oracle, dws_error 
         dws_pixel_frame pf = {0};   /* its own input preprocessing folded in: it reads pixel/255 */
         dws_input_norm norm;
         if (rc == 0) rc = extra_input_norm(path, &norm, err);
-        if (rc == 0 && (!onnx || dws_pixel_frame_open(&pf, onnx, norm.n ? &norm : NULL, &e2) != 0 ||
+        if (rc == 0 && (!onnx || dws_pixel_frame_open(&pf, onnx, norm.n ? &norm : NULL, DWS_FRAME_PIXEL, &e2) != 0 ||
                         dws_model_check_input(e->model, dws_pixel_frame_weights(&pf, onnx), &e2) != 0)) {
             if (e->hooks && e->hooks->on_skip) e->hooks->on_skip(e->hooks->ctx, path, &e2);
         } else if (rc == 0) {
-            rc = eval_one(e, &key, dws_pixel_frame_weights(&pf, onnx), with_oracle, &e2);
+            /* Read as /adapt reads it: normalised inputs in the adapter's frame for them. */
+            dws_frame frame = pf.rescales ? dws_model_frame_for_normalized(e->model) : DWS_FRAME_PIXEL;
+            rc = eval_one(e, &key, dws_pixel_frame_weights(&pf, onnx), frame, with_oracle, &e2);
             /* Weights the adapter refuses (its guard) are a refusal too. */
             if (rc != 0 && e2.code && !strcmp(e2.code, DWS_E_INCOMPATIBLE_MODEL) && e->hooks && e->hooks->on_skip) {
                 e->hooks->on_skip(e->hooks->ctx, path, &e2);

@@ -89,7 +89,8 @@ static int mean_accuracy(const dws_model *model, const dws_adapt_domain *d, cons
     for (int i = 0; i < set->n; i++) {
         dws_mlp adapted = {0};
         double acc;
-        if (d && dws_adapter_apply(model, &set->m[i].mlp, &adapted, &opts, err) != 0) return -1;
+        if (d && dws_adapter_apply_in_frame(model, &set->m[i].mlp, set->m[i].frame, &adapted, &opts, err) != 0)
+            return -1;
         int rc = dws_mlp_accuracy(d ? &adapted : &set->m[i].mlp, test, &acc, err);
         dws_mlp_free(&adapted);
         if (rc != 0) return -1;

@@ -17,7 +17,7 @@ typedef struct {
     const dws_net *net;                    /* being trained */
     char domain[256];                      /* canonical */
     int64_t min_w, max_w;
-    uint32_t extra_crc32;                  /* the extra zoo's index */
+    char extra_crc32[96];                  /* the extra zoos' index CRCs, comma-separated */
     FILE *csv;
 } run_ctx;
 
@@ -58,18 +58,36 @@ static int zoo_set_join(dws_zoo_set *dst, dws_zoo_set *src, dws_error *err)
     return 0;
 }
 
-/* The train and val splits of dir joined to *train and *val (*crc: its index's). */
-static int load_extra_zoo(const char *dir, int limit_train, int limit_val, dws_zoo_set *train, dws_zoo_set *val,
-                          uint32_t *crc, dws_error *err)
+#define MAX_EXTRA_ZOOS 4
+
+/* The train and val splits of every zoo of dirs ("DIR[,DIR...]") joined to *train
+ * and *val; crcs gets their indexes' CRCs, comma-separated. */
+static int load_extra_zoos(const char *dirs, int limit_train, int limit_val, dws_zoo_set *train, dws_zoo_set *val,
+                           char *crcs, size_t cap, dws_error *err)
 {
-    dws_zoo_set t = {0}, v = {0};
-    int rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_TRAIN, limit_train, &t, err);
-    if (rc == 0) rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_VAL, limit_val, &v, err);
-    *crc = t.index_crc32;
-    if (rc == 0) rc = zoo_set_join(train, &t, err);
-    if (rc == 0) rc = zoo_set_join(val, &v, err);
-    dws_zoo_set_free(&t);
-    dws_zoo_set_free(&v);
+    int rc = 0, n = 0;
+    crcs[0] = 0;
+    for (const char *p = dirs; *p && rc == 0; n++) {
+        size_t len = strcspn(p, ",");
+        char dir[4096];
+        if (n == MAX_EXTRA_ZOOS || len == 0 || len >= sizeof dir) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "extra zoos '%s': 1 to %d folders, comma-separated", dirs,
+                          MAX_EXTRA_ZOOS);
+            return -1;
+        }
+        memcpy(dir, p, len);
+        dir[len] = 0;
+        p += len + (p[len] == ',');
+        dws_zoo_set t = {0}, v = {0};
+        rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_TRAIN, limit_train, &t, err);
+        if (rc == 0) rc = dws_zoo_set_load(dir, 1u << DWS_ZOO_VAL, limit_val, &v, err);
+        size_t at = strlen(crcs);
+        snprintf(crcs + at, cap - at, "%s%08x", n ? "," : "", t.index_crc32);
+        if (rc == 0) rc = zoo_set_join(train, &t, err);
+        if (rc == 0) rc = zoo_set_join(val, &v, err);
+        dws_zoo_set_free(&t);
+        dws_zoo_set_free(&v);
+    }
     return rc;
 }
 
@@ -103,9 +121,8 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
     cJSON_AddStringToObject(t, "zoo", r->c->zoo_dir);
     cJSON_AddStringToObject(t, "zoo_index_crc32", crc);
     if (r->c->extra_zoo_dir) {
-        snprintf(crc, sizeof crc, "%08x", r->extra_crc32);
         cJSON_AddStringToObject(t, "extra_zoo", r->c->extra_zoo_dir);
-        cJSON_AddStringToObject(t, "extra_zoo_index_crc32", crc);
+        cJSON_AddStringToObject(t, "extra_zoo_index_crc32", r->extra_crc32);
     }
     cJSON_AddStringToObject(t, "train_images_crc32", dcrc);
     if (r->c->hidden_layer_weights) cJSON_AddStringToObject(t, "hidden_layer_weights", r->c->hidden_layer_weights);
@@ -254,7 +271,12 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     int rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_TRAIN, c->limit_train, &train, err);
     if (rc == 0) rc = dws_zoo_set_load(c->zoo_dir, 1u << DWS_ZOO_VAL, c->limit_val, &val, err);
     if (rc == 0 && c->extra_zoo_dir)
-        rc = load_extra_zoo(c->extra_zoo_dir, c->limit_train, c->limit_val, &train, &val, &r.extra_crc32, err);
+        rc = load_extra_zoos(c->extra_zoo_dir, c->limit_train, c->limit_val, &train, &val, r.extra_crc32,
+                             sizeof r.extra_crc32, err);
+    /* Classifiers trained on standardized inputs: the adapter reads them in that
+     * frame, told so by a condition row (a domain-conditioned adapter only). */
+    for (int i = 0; rc == 0 && all && i < train.n; i++)
+        if (train.m[i].frame != DWS_FRAME_PIXEL) arch.cond_frames = DWS_FRAME_COUNT - 1;
     if (rc == 0) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &images, err);
     if (rc == 0 && (train.n == 0 || val.n == 0)) {
         dws_error_set(err, DWS_E_BAD_DATA, "%s has %d training and %d validation classifiers; both are needed",

@@ -25,16 +25,27 @@ void dws_adapter_train_defaults(dws_adapter_train_config *c)
     dws_domain_mix_defaults(&c->mix);
 }
 
+/* The frame net reads a classifier trained in frame f in: its own when net has a
+ * row for it, else pixel (its pixel-frame twin, as before frames). */
+static dws_frame read_frame(const dws_net *net, dws_frame f)
+{
+    return net->arch.cond_frames && f != DWS_FRAME_PIXEL ? f : DWS_FRAME_PIXEL;
+}
+
 /* Per stored tensor kind (dws_depth_tensor_kind: a depth-range adapter pools the
  * interior tensors of every depth into one kind) the mean and standard deviation
- * of every weight of the zoo. */
+ * of every weight of the zoo, each classifier read in the frame the net reads it in. */
 int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
 {
     double sum[2 * DWS_MAX_LAYERS] = {0}, sq[2 * DWS_MAX_LAYERS] = {0}, count[2 * DWS_MAX_LAYERS] = {0};
     for (int i = 0; i < zoo->n; i++) {
-        const dws_mlp *m = &zoo->m[i].mlp;
+        dws_mlp framed = {0};
+        const dws_frame f = read_frame(net, zoo->m[i].frame);
+        if (f != DWS_FRAME_PIXEL && dws_mlp_to_frame(&zoo->m[i].mlp, f, &framed, err) != 0) return -1;
+        const dws_mlp *m = f != DWS_FRAME_PIXEL ? &framed : &zoo->m[i].mlp;
         const int L = m->n_layers;
         if (!dws_net_reads_depth(net, L)) {
+            dws_mlp_free(&framed);
             dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "zoo entry %d has %d layers, which the adapter does not read",
                           zoo->m[i].id, L);
             return -1;
@@ -49,6 +60,7 @@ int dws_adapter_set_norm(dws_net *net, const dws_zoo_set *zoo, dws_error *err)
             }
             count[s] += (double)n;
         }
+        dws_mlp_free(&framed);
     }
     for (int k = 0; k < 2 * net->arch.depth; k++) {
         double mean = count[k] > 0 ? sum[k] / count[k] : 0, var = count[k] > 0 ? sq[k] / count[k] - mean * mean : 1;
@@ -79,10 +91,11 @@ static void views_free(net_views *v)
     memset(v, 0, sizeof *v);
 }
 
-/* The network to run for MLPs like m (depth, activation) on domain (any, d); its
- * depth network is refreshed from net's current parameters. */
-static const dws_net *views_for(net_views *v, const dws_net *net, const dws_mlp *m, int any, const dws_domain *d,
-                                dws_error *err)
+/* The network to run for MLPs like m (depth, activation), read in frame f (see
+ * read_frame), on domain (any, d); its depth network is refreshed from net's
+ * current parameters. */
+static const dws_net *views_for(net_views *v, const dws_net *net, const dws_mlp *m, dws_frame f, int any,
+                                const dws_domain *d, dws_error *err)
 {
     const int L = m->n_layers;
     const dws_net *use = net;
@@ -98,6 +111,7 @@ static const dws_net *views_for(net_views *v, const dws_net *net, const dws_mlp 
     dws_cond c = dws_domain_mix_cond(any, d);
     c.act = net->arch.cond_acts ? dws_cond_activation_row(m, net->arch.cond_acts, err) : -1;
     if (net->arch.cond_acts && c.act < 0) return NULL;
+    c.frame = (int)f;
     if (dws_cond_net_make(&v->cn, use, &c, err) != 0) return NULL;
     v->conditioned = 1;
     return &v->cn.net;
@@ -131,8 +145,8 @@ static int views_backward(net_views *v, const dws_net *net, const float *g_run, 
     return 0;
 }
 
-/* Classifiers of identical widths and activations, so that a batch of them is one
- * dws_ws and runs one network. */
+/* Classifiers of identical widths, activations and frame, so that a batch of them
+ * is one dws_ws and runs one network. */
 typedef struct {
     int *group_of;      /* member -> group */
     int *order;         /* members sorted by group */
@@ -162,7 +176,9 @@ static int groups_build(width_groups *g, const dws_zoo_set *set, dws_error *err)
     g->n_groups = 0;
     for (int i = 0; i < n; i++) {
         int k = 0;
-        while (k < g->n_groups && !same_widths(&set->m[first[k]].mlp, &set->m[i].mlp)) k++;
+        while (k < g->n_groups && (!same_widths(&set->m[first[k]].mlp, &set->m[i].mlp) ||
+                                   set->m[first[k]].frame != set->m[i].frame))
+            k++;
         if (k == g->n_groups) first[g->n_groups++] = i;
         g->group_of[i] = k;
         g->start[k + 1]++;
@@ -212,19 +228,34 @@ static int draw_batch(const width_groups *g, const dws_zoo_set *set, const dws_a
     return b;
 }
 
-/* Adapts the classifiers in[0..b) (identical widths) with the net: out[j] are
- * fresh MLPs; with a keep-state, backward may follow. */
-static int adapt_batch(const dws_net *net, const dws_mlp *const *in, int b, dws_net_state *st, dws_mlp *out,
-                       dws_ws *ws_in, dws_ws *ws_out, dws_error *err)
+/* Adapts the pixel-frame classifiers in[0..b) (identical widths), read in frame f,
+ * with the net: out[j] are fresh pixel-frame MLPs; with a keep-state, backward may
+ * follow (then dws_mlp_fold_input_backward with the frame's map, frame_map, takes
+ * the gradient w.r.t. out[j] to what the network wrote). */
+static int adapt_batch(const dws_net *net, const dws_mlp *const *in, int b, dws_frame f, dws_net_state *st,
+                       dws_mlp *out, dws_ws *ws_in, dws_ws *ws_out, dws_error *err)
 {
-    if (dws_ws_from_mlps(ws_in, in, b, err) != 0) return -1;
-    if (dws_ws_init(ws_out, in[0]->n_layers, in[0]->widths, b, 1, err) != 0) return -1;
-    if (dws_adapter_forward(net, ws_in, ws_out, st, err) != 0) return -1;
-    for (int j = 0; j < b; j++) {
-        if (dws_mlp_clone(&out[j], in[j], err) != 0) return -1;
-        dws_ws_to_mlp(ws_out, j, &out[j]);
+    dws_mlp read[64];
+    const dws_mlp *use[64];
+    int rc = 0, made = 0;
+    for (; made < b && rc == 0 && f != DWS_FRAME_PIXEL; made++) {
+        rc = dws_mlp_to_frame(in[made], f, &read[made], err);
+        use[made] = &read[made];
     }
-    return 0;
+    if (f == DWS_FRAME_PIXEL) memcpy(use, in, sizeof(*use) * (size_t)b);
+    if (rc == 0) rc = dws_ws_from_mlps(ws_in, use, b, err);
+    if (rc == 0) rc = dws_ws_init(ws_out, in[0]->n_layers, in[0]->widths, b, 1, err);
+    if (rc == 0) rc = dws_adapter_forward(net, ws_in, ws_out, st, err);
+    for (int j = 0; j < b && rc == 0; j++) {
+        if ((rc = dws_mlp_clone(&out[j], use[j], err)) != 0) break;
+        dws_ws_to_mlp(ws_out, j, &out[j]);
+        if (f == DWS_FRAME_PIXEL) continue;
+        dws_mlp own = out[j];
+        rc = dws_mlp_to_pixel_frame(&own, f, &out[j], err);
+        dws_mlp_free(&own);
+    }
+    for (int j = 0; j < made; j++) dws_mlp_free(&read[j]);
+    return rc;
 }
 
 /* Zeroes, in buf (parameters or gradients), the tensors the ablations of cfg
@@ -283,8 +314,9 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     }
     int b = draw_batch(&T->groups, T->train, cfg, cfg->batch_nets, &T->rng, T->pick);
     p->batch = b;
-    /* The network for this batch's depth, activation and domain. */
-    const dws_net *net = views_for(T->views, T->net, &T->train->m[T->pick[0]].mlp, any, &d, err);
+    /* The network for this batch's depth, activation, frame and domain. */
+    const dws_frame frame = read_frame(T->net, T->train->m[T->pick[0]].frame);
+    const dws_net *net = views_for(T->views, T->net, &T->train->m[T->pick[0]].mlp, frame, any, &d, err);
     if (!net) return -1;
     if (net->n_params > T->g_run_cap) {
         free(T->g_run);
@@ -302,7 +334,9 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     for (int j = 0; j < b; j++) in[j] = &T->train->m[T->pick[j]].mlp;
     dws_ws ws_in = {0}, ws_out = {0}, d_out = {0};
     float *work = NULL;
-    int rc = adapt_batch(net, in, b, T->st, adapted, &ws_in, &ws_out, err);
+    int rc = adapt_batch(net, in, b, frame, T->st, adapted, &ws_in, &ws_out, err);
+    dws_input_affine to_pixel = {0};   /* the map adapt_batch folded the network's output with */
+    if (rc == 0 && frame != DWS_FRAME_PIXEL) rc = dws_input_affine_of_frame(&to_pixel, in[0]->widths[0], frame, err);
     if (rc == 0 && !(work = malloc(sizeof(float) * dws_mlp_grad_ws_floats(in[0], n_img)))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "classifier gradient workspace");
         rc = -1;
@@ -312,6 +346,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
         int correct = 0;
         rc = dws_mlp_clone(&grad[j], in[j], err);
         if (rc == 0) rc = dws_mlp_xent_grad(&adapted[j], T->x, T->y, n_img, &grad[j], NULL, work, &l, &correct, err);
+        if (rc == 0 && frame != DWS_FRAME_PIXEL) rc = dws_mlp_fold_input_backward(&grad[j], &to_pixel, err);
         *loss += l / b;
         *acc += (double)correct / n_img / b;
     }
@@ -338,6 +373,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     dws_ws_free(&ws_in);
     dws_ws_free(&ws_out);
     dws_ws_free(&d_out);
+    if (to_pixel.scale) dws_input_affine_free(&to_pixel);
     free(work);
     return rc;
 }
@@ -396,14 +432,15 @@ static int validate(const dws_net *net, const dws_zoo_set *val, const held_out *
         dws_samples held = dws_samples_of_floats(h->x[g], h->y, h->rows, 3072);
         for (int i = 0; i < val->n && rc == 0; i++) {
             const dws_mlp *m = &val->m[i].mlp;
-            const dws_net *use = net ? views_for(views, net, m, 0, &h->domain[g], err) : NULL;
+            const dws_frame frame = net ? read_frame(net, val->m[i].frame) : DWS_FRAME_PIXEL;
+            const dws_net *use = net ? views_for(views, net, m, frame, 0, &h->domain[g], err) : NULL;
             if (net && !use) {
                 rc = -1;
                 break;
             }
             dws_mlp adapted = {0};
             dws_ws ws_in = {0}, ws_out = {0};
-            rc = use ? adapt_batch(use, &m, 1, st, &adapted, &ws_in, &ws_out, err) : 0;
+            rc = use ? adapt_batch(use, &m, 1, frame, st, &adapted, &ws_in, &ws_out, err) : 0;
             double acc = 0;
             if (rc == 0) rc = dws_mlp_accuracy(use ? &adapted : m, &held, &acc, err);
             dws_mlp_free(&adapted);

@@ -117,7 +117,7 @@ int dws_adapter_train(dws_net *net, const dws_zoo_set *train, const dws_zoo_set 
  * to when resuming), the checkpoint to out.ckpt. */
 typedef struct {
     const char *zoo_dir, *data_dir;
-    const char *extra_zoo_dir;      /* NULL, or a second zoo whose train and val splits join */
+    const char *extra_zoo_dir;      /* NULL, or "DIR[,DIR...]": zoos whose train and val splits join */
     int any_mlp;                    /* "all": read 1 to 4 hidden layers and the activation table
                                        (ws.h, dws depth and dws cond) */
     const char *out;                /* the model file */

@@ -83,6 +83,7 @@ int dws_mlp_clone(dws_mlp *dst, const dws_mlp *src, dws_error *err)
     if (dws_mlp_init(dst, src->n_layers, src->widths, err) != 0) return -1;
     memcpy(dst->act, src->act, sizeof dst->act);
     memcpy(dst->leaky_alpha, src->leaky_alpha, sizeof dst->leaky_alpha);
+    dst->frame = src->frame;
     memcpy(dst->params, src->params, src->n_params * sizeof(float));
     return 0;
 }

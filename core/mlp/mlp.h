@@ -35,6 +35,7 @@ typedef struct {
     int64_t widths[DWS_MAX_LAYERS + 1];    /* d_0 .. d_L */
     dws_activation act[DWS_MAX_LAYERS];    /* after layer l (0-based); act[L-1] is IDENTITY */
     float leaky_alpha[DWS_MAX_LAYERS];     /* LeakyRelu slope where act is LEAKY_RELU */
+    int frame;                             /* dws_frame its layer 1 reads (0: pixel/255) */
     size_t n_params;
     float *params;
     float *W[DWS_MAX_LAYERS];
@@ -157,5 +158,33 @@ int dws_mlp_fold_input(const dws_mlp *w, const dws_input_affine *t, dws_mlp *out
  * so that zero adaptation gives back the stored bits exactly. */
 int dws_mlp_unfold_input(dws_mlp *w, const dws_input_affine *t, const dws_mlp *orig, const dws_mlp *folded,
                          dws_error *err);
+/* The transpose of folding (a linear map of W_1, b_1): g holds the gradient w.r.t.
+ * folded weights and gets, in place, the gradient w.r.t. the weights before:
+ *   g_W[:, j] = g_W'[:, src[j]] * scale[j] + g_b' shift[j],  g_b = g_b'. */
+int dws_mlp_fold_input_backward(dws_mlp *g, const dws_input_affine *t, dws_error *err);
+
+/* ==== frames ====
+ * The input frame an adapter reads a classifier in. Pixel: x = pixel/255, the
+ * zoo's. Standardized: z = (x - mean[c]) / std[c] with CIFAR-10's channel
+ * statistics, the torchvision Normalize most PyTorch users train with. A classifier
+ * trained on standardized inputs has its usual weight scale only in that frame (its
+ * pixel-frame twin's b_1 absorbs -W_1 mean / std); x = std z + mean folds it there. */
+typedef enum { DWS_FRAME_PIXEL = 0, DWS_FRAME_STANDARDIZED, DWS_FRAME_COUNT } dws_frame;
+const char *dws_frame_name(dws_frame f);   /* "pixel", "standardized" */
+int dws_frame_parse(const char *name, dws_frame *out);
+/* CIFAR-10's per-channel mean 0.4914, 0.4822, 0.4465 and std 0.2470, 0.2435, 0.2616. */
+extern const dws_input_norm DWS_CIFAR10_STANDARDIZATION;
+/* t = t read from frame f: a model whose layer 1 reads t(x) then reads t(x(z)) for
+ * frame-f inputs z (x = std z + mean when standardized; nothing for pixel), so that
+ * folding t gives its weights in frame f. */
+int dws_input_affine_compose_frame(dws_input_affine *t, dws_frame f, dws_error *err);
+/* t (initialised by the call) = frame f's input as a map of the pixel-frame x
+ * ((x - mean) / std when standardized; the identity for pixel): folding it turns
+ * a frame-f MLP into its pixel-frame twin. */
+int dws_input_affine_of_frame(dws_input_affine *t, int64_t d0, dws_frame f, dws_error *err);
+/* out (initialised by the call) = the pixel-frame MLP w read in frame f (out->frame = f). */
+int dws_mlp_to_frame(const dws_mlp *w, dws_frame f, dws_mlp *out, dws_error *err);
+/* out (initialised by the call) = w, which reads frame `from`, as its pixel-frame twin. */
+int dws_mlp_to_pixel_frame(const dws_mlp *w, dws_frame from, dws_mlp *out, dws_error *err);
 
 #endif

@@ -115,6 +115,84 @@ int dws_mlp_unfold_input(dws_mlp *w, const dws_input_affine *t, const dws_mlp *o
     return 0;
 }
 
+int dws_mlp_fold_input_backward(dws_mlp *g, const dws_input_affine *t, dws_error *err)
+{
+    int64_t rows = g->widths[1], d0 = t->d0;
+    float *row = malloc((size_t)d0 * sizeof *row);
+    if (!row) {
+        dws_error_set(err, DWS_E_OUT_OF_MEMORY, "cannot map a gradient through the input fold");
+        return -1;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *gr = g->W[0] + r * d0;
+        const double gb = g->b[0][r];
+        for (int64_t j = 0; j < d0; j++) row[j] = (float)((double)gr[t->src[j]] * t->scale[j] + gb * t->shift[j]);
+        memcpy(gr, row, (size_t)d0 * sizeof *row);
+    }
+    free(row);
+    return 0;
+}
+
+const dws_input_norm DWS_CIFAR10_STANDARDIZATION = {
+    .n = 3, .mean = {0.4914, 0.4822, 0.4465}, .std = {0.2470, 0.2435, 0.2616}};
+
+static const char *const FRAME_NAMES[DWS_FRAME_COUNT] = {"pixel", "standardized"};
+
+const char *dws_frame_name(dws_frame f)
+{
+    return f >= 0 && f < DWS_FRAME_COUNT ? FRAME_NAMES[f] : "?";
+}
+
+int dws_frame_parse(const char *name, dws_frame *out)
+{
+    for (int f = 0; f < DWS_FRAME_COUNT; f++)
+        if (!strcmp(name, FRAME_NAMES[f])) {
+            *out = (dws_frame)f;
+            return 0;
+        }
+    return -1;
+}
+
+int dws_input_affine_compose_frame(dws_input_affine *t, dws_frame f, dws_error *err)
+{
+    if (f == DWS_FRAME_PIXEL) return 0;
+    /* x = std z + mean is the normalisation (z - mean') / std' with std' = 1 / std
+     * and mean' = -mean / std. */
+    const dws_input_norm *s = &DWS_CIFAR10_STANDARDIZATION;
+    dws_input_norm inverse = {.n = s->n};
+    for (int c = 0; c < s->n; c++) inverse.std[c] = 1.0 / s->std[c], inverse.mean[c] = -s->mean[c] / s->std[c];
+    return dws_input_affine_compose_norm(t, &inverse, err);
+}
+
+int dws_input_affine_of_frame(dws_input_affine *t, int64_t d0, dws_frame f, dws_error *err)
+{
+    if (dws_input_affine_init(t, d0, err) != 0) return -1;
+    if (f == DWS_FRAME_PIXEL || dws_input_affine_compose_norm(t, &DWS_CIFAR10_STANDARDIZATION, err) == 0) return 0;
+    dws_input_affine_free(t);
+    return -1;
+}
+
+int dws_mlp_to_frame(const dws_mlp *w, dws_frame f, dws_mlp *out, dws_error *err)
+{
+    dws_input_affine t;
+    if (dws_input_affine_init(&t, w->widths[0], err) != 0) return -1;
+    int rc = dws_input_affine_compose_frame(&t, f, err);
+    if (rc == 0) rc = dws_mlp_fold_input(w, &t, out, err);
+    if (rc == 0) out->frame = (int)f;
+    dws_input_affine_free(&t);
+    return rc;
+}
+
+int dws_mlp_to_pixel_frame(const dws_mlp *w, dws_frame from, dws_mlp *out, dws_error *err)
+{
+    dws_input_affine t;
+    if (dws_input_affine_of_frame(&t, w->widths[0], from, err) != 0) return -1;
+    int rc = dws_mlp_fold_input(w, &t, out, err);
+    if (rc == 0) out->frame = DWS_FRAME_PIXEL;
+    dws_input_affine_free(&t);
+    return rc;
+}
+
 int dws_input_affine_compose_norm(dws_input_affine *t, const dws_input_norm *norm, dws_error *err)
 {
     if (!norm || norm->n == 0) return 0;

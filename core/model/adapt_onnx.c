@@ -87,9 +87,10 @@ static int run_jobs(const dws_model *m, dws_onnx_job *jobs, int n, const dws_run
         goto out;
     }
     int k = 0;   /* jobs whose fold succeeded: at[0 .. k) */
+    const dws_frame normalized = adapter ? dws_model_frame_for_normalized(m) : DWS_FRAME_PIXEL;
     for (int i = 0; i < n; i++) {
         dws_onnx_job *j = &jobs[i];
-        if (dws_pixel_frame_open(&f[i], j->onnx, j->input_norm, &j->err) != 0) {
+        if (dws_pixel_frame_open(&f[i], j->onnx, j->input_norm, normalized, &j->err) != 0) {
             job_fail(j, done, ctx);
             continue;
         }

@@ -38,6 +38,11 @@ void dws_model_free(dws_model *m)
 
 dws_model_kind dws_model_get_kind(const dws_model *m) { return m->net.arch.kind; }
 const char *dws_model_id(const dws_model *m) { return m->id; }
+
+dws_frame dws_model_frame_for_normalized(const dws_model *m)
+{
+    return m->net.arch.cond_frames ? DWS_FRAME_STANDARDIZED : DWS_FRAME_PIXEL;
+}
 const char *dws_model_card_json(const dws_model *m) { return m->card_json; }
 const dws_signature *dws_model_signature(const dws_model *m) { return &m->sig; }
 const dws_conditions *dws_model_conditions(const dws_model *m) { return &m->cond; }
@@ -424,7 +429,7 @@ static double scale_score(const dws_net *net, const dws_mlp *in, int *which)
 /* The network condition c of m reads (c: a named domain or any, resolved). */
 static dws_cond cond_of(const dws_model *m, const dws_adapt_domain *d, const dws_mlp *in)
 {
-    dws_cond c = {.any = d->kind == DWS_DOMAIN_ANY, .act = -1};
+    dws_cond c = {.any = d->kind == DWS_DOMAIN_ANY, .act = -1, .frame = in->frame};
     if (m->net.arch.cond_acts) c.act = dws_cond_activation_row(in, m->net.arch.cond_acts, NULL);
     for (int k = 0; d->kind == DWS_DOMAIN_NAMED && k < d->chain.n_steps; k++) {
         c.type[k] = m->cond.type_row[d->chain.steps[k].kind];
@@ -544,10 +549,10 @@ int dws_encoder_embed(const dws_model *m, const dws_mlp *in, float **embedding, 
 
 /* ---- batches ---- */
 
-/* MLPs a batch can hold together: same widths and activations. */
+/* MLPs a batch can hold together: same widths, activations and frame. */
 static int batchable(const dws_mlp *a, const dws_mlp *b)
 {
-    if (!dws_mlp_same_shape(a, b)) return 0;
+    if (!dws_mlp_same_shape(a, b) || a->frame != b->frame) return 0;
     for (int l = 0; l < a->n_layers; l++)
         if (a->act[l] != b->act[l] || (a->act[l] == DWS_ACT_LEAKY_RELU && a->leaky_alpha[l] != b->leaky_alpha[l]))
             return 0;

@@ -79,6 +79,11 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
             for (int r = 0; r < a->cond_acts; r++)
                 cJSON_AddItemToArray(list, cJSON_CreateString(dws_activation_name(acts[r])));
         }
+        if (a->cond_frames) {   /* the frames it reads MLPs in: pixel, then one row each */
+            cJSON *list = cJSON_AddArrayToObject(c, "frames");
+            for (int f = 0; f <= a->cond_frames; f++)
+                cJSON_AddItemToArray(list, cJSON_CreateString(dws_frame_name((dws_frame)f)));
+        }
     }
     cJSON_AddNumberToObject(arch, "parameters", (double)net->n_params);
     cJSON_AddItemToObject(card, "architecture", arch);
@@ -230,6 +235,20 @@ static int parse_conditions(const cJSON *card, dws_arch *a, dws_conditions *cond
         }
         a->cond_acts++;
     }
+    const cJSON *frames = cJSON_GetObjectItemCaseSensitive(c, "frames"), *frame;
+    int n_frames = 0;
+    if (!cJSON_IsArray(frames)) frames = NULL;
+    cJSON_ArrayForEach(frame, frames)
+    {
+        if (n_frames >= DWS_FRAME_COUNT || !cJSON_IsString(frame) ||
+            strcmp(frame->valuestring, dws_frame_name((dws_frame)n_frames)) != 0) {
+            dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "model card: %s.frames[%d] is not the frame this build "
+                          "reads in that row", w, n_frames);
+            return -1;
+        }
+        n_frames++;
+    }
+    a->cond_frames = n_frames > 1 ? n_frames - 1 : 0;
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(c, "types"), *t;
     int row = 0;
     if (!cJSON_IsArray(types)) types = NULL;

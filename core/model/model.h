@@ -192,15 +192,30 @@ struct dws_net *dws_model_net(dws_model *m);
  * docs/task.md section 2. A decoded ONNX model with its own preprocessing
  * (dws_onnx_input_affine) or normalised outside (opts->input_norm) is folded into
  * that frame (mlp.h: dws_mlp_fold_input) and adapted weights are unfolded back, so
- * only W_1 and b_1 pass through the fold (docs/onnx.md section 2.1). The one place
- * /adapt and /embed, CLI and daemon, do this. */
+ * only W_1 and b_1 pass through the fold (docs/onnx.md section 2.1). A model whose
+ * preprocessing rescales or shifts its input (normalised inside or outside, not
+ * only permuted) is folded into the `normalized` frame instead (mlp.h: dws frame;
+ * DWS_FRAME_STANDARDIZED for an adapter that reads it, dws_model_frame_for_normalized),
+ * where a classifier trained on normalised inputs has its usual weight scale; the
+ * folded MLP's `frame` says which. The one place /adapt and /embed, CLI and
+ * daemon, do this. */
 typedef struct {
     int active;                 /* 0: the model already reads the pixel frame */
+    int rescales;               /* its preprocessing rescales or shifts inputs (not only permutes) */
     dws_input_affine t;
     dws_mlp folded;
 } dws_pixel_frame;
 
-int dws_pixel_frame_open(dws_pixel_frame *f, const dws_onnx *onnx, const dws_input_norm *norm, dws_error *err);
+int dws_pixel_frame_open(dws_pixel_frame *f, const dws_onnx *onnx, const dws_input_norm *norm, dws_frame normalized,
+                         dws_error *err);
+/* The frame m reads a classifier with normalised inputs in: standardized for an
+ * adapter conditioned on frames, else pixel. */
+dws_frame dws_model_frame_for_normalized(const dws_model *m);
+/* dws_adapter_apply for a pixel-frame MLP in (in->frame pixel) trained in frame f
+ * (a zoo member's, an evaluated file's): read in f when m reads that frame (the
+ * output mapped back to the pixel frame), else as it is. */
+int dws_adapter_apply_in_frame(const dws_model *m, const dws_mlp *in, dws_frame f, dws_mlp *out,
+                               const dws_run_opts *opts, dws_error *err);
 /* The weights the adapter / encoder read: the folded twin, or the decoded ones. */
 const dws_mlp *dws_pixel_frame_weights(const dws_pixel_frame *f, const dws_onnx *onnx);
 /* Maps pixel-frame weights w (in place) back to the model's own frame. */

@@ -18,6 +18,11 @@ int dws_cond_check(const dws_net *net, const dws_cond *c, dws_error *err)
                       c->act, a->cond_acts);
         return -1;
     }
+    if (c->frame < 0 || c->frame > a->cond_frames) {
+        dws_error_set(err, DWS_E_INCOMPATIBLE_MODEL, "this adapter does not read MLPs in the %s input frame",
+                      dws_frame_name((dws_frame)c->frame));
+        return -1;
+    }
     if (c->any) {
         if (c->n_steps != 0) {
             dws_error_set(err, DWS_E_UNKNOWN_DOMAIN, "`any` has no steps");
@@ -101,6 +106,8 @@ int dws_cond_net_make(dws_cond_net *cn, const dws_net *net, const dws_cond *c, d
     }
     if (a->cond_acts)
         for (int i = 0; i < k; i++) cn->e[i] += P[net->cond_act + (size_t)c->act * (size_t)k + (size_t)i];
+    if (c->frame)   /* the pixel frame has no row */
+        for (int i = 0; i < k; i++) cn->e[i] += P[net->cond_frame + (size_t)(c->frame - 1) * (size_t)k + (size_t)i];
     for (int l = 0; l < a->n_dws_layers; l++) {
         const dws_layer *ly = &net->layers[l];
         const int co = ly->c_out;
@@ -166,6 +173,8 @@ void dws_cond_net_backward(const dws_cond_net *cn, const dws_net *net, const flo
     for (int j = 0; j < 2 * a->depth; j++) grads[net->alpha + (size_t)j] += g_eff[net->alpha + (size_t)j];
     if (a->cond_acts)
         for (int i = 0; i < k; i++) grads[net->cond_act + (size_t)c->act * (size_t)k + (size_t)i] += g_e[i];
+    if (c->frame)
+        for (int i = 0; i < k; i++) grads[net->cond_frame + (size_t)(c->frame - 1) * (size_t)k + (size_t)i] += g_e[i];
     if (c->any)
         for (int i = 0; i < k; i++) grads[net->cond_any + (size_t)i] += g_e[i];
     else

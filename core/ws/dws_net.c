@@ -47,6 +47,8 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
         bad = "condition (dim 0..256, adapters only; types 1..64, severities 1..16, steps 1..4)";
     else if (a->cond_acts < 0 || a->cond_acts > DWS_COND_MAX_ACTS || (a->cond_acts && !a->cond_dim))
         bad = "activation condition (0..4 rows, a conditioned adapter)";
+    else if (a->cond_frames < 0 || a->cond_frames > DWS_FRAME_COUNT - 1 || (a->cond_frames && !a->cond_dim))
+        bad = "frame condition (0..1 rows, a conditioned adapter)";
     else if ((a->depth_min || a->depth_max) &&
              (a->kind != DWS_MODEL_ADAPTER || a->depth != 3 || a->depth_min < 2 || a->depth_min > 3 ||
               a->depth_max < 3 || a->depth_max > DWS_MAX_LAYERS))
@@ -94,6 +96,10 @@ static int add_cond_tensors(dws_net *net)
     if (a->cond_acts) {
         net->cond_act = dws_param_table_add(&net->table, "cond.act", 2, (int64_t[]){a->cond_acts, k});
         failed |= net->cond_act == bad;
+    }
+    if (a->cond_frames) {
+        net->cond_frame = dws_param_table_add(&net->table, "cond.frame", 2, (int64_t[]){a->cond_frames, k});
+        failed |= net->cond_frame == bad;
     }
     return failed ? -1 : 0;
 }

@@ -124,6 +124,9 @@ typedef struct {
     /* conditioned adapter: also on the hidden activation of the MLP it reads, a table
      * of cond_acts rows in dws_cond_activations() order (0: ReLU MLPs only). */
     int cond_acts;
+    /* conditioned adapter: also on the input frame it reads the MLP in (mlp.h, dws
+     * frame): one learned row added for the standardized frame (0: pixel only). */
+    int cond_frames;
     /* adapter reading MLPs of depth_min..depth_max weight layers with one parameter
      * set (docs/design.md section 16; dws depth below); then depth is 3, the layout
      * of the parameters. 0, 0: MLPs of `depth` layers only. */
@@ -150,6 +153,7 @@ typedef struct dws_net {
      * added to alpha */
     size_t cond_table, cond_any, cond_scale[DWS_MAX_DWS_LAYERS], cond_shift[DWS_MAX_DWS_LAYERS], cond_alpha;
     size_t cond_act;             /* with cond_acts: [cond_acts][k] */
+    size_t cond_frame;           /* with cond_frames: [cond_frames][k] */
     /* depth range: per DWS layer, the feature map of interior hidden axes (depth_max
      * >= 4) and of the one hidden axis of a depth-2 MLP (depth_min == 2) */
     size_t M_int[DWS_MAX_DWS_LAYERS], M_one[DWS_MAX_DWS_LAYERS];
@@ -237,6 +241,7 @@ int dws_encoder_backward(const dws_net *net, dws_net_state *st, const float *d_e
 
 typedef struct {
     int act;                                /* row of the activation table; -1: none */
+    int frame;                              /* dws_frame of the MLP read; 0: pixel */
     int any;                                /* 1: the `any` condition (no steps) */
     int n_steps;                            /* 1..cond_steps unless any */
     int type[DWS_COND_MAX_STEPS];           /* 0..cond_types - 1 */

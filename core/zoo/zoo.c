@@ -184,7 +184,8 @@ static cJSON *int_array(const int64_t *v, int n)
  * both counts as the same: a default-family zoo has no hidden_layers or activations). */
 static const char *const IDENTITY_KEYS[] = {"format",       "seed",       "count",         "recipes",
                                             "epochs",       "subsets",    "hidden_layers", "activations",
-                                            "domain",       "domain_seed", "train_images", "test_images"};
+                                            "domain",       "domain_seed", "train_images", "test_images",
+                                            "frame"};
 
 static cJSON *manifest(const dws_zoo_spec *s, size_t train_images, size_t test_images)
 {
@@ -216,7 +217,9 @@ static cJSON *manifest(const dws_zoo_spec *s, size_t train_images, size_t test_i
     cJSON_AddNumberToObject(o, "domain_seed", (double)s->domain_seed);
     cJSON_AddNumberToObject(o, "train_images", (double)train_images);
     cJSON_AddNumberToObject(o, "test_images", (double)test_images);
-    cJSON_AddStringToObject(o, "input", DWS_CIFAR10_INPUT_CONVENTION);
+    if (s->frame != DWS_FRAME_PIXEL) cJSON_AddStringToObject(o, "frame", dws_frame_name(s->frame));
+    cJSON_AddStringToObject(o, "input", s->frame == DWS_FRAME_STANDARDIZED ? DWS_CIFAR10_STANDARDIZED_CONVENTION
+                                                                          : DWS_CIFAR10_INPUT_CONVENTION);
     cJSON_AddNumberToObject(o, "classes", 10);
     cJSON_AddItemToObject(o, "hidden_widths", int_array(SEEN_WIDTHS, COUNT_OF(SEEN_WIDTHS)));
     cJSON_AddItemToObject(o, "unseen_hidden_widths", int_array(UNSEEN_WIDTHS, COUNT_OF(UNSEEN_WIDTHS)));
@@ -322,11 +325,13 @@ int dws_zoo_read_spec(const char *dir, dws_zoo_spec *spec, dws_error *err)
                 *count = cJSON_GetObjectItemCaseSensitive(o, "count"),
                 *domain = cJSON_GetObjectItemCaseSensitive(o, "domain"),
                 *dseed = cJSON_GetObjectItemCaseSensitive(o, "domain_seed"),
-                *recipes = cJSON_GetObjectItemCaseSensitive(o, "recipes");
+                *recipes = cJSON_GetObjectItemCaseSensitive(o, "recipes"),
+                *frame = cJSON_GetObjectItemCaseSensitive(o, "frame");
     int ok = cJSON_IsNumber(seed) && seed->valuedouble >= 0 && cJSON_IsNumber(count) && count->valuedouble >= 1 &&
              count->valuedouble <= DWS_ZOO_MAX_COUNT && cJSON_IsString(domain) && cJSON_IsNumber(dseed) &&
              dseed->valuedouble >= 0 && cJSON_IsString(recipes) &&
-             dws_zoo_recipes_parse(recipes->valuestring, &spec->recipes) == 0;
+             dws_zoo_recipes_parse(recipes->valuestring, &spec->recipes) == 0 &&
+             (!frame || (cJSON_IsString(frame) && dws_frame_parse(frame->valuestring, &spec->frame) == 0));
     if (ok) {
         spec->seed = (uint64_t)seed->valuedouble;
         spec->count = count->valueint;

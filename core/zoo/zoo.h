@@ -54,6 +54,7 @@ typedef struct {
     int hidden_layers[DWS_ZOO_MAX_CHOICES];      /* hidden layers per entry (1..DWS_MAX_LAYERS-1), sampled */
     int n_activations;
     dws_activation activations[DWS_ZOO_MAX_CHOICES];   /* hidden activation per entry, sampled */
+    dws_frame frame;                             /* the input every entry trains on (0: pixel/255) */
     dws_domain domain;                           /* target domain of the reported accuracy */
     uint64_t domain_seed;
 } dws_zoo_spec;
@@ -173,6 +174,7 @@ typedef struct {
     int n_layers;                             /* weight layers: the record's "depth" (3 when absent) */
     int64_t widths[DWS_MAX_LAYERS + 1];
     dws_activation activation;                /* hidden activation: "activation" (ReLU when absent) */
+    dws_frame frame;                          /* the input it trained on: "frame" (pixel when absent) */
     double clean_test_acc, target_test_acc;   /* as the zoo measured them; 0 in a zoo that does not */
     char file[64];                            /* relative to the zoo folder */
     cJSON *fields;                            /* the whole line, kept by DWS_ZOO_READ_FIELDS only */
@@ -199,7 +201,9 @@ int dws_zoo_catalog_read_mode(const char *dir, dws_zoo_read_mode mode, dws_zoo_r
 void dws_zoo_catalog_free(dws_zoo_record *records, int n);
 
 /* Decodes record r's ONNX file into m (a fresh MLP the caller frees); its widths
- * must be the record's. */
+ * must be the record's. A classifier trained in another frame comes back as its
+ * pixel-frame twin (the standardisation folded into layer 1), so that it runs on
+ * pixel/255 inputs like every other; r->frame says how an adapter reads it. */
 int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_error *err);
 
 /* ==== zoo records ==== */
@@ -230,6 +234,7 @@ typedef struct {
     int id;
     dws_zoo_split split;
     double clean_acc, target_acc;   /* as the zoo measured them (test split) */
+    dws_frame frame;                /* the input it trained on; mlp is its pixel-frame twin */
     dws_mlp mlp;
 } dws_zoo_member;
 

@@ -30,6 +30,7 @@ static int parse_record(const char *line, size_t len, dws_zoo_read_mode mode, dw
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target_test_acc");
     const cJSON *depth = cJSON_GetObjectItemCaseSensitive(o, "depth");
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
+    const cJSON *frame = cJSON_GetObjectItemCaseSensitive(o, "frame");
     int ok = cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble <= DWS_ZOO_MAX_COUNT &&
              cJSON_IsString(split) && !dws_zoo_split_parse(split->valuestring, &r->split) && cJSON_IsArray(widths) &&
              cJSON_IsString(file) && file->valuestring[0] && strlen(file->valuestring) < sizeof r->file &&
@@ -41,6 +42,8 @@ static int parse_record(const char *line, size_t len, dws_zoo_read_mode mode, dw
     ok = ok && (!depth || (cJSON_IsNumber(depth) && depth->valuedouble == n - 1));
     r->activation = DWS_ACT_RELU;
     ok = ok && (!act || (cJSON_IsString(act) && dws_activation_parse(act->valuestring, &r->activation) == 0));
+    r->frame = DWS_FRAME_PIXEL;   /* absent: trained on pixel/255 */
+    ok = ok && (!frame || (cJSON_IsString(frame) && dws_frame_parse(frame->valuestring, &r->frame) == 0));
     if (ok) {
         r->id = id->valueint;
         r->n_layers = n - 1;
@@ -124,7 +127,7 @@ int dws_zoo_load_mlp(const char *dir, const dws_zoo_record *r, dws_mlp *m, dws_e
     if (!same)
         dws_error_set(err, DWS_E_SHAPE_MISMATCH, "%s does not have the widths and activation its zoo record says",
                       path);
-    else rc = dws_mlp_clone(m, w, err);
+    else rc = dws_mlp_to_pixel_frame(w, r->frame, m, err);
     dws_onnx_free(model);
     return rc;
 }

@@ -58,6 +58,8 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
     dws_samples train = dws_samples_of_image_set(data->train);
     dws_samples clean = dws_samples_of_image_set(data->test);
     dws_samples target = dws_samples_of_floats(data->target_test, data->test->labels, data->test->n, data->test->dim);
+    if (spec->frame == DWS_FRAME_STANDARDIZED)
+        train.norm = clean.norm = target.norm = &DWS_CIFAR10_STANDARDIZATION;
 
     dws_mlp m;
     dws_train_progress tr;
@@ -90,7 +92,8 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
         {"dwsnet.zoo_entry", id},
         {"dwsnet.zoo_split", dws_zoo_split_name(split)},
         {"dwsnet.recipe", recipe_text},
-        {"dwsnet.input", DWS_CIFAR10_INPUT_CONVENTION},
+        {"dwsnet.input", spec->frame == DWS_FRAME_STANDARDIZED ? DWS_CIFAR10_STANDARDIZED_CONVENTION
+                                                              : DWS_CIFAR10_INPUT_CONVENTION},
         {"dwsnet.clean_test_acc", clean_text},
         {"dwsnet.target_domain", domain},
         {"dwsnet.target_test_acc", target_text},
@@ -109,6 +112,7 @@ int dws_zoo_build_entry(const char *dir, const dws_zoo_spec *spec, int index, co
         cJSON_AddNumberToObject(record, "depth", m.n_layers);
         cJSON_AddStringToObject(record, "activation", dws_activation_name(dws_recipe_activation(&r)));
     }
+    if (spec->frame != DWS_FRAME_PIXEL) cJSON_AddStringToObject(record, "frame", dws_frame_name(spec->frame));
     cJSON_AddItemToObject(record, "recipe", dws_recipe_to_json(&r));
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)r.seed);

@@ -26,6 +26,7 @@ int dws_zoo_set_load(const char *dir, unsigned split_mask, int limit, dws_zoo_se
         mem->split = r->split;
         mem->clean_acc = r->clean_test_acc;
         mem->target_acc = r->target_test_acc;
+        mem->frame = r->frame;
         rc = dws_zoo_load_mlp(dir, r, &mem->mlp, err);
         if (rc == 0) out->n++;
     }

@@ -279,6 +279,52 @@ START_TEST(any_mlp_training_reaches_every_tied_tensor)
 }
 END_TEST
 
+/* Classifiers trained on standardized inputs (held as pixel-frame twins, whose b_1
+ * is far from the zoo's) are read in their frame: the input normalisation sees
+ * their frame's weights, and training moves the frame's condition row only when
+ * they are drawn. */
+START_TEST(standardized_classifiers_train_the_frame_row)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    dws_error err;
+    for (int i = 0; i < train.n; i++) {   /* all four become pixel twins of standardized-frame nets */
+        dws_mlp own = train.m[i].mlp;
+        own.frame = DWS_FRAME_STANDARDIZED;
+        ck_assert_int_eq(dws_mlp_to_pixel_frame(&own, DWS_FRAME_STANDARDIZED, &train.m[i].mlp, &err), 0);
+        dws_mlp_free(&own);
+        train.m[i].frame = DWS_FRAME_STANDARDIZED;
+    }
+    dws_arch a;
+    dws_arch_default(&a, DWS_MODEL_ADAPTER);
+    a.channels = 2;
+    a.n_dws_layers = 2;
+    dws_arch_condition_on_domains(&a, 4);
+    dws_net net;
+    for (int frames = 0; frames <= 1; frames++) {
+        a.cond_frames = frames;
+        ck_assert_int_eq(dws_net_init(&net, &a, 7, &err), 0);
+        ck_assert_int_eq(dws_adapter_set_norm(&net, &train, &err), 0);
+        /* b_1 of PyTorch's init is U(+-1/sqrt(3072)); the twins' absorbs -W_1 mean / std. */
+        if (frames) ck_assert_double_lt(net.norm_std[1], 0.05);
+        else ck_assert_double_gt(net.norm_std[1], 0.2);
+        ck_assert_msg(dws_adapter_train(&net, &train, &val, &img, &c, &(dws_adapter_train_hooks){0}, NULL, &err) == 0,
+                      "%s", err.message);
+        if (frames) {
+            double n = 0;
+            for (int j = 0; j < 4; j++) n += fabs(net.params[net.cond_frame + (size_t)j]);
+            ck_assert_msg(n > 0, "the frame row did not train");
+        }
+        dws_net_free(&net);
+    }
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
 START_TEST(bad_configs_are_refused)
 {
     dws_zoo_set train, val;
@@ -312,6 +358,7 @@ int main(void)
     tcase_add_test(tc, frozen_tensors_stay_zero);
     tcase_add_test(tc, bad_configs_are_refused);
     tcase_add_test(tc, any_mlp_training_reaches_every_tied_tensor);
+    tcase_add_test(tc, standardized_classifiers_train_the_frame_row);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -533,6 +533,42 @@ START_TEST(any_mlp_zoo_records_depth_and_activation)
 }
 END_TEST
 
+/* A zoo trained on standardized inputs: its records and zoo.json say so, a zoo of
+ * pixel inputs refuses to join it, and its members load as pixel-frame twins that
+ * score on pixel/255 images what the zoo measured on standardized ones. */
+START_TEST(standardized_zoo_loads_pixel_twins)
+{
+    dws_zoo_spec s;
+    tiny_spec(&s, 3);
+    s.frame = DWS_FRAME_STANDARDIZED;
+    run(dir, &s, 0, 1, 1);
+    size_t len;
+    char *rec = slurp(entry_file(dir, 0, "entries", "json"), &len);
+    ck_assert_ptr_nonnull(strstr(rec, "\"frame\":\"standardized\""));
+    free(rec);
+    dws_zoo_spec back;
+    dws_error err = {0};
+    ck_assert_int_eq(dws_zoo_read_spec(dir, &back, &err), 0);
+    ck_assert_int_eq(back.frame, DWS_FRAME_STANDARDIZED);
+    dws_zoo_spec pixel = s;
+    pixel.frame = DWS_FRAME_PIXEL;
+    ck_assert_int_eq(dws_zoo_open(dir, &pixel, train.n, test.n, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "'frame'"));
+    dws_zoo_set set;
+    ck_assert_msg(dws_zoo_set_load(dir, 0xfu, 0, &set, &err) == 0, "%s", err.message);
+    ck_assert_int_eq(set.n, 3);
+    dws_samples clean = dws_samples_of_image_set(&test);
+    for (int i = 0; i < set.n; i++) {
+        ck_assert_int_eq(set.m[i].frame, DWS_FRAME_STANDARDIZED);
+        ck_assert_int_eq(set.m[i].mlp.frame, DWS_FRAME_PIXEL);
+        double acc;
+        ck_assert_int_eq(dws_mlp_accuracy(&set.m[i].mlp, &clean, &acc, &err), 0);
+        ck_assert_double_eq_tol(acc, set.m[i].clean_acc, 1.5 / (double)test.n);
+    }
+    dws_zoo_set_free(&set);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data_zoo");
@@ -547,6 +583,7 @@ int main(void)
     tcase_add_test(tc, default_zoo_is_unchanged);
     tcase_add_test(tc, any_mlp_family_draws_depths_and_activations);
     tcase_add_test(tc, any_mlp_zoo_records_depth_and_activation);
+    tcase_add_test(tc, standardized_zoo_loads_pixel_twins);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

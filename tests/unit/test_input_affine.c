@@ -105,6 +105,63 @@ START_TEST(unfold_maps_a_change_back)
 }
 END_TEST
 
+/* Folding is linear in (W_1, b_1): its backward is its transpose, so for any G,
+ * <G, fold(W)> = <fold_backward(G), W> (the shift term of b_1 included). */
+START_TEST(fold_backward_is_the_transpose)
+{
+    dws_mlp m, f, g;
+    dws_input_affine t;
+    make_mlp(&m, 31);
+    make_affine(&t);
+    ck_assert_int_eq(dws_mlp_fold_input(&m, &t, &f, NULL), 0);
+    make_mlp(&g, 32);
+    double lhs = 0, rhs = 0;
+    for (size_t i = 0; i < 5 * D0; i++) lhs += (double)g.W[0][i] * f.W[0][i];
+    for (int r = 0; r < 5; r++) lhs += (double)g.b[0][r] * f.b[0][r];
+    ck_assert_int_eq(dws_mlp_fold_input_backward(&g, &t, NULL), 0);
+    for (size_t i = 0; i < 5 * D0; i++) rhs += (double)g.W[0][i] * m.W[0][i];
+    for (int r = 0; r < 5; r++) rhs += (double)g.b[0][r] * m.b[0][r];
+    ck_assert_double_eq_tol(lhs, rhs, 1e-5 * (fabs(lhs) + 1));
+    dws_mlp_free(&m), dws_mlp_free(&f), dws_mlp_free(&g);
+    dws_input_affine_free(&t);
+}
+END_TEST
+
+/* The standardized frame: a pixel-frame MLP read there and mapped back is itself
+ * (to float rounding), and its frame-read twin computes on (x - mean) / std what
+ * it computes on x. */
+START_TEST(standardized_frame_round_trips)
+{
+    int64_t widths[] = {3072, 4, 3};
+    dws_mlp m, s, back;
+    ck_assert_int_eq(dws_mlp_init(&m, 2, widths, NULL), 0);
+    srand(41);
+    for (size_t i = 0; i < m.n_params; i++) m.params[i] = (float)rand() / RAND_MAX - 0.5f;
+    m.act[0] = DWS_ACT_RELU;
+    ck_assert_int_eq(dws_mlp_to_frame(&m, DWS_FRAME_STANDARDIZED, &s, NULL), 0);
+    ck_assert_int_eq(s.frame, DWS_FRAME_STANDARDIZED);
+    ck_assert_int_eq(dws_mlp_to_pixel_frame(&s, DWS_FRAME_STANDARDIZED, &back, NULL), 0);
+    ck_assert_int_eq(back.frame, DWS_FRAME_PIXEL);
+    for (size_t i = 0; i < m.n_params; i++) ck_assert_float_eq_tol(back.params[i], m.params[i], 1e-5f);
+    float x[3072], z[3072], y1[3], y2[3];
+    const dws_input_norm *n = &DWS_CIFAR10_STANDARDIZATION;
+    for (int j = 0; j < 3072; j++) {
+        x[j] = (float)(j % 251) / 250.f;
+        z[j] = (float)((x[j] - n->mean[j / 1024]) / n->std[j / 1024]);
+    }
+    float scratch[64];
+    ck_assert(dws_mlp_scratch_floats(&m, 1) <= 64);
+    dws_mlp_forward(&m, x, 1, y1, scratch);
+    dws_mlp_forward(&s, z, 1, y2, scratch);
+    for (int k = 0; k < 3; k++) ck_assert_float_eq_tol(y1[k], y2[k], 1e-3f);
+    dws_frame f;
+    ck_assert_int_eq(dws_frame_parse("standardized", &f), 0);
+    ck_assert_int_eq(f, DWS_FRAME_STANDARDIZED);
+    ck_assert_int_eq(dws_frame_parse("zscore", &f), -1);
+    dws_mlp_free(&m), dws_mlp_free(&s), dws_mlp_free(&back);
+}
+END_TEST
+
 START_TEST(zero_scale_and_bad_permutations_are_refused)
 {
     dws_mlp m, f;
@@ -250,6 +307,8 @@ int main(void)
     tcase_add_test(t, fold_computes_the_same_function);
     tcase_add_test(t, unfold_of_unchanged_is_bit_exact);
     tcase_add_test(t, unfold_maps_a_change_back);
+    tcase_add_test(t, fold_backward_is_the_transpose);
+    tcase_add_test(t, standardized_frame_round_trips);
     tcase_add_test(t, zero_scale_and_bad_permutations_are_refused);
     tcase_add_test(t, external_normalisation_composes_per_channel);
     tcase_add_test(t, parser_is_strict);
