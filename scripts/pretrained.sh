@@ -8,13 +8,17 @@
 #      from that with the costly domains drawn more often (runs/pretrained/round2/),
 #      then a third that reads any MLP (1 to 4 hidden layers; ReLU, LeakyReLU, GELU,
 #      tanh) on the default zoo joined by the any-mlp zoo ZOO_ANY (default zoo-any/,
-#      built first like the zoo; runs/pretrained/round3/),
+#      built first like the zoo; runs/pretrained/round3/), then a fourth that also reads
+#      classifiers trained on standardized inputs in that frame, joined by ZOO_STD
+#      (default zoo-std/: any-mlp architectures, --frame standardized;
+#      runs/pretrained/round4/),
 #   4. eval on the default domain: the zoo's test and test_unseen_widths splits and the
 #      PyTorch-trained classifiers of tests/fixtures/torch_mlps (with their fine-tuning
 #      oracle), and the baseline results of models/cifar10c-adapter-eval/baselines (or
 #      $BASELINES) beside it; short checks on three domains for `make test`; the
 #      any-mlp zoo's held-out classifiers by depth and activation and the PyTorch
-#      styles of tests/fixtures/torch_styles, each with its oracle (card: metrics_any_mlp),
+#      styles of tests/fixtures/torch_styles, each with its oracle (card: metrics_any_mlp);
+#      the standardized zoo's held-out classifiers with theirs (metrics_standardized),
 #   5. eval-domains: the domain grid, with the oracle's results cached in
 #      models/cifar10c-adapter-eval/oracle (computed where missing, within
 #      ORACLE_SECONDS, default 60: the whole run stays within 180 minutes on 2 cores;
@@ -32,6 +36,7 @@ D=${BIN:-bin}/dwsnet
 DATA=${DWSNET_DATA:-../shared/data/cifar10}
 ZOO=${ZOO:-zoo}
 ZOO_ANY=${ZOO_ANY:-zoo-any}
+ZOO_STD=${ZOO_STD:-zoo-std}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
 # The training setups chosen on the validation split (docs/adapter.md section 5).
@@ -42,6 +47,9 @@ COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --step
 # Round 2: the domains that cost an MLP most drawn 4x as often, the default domain 15%.
 # Round 3: any MLP, from round 2.
 ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 9000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 2 --threads 2}
+# Round 4: any MLP and classifiers trained on standardized inputs (the frame row),
+# from round 3, every corruption type drawn alike.
+ROUND4_ARGS=${ROUND4_ARGS:---domain all --any-mlp --cond-dim 16 --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 5e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 3 --threads 2}
 ROUND2_ARGS=${ROUND2_ARGS:---domain all --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 1 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-60}
 EVAL=models/cifar10c-adapter-eval
@@ -57,6 +65,10 @@ echo "zoo_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*
 zoo_summary=$("$D" zoo --out "$ZOO_ANY" --family any-mlp --count 800 --data "$DATA" --jobs "$JOBS")
 stamp zoo-any
 echo "zoo_any_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
+zoo_summary=$("$D" zoo --out "$ZOO_STD" --family any-mlp --frame standardized --count 320 --seed 1 --data "$DATA" \
+    --jobs "$JOBS")
+stamp zoo-std
+echo "zoo_std_entries_built $(echo "$zoo_summary" | sed -n 's/.*"built":\([0-9]*\).*/\1/p')" >> "$RUN/timings.txt"
 if [ ! -f "$RUN/specialist.dws" ] || [ -f "$RUN/specialist.dws.ckpt" ]; then
   # shellcheck disable=SC2086
   "$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/specialist.dws" --resume $TRAIN_ARGS
@@ -77,7 +89,12 @@ mkdir -p "$RUN/round3"
 "$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY" --data "$DATA" --out "$RUN/round3/cifar10c-adapter.dws" \
     --init-from "$RUN/round2/cifar10c-adapter.dws" --resume $ROUND3_ARGS
 stamp train-adapter-round3
-cp "$RUN/round3/cifar10c-adapter.dws" models/cifar10c-adapter.dws
+mkdir -p "$RUN/round4"
+# shellcheck disable=SC2086
+"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
+    --out "$RUN/round4/cifar10c-adapter.dws" --init-from "$RUN/round3/cifar10c-adapter.dws" --resume $ROUND4_ARGS
+stamp train-adapter-round4
+cp "$RUN/round4/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
 # Baseline results (`dwsnet baseline`, bench/baselines.sh), by default the committed ones.
 base=()
@@ -86,7 +103,7 @@ for f in ${BASELINES:-$B/baseline-rescale.json $B/baseline-flat-mlp.json $B/base
   [ -f "$f" ] && base+=(--baselines "$f")
 done
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --extra tests/fixtures/torch_mlps \
-    --extra-oracle --common --curves "$RUN/round3/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
+    --extra-oracle --common --curves "$RUN/round4/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
     --card-entry metrics "${base[@]}" > /dev/null
 # The figures tests/integration/adapter_shipped.sh checks: the committed small
 # PyTorch classifiers on the first 300 corrupted test images.
@@ -100,6 +117,9 @@ stamp eval
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO_ANY" --data "$DATA" --zoo-oracle \
     --extra tests/fixtures/torch_styles --extra-oracle --out "$EVAL/any-mlp" --card-entry metrics_any_mlp > /dev/null
 stamp eval-any-mlp
+"$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO_STD" --data "$DATA" --zoo-oracle \
+    --out "$EVAL/standardized" --card-entry metrics_standardized > /dev/null
+stamp eval-standardized
 "$D" eval-domains --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --out "$EVAL/domains" \
     --oracle-dir "$EVAL/oracle" --limit 18 --images 5000 --oracle-seconds "$ORACLE_SECONDS" > /dev/null
 stamp eval-domains

@@ -99,6 +99,8 @@ static cJSON *model_entry(const dws_model *m, const char *file)
                             "preprocessing inside the ONNX graph (Sub/Add/Mul/Div with constants, Transpose) is folded "
                             "into this convention; normalisation outside it is assumed absent unless the request says "
                             "?input_mean=&input_std= or ?input_range=");
+    /* Where a classifier with normalised inputs is read (docs/adapter.md section 3). */
+    cJSON_AddStringToObject(e, "normalised_inputs_read_in", dws_frame_name(dws_model_frame_for_normalized(m)));
     cJSON_AddItemToObject(e, "target_domain", card_field(card, "target_domain"));
     char *accepts = dws_model_accepts_json(m);   /* adapters: the domains they read (?domain=) */
     if (accepts) cJSON_AddItemToObject(e, "accepts", cJSON_Parse(accepts));

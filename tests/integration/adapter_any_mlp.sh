@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The shipped adapter reads the MLPs users write (issue 18; docs/design.md section 16):
-# the PyTorch-exported styles of tests/fixtures/torch_styles (channels-last flatten, GELU
-# spelt with Erf at opsets 13 and 17, 1 and 4 hidden layers) go through `dwsnet adapt`
-# and POST /adapt alike (byte for byte); the result passes onnx.checker, runs in
-# onnxruntime as our forward computes it and differs from the input; adapting a
-# hidden-permuted copy computes the same function at every depth; /v1/models names the
-# depths and activations; what it does not read is refused saying why (sigmoid hidden
-# layers, 5 hidden layers), and the normalised-input style by the weight guard.
+# The shipped adapter reads the MLPs users write (issue 18; docs/design.md sections 16
+# and 17): the PyTorch-exported styles of tests/fixtures/torch_styles (normalisation
+# inside the graph and outside it, channels-last flatten, GELU spelt with Erf at opsets
+# 13 and 17, 1 and 4 hidden layers) go through `dwsnet adapt` and POST /adapt alike (byte
+# for byte); the result passes onnx.checker, runs in onnxruntime as our forward computes
+# it and differs from the input; adapting a hidden-permuted copy computes the same
+# function at every depth; /v1/models names the depths, activations and the frame of
+# normalised inputs; what it does not read is refused saying why (sigmoid hidden layers,
+# 5 hidden layers), and pixel-frame weights far from the zoo's by the weight guard.
 source "$(dirname "$0")/lib/daemon.bash"
 need "$PY"
 F=tests/fixtures/torch_styles
@@ -29,7 +30,14 @@ d = json.load(open(sys.argv[1]))
 m = [e for e in d["models"] if e["id"] == "cifar10c-adapter"][0]["signature"]
 assert m["depth_range"] == [2, 5], m
 assert m["activations"] == ["relu", "leaky_relu", "gelu", "tanh"], m
+e = [e for e in d["models"] if e["id"] == "cifar10c-adapter"][0]
+assert e["normalised_inputs_read_in"] == "standardized", e
 PY
+# Normalisation outside the model (style d): its side file, as flags and as a query.
+read -r mean std <<< "$($PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(",".join(map(str, d["input_mean"])), ",".join(map(str, d["input_std"])))' "$F/d_norm_outside.json")"
 
 # ort_jobs MODEL SAME_AS DIFFER_FROM INPUT BATCHED: onnxruntime jobs, 4 rows at once or
 # row by row for a model exported with a fixed batch of 1.
@@ -50,23 +58,27 @@ ort_jobs() {
 
 : > "$T/jobs.jsonl"
 : > "$T/checked.txt"
-for name in b_channels_last c_gelu_opset13 c_gelu_opset17 e_depth1 e_depth4; do
+for name in a_norm_inside b_channels_last c_gelu_opset13 c_gelu_opset17 d_norm_outside e_depth1 e_depth4; do
   src=$F/$name.onnx
-  "$BIN/dwsnet" adapt "$src" -o "$T/$name.offline.onnx" --model "$model" > "$T/adapt.json" 2> "$T/adapt.err" \
-    || { bad "$name: dwsnet adapt: $(cat "$T/adapt.err")"; continue; }
-  req POST /adapt -F "model=@$src"
+  args=(); query=""; x=$F/x.f32
+  if [ $name = d_norm_outside ]; then
+    args=(--input-mean "$mean" --input-std "$std"); query="?input_mean=$mean&input_std=$std"; x=$F/$name.x.f32
+  fi
+  "$BIN/dwsnet" adapt "$src" -o "$T/$name.offline.onnx" --model "$model" "${args[@]}" > "$T/adapt.json" \
+    2> "$T/adapt.err" || { bad "$name: dwsnet adapt: $(cat "$T/adapt.err")"; continue; }
+  req POST "/adapt$query" -F "model=@$src"
   cp "$T/body" "$T/$name.served.onnx"
   check "$name: /adapt 200" [ "$STATUS" = 200 ]
   check "$name: /adapt equals dwsnet adapt byte for byte" cmp -s "$T/$name.served.onnx" "$T/$name.offline.onnx"
   echo "$T/$name.served.onnx" >> "$T/checked.txt"
-  "$BIN/dwsnet" forward "$T/$name.offline.onnx" --input "$F/x.f32" -o "$T/$name.a.f32"
+  "$BIN/dwsnet" forward "$T/$name.offline.onnx" --input "$x" -o "$T/$name.a.f32"
   batched=0
   "$BIN/dwsnet" inspect "$src" | grep -q '^input: .*\[?, ' && batched=1
-  ort_jobs "$T/$name.served.onnx" "$T/$name.offline.onnx" "$F/$name.output.f32" "$F/x.f32" "$batched"
+  ort_jobs "$T/$name.served.onnx" "$T/$name.offline.onnx" "$F/$name.output.f32" "$x" "$batched"
   # Equivariance end to end: a hidden-permuted copy adapts to the same function.
   $PY tests/integration/permute_hidden.py "$src" "$T/$name.perm.onnx"
-  "$BIN/dwsnet" adapt "$T/$name.perm.onnx" -o "$T/$name.perm.adapted.onnx" --model "$model" > /dev/null
-  "$BIN/dwsnet" forward "$T/$name.perm.adapted.onnx" --input "$F/x.f32" -o "$T/$name.ap.f32"
+  "$BIN/dwsnet" adapt "$T/$name.perm.onnx" -o "$T/$name.perm.adapted.onnx" --model "$model" "${args[@]}" > /dev/null
+  "$BIN/dwsnet" forward "$T/$name.perm.adapted.onnx" --input "$x" -o "$T/$name.ap.f32"
   check "$name: a hidden-permuted copy adapts to the same function" $PY - "$T/$name.a.f32" "$T/$name.ap.f32" \
     "$F/$name.output.f32" <<'PY'
 import sys
@@ -122,9 +134,38 @@ for c in "sigmoid|activation.*sigmoid" "deep|depth.*2 to 5" ; do
   req POST /adapt -F "model=@$T/$name.onnx"
   check "$name: /adapt 422 incompatible_model" is_problem 422 incompatible_model
 done
-if "$BIN/dwsnet" adapt "$F/a_norm_inside.onnx" -o "$T/n.onnx" --model "$model" 2> "$T/n.err"; then
-  bad "a normalised-input classifier was adapted"
+# Weights far from the zoo's in the frame the adapter reads them in: a pixel-frame MLP
+# whose b_1 is 4 everywhere (the zoo's b_1 spread is about 0.02), as the pixel-frame twin
+# of a normalised-input classifier would be.
+$PY - "$T/far.onnx" <<'PY'
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+rng = np.random.default_rng(3)
+widths = [3072, 32, 32, 10]
+nodes, inits, x = [], [], "x"
+for l in range(3):
+    w = (rng.standard_normal((widths[l + 1], widths[l])) * 0.02).astype(np.float32)
+    b = np.full(widths[l + 1], 4.0 if l == 0 else 0.0, dtype=np.float32)
+    inits += [numpy_helper.from_array(w, f"W{l}"), numpy_helper.from_array(b, f"b{l}")]
+    nodes.append(helper.make_node("Gemm", [x, f"W{l}", f"b{l}"], [f"h{l}"], transB=1))
+    x = f"h{l}"
+    if l < 2:
+        nodes.append(helper.make_node("Relu", [x], [f"r{l}"]))
+        x = f"r{l}"
+g = helper.make_graph(nodes, "far", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3072])],
+                      [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 10])], inits)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+PY
+if "$BIN/dwsnet" adapt "$T/far.onnx" -o "$T/n.onnx" --model "$model" 2> "$T/n.err"; then
+  bad "pixel-frame weights far from the zoo's were adapted"
 else
-  check "normalised-input style: refused by the weight guard" grep -q 'incompatible_model.*(weights)' "$T/n.err"
+  check "pixel-frame weights far out: refused by the weight guard" grep -q 'incompatible_model.*(weights)' "$T/n.err"
+fi
+if "$BIN/dwsnet" adapt "$T/pixel_twin.onnx" -o "$T/n.onnx" --model "$model" 2> "$T/n.err"; then
+  bad "pixel-frame weights 100 standard deviations out were adapted"
+else
+  check "pixel-frame weights far out: refused by the weight guard" grep -q 'incompatible_model.*(weights)' "$T/n.err"
 fi
 finish

@@ -704,6 +704,64 @@ START_TEST(any_mlp_adapter_reads_every_depth_and_activation)
 }
 END_TEST
 
+/* An adapter that reads the standardized frame (design.md section 17): its card
+ * round-trips the frames, an MLP in that frame gets the frame's row (another edit
+ * than the same weights in the pixel frame), a batch keeps frames apart (each
+ * member gets what it gets alone), and an adapter without the row refuses it. */
+START_TEST(frame_adapter_reads_the_standardized_frame)
+{
+    dws_error err;
+    dws_arch a;
+    small_arch(&a, DWS_MODEL_ADAPTER);
+    dws_arch_condition_on_domains(&a, 8);
+    a.cond_frames = 1;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, &a, 6, &err), 0);
+    dws_rng rng;
+    dws_rng_seed(&rng, 6);
+    th_randomise_net(&net, &rng);
+    dws_model_info info = {.id = "test-frame", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
+    dws_model *m = dws_model_from_net(&net, &info, &err);
+    ck_assert_msg(m != NULL, "%s", err.message);
+    char path[256];
+    temp_path(path, sizeof path);
+    ck_assert_int_eq(dws_model_save(m, path, &err), 0);
+    dws_model *back = dws_model_load(path, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    unlink(path);
+    ck_assert_int_eq(dws_model_frame_for_normalized(back), DWS_FRAME_STANDARDIZED);
+    int64_t w[4] = {a.d0, 8, 8, a.dL};
+    dws_mlp px, st, out_px, out_st, out[2];
+    ck_assert_int_eq(dws_mlp_init(&px, 3, w, &err), 0);
+    th_fill_normal(px.params, px.n_params, 0.1f, &rng);
+    ck_assert_int_eq(dws_mlp_clone(&st, &px, &err), 0);
+    st.frame = DWS_FRAME_STANDARDIZED;
+    ck_assert_int_eq(dws_adapter_apply(back, &px, &out_px, NULL, &err), 0);
+    ck_assert_int_eq(dws_adapter_apply(back, &st, &out_st, NULL, &err), 0);
+    ck_assert(th_rel_err(out_px.params, out_st.params, px.n_params) > 1e-4);
+    const dws_mlp *both[2] = {&px, &st};
+    int rc[2];
+    dws_error errs[2];
+    ck_assert_int_eq(dws_adapter_apply_batch(back, both, 2, out, rc, errs, NULL), 2);
+    ck_assert(!memcmp(out[0].params, out_px.params, sizeof(float) * px.n_params));
+    ck_assert(!memcmp(out[1].params, out_st.params, sizeof(float) * px.n_params));
+    dws_mlp_free(&out[0]), dws_mlp_free(&out[1]), dws_mlp_free(&out_px), dws_mlp_free(&out_st);
+    /* Without the row (pixel only): refused saying which frame. */
+    a.cond_frames = 0;
+    dws_net plain;
+    ck_assert_int_eq(dws_net_init(&plain, &a, 6, &err), 0);
+    dws_model *pm = dws_model_from_net(&plain, &info, &err);
+    ck_assert_msg(pm != NULL, "%s", err.message);
+    ck_assert_int_eq(dws_model_frame_for_normalized(pm), DWS_FRAME_PIXEL);
+    ck_assert_int_eq(dws_adapter_apply(pm, &st, &out_st, NULL, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "standardized"));
+    dws_mlp_free(&px), dws_mlp_free(&st);
+    dws_model_free(pm);
+    dws_model_free(m);
+    dws_model_free(back);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dws_model");
@@ -720,6 +778,7 @@ int main(void)
     tcase_add_loop_test(tc, batch_members_get_what_they_get_alone, 0, 7);
     tcase_add_loop_test(tc, onnx_batch_is_byte_identical, 0, 2);
     tcase_add_test(tc, any_mlp_adapter_reads_every_depth_and_activation);
+    tcase_add_test(tc, frame_adapter_reads_the_standardized_frame);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
