@@ -100,7 +100,9 @@ static void fit_standardisation(trainer *t, dws_estimator *e)
     }
 }
 
-/* Fixed validation sets: n_val per class and size, from the validation pools. */
+/* Fixed validation sets: n_val per class and size, from the validation pools (the same
+ * sets of a class whatever the other classes, so that estimators with and without chain
+ * classes are compared on the same single-domain sets). */
 static int make_val_sets(trainer *t, const dws_estimator *e, dws_error *err)
 {
     const dws_estimator_train_config *c = t->cfg;
@@ -114,12 +116,13 @@ static int make_val_sets(trainer *t, const dws_estimator *e, dws_error *err)
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "no memory for the validation sets");
         return -1;
     }
-    dws_rng rng;
-    dws_rng_seed_stream(&rng, c->seed, 0x7a1);
     float f[DWS_DOMAIN_FEATURES];
     size_t row = 0;
     for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {
         for (int k = 0; k < t->n_classes; k++) {
+            /* a stream per size and class: a class's sets do not depend on the classes beside it */
+            dws_rng rng;
+            dws_rng_seed_stream(&rng, c->seed ^ 0x7a1, (uint64_t)(s * DWS_ESTIMATOR_MAX_CLASSES + k));
             for (int i = 0; i < c->val_images; i++) order[i] = (uint32_t)i;
             for (int i = 0; i < c->val_sets; i++, row++) {
                 dws_domain_features_of_draw(t->val_pool + (size_t)k * c->val_images * DWS_DOMAIN_STATS, order,
