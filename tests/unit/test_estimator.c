@@ -32,6 +32,14 @@ static float *images(size_t n, uint64_t seed)
     return x;
 }
 
+/* Creates the file of a mkstemp template (path is rewritten). */
+static void temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+}
+
 START_TEST(set_features_are_those_of_the_mean_stats)
 {
     enum { N = 9 };
@@ -86,9 +94,7 @@ static dws_estimator *random_estimator(int hidden)
 START_TEST(saved_estimator_loads_back_with_the_same_answers)
 {
     char path[] = "/tmp/dws-estimator-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    temp_file(path);
     float *x = images(16, 2);
     for (int hidden = 0; hidden <= 16; hidden += 16) {
         dws_estimator *e = random_estimator(hidden);
@@ -168,9 +174,7 @@ END_TEST
 START_TEST(files_with_other_features_or_tensors_refused)
 {
     char path[] = "/tmp/dws-estimator-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    temp_file(path);
     dws_estimator *e = random_estimator(8);
     dws_error err;
     ck_assert_int_eq(dws_estimator_save(e, path, &err), 0);
@@ -312,9 +316,7 @@ END_TEST
 START_TEST(chain_estimator_saves_and_loads)
 {
     char path[] = "/tmp/dws-estimator-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    temp_file(path);
     dws_domain classes[DWS_ESTIMATOR_MAX_CLASSES];
     int n = chain_classes(classes);
     dws_error err;
