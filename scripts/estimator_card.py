@@ -14,10 +14,10 @@ def pct(v):
     return f"{100 * v:.1f}%"
 
 
-def by_size_text(d, key, lead):
+def by_size_text(d, key, lead, at="at "):
     """lead + "x% at 8, ..." for d[key] (a by-size object), or "" when d has none."""
     v = d.get(key)
-    return lead + ", ".join(f"{pct(x)} at {k}" for k, x in v.items()) if v else ""
+    return lead + ", ".join(f"{pct(x)} {at}{k}" for k, x in v.items()) if v else ""
 
 
 def main():
@@ -42,7 +42,7 @@ def main():
     if chains:
         what = (f"{singles} single domains (`clean` and every corruption at severities 1-5) and {len(chains)} "
                 "chain" + ("s" if len(chains) > 1 else "") + " of two steps (" + ", ".join(f"`{k}`" for k in chains)
-                + "), whose type is the chain's corruptions in order (`type` "
+                + "), whose type is the chain's corruptions in order (its `type`: "
                 + ", ".join(sorted({f'`{k.split(":")[0]},{k.split(",")[1].split(":")[0]}`' for k in chains})) + ")")
     else:
         what = "`clean` and every corruption at severities 1-5"
@@ -77,7 +77,7 @@ def main():
               + ", ".join(f"{pct(v)} with {k} images" for k, v in m["type_accuracy"].items())
               + "; clean sets named clean: "
               + ", ".join(f"{pct(v)} with {k}" for k, v in m["clean_as_clean"].items())
-              + by_size_text(m, "chain_exact_accuracy", "; chain sets named that very chain: ")
+              + by_size_text(m, "chain_exact_accuracy", "; chain sets named that very chain: ", "with ")
               + f". One estimate of 64 decoded images: {m['ms_per_64_images']:.2f} ms on one core.\n")
     report = os.path.join(eval_dir, "estimator-eval.md")
     if os.path.exists(report):
