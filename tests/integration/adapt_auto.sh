@@ -27,6 +27,10 @@ mlp=tests/fixtures/cifar_mlp.onnx
 
 adapt() { "$BIN/dwsnet" adapt "$mlp" --model "$T/models/cond.dws" --estimator "$est" "$@" > "$T/a.json" 2> "$T/a.err"; }
 field() { $PY -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))" "$T/a.json" "$1"; }
+# same_weights A.onnx B.onnx: the same initializers, byte for byte (the metadata may differ).
+same_weights() {
+  $PY -c 'import onnx,sys; a,b=(onnx.load(p) for p in sys.argv[1:]); sys.exit(any(x.raw_data!=y.raw_data for x,y in zip(a.graph.initializer,b.graph.initializer)))' "$1" "$2"
+}
 meta() { $PY -c "import onnx,sys; print({p.key: p.value for p in onnx.load(sys.argv[1]).metadata_props}.get(sys.argv[2]))" "$@"; }
 
 check "adapt --domain auto with fog images" adapt -o "$T/fog.onnx" --domain auto --images "$T"/fog/*.png
@@ -35,13 +39,12 @@ check "  ...says so with its probability and image count" bash -c '[[ $1 == fog:
   "$(field domain_estimate)"
 check "  ...records the estimate in metadata_props" [ "$(meta "$T/fog.onnx" dwsnet.domain_estimate)" = "$(field domain_estimate)" ]
 adapt -o "$T/named.onnx" --domain "$(field domain)"
-check "  ...and adapts exactly as naming that domain does" bash -c \
-  "$PY -c 'import onnx,sys; a,b=(onnx.load(p) for p in sys.argv[1:]); sys.exit(any(x.raw_data!=y.raw_data for x,y in zip(a.graph.initializer,b.graph.initializer)))' '$T/fog.onnx' '$T/named.onnx'"
+check "  ...and adapts exactly as naming that domain does" same_weights "$T/fog.onnx" "$T/named.onnx"
 check "adapt --domain auto with images of the default chain" adapt -o "$T/chain.onnx" --domain auto --images "$T"/chain/*.png
 check "  ...estimates the chain" [ "$(field domain)" = contrast:4,gaussian_noise:2 ]
 check "  ...says so" bash -c '[[ $1 == "contrast:4,gaussian_noise:2 (p="*") from 64 images by "* ]]' _ "$(field domain_estimate)"
 adapt -o "$T/chain-named.onnx" --domain contrast:4,gaussian_noise:2
-check "  ...and adapts exactly as naming the chain does" cmp "$T/chain.onnx" "$T/chain-named.onnx"
+check "  ...and adapts exactly as naming the chain does" same_weights "$T/chain.onnx" "$T/chain-named.onnx"
 check "adapt --domain auto with clean images" adapt -o "$T/clean.onnx" --domain auto --images "$T"/clean/*.png
 check "  ...gives none: no weight changes" [ "$(field domain):$(field max_abs_change)" = "none:0" ]
 adapt -o "$T/x.onnx" --domain auto; rc=$?
