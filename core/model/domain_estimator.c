@@ -53,23 +53,6 @@ static int render(dws_estimator *e, dws_error *err)
     return dws_card_render(e->card, &e->card_json, err);
 }
 
-int dws_domain_same(const dws_domain *a, const dws_domain *b)
-{
-    if (a->n_steps != b->n_steps) return 0;
-    for (int k = 0; k < a->n_steps; k++)
-        if (a->steps[k].kind != b->steps[k].kind || a->steps[k].severity != b->steps[k].severity) return 0;
-    return 1;
-}
-
-/* 1 when a and b are chains of the same corruptions in the same order. */
-static int same_steps(const dws_domain *a, const dws_domain *b)
-{
-    if (a->n_steps != b->n_steps) return 0;
-    for (int k = 0; k < a->n_steps; k++)
-        if (a->steps[k].kind != b->steps[k].kind) return 0;
-    return 1;
-}
-
 /* Class i's type: a single step's, or that of the first earlier chain of the same
  * corruptions, or the next chain type. */
 static int class_group(const dws_estimator *e, int i, int *chain_types)
@@ -77,7 +60,7 @@ static int class_group(const dws_estimator *e, int i, int *chain_types)
     const dws_domain *d = &e->classes[i];
     if (d->n_steps < 2) return dws_domain_type(d);
     for (int j = 0; j < i; j++)
-        if (e->classes[j].n_steps > 1 && same_steps(&e->classes[j], d)) return e->group[j];
+        if (e->classes[j].n_steps > 1 && dws_domain_same_kinds(&e->classes[j], d)) return e->group[j];
     return DWS_DOMAIN_TYPES + (*chain_types)++;
 }
 

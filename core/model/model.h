@@ -304,8 +304,6 @@ int dws_estimator_class_type(const dws_estimator *e, int i);
 /* The name of a type of e: "clean", the corruption's, or the chain's corruptions
  * joined by commas ("contrast,gaussian_noise"). */
 void dws_estimator_type_name(const dws_estimator *e, int type, char *buf, size_t size);
-/* 1 when a and b are the same domain (the same steps, in order). */
-int dws_domain_same(const dws_domain *a, const dws_domain *b);
 /* The classes of an estimator that leaves out the corruptions in exclude (bit k:
  * dws_corruption k): clean first, then type by type at severities 1-5, then the
  * n_chains chains (each of DWS_ESTIMATOR_MAX_STEPS steps) that use no excluded
