@@ -40,7 +40,8 @@ ZOO_STD=${ZOO_STD:-zoo-std}
 RUN=runs/pretrained
 JOBS=${JOBS:-2}
 # The training setups chosen on the validation split (docs/adapter.md section 5).
-# The estimator's setting chosen on validation (docs/estimator.md section 3): train-estimator's defaults.
+# The estimator's setting chosen on validation (docs/estimator.md section 3): train-estimator's defaults
+# (its classes: the 96 single domains and the default chain).
 ESTIMATOR_ARGS=${ESTIMATOR_ARGS:---seed 0 --threads $JOBS}
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
 COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --steps 8000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 0 --threads 2}

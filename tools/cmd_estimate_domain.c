@@ -1,4 +1,4 @@
-/* dwsnet estimate-domain: which domain (clean, or a corruption at a severity) a few
+/* dwsnet estimate-domain: which domain (clean, a corruption at a severity, or a chain class) a few
  * unlabeled images come from, by the domain estimator (model/model.h); the images are
  * PNG, JPEG or CIFAR-10 records files (data/data.h, "image decode"). Prints the answer
  * POST /v1/estimate-domain gives, as one JSON line. */

@@ -1,6 +1,7 @@
 /* dwsnet train-estimator: trains the domain estimator (dws_estimator_train,
  * learn/learn.h) on corrupted CIFAR-10 training images and writes the best one by
  * validation, with its card; progress on stderr, a JSON summary on stdout. */
+#include <math.h>
 #include <stdio.h>
 
 #include "cli_io.h"
@@ -38,7 +39,7 @@ int cmd_train_estimator(int argc, char **argv)
         .pool_images = (int)o.pool_images, .val_images = (int)o.val_images, .val_sets = (int)o.val_sets,
         .min_set = (int)o.min_set, .max_set = (int)o.max_set, .steps = o.steps, .val_every = o.val_every,
         .batch_sets = (int)o.batch_sets, .lr = o.lr, .weight_decay = o.wd, .seed = o.seed, .threads = (int)o.threads,
-        .exclude = o.exclude};
+        .exclude = o.exclude, .chains = o.chains.d, .n_chains = o.chains.n};
     if (!c.data_dir) return cli_usage_error(&cli_train_estimator, "--data DIR is required (or set DWSNET_DATA)");
     if (c.min_set > c.max_set) return cli_usage_error(&cli_train_estimator, "--min-set is larger than --max-set");
     if (c.pool_images < c.max_set)
@@ -49,9 +50,13 @@ int cmd_train_estimator(int argc, char **argv)
     dws_error_clear(&err);
     double t0 = cli_now();
     if (dws_estimator_train(&c, &hooks, &best, &err)) return cli_fail(CMD, &err);
-    printf("{\"estimator\":\"%s\",\"val_type_accuracy\":{\"8\":%.4f,\"64\":%.4f,\"256\":%.4f},\"val_loss\":%.4f,"
-           "\"seconds\":%.1f,\"cpu_seconds\":%.1f}\n",
-           o.out, best.type_acc[0], best.type_acc[1], best.type_acc[2], best.loss, cli_now() - t0,
-           cli_cpu_seconds());
+    printf("{\"estimator\":\"%s\",\"val_type_accuracy\":{\"8\":%.4f,\"64\":%.4f,\"256\":%.4f},"
+           "\"val_type_accuracy_single_steps\":{\"8\":%.4f,\"64\":%.4f,\"256\":%.4f},",
+           o.out, best.type_acc[0], best.type_acc[1], best.type_acc[2], best.single_acc[0], best.single_acc[1],
+           best.single_acc[2]);
+    if (!isnan(best.chain_acc[0]))
+        printf("\"val_chain_accuracy\":{\"8\":%.4f,\"64\":%.4f,\"256\":%.4f},", best.chain_acc[0], best.chain_acc[1],
+               best.chain_acc[2]);
+    printf("\"val_loss\":%.4f,\"seconds\":%.1f,\"cpu_seconds\":%.1f}\n", best.loss, cli_now() - t0, cli_cpu_seconds());
     return 0;
 }

@@ -204,6 +204,38 @@ static int parse_corruptions(const char *s, void *field, char *why, size_t why_s
     return 0;
 }
 
+/* "SPEC;SPEC": chains of two corruption steps (dws_domain_parse), distinct; "none": no chain. */
+static int parse_chains(const char *s, void *field, char *why, size_t why_size)
+{
+    cli_chains *c = field;
+    char buf[1024];
+    c->n = 0;
+    if (!strcmp(s, "none")) return 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save, *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        dws_domain d;
+        dws_error e;
+        dws_error_clear(&e);
+        if (c->n == CLI_MAX_CHAINS || dws_domain_parse(tok, &d, &e) || d.n_steps != DWS_ESTIMATOR_MAX_STEPS) {
+            snprintf(why, why_size, "takes up to %d chains of %d steps separated by ';' (such as %s), or none%s%s",
+                     CLI_MAX_CHAINS, DWS_ESTIMATOR_MAX_STEPS, DWS_DEFAULT_DOMAIN, e.code ? ": " : "",
+                     e.code ? e.message : "");
+            return -1;
+        }
+        for (int k = 0; k < c->n; k++)
+            if (dws_domain_same(&c->d[k], &d)) {
+                snprintf(why, why_size, "names the chain '%s' twice", tok);
+                return -1;
+            }
+        c->d[c->n++] = d;
+    }
+    if (c->n == 0) {
+        snprintf(why, why_size, "takes chains separated by ';', or none");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the commands, in commands.def order ---- */
 
 #define S inspect_opts
@@ -753,7 +785,9 @@ static const cli_option train_estimator_table[] = {
     TEXT("--id", id, "NAME", .def = "cifar10c-domain-estimator", .help = "estimator id"),
     CUSTOM("--exclude", unsigned, exclude, "LIST", parse_corruptions,
            .help = "corruptions left out of the classes (comma-separated), e.g. to measure corruptions never seen "
-                   "in training"),
+                   "in training; chains that use one are left out too"),
+    CUSTOM("--chains", cli_chains, chains, "SPEC;SPEC", parse_chains, .def = DWS_DEFAULT_DOMAIN,
+           .help = "chain classes, each of two steps, separated by ';' (quote them), or none"),
     INT("--hidden", hidden, "H", 0, 4096, .def = "256", .help = "hidden width of the MLP (0: softmax regression)"),
     INT("--pool-images", pool_images, "N", 1, 45000, .def = "1000", .help = "training images per class"),
     INT("--val-images", val_images, "N", 256, DWS_EVAL_VAL_IMAGES, .def = "400",
@@ -770,12 +804,14 @@ static const cli_option train_estimator_table[] = {
     INT("--threads", threads, "N", 1, 64, .def = "2", .help = "worker threads for the pools"),
 };
 COMMAND(cli_train_estimator, "train-estimator", train_estimator_table,
-        .about = "Trains the domain estimator (docs/estimator.md): for clean and every corruption at severities\n"
-                 "1-5, a pool of CIFAR-10 training images through that domain (rounded to bytes) gives image\n"
-                 "statistics; every step draws sets of 8-256 images of random classes from the pools and trains\n"
-                 "a small MLP on the sets' features to name the domain. Sets from held-out training images\n"
-                 "validate it every --val-every steps; the best is written to FILE.dws with its card.\n"
-                 "Takes about 1.5 CPU-minutes with the defaults; progress on stderr, a JSON summary on stdout.",
+        .about = "Trains the domain estimator (docs/estimator.md): for clean, every corruption at severities\n"
+                 "1-5 and each --chains chain, a pool of CIFAR-10 training images through that domain (rounded\n"
+                 "to bytes) gives image statistics; every step draws sets of 8-256 images of random classes from\n"
+                 "the pools and trains a small MLP on the sets' features to name the domain. Sets from held-out\n"
+                 "training images validate it every --val-every steps; the best is written to FILE.dws with its\n"
+                 "card. Takes about 1.5 CPU-minutes with the defaults; progress on stderr, a JSON summary on\n"
+                 "stdout (validation type accuracy over every class, over clean and the single corruptions, and\n"
+                 "over the chains).",
         .extra_help = corruption_names);
 #undef S
 
@@ -800,12 +836,14 @@ static const cli_option eval_estimator_table[] = {
     INT("--threads", threads, "N", 1, 64, .def = "2", .help = "worker threads for the pools"),
 };
 COMMAND(cli_eval_estimator, "eval-estimator", eval_estimator_table,
-        .about = "Measures the domain estimator on CIFAR-10's test images: for clean and each of the 19\n"
-                 "corruptions at severities 1-5, --pool-images test images through that domain (rounded to\n"
-                 "bytes, as image files hold them), and sets of 8, 64 and 256 of them drawn at random. Prints\n"
-                 "the share of sets whose corruption type is named right (and type and severity, and clean\n"
-                 "named clean), accuracy by type and severity, the confusion matrix of the estimated type for\n"
-                 "each set size, and the time one estimate of 64 decoded images takes on one core.",
+        .about = "Measures the domain estimator on CIFAR-10's test images: for clean, each of the 19\n"
+                 "corruptions at severities 1-5 and each chain class of the estimator, --pool-images test images\n"
+                 "through that domain (rounded to bytes, as image files hold them), and sets of 8, 64 and 256 of\n"
+                 "them drawn at random. Prints the share of sets whose corruption type is named right (and type\n"
+                 "and severity, clean named clean, and a chain named exactly), accuracy by type and severity\n"
+                 "and by chain, the confusion matrix of the estimated type for each set size (a chain class\n"
+                 "estimated for a single corruption is wrong), and the time one estimate of 64 decoded images\n"
+                 "takes on one core.",
         .epilog = MODELS_DIR_HELP);
 #undef S
 
@@ -820,13 +858,15 @@ static const cli_option estimate_domain_table[] = {
                                                                          "limit but 1 GiB of decoded images)"),
 };
 COMMAND(cli_estimate_domain, "estimate-domain", estimate_domain_table,
-        .about = "Estimates the domain unlabeled images come from: clean, or one of the 19 corruptions of\n"
-                 "`dwsnet corrupt` at a severity 1-5 (docs/estimator.md). Pools image statistics over all the\n"
-                 "images (more images, surer answers: 64 name the corruption type right about 99% of the time\n"
-                 "on CIFAR-10 test images) and prints one JSON line: {\"estimate\": the domain as --domain\n"
-                 "takes it (\"clean\" for none), \"p\": its probability, \"type\", \"type_p\": the corruption and\n"
-                 "its probability over all severities, \"images\", \"estimator\", \"probabilities\": every\n"
-                 "domain's}. A JPEG file is itself JPEG-compressed: at quality 80 or lower it is told apart from\n"
-                 "clean. An image that is not 32 x 32 RGB is an error (bad_image) naming the file.",
+        .about = "Estimates the domain unlabeled images come from: clean, one of the 19 corruptions of\n"
+                 "`dwsnet corrupt` at a severity 1-5, or a chain the estimator knows (the shipped one:\n"
+                 "contrast:4,gaussian_noise:2; docs/estimator.md). Pools image statistics over all the images\n"
+                 "(more images, surer answers: 64 name the corruption type right about 99% of the time on\n"
+                 "CIFAR-10 test images) and prints one JSON line: {\"estimate\": the domain as --domain takes it\n"
+                 "(\"clean\" for none), \"p\": its probability, \"type\", \"type_p\": the corruption (a chain's:\n"
+                 "its corruptions, \"contrast,gaussian_noise\") and its probability over all severities,\n"
+                 "\"images\", \"estimator\", \"probabilities\": every domain's}. A JPEG file is itself\n"
+                 "JPEG-compressed: at quality 80 or lower it is told apart from clean. An image that is not\n"
+                 "32 x 32 RGB is an error (bad_image) naming the file.",
         .epilog = MODELS_DIR_HELP);
 #undef S

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "data/data.h"
 #include "options.h"
 #include "ws/ws.h"
 
@@ -34,6 +35,12 @@ typedef struct {
 typedef struct {
     int on[4];    /* indexed by dws_zoo_split */
 } cli_splits;     /* "test,test_unseen_widths" */
+
+#define CLI_MAX_CHAINS 32
+typedef struct {
+    int n;
+    dws_domain d[CLI_MAX_CHAINS];
+} cli_chains;     /* "contrast:4,gaussian_noise:2;fog:3,gaussian_noise:2", or "none" */
 
 typedef struct {
     int json;
@@ -174,6 +181,7 @@ typedef struct {
 typedef struct {
     const char *data, *out, *id;
     unsigned exclude;   /* bit k: dws_corruption k */
+    cli_chains chains;
     long hidden, pool_images, val_images, val_sets, min_set, max_set, steps, val_every, batch_sets, threads;
     float lr, wd;
     uint64_t seed;

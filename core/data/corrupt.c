@@ -118,6 +118,27 @@ void dws_domain_format(const dws_domain *d, char *buf, size_t size)
                                  dws_corruption_name(d->steps[i].kind), d->steps[i].severity);
 }
 
+/* 1 when a and b have the same steps in order: their corruptions, and their severities too
+ * when severities is 1. */
+static int same_steps(const dws_domain *a, const dws_domain *b, int severities)
+{
+    if (a->n_steps != b->n_steps) return 0;
+    for (int k = 0; k < a->n_steps; k++)
+        if (a->steps[k].kind != b->steps[k].kind || (severities && a->steps[k].severity != b->steps[k].severity))
+            return 0;
+    return 1;
+}
+
+int dws_domain_same(const dws_domain *a, const dws_domain *b)
+{
+    return same_steps(a, b, 1);
+}
+
+int dws_domain_same_kinds(const dws_domain *a, const dws_domain *b)
+{
+    return same_steps(a, b, 0);
+}
+
 int dws_domain_check_shape(const dws_domain *d, int channels, int height, int width, dws_error *err)
 {
     if (channels < 1 || height < 1 || width < 1 || channels > 16 || height > MAX_SIDE || width > MAX_SIDE) {

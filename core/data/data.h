@@ -166,6 +166,10 @@ const char *dws_corruption_about(dws_corruption c);
 int dws_domain_parse(const char *spec, dws_domain *d, dws_error *err);
 /* The canonical spec (parse(format(d)) == d); "clean" for the empty domain. */
 void dws_domain_format(const dws_domain *d, char *buf, size_t size);
+/* 1 when a and b are the same domain (the same steps, in order); _kinds: the same
+ * corruptions in order, at any severities. */
+int dws_domain_same(const dws_domain *a, const dws_domain *b);
+int dws_domain_same_kinds(const dws_domain *a, const dws_domain *b);
 
 /* Checks that every step can run on images of this shape (colour corruptions, snow,
  * frost, spatter and jpeg_compression need 3 channels; sizes must be 1..4096). */

@@ -517,13 +517,14 @@ static double auto_share_target(int images)
     return images == 64 ? AUTO_SHARE_64 : images == 8 ? AUTO_SHARE_8 : NAN;
 }
 
-/* Bit t: the estimator has no class of corruption t (it never saw it). */
+/* Bit t: the estimator has no class of corruption t alone (it never saw it, or only in a
+ * chain class). */
 static unsigned unseen_types(const dws_estimator *e)
 {
     unsigned unseen = (1u << DWS_CORRUPT_COUNT) - 1;
     for (int i = 0; i < dws_estimator_class_count(e); i++) {
         const dws_domain *d = dws_estimator_class(e, i);
-        if (d->n_steps) unseen &= ~(1u << d->steps[0].kind);
+        if (d->n_steps == 1) unseen &= ~(1u << d->steps[0].kind);
     }
     return unseen;
 }
@@ -556,7 +557,7 @@ static double share_of(gain_sums g)
 
 /* Auto's summed gain against the named domain's, per size, on the hurting domains (every
  * corrupted domain when there is no oracle result); and the same without the default
- * chain, which no class of the estimator is (it answers a single corruption). */
+ * chain (an estimator without chain classes answers it with a single corruption). */
 static void auto_share_lines(FILE *f, const dws_domain_grid_config *c, const grid_row *rows, cJSON *t)
 {
     int with_oracle = 0;

@@ -371,12 +371,17 @@ int dws_svg_scatter(FILE *f, const double *x, const double *y, const double *val
 
 /* ==== estimator eval ==== */
 /* The domain estimator (model/model.h) on CIFAR-10's test images (docs/estimator.md
- * section 5): for clean and each of the 19 corruptions at severities 1-5, a pool of
- * pool_images test images through that domain (noise seed derived from `seed`),
- * rounded to bytes; sets[s] sets of sizes[s] distinct images drawn from each pool;
- * the estimated type against the true one, and the time of one estimate of 64
- * decoded images (median of timing_runs, on the calling thread). */
+ * section 4): for clean, each of the 19 corruptions at severities 1-5 and each chain
+ * class of the estimator, a pool of pool_images test images through that domain
+ * (noise seed derived from `seed`), rounded to bytes; sets[s] sets of sizes[s]
+ * distinct images drawn from each pool; the estimated type against the true one, and
+ * the time of one estimate of 64 decoded images (median of timing_runs, on the
+ * calling thread). Identification is scored on the 96 single domains as before (an
+ * estimate of a chain class is wrong there: the confusion matrices' "chain" column);
+ * the chain domains are scored apart (their type, and the exact chain). */
 #define DWS_ESTIMATOR_EVAL_SIZES 3
+#define DWS_ESTIMATOR_EVAL_SINGLES 96               /* clean, then 19 types x 5 severities */
+#define DWS_ESTIMATOR_EVAL_CHAIN DWS_DOMAIN_TYPES   /* the confusion matrices' chain row and column */
 
 typedef struct {
     const char *data_dir;
@@ -392,9 +397,12 @@ typedef struct {
 void dws_estimator_eval_defaults(dws_estimator_eval_config *c);
 
 typedef struct {
-    int n_domains;              /* 96: clean, then type by type, severities 1-5 */
+    int n_domains;              /* the 96 singles (clean, then type by type, severities 1-5), then the chains */
+    dws_domain domains[DWS_ESTIMATOR_MAX_CLASSES];
     int sizes[DWS_ESTIMATOR_EVAL_SIZES];
-    int confusion[DWS_ESTIMATOR_EVAL_SIZES][DWS_DOMAIN_TYPES][DWS_DOMAIN_TYPES];   /* [size][true][estimated] */
+    /* [size][true][estimated]: types 0..DWS_DOMAIN_TYPES-1, and DWS_ESTIMATOR_EVAL_CHAIN for
+     * the chains (a row: every chain domain; a column: an estimate of any chain class) */
+    int confusion[DWS_ESTIMATOR_EVAL_SIZES][DWS_DOMAIN_TYPES + 1][DWS_DOMAIN_TYPES + 1];
     int sets[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];        /* per domain */
     int type_right[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];
     int exact_right[DWS_ESTIMATOR_EVAL_SIZES][DWS_ESTIMATOR_MAX_CLASSES];
@@ -406,16 +414,18 @@ typedef struct {
     double corrupted_type[DWS_ESTIMATOR_EVAL_SIZES];    /* type right, over the 95 corrupted domains */
     double corrupted_exact[DWS_ESTIMATOR_EVAL_SIZES];   /* type and severity right */
     double per_type[DWS_ESTIMATOR_EVAL_SIZES][DWS_CORRUPT_COUNT];
+    double chain_exact[DWS_ESTIMATOR_EVAL_SIZES];       /* chain sets named that very chain; NAN: no chains */
 } dws_estimator_eval_summary;
 
 int dws_estimator_eval(const dws_estimator *e, const dws_estimator_eval_config *c, dws_estimator_eval_result *r,
                        dws_error *err);
 void dws_estimator_eval_summarise(const dws_estimator_eval_result *r, dws_estimator_eval_summary *out);
-/* The report (summary, accuracy by type and severity, one confusion matrix per set
- * size) as Markdown, malloc'd; and the summary as JSON (for the card). */
+/* The report (summary, accuracy by type and severity and by chain, one confusion matrix
+ * per set size) as Markdown, malloc'd; and the summary as JSON (for the card). */
 char *dws_estimator_eval_markdown(const dws_estimator_eval_result *r, const dws_estimator_eval_config *c);
 cJSON *dws_estimator_eval_json(const dws_estimator_eval_result *r, const dws_estimator_eval_config *c);
-/* "clean" for 0, else the corruption's name (dws_domain_type). */
+/* "clean" for 0, "chain" for DWS_ESTIMATOR_EVAL_CHAIN, else the corruption's name
+ * (dws_domain_type). */
 const char *dws_domain_type_name(int type);
 
 #endif

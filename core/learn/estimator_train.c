@@ -1,5 +1,5 @@
-/* Training the domain estimator (docs/estimator.md section 3): per class (clean, or a
- * corruption at a severity), the stats of a pool of training images through that
+/* Training the domain estimator (docs/estimator.md section 3): per class (clean, a
+ * corruption at a severity, or a chain of two), the stats of a pool of training images through that
  * domain, rounded to bytes as files hold them; then steps of softmax cross-entropy
  * over batches of sets drawn fresh from the pools (sizes log-uniform between the
  * smallest and largest set), AdamW with warm-up and cosine decay; the best
@@ -18,15 +18,21 @@ static const int VAL_SIZES[DWS_ESTIMATOR_VAL_SIZES] = {8, 64, 256};
 
 void dws_estimator_train_defaults(dws_estimator_train_config *c)
 {
+    static dws_domain default_chain;   /* DWS_DEFAULT_DOMAIN, parsed the same every time */
+    dws_error e;
+    dws_domain_parse(DWS_DEFAULT_DOMAIN, &default_chain, &e);
     *c = (dws_estimator_train_config){.id = "cifar10c-domain-estimator", .hidden = 256, .pool_images = 1000,
                                       .val_images = 400, .val_sets = 16, .min_set = 8, .max_set = 256, .steps = 6000,
                                       .val_every = 250, .batch_sets = 256, .lr = 3e-3f, .weight_decay = 1e-4f,
-                                      .seed = 0, .threads = 2};
+                                      .seed = 0, .threads = 2, .chains = &default_chain, .n_chains = 1};
 }
 
 typedef struct {
     const dws_estimator_train_config *cfg;
     int n_classes;
+    int n_types;                     /* clean, each single corruption, each chain type */
+    int type_first[DWS_ESTIMATOR_MAX_CLASSES], type_size[DWS_ESTIMATOR_MAX_CLASSES];
+    int by_type[DWS_ESTIMATOR_MAX_CLASSES];   /* the classes, type by type */
     double *train_pool, *val_pool;   /* class x pool x DWS_DOMAIN_STATS */
     uint32_t *order;                 /* per class, a permutation of its pool */
     float *val_x;                    /* sizes x classes x sets x features, standardised */
@@ -42,11 +48,30 @@ static uint32_t draw_size(const dws_estimator_train_config *c, dws_rng *rng)
     return n < (uint32_t)c->min_set ? (uint32_t)c->min_set : n > (uint32_t)c->max_set ? (uint32_t)c->max_set : n;
 }
 
-/* A class: every type (clean too) equally likely, then a severity of it. */
+/* The classes grouped by their type, types in order of their first class. */
+static void group_types(trainer *t, const dws_estimator *e)
+{
+    int types[DWS_ESTIMATOR_MAX_CLASSES], n = 0, placed = 0;
+    for (int i = 0; i < t->n_classes; i++) {
+        int g = dws_estimator_class_type(e, i), k = 0;
+        while (k < n && types[k] != g) k++;
+        if (k == n) types[n++] = g;
+    }
+    for (int k = 0; k < n; k++) {
+        t->type_first[k] = placed;
+        for (int i = 0; i < t->n_classes; i++)
+            if (dws_estimator_class_type(e, i) == types[k]) t->by_type[placed++] = i;
+        t->type_size[k] = placed - t->type_first[k];
+    }
+    t->n_types = n;
+}
+
+/* A class: every type (clean and each chain type too) equally likely, then a class of it
+ * (a severity of a single corruption). */
 static int draw_class(const trainer *t, dws_rng *rng)
 {
-    int types = (t->n_classes - 1) / 5 + 1, type = (int)dws_rng_below(rng, (uint64_t)types);
-    return type == 0 ? 0 : 1 + 5 * (type - 1) + (int)dws_rng_below(rng, 5);
+    int type = (int)dws_rng_below(rng, (uint64_t)t->n_types), size = t->type_size[type];
+    return t->by_type[t->type_first[type] + (size > 1 ? (int)dws_rng_below(rng, (uint64_t)size) : 0)];
 }
 
 /* The mean and standard deviation of each feature over sets drawn from the pools. */
@@ -75,7 +100,9 @@ static void fit_standardisation(trainer *t, dws_estimator *e)
     }
 }
 
-/* Fixed validation sets: n_val per class and size, from the validation pools. */
+/* Fixed validation sets: n_val per class and size, from the validation pools (the same
+ * sets of a class whatever the other classes, so that estimators with and without chain
+ * classes are compared on the same single-domain sets). */
 static int make_val_sets(trainer *t, const dws_estimator *e, dws_error *err)
 {
     const dws_estimator_train_config *c = t->cfg;
@@ -89,12 +116,13 @@ static int make_val_sets(trainer *t, const dws_estimator *e, dws_error *err)
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "no memory for the validation sets");
         return -1;
     }
-    dws_rng rng;
-    dws_rng_seed_stream(&rng, c->seed, 0x7a1);
     float f[DWS_DOMAIN_FEATURES];
     size_t row = 0;
     for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {
         for (int k = 0; k < t->n_classes; k++) {
+            /* a stream per size and class: a class's sets do not depend on the classes beside it */
+            dws_rng rng;
+            dws_rng_seed_stream(&rng, c->seed ^ 0x7a1, (uint64_t)(s * DWS_ESTIMATOR_MAX_CLASSES + k));
             for (int i = 0; i < c->val_images; i++) order[i] = (uint32_t)i;
             for (int i = 0; i < c->val_sets; i++, row++) {
                 dws_domain_features_of_draw(t->val_pool + (size_t)k * c->val_images * DWS_DOMAIN_STATS, order,
@@ -108,24 +136,27 @@ static int make_val_sets(trainer *t, const dws_estimator *e, dws_error *err)
     return 0;
 }
 
-/* The validation: type accuracy per set size, their mean, and the mean loss. */
+/* The validation: type accuracy per set size (over every class, over clean and the
+ * single corruptions, over the chains), their mean over every class, and the mean loss. */
 static int validate(const trainer *t, const dws_estimator *e, dws_estimator_val *v, dws_error *err)
 {
     dws_domain_estimate est;
     double loss = 0;
     size_t row = 0;
     for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {
-        int right = 0, total = 0;
+        int right[2] = {0}, total[2] = {0};   /* [chain] */
         for (int k = 0; k < t->n_classes; k++) {
+            int chain = dws_estimator_class(e, k)->n_steps > 1;
             for (int i = 0; i < t->n_val; i++, row++) {
                 if (dws_estimator_classify_z(e, t->val_x + row * DWS_DOMAIN_FEATURES, &est, err)) return -1;
-                const dws_domain *truth = dws_estimator_class(e, t->val_y[row]);
-                right += dws_domain_type(&est.domain) == dws_domain_type(truth);
+                right[chain] += est.type == dws_estimator_class_type(e, t->val_y[row]);
                 loss -= log(est.probs[t->val_y[row]] + 1e-12);
-                total++;
+                total[chain]++;
             }
         }
-        v->type_acc[s] = (double)right / total;
+        v->type_acc[s] = (double)(right[0] + right[1]) / (total[0] + total[1]);
+        v->single_acc[s] = (double)right[0] / total[0];
+        v->chain_acc[s] = total[1] ? (double)right[1] / total[1] : NAN;
     }
     v->mean_type_acc = 0;
     for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) v->mean_type_acc += v->type_acc[s] / DWS_ESTIMATOR_VAL_SIZES;
@@ -133,9 +164,21 @@ static int validate(const trainer *t, const dws_estimator *e, dws_estimator_val 
     return 0;
 }
 
-static char *training_card(const dws_estimator_train_config *c, int n_classes, const dws_estimator_val *best,
+/* by size: {"8": v[0], "64": v[1], "256": v[2]}, rounded to 4 decimals; null for NAN. */
+static void add_by_size(cJSON *o, const char *key, const double *v)
+{
+    cJSON *a = cJSON_AddObjectToObject(o, key);
+    for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {
+        char size[16];
+        snprintf(size, sizeof size, "%d", VAL_SIZES[s]);
+        cJSON_AddItemToObject(a, size, isnan(v[s]) ? cJSON_CreateNull() : cJSON_CreateNumber(round(v[s] * 1e4) / 1e4));
+    }
+}
+
+static char *training_card(const dws_estimator_train_config *c, const dws_estimator *e, const dws_estimator_val *best,
                            int64_t best_step, double seconds)
 {
+    int n_classes = dws_estimator_class_count(e);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "data", "CIFAR-10 training images (data_batch_*): pools from images 0..44999, "
                                        "validation from 45000..49999, rounded to bytes after corruption");
@@ -144,6 +187,13 @@ static char *training_card(const dws_estimator_train_config *c, int n_classes, c
     for (int k = 0; k < DWS_CORRUPT_COUNT; k++)
         if (c->exclude & (1u << k))
             cJSON_AddItemToArray(ex, cJSON_CreateString(dws_corruption_name((dws_corruption)k)));
+    cJSON *ch = cJSON_AddArrayToObject(o, "chains");
+    for (int i = 0; i < n_classes; i++)
+        if (dws_estimator_class(e, i)->n_steps > 1) {
+            char spec[64];
+            dws_domain_format(dws_estimator_class(e, i), spec, sizeof spec);
+            cJSON_AddItemToArray(ch, cJSON_CreateString(spec));
+        }
     const struct {
         const char *key;
         double value;
@@ -154,12 +204,9 @@ static char *training_card(const dws_estimator_train_config *c, int n_classes, c
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
         cJSON_AddNumberToObject(o, settings[i].key, settings[i].value);
     cJSON_AddNumberToObject(o, "best_step", (double)best_step);
-    cJSON *v = cJSON_AddObjectToObject(o, "validation_type_accuracy");
-    for (int s = 0; s < DWS_ESTIMATOR_VAL_SIZES; s++) {
-        char key[16];
-        snprintf(key, sizeof key, "%d", VAL_SIZES[s]);
-        cJSON_AddNumberToObject(v, key, round(best->type_acc[s] * 1e4) / 1e4);
-    }
+    add_by_size(o, "validation_type_accuracy", best->type_acc);
+    add_by_size(o, "validation_type_accuracy_single_steps", best->single_acc);
+    if (!isnan(best->chain_acc[0])) add_by_size(o, "validation_chain_accuracy", best->chain_acc);
     cJSON_AddNumberToObject(o, "validation_loss", round(best->loss * 1e4) / 1e4);
     cJSON_AddNumberToObject(o, "seconds", round(seconds * 10) / 10);
     char *text = cJSON_PrintUnformatted(o);
@@ -167,10 +214,10 @@ static char *training_card(const dws_estimator_train_config *c, int n_classes, c
     return text;
 }
 
-static int save(dws_estimator *e, const dws_estimator_train_config *c, int n_classes, const dws_estimator_val *v,
-                int64_t step, double seconds, dws_error *err)
+static int save(dws_estimator *e, const dws_estimator_train_config *c, const dws_estimator_val *v, int64_t step,
+                double seconds, dws_error *err)
 {
-    char *card = training_card(c, n_classes, v, step, seconds);
+    char *card = training_card(c, e, v, step, seconds);
     int rc = !card ? (dws_error_set(err, DWS_E_OUT_OF_MEMORY, "no memory for the card"), -1)
                    : dws_estimator_set_card_entry(e, "training", card, err);
     free(card);
@@ -241,7 +288,7 @@ static int optimise(trainer *t, dws_estimator *e, const dws_estimator_train_hook
             p.best_val = v.mean_type_acc;
             p.best_step = step + 1;
             *best = v;
-            if (save(e, c, t->n_classes, &v, step + 1, dws_train_seconds() - t0, err)) goto done;
+            if (save(e, c, &v, step + 1, dws_train_seconds() - t0, err)) goto done;
         }
         dws_train_progress_time(&p, t0, 0);
         loss_sum = 0;
@@ -282,12 +329,14 @@ int dws_estimator_train(const dws_estimator_train_config *c, const dws_estimator
     }
     double t0 = dws_train_seconds();
     dws_domain classes[DWS_ESTIMATOR_MAX_CLASSES];
-    int n = dws_estimator_classes(c->exclude, classes);
+    int n = dws_estimator_classes(c->exclude, c->chains, c->n_chains, classes, err);
+    if (n < 0) return -1;
     trainer t = {.cfg = c, .n_classes = n};
     dws_image_set train = {0};
     dws_estimator *e = NULL;
     int rc = -1;
     size_t fit = 0;
+    if (!(e = dws_estimator_new(classes, n, c->hidden, c->id, err))) goto done;   /* the classes checked first */
     if (dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, &train, err)) goto done;
     if (train.n <= DWS_EVAL_VAL_IMAGES) {
         dws_error_set(err, DWS_E_BAD_DATA, "the training split has %zu images; need more than %d", train.n,
@@ -317,7 +366,7 @@ int dws_estimator_train(const dws_estimator_train_config *c, const dws_estimator
                                c->seed + 1, c->threads, t.val_pool, err))
         goto done;
     stage(hooks, "validation pools", dws_train_seconds() - t0);
-    if (!(e = dws_estimator_new(classes, n, c->hidden, c->id, err))) goto done;
+    group_types(&t, e);
     fit_standardisation(&t, e);
     if (make_val_sets(&t, e, err)) goto done;
     rc = optimise(&t, e, hooks, t0, best, err);

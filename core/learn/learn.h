@@ -222,14 +222,16 @@ int dws_embedder_embed_all(const dws_net *net, const dws_mlp *const *nets, int n
 
 /* ==== estimator train ==== */
 /* Training the domain estimator of model/model.h (docs/estimator.md section 3). Its
- * classes: clean and every corruption type not excluded at severities 1-5. Per class,
- * a pool of pool_images training images (of images 0..44999) through the domain,
- * rounded to bytes, gives per-image stats; every step draws batch_sets sets (a class
- * at random, a size log-uniform in [min_set, max_set], distinct images of its pool)
- * and takes an AdamW step on the softmax cross-entropy of the estimator's MLP
- * (warm-up 5%, cosine decay). Every val_every steps, val_sets fixed sets per class of
- * 8, 64 and 256 images from pools of val_images held-out training images (45000..
- * 49999) are classified; the best mean type accuracy is saved to `out` with its card.
+ * classes: clean, every corruption type not excluded at severities 1-5, and the
+ * chains given (DWS_DEFAULT_DOMAIN by default) that use no excluded corruption. Per
+ * class, a pool of pool_images training images (of images 0..44999) through the
+ * domain, rounded to bytes, gives per-image stats; every step draws batch_sets sets (a
+ * type at random, clean and each chain type counting as one, a class of it, a size
+ * log-uniform in [min_set, max_set], distinct images of its pool) and takes an AdamW
+ * step on the softmax cross-entropy of the estimator's MLP (warm-up 5%, cosine
+ * decay). Every val_every steps, val_sets fixed sets per class of 8, 64 and 256
+ * images from pools of val_images held-out training images (45000..49999) are
+ * classified; the best mean type accuracy is saved to `out` with its card.
  * Everything random comes from the seed. */
 #define DWS_ESTIMATOR_VAL_SIZES 3   /* sets of 8, 64, 256 */
 
@@ -244,15 +246,20 @@ typedef struct {
     uint64_t seed;
     int threads;                /* for the pools */
     unsigned exclude;           /* bit k: corruption k is not a class */
+    const dws_domain *chains;   /* chain classes (DWS_ESTIMATOR_MAX_STEPS steps each) */
+    int n_chains;
 } dws_estimator_train_config;
 
 /* hidden 256, pools of 1000 and 400, 16 validation sets, sets of 8-256, 6000 steps of
- * 256 sets, lr 3e-3, weight decay 1e-4, validation every 250 steps, 2 threads (the
- * setting chosen by validation, docs/estimator.md section 3). */
+ * 256 sets, lr 3e-3, weight decay 1e-4, validation every 250 steps, 2 threads, the
+ * one chain DWS_DEFAULT_DOMAIN (the setting chosen by validation, docs/estimator.md
+ * section 3). */
 void dws_estimator_train_defaults(dws_estimator_train_config *c);
 
 typedef struct {
-    double type_acc[DWS_ESTIMATOR_VAL_SIZES];   /* sets of 8, 64, 256 */
+    double type_acc[DWS_ESTIMATOR_VAL_SIZES];   /* sets of 8, 64, 256; every class */
+    double single_acc[DWS_ESTIMATOR_VAL_SIZES];  /* clean and single corruptions only */
+    double chain_acc[DWS_ESTIMATOR_VAL_SIZES];   /* chain classes only (NAN: none) */
     double mean_type_acc, loss;
 } dws_estimator_val;
 

@@ -1,6 +1,7 @@
 /* The domain estimator (docs/estimator.md): the set features of data/data.h
  * ("domain stats"), standardised, into a small MLP whose classes are domains (clean,
- * or one corruption at one severity); stored as a .dws file with its own card. */
+ * one corruption at one severity, or a chain of two); stored as a .dws file with its
+ * own card. */
 #include "model.h"
 
 #include <cjson/cJSON.h>
@@ -18,7 +19,7 @@ struct dws_estimator {
     char id[128];
     int n_classes;
     dws_domain classes[DWS_ESTIMATOR_MAX_CLASSES];
-    int group[DWS_ESTIMATOR_MAX_CLASSES];   /* the class's type: 0 clean, 1 + corruption */
+    int group[DWS_ESTIMATOR_MAX_CLASSES];   /* the class's type (dws_estimator_class_type) */
     dws_mlp mlp;                            /* DWS_DOMAIN_FEATURES -> [hidden ->] n_classes */
     float mean[DWS_DOMAIN_FEATURES], std[DWS_DOMAIN_FEATURES];
     cJSON *card;
@@ -52,7 +53,18 @@ static int render(dws_estimator *e, dws_error *err)
     return dws_card_render(e->card, &e->card_json, err);
 }
 
-/* Classes: distinct, clean or one step each. */
+/* Class i's type: a single step's, or that of the first earlier chain of the same
+ * corruptions, or the next chain type. */
+static int class_group(const dws_estimator *e, int i, int *chain_types)
+{
+    const dws_domain *d = &e->classes[i];
+    if (d->n_steps < 2) return dws_domain_type(d);
+    for (int j = 0; j < i; j++)
+        if (e->classes[j].n_steps > 1 && dws_domain_same_kinds(&e->classes[j], d)) return e->group[j];
+    return DWS_DOMAIN_TYPES + (*chain_types)++;
+}
+
+/* Classes: distinct; clean, one step or a chain of up to DWS_ESTIMATOR_MAX_STEPS. */
 static int set_classes(dws_estimator *e, const dws_domain *classes, int n, dws_error *err)
 {
     if (n < 2 || n > DWS_ESTIMATOR_MAX_CLASSES) {
@@ -60,22 +72,20 @@ static int set_classes(dws_estimator *e, const dws_domain *classes, int n, dws_e
                       DWS_ESTIMATOR_MAX_CLASSES, n);
         return -1;
     }
+    int chain_types = 0;
     for (int i = 0; i < n; i++) {
-        if (classes[i].n_steps > 1) {
-            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "estimator class %d is a chain; classes are single steps", i);
+        if (classes[i].n_steps > DWS_ESTIMATOR_MAX_STEPS) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "estimator class %d is a chain of %d steps; at most %d", i,
+                          classes[i].n_steps, DWS_ESTIMATOR_MAX_STEPS);
             return -1;
         }
-        for (int j = 0; j < i; j++) {
-            int same = classes[j].n_steps == classes[i].n_steps &&
-                       (!classes[i].n_steps || (classes[j].steps[0].kind == classes[i].steps[0].kind &&
-                                                classes[j].steps[0].severity == classes[i].steps[0].severity));
-            if (same) {
+        for (int j = 0; j < i; j++)
+            if (dws_domain_same(&classes[j], &classes[i])) {
                 dws_error_set(err, DWS_E_INVALID_ARGUMENT, "estimator classes %d and %d are the same domain", j, i);
                 return -1;
             }
-        }
         e->classes[i] = classes[i];
-        e->group[i] = dws_domain_type(&classes[i]);
+        e->group[i] = class_group(e, i, &chain_types);
     }
     e->n_classes = n;
     return 0;
@@ -335,7 +345,8 @@ void dws_estimator_standardize(const dws_estimator *e, const float *features, fl
     }
 }
 
-int dws_estimator_classes(unsigned exclude, dws_domain *classes)
+int dws_estimator_classes(unsigned exclude, const dws_domain *chains, int n_chains, dws_domain *classes,
+                          dws_error *err)
 {
     int n = 0;
     classes[n++] = (dws_domain){0};
@@ -343,12 +354,50 @@ int dws_estimator_classes(unsigned exclude, dws_domain *classes)
         if (exclude & (1u << t)) continue;
         for (int s = 1; s <= 5; s++) classes[n++] = (dws_domain){1, {{(dws_corruption)t, s}}};
     }
+    for (int c = 0; c < n_chains; c++) {
+        unsigned used = 0;
+        for (int k = 0; k < chains[c].n_steps; k++) used |= 1u << chains[c].steps[k].kind;
+        if (chains[c].n_steps != DWS_ESTIMATOR_MAX_STEPS) {
+            char spec[64];
+            dws_domain_format(&chains[c], spec, sizeof spec);
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "estimator chain '%s' is not a chain of %d steps", spec,
+                          DWS_ESTIMATOR_MAX_STEPS);
+            return -1;
+        }
+        if (used & exclude) continue;   /* it would show an excluded corruption */
+        if (n == DWS_ESTIMATOR_MAX_CLASSES) {
+            dws_error_set(err, DWS_E_INVALID_ARGUMENT, "an estimator has at most %d classes: too many chains",
+                          DWS_ESTIMATOR_MAX_CLASSES);
+            return -1;
+        }
+        classes[n++] = chains[c];
+    }
     return n;
 }
 
 int dws_domain_type(const dws_domain *d)
 {
     return d->n_steps ? 1 + (int)d->steps[0].kind : 0;
+}
+
+int dws_estimator_class_type(const dws_estimator *e, int i)
+{
+    return e->group[i];
+}
+
+void dws_estimator_type_name(const dws_estimator *e, int type, char *buf, size_t size)
+{
+    int i = 0;
+    while (i < e->n_classes && e->group[i] != type) i++;
+    const dws_domain *d = i < e->n_classes ? &e->classes[i] : NULL;
+    if (!d || !d->n_steps) {
+        snprintf(buf, size, "%s", d ? "clean" : "?");
+        return;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < d->n_steps && used < size; k++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", k ? "," : "", dws_corruption_name(d->steps[k].kind));
 }
 
 int dws_estimator_classify_z(const dws_estimator *e, const float *z, dws_domain_estimate *out, dws_error *err)
@@ -363,11 +412,11 @@ int dws_estimator_classify_z(const dws_estimator *e, const float *z, dws_domain_
     dws_mlp_forward(m, z, 1, logits, scratch);
     free(scratch);
     int c = e->n_classes;
-    double top = logits[0], sum = 0, type_p[DWS_CORRUPT_COUNT + 1] = {0};
+    double top = logits[0], sum = 0, type_p[DWS_DOMAIN_TYPES + DWS_ESTIMATOR_MAX_CLASSES] = {0};
     for (int i = 1; i < c; i++) top = logits[i] > top ? logits[i] : top;
     for (int i = 0; i < c; i++) sum += out->probs[i] = exp(logits[i] - top);
     for (int i = 0; i < c; i++) type_p[e->group[i]] += out->probs[i] /= sum;
-    /* The type with the most probability over its severities, then its likeliest severity. */
+    /* The type with the most probability over its classes, then its likeliest class. */
     int best = -1;
     for (int i = 0; i < c; i++) {
         int g = e->group[i];
@@ -378,8 +427,10 @@ int dws_estimator_classify_z(const dws_estimator *e, const float *z, dws_domain_
     out->n_classes = c;
     out->domain = e->classes[best];
     out->p = out->probs[best];
-    out->type_p = type_p[e->group[best]];
+    out->type = e->group[best];
+    out->type_p = type_p[out->type];
     dws_domain_format(&out->domain, out->spec, sizeof out->spec);
+    dws_estimator_type_name(e, out->type, out->type_name, sizeof out->type_name);
     return 0;
 }
 
@@ -416,8 +467,7 @@ cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimat
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "estimate", est->spec);
     cJSON_AddItemToObject(o, "p", probability(est->p));
-    int type = dws_domain_type(&est->domain);
-    cJSON_AddStringToObject(o, "type", type ? dws_corruption_name((dws_corruption)(type - 1)) : "clean");
+    cJSON_AddStringToObject(o, "type", est->type_name);
     cJSON_AddItemToObject(o, "type_p", probability(est->type_p));
     cJSON_AddNumberToObject(o, "images", (double)est->n_images);
     cJSON_AddStringToObject(o, "estimator", e->id);

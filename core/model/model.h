@@ -270,16 +270,22 @@ int dws_embed_onnx_batch(const dws_model *m, dws_onnx_job *jobs, int n, const dw
 size_t dws_pixel_frame_bytes(const dws_onnx *onnx, const dws_input_norm *norm);
 
 /* ==== domain estimator ==== */
-/* Which domain a handful of unlabeled 3 x 32 x 32 images come from: clean, or one
- * corruption of data/data.h at one severity (docs/estimator.md). The set's features
- * (data/data.h, "domain stats"), standardised, go through a small MLP whose classes
- * are domains; the answer is the corruption type with the most probability summed
- * over its severities, at its likeliest severity. Stored in a .dws file of its own
- * (card format DWS_ESTIMATOR_FORMAT; tensors features.mean, features.std, layerL.W,
- * layerL.b). Immutable once loaded: any number of threads may estimate at once. */
+/* Which domain a handful of unlabeled 3 x 32 x 32 images come from: clean, one
+ * corruption of data/data.h at one severity, or a chain of two such steps that is one
+ * of the estimator's classes (the adapter's default contrast:4,gaussian_noise:2;
+ * docs/estimator.md). The set's features (data/data.h, "domain stats"), standardised,
+ * go through a small MLP whose classes are domains; the answer is the type with the
+ * most probability summed over its classes, at its likeliest class. A single
+ * corruption's type is the corruption (its five severities); a chain's type is its
+ * sequence of corruptions ("contrast,gaussian_noise": every chain class of those steps
+ * in that order). Stored in a .dws file of its own (card format DWS_ESTIMATOR_FORMAT;
+ * the card's "classes" are domain specs, chains included; tensors features.mean,
+ * features.std, layerL.W, layerL.b). Immutable once loaded: any number of threads may
+ * estimate at once. */
 #define DWS_ESTIMATOR_FORMAT "dwsnet-domain-estimator"
 #define DWS_ESTIMATOR_KIND "domain-estimator"
 #define DWS_ESTIMATOR_MAX_CLASSES 128
+#define DWS_ESTIMATOR_MAX_STEPS 2   /* steps of a class: 0 (clean), 1, or a chain of 2 */
 
 typedef struct dws_estimator dws_estimator;
 
@@ -287,7 +293,9 @@ typedef struct {
     dws_domain domain;              /* the estimate; n_steps 0: clean */
     char spec[64];                  /* its canonical text (dws_domain_format): "fog:4", "clean" */
     double p;                       /* the probability of exactly this domain */
-    double type_p;                  /* of its corruption type at any severity (clean: p) */
+    int type;                       /* its type (dws_estimator_class_type) */
+    char type_name[64];             /* "clean", "fog", or a chain's "contrast,gaussian_noise" */
+    double type_p;                  /* of its type: summed over the type's classes (clean: p) */
     int n_classes;
     double probs[DWS_ESTIMATOR_MAX_CLASSES];   /* per class (dws_estimator_class), summing to 1 */
     size_t n_images;
@@ -304,19 +312,31 @@ int dws_estimator_classify_z(const dws_estimator *e, const float *z, dws_domain_
  * step; DWS_DOMAIN_TYPES in all. */
 #define DWS_DOMAIN_TYPES (DWS_CORRUPT_COUNT + 1)
 int dws_domain_type(const dws_domain *d);
+/* The type of class i of e: dws_domain_type for clean and single corruptions;
+ * DWS_DOMAIN_TYPES + k for the k-th distinct sequence of corruptions among e's chain
+ * classes (a chain is never the type of its first step). */
+int dws_estimator_class_type(const dws_estimator *e, int i);
+/* The name of a type of e: "clean", the corruption's, or the chain's corruptions
+ * joined by commas ("contrast,gaussian_noise"). */
+void dws_estimator_type_name(const dws_estimator *e, int type, char *buf, size_t size);
 /* The classes of an estimator that leaves out the corruptions in exclude (bit k:
- * dws_corruption k): clean first, then type by type at severities 1-5 (at most
- * DWS_ESTIMATOR_MAX_CLASSES); returns their count. */
-int dws_estimator_classes(unsigned exclude, dws_domain *classes);
+ * dws_corruption k): clean first, then type by type at severities 1-5, then the
+ * n_chains chains (each of DWS_ESTIMATOR_MAX_STEPS steps) that use no excluded
+ * corruption, in their order. Returns their count, or -1 (err set) when there would
+ * be more than DWS_ESTIMATOR_MAX_CLASSES or a chain is not of 2 steps. */
+int dws_estimator_classes(unsigned exclude, const dws_domain *chains, int n_chains, dws_domain *classes,
+                          dws_error *err);
 
-/* Domain `auto`: the domain to adapt to from an estimate (clean: none), and a note
- * on it ("fog:4 (p=0.93) from 64 images by ID", note_size bytes) for the answer's
+/* Domain `auto`: the domain to adapt to from an estimate (clean: none; a chain class:
+ * that chain, named), and a note on it ("fog:4 (p=0.93) from 64 images by ID",
+ * "contrast:4,gaussian_noise:2 (p=0.97) from ...", note_size bytes) for the answer's
  * metadata and headers. */
 void dws_adapt_domain_estimated(const dws_estimator *e, const dws_domain_estimate *est, dws_adapt_domain *d,
                                 char *note, size_t note_size);
 
 /* The answer of `dwsnet estimate-domain` and POST /v1/estimate-domain, one definition:
- * {"estimate": spec, "p", "type": "fog" or "clean", "type_p", "images", "estimator": id,
+ * {"estimate": spec, "p", "type": "fog", "clean" or "contrast,gaussian_noise" (a chain's),
+ *  "type_p", "images", "estimator": id,
  *  "probabilities": {spec: p, ...} in class order}; the caller deletes it. */
 typedef struct cJSON cJSON;
 cJSON *dws_domain_estimate_json(const dws_estimator *e, const dws_domain_estimate *est);
@@ -334,7 +354,8 @@ const dws_domain *dws_estimator_class(const dws_estimator *e, int i);
 size_t dws_estimator_bytes(const dws_estimator *e);
 
 /* ---- Making one (dwsnet train-estimator) ----
- * classes: distinct domains, each clean or one step; hidden 0: softmax regression.
+ * classes: distinct domains, each clean, one step or a chain of DWS_ESTIMATOR_MAX_STEPS
+ * steps; hidden 0: softmax regression.
  * Starts with zero weights and features standardised by mean 0, std 1. */
 dws_estimator *dws_estimator_new(const dws_domain *classes, int n_classes, int hidden, const char *id,
                                  dws_error *err);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # domain=auto (issue 17): the domain estimated from unlabeled images sent with the
 # model, then adapted to: `dwsnet adapt --domain auto --images FILE...` and POST
-# /adapt with `images` fields and domain=auto. Fog images give a fog domain, clean
-# ones give none (the weights come back unchanged); the estimate is in
+# /adapt with `images` fields and domain=auto. Fog images give a fog domain, images
+# of the default chain give that chain (a class of the shipped estimator), adapted to
+# as naming it does, clean ones give none (the weights come back unchanged); the estimate is in
 # metadata_props (dwsnet.domain_estimate) and X-DWSNet-Domain; no images, or images
 # without auto, are 400s that say what to send.
 source "$(dirname "$0")/lib/daemon.bash"
@@ -21,9 +22,15 @@ mlp=tests/fixtures/cifar_mlp.onnx
   || die "dwsnet corrupt fog"
 "$BIN/dwsnet" corrupt --data "$data" --domain clean --format png --first 3000 --count 64 --out "$T/clean" > /dev/null \
   || die "dwsnet corrupt clean"
+"$BIN/dwsnet" corrupt --data "$data" --domain contrast:4,gaussian_noise:2 --format png --first 3000 --count 64 \
+  --out "$T/chain" > /dev/null || die "dwsnet corrupt chain"
 
 adapt() { "$BIN/dwsnet" adapt "$mlp" --model "$T/models/cond.dws" --estimator "$est" "$@" > "$T/a.json" 2> "$T/a.err"; }
 field() { $PY -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))" "$T/a.json" "$1"; }
+# same_weights A.onnx B.onnx: the same initializers, byte for byte (the metadata may differ).
+same_weights() {
+  $PY -c 'import onnx,sys; a,b=(onnx.load(p) for p in sys.argv[1:]); sys.exit(any(x.raw_data!=y.raw_data for x,y in zip(a.graph.initializer,b.graph.initializer)))' "$1" "$2"
+}
 meta() { $PY -c "import onnx,sys; print({p.key: p.value for p in onnx.load(sys.argv[1]).metadata_props}.get(sys.argv[2]))" "$@"; }
 
 check "adapt --domain auto with fog images" adapt -o "$T/fog.onnx" --domain auto --images "$T"/fog/*.png
@@ -32,8 +39,12 @@ check "  ...says so with its probability and image count" bash -c '[[ $1 == fog:
   "$(field domain_estimate)"
 check "  ...records the estimate in metadata_props" [ "$(meta "$T/fog.onnx" dwsnet.domain_estimate)" = "$(field domain_estimate)" ]
 adapt -o "$T/named.onnx" --domain "$(field domain)"
-check "  ...and adapts exactly as naming that domain does" bash -c \
-  "$PY -c 'import onnx,sys; a,b=(onnx.load(p) for p in sys.argv[1:]); sys.exit(any(x.raw_data!=y.raw_data for x,y in zip(a.graph.initializer,b.graph.initializer)))' '$T/fog.onnx' '$T/named.onnx'"
+check "  ...and adapts exactly as naming that domain does" same_weights "$T/fog.onnx" "$T/named.onnx"
+check "adapt --domain auto with images of the default chain" adapt -o "$T/chain.onnx" --domain auto --images "$T"/chain/*.png
+check "  ...estimates the chain" [ "$(field domain)" = contrast:4,gaussian_noise:2 ]
+check "  ...says so" bash -c '[[ $1 == "contrast:4,gaussian_noise:2 (p="*") from 64 images by "* ]]' _ "$(field domain_estimate)"
+adapt -o "$T/chain-named.onnx" --domain contrast:4,gaussian_noise:2
+check "  ...and adapts exactly as naming the chain does" same_weights "$T/chain.onnx" "$T/chain-named.onnx"
 check "adapt --domain auto with clean images" adapt -o "$T/clean.onnx" --domain auto --images "$T"/clean/*.png
 check "  ...gives none: no weight changes" [ "$(field domain):$(field max_abs_change)" = "none:0" ]
 adapt -o "$T/x.onnx" --domain auto; rc=$?

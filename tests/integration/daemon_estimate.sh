@@ -83,7 +83,7 @@ check "/v1/models lists the estimator" $PY - "$T/body" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 e = [m for m in d["models"] if m["kind"] == "domain-estimator"]
-assert len(e) == 1 and e[0]["id"] == "cifar10c-domain-estimator" and e[0]["classes"] == 96, e
+assert len(e) == 1 and e[0]["id"] == "cifar10c-domain-estimator" and e[0]["classes"] == 97, e
 assert e[0]["max_images"] == 1024 and "type_accuracy" in e[0]["metrics"], e
 PYEOF
 check "metrics count the endpoint" \

@@ -5,7 +5,8 @@
 #  - with the shipped adapter and estimator (found through DWSNET_MODELS): grid.md has
 #    the auto columns, the `none` row and the auto target lines; grid.json's accuracies
 #    are in [0, 100]; on clean images `none` is estimated from 64 images and auto changes
-#    nothing; on contrast:5 auto beats no adaptation; the draws are counted;
+#    nothing; on contrast:5 auto beats no adaptation; the default chain is estimated as
+#    itself from 64 images and auto there is the named column; the draws are counted;
 #  - with an estimator trained without most types (3 kept, 40 steps): the report names
 #    frost and spatter among the types it never saw and checks them;
 #  - --no-auto drops the columns and the lines, and so does a missing shipped estimator
@@ -68,6 +69,9 @@ for a in c5["auto"]:
     assert a["mean"] > c5["before"], ("contrast:5", a, c5["before"])
     assert a["most_often"].startswith("contrast:"), a
 print("contrast:5", c5["before"], [a["mean"] for a in c5["auto"]])
+chain = rows["contrast:4,gaussian_noise:2"]
+at64 = chain["auto"][1]
+assert at64["most_often"] == "contrast:4,gaussian_noise:2" and at64["mean"] == chain["named"], at64
 PY
 ok "shipped estimator: auto columns, none row, target lines, grid.json sane, contrast:5 gains"
 
