@@ -40,9 +40,16 @@ def main():
     print(f"- Any hidden widths (no parameter depends on them); trained on widths {s['min_width']}-"
           f"{s['max_width']}; evaluated on unseen widths too (below).")
     print(f"- Input convention: {c['input_convention']}.")
+    frames = (cond or {}).get("frames", ["pixel"])
+    if len(frames) > 1:
+        print("- A classifier whose input is rescaled or shifted (normalised inside its graph, or outside it: "
+              "`--input-mean/--input-std`, `--input-range`) is read in the standardized frame "
+              "((pixel/255 - mean) / std with CIFAR-10's channel statistics), where classifiers trained on "
+              "normalised inputs have their usual weights, with the frame as a learned condition "
+              "(docs/design.md section 17).")
     print("- Refused with `incompatible_model`, saying why: another input size, class count, depth or activation "
-          "(also hidden layers that mix activations), and weights far outside the zoo's (a classifier trained "
-          "on mean/std-normalised inputs: docs/adapter.md section 3).")
+          "(also hidden layers that mix activations), and weights far outside the zoo's in the frame they are "
+          "read in (docs/adapter.md section 3).")
     if cond:
         print(f"- Domains (`--domain`, `?domain=`): any of the {len(cond['types'])} corruption types "
               f"({', '.join(cond['types'])}) at severity 1-{cond['severities']}, chains of up to "
@@ -79,6 +86,7 @@ def main():
                   + (f", with {', '.join(heavy)} drawn 4x as often" if heavy else "") + ".")
     built = times.pop("zoo_entries_built", None)
     times.pop("zoo_any_entries_built", None)
+    times.pop("zoo_std_entries_built", None)
     if times:
         print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) +
               (f" (the zoo stage built {built} entries; the rest existed)" if built is not None else "") + ".")
@@ -100,6 +108,12 @@ def main():
         print("The any-mlp zoo's held-out classifiers (1-4 hidden layers, four activations) and the PyTorch-"
               "exported styles of tests/fixtures/torch_styles, each beside its fine-tuning oracle:\n")
         print(open(any_md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
+    std_md = os.path.join(eval_dir, "standardized", "eval.md")
+    if len(frames) > 1 and os.path.exists(std_md):
+        print("\n## Classifiers trained on standardized inputs\n")
+        print("The held-out classifiers of the standardized zoo (`dwsnet zoo --frame standardized`, any-mlp "
+              "architectures), read in their frame, each beside its fine-tuning oracle (fine-tuned in its frame):\n")
+        print(open(std_md).read().replace("## DWSNet adapter evaluation", "### Evaluation"))
     grid = os.path.join(eval_dir, "domains", "grid.md")
     if cond and os.path.exists(grid):
         print("\n## Every domain\n")
@@ -115,8 +129,8 @@ def main():
           "(docs/corruptions.md): what the adapter does for `frost` says nothing about CIFAR-10-C's frost.")
     print("- The gain depends on how far the classifier is from what fine-tuning could reach; it is "
           "measured against the fine-tuning oracle on the same classifiers above.")
-    print("- Classifiers far outside the zoo's recipes (much wider, much better trained, input "
-          "normalisation other than x = pixel / 255) are outside what it has seen.")
+    print("- Classifiers far outside the zoo's recipes (much wider, much better trained, normalised with "
+          "statistics far from CIFAR-10's) are outside what it has seen.")
 
 
 if __name__ == "__main__":
