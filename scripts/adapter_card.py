@@ -73,8 +73,13 @@ def main():
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
     if t.get("init_from"):
-        rounds = ("then a second with the costly types drawn 4x as often, then this round on the default zoo "
+        rounds = ("then a second with the costly types drawn 4x as often, then a third on the default zoo "
                   "joined by the any-mlp zoo" if lo != hi else "then this round with the costly types drawn 4x as often")
+        if lo != hi and len(frames) > 1:
+            rounds += (", a fourth also on the standardized zoo (every type alike), then this round with the types "
+                       "where a classifier loses little drawn 4x as often")
+        elif lo != hi:
+            rounds = rounds.replace("then a third", "then this round")
         print(f"- Warm start: from `{t['init_from']}`, every tensor of the same name (`make pretrained`: the "
               "single-domain specialist, then a first conditioned round of 8000 steps on the uniform domain mix, "
               f"{rounds}; scripts/pretrained.sh).")

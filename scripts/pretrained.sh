@@ -11,7 +11,8 @@
 #      built first like the zoo; runs/pretrained/round3/), then a fourth that also reads
 #      classifiers trained on standardized inputs in that frame, joined by ZOO_STD
 #      (default zoo-std/: any-mlp architectures, --frame standardized;
-#      runs/pretrained/round4/),
+#      runs/pretrained/round4/), and a fifth that draws the types where a classifier
+#      loses little 4x as often (runs/pretrained/round5/),
 #   4. eval on the default domain: the zoo's test and test_unseen_widths splits and the
 #      PyTorch-trained classifiers of tests/fixtures/torch_mlps (with their fine-tuning
 #      oracle), and the baseline results of models/cifar10c-adapter-eval/baselines (or
@@ -51,6 +52,9 @@ ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise cont
 # Round 4: any MLP and classifiers trained on standardized inputs (the frame row),
 # from round 3, every corruption type drawn alike.
 ROUND4_ARGS=${ROUND4_ARGS:---domain all --any-mlp --cond-dim 16 --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 5e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 3 --threads 2}
+# Round 5: from round 4, the types where a classifier loses little (noise, blur, pixelate,
+# elastic, JPEG) drawn 4x as often.
+ROUND5_ARGS=${ROUND5_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise gaussian_noise,shot_noise,impulse_noise,speckle_noise,gaussian_blur,defocus_blur,glass_blur,motion_blur,zoom_blur,pixelate,elastic_transform,jpeg_compression --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 5e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 4 --threads 2}
 ROUND2_ARGS=${ROUND2_ARGS:---domain all --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 1 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-60}
 EVAL=models/cifar10c-adapter-eval
@@ -95,7 +99,12 @@ mkdir -p "$RUN/round4"
 "$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
     --out "$RUN/round4/cifar10c-adapter.dws" --init-from "$RUN/round3/cifar10c-adapter.dws" --resume $ROUND4_ARGS
 stamp train-adapter-round4
-cp "$RUN/round4/cifar10c-adapter.dws" models/cifar10c-adapter.dws
+mkdir -p "$RUN/round5"
+# shellcheck disable=SC2086
+"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
+    --out "$RUN/round5/cifar10c-adapter.dws" --init-from "$RUN/round4/cifar10c-adapter.dws" --resume $ROUND5_ARGS
+stamp train-adapter-round5
+cp "$RUN/round5/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
 # Baseline results (`dwsnet baseline`, bench/baselines.sh), by default the committed ones.
 base=()
@@ -104,7 +113,7 @@ for f in ${BASELINES:-$B/baseline-rescale.json $B/baseline-flat-mlp.json $B/base
   [ -f "$f" ] && base+=(--baselines "$f")
 done
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --extra tests/fixtures/torch_mlps \
-    --extra-oracle --common --curves "$RUN/round4/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
+    --extra-oracle --common --curves "$RUN/round5/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
     --card-entry metrics "${base[@]}" > /dev/null
 # The figures tests/integration/adapter_shipped.sh checks: the committed small
 # PyTorch classifiers on the first 300 corrupted test images.
