@@ -640,6 +640,29 @@ START_TEST(onnx_batch_is_byte_identical)
 }
 END_TEST
 
+/* A model of arch a with random parameters (seed), saved and read back: *made is the
+ * model made in memory, the result the one read from the file; rng goes on with the
+ * seed's stream. */
+static dws_model *random_model_round_trip(const dws_arch *a, int seed, const char *id, dws_rng *rng,
+                                          dws_model **made)
+{
+    dws_error err;
+    dws_net net;
+    ck_assert_int_eq(dws_net_init(&net, a, seed, &err), 0);
+    dws_rng_seed(rng, (uint64_t)seed);
+    th_randomise_net(&net, rng);
+    dws_model_info info = {.id = id, .target_domain = "fog:3", .min_width = 8, .max_width = 64};
+    *made = dws_model_from_net(&net, &info, &err);
+    ck_assert_msg(*made != NULL, "%s", err.message);
+    char path[256];
+    temp_path(path, sizeof path);
+    ck_assert_int_eq(dws_model_save(*made, path, &err), 0);
+    dws_model *back = dws_model_load(path, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    unlink(path);
+    return back;
+}
+
 /* A depth-range adapter conditioned on the activation (ws.h, dws depth): the card
  * names its depths and activations, the file round-trips every depth's network bit
  * for bit, every depth and activation is adapted, others are refused saying why. */
@@ -652,20 +675,8 @@ START_TEST(any_mlp_adapter_reads_every_depth_and_activation)
     a.depth_min = 2;
     a.depth_max = 5;
     a.cond_acts = 4;
-    dws_net net;
-    ck_assert_int_eq(dws_net_init(&net, &a, 5, &err), 0);
     dws_rng rng;
-    dws_rng_seed(&rng, 5);
-    th_randomise_net(&net, &rng);
-    dws_model_info info = {.id = "test-any", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
-    dws_model *m = dws_model_from_net(&net, &info, &err);
-    ck_assert_msg(m != NULL, "%s", err.message);
-    char path[256];
-    temp_path(path, sizeof path);
-    ck_assert_int_eq(dws_model_save(m, path, &err), 0);
-    dws_model *back = dws_model_load(path, &err);
-    ck_assert_msg(back != NULL, "%s", err.message);
-    unlink(path);
+    dws_model *m, *back = random_model_round_trip(&a, 5, "test-any", &rng, &m);
     const dws_signature *sig = dws_model_signature(back);
     ck_assert_int_eq(sig->depth_min, 2);
     ck_assert_int_eq(sig->depth_max, 5);
@@ -715,20 +726,8 @@ START_TEST(frame_adapter_reads_the_standardized_frame)
     small_arch(&a, DWS_MODEL_ADAPTER);
     dws_arch_condition_on_domains(&a, 8);
     a.cond_frames = 1;
-    dws_net net;
-    ck_assert_int_eq(dws_net_init(&net, &a, 6, &err), 0);
     dws_rng rng;
-    dws_rng_seed(&rng, 6);
-    th_randomise_net(&net, &rng);
-    dws_model_info info = {.id = "test-frame", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
-    dws_model *m = dws_model_from_net(&net, &info, &err);
-    ck_assert_msg(m != NULL, "%s", err.message);
-    char path[256];
-    temp_path(path, sizeof path);
-    ck_assert_int_eq(dws_model_save(m, path, &err), 0);
-    dws_model *back = dws_model_load(path, &err);
-    ck_assert_msg(back != NULL, "%s", err.message);
-    unlink(path);
+    dws_model *m, *back = random_model_round_trip(&a, 6, "test-frame", &rng, &m);
     ck_assert_int_eq(dws_model_frame_for_normalized(back), DWS_FRAME_STANDARDIZED);
     int64_t w[4] = {a.d0, 8, 8, a.dL};
     dws_mlp px, st, out_px, out_st, out[2];
@@ -750,6 +749,7 @@ START_TEST(frame_adapter_reads_the_standardized_frame)
     a.cond_frames = 0;
     dws_net plain;
     ck_assert_int_eq(dws_net_init(&plain, &a, 6, &err), 0);
+    dws_model_info info = {.id = "test-pixel", .target_domain = "fog:3", .min_width = 8, .max_width = 64};
     dws_model *pm = dws_model_from_net(&plain, &info, &err);
     ck_assert_msg(pm != NULL, "%s", err.message);
     ck_assert_int_eq(dws_model_frame_for_normalized(pm), DWS_FRAME_PIXEL);
