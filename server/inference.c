@@ -380,12 +380,7 @@ void dwsd_prepared_free(dwsd_prepared *p)
 int dwsd_same_domain(const dws_adapt_domain *a, const dws_adapt_domain *b)
 {
     if (a->kind != b->kind) return 0;
-    if (a->kind != DWS_DOMAIN_NAMED) return 1;
-    if (a->chain.n_steps != b->chain.n_steps) return 0;
-    for (int k = 0; k < a->chain.n_steps; k++)
-        if (a->chain.steps[k].kind != b->chain.steps[k].kind || a->chain.steps[k].severity != b->chain.steps[k].severity)
-            return 0;
-    return 1;
+    return a->kind != DWS_DOMAIN_NAMED || dws_domain_same(&a->chain, &b->chain);
 }
 
 int dwsd_prepared_batchable(const dwsd_prepared *a, const dwsd_prepared *b)

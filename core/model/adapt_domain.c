@@ -61,14 +61,6 @@ static void describe(const dws_conditions *c, const char *id, char *buf, size_t 
                         "type one of %s", id, c->max_steps, c->severities, dws_corruption_names());
 }
 
-static int same_chain(const dws_domain *a, const dws_domain *b)
-{
-    if (a->n_steps != b->n_steps) return 0;
-    for (int k = 0; k < a->n_steps; k++)
-        if (a->steps[k].kind != b->steps[k].kind || a->steps[k].severity != b->steps[k].severity) return 0;
-    return 1;
-}
-
 int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_kind kind, const dws_adapt_domain *req,
                            dws_adapt_domain *out, dws_error *err)
 {
@@ -79,7 +71,7 @@ int dws_conditions_resolve(const dws_conditions *c, const char *id, dws_model_ki
                                                   "images fields of the form)";
     else if (out->kind == DWS_DOMAIN_NONE) return 0;
     else if (!c->conditioned) {
-        if (!(c->fixed.kind == out->kind && (out->kind != DWS_DOMAIN_NAMED || same_chain(&c->fixed.chain, &out->chain))))
+        if (!(c->fixed.kind == out->kind && (out->kind != DWS_DOMAIN_NAMED || dws_domain_same(&c->fixed.chain, &out->chain))))
             why = "";   /* an unnamed domain (DWS_DOMAIN_DEFAULT) is reached only by naming none */
     } else if (out->kind == DWS_DOMAIN_ANY) {
         if (!c->any) why = "";
