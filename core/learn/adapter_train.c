@@ -230,8 +230,8 @@ static int draw_batch(const width_groups *g, const dws_zoo_set *set, const dws_a
 
 /* Adapts the pixel-frame classifiers in[0..b) (identical widths), read in frame f,
  * with the net: out[j] are fresh pixel-frame MLPs; with a keep-state, backward may
- * follow (then dws_mlp_fold_input_backward with the frame's map, frame_map, takes
- * the gradient w.r.t. out[j] to what the network wrote). */
+ * follow (then dws_mlp_to_pixel_frame_backward takes the gradient w.r.t. out[j] to
+ * what the network wrote). */
 static int adapt_batch(const dws_net *net, const dws_mlp *const *in, int b, dws_frame f, dws_net_state *st,
                        dws_mlp *out, dws_ws *ws_in, dws_ws *ws_out, dws_error *err)
 {
@@ -335,8 +335,6 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     dws_ws ws_in = {0}, ws_out = {0}, d_out = {0};
     float *work = NULL;
     int rc = adapt_batch(net, in, b, frame, T->st, adapted, &ws_in, &ws_out, err);
-    dws_input_affine to_pixel = {0};   /* the map adapt_batch folded the network's output with */
-    if (rc == 0 && frame != DWS_FRAME_PIXEL) rc = dws_input_affine_of_frame(&to_pixel, in[0]->widths[0], frame, err);
     if (rc == 0 && !(work = malloc(sizeof(float) * dws_mlp_grad_ws_floats(in[0], n_img)))) {
         dws_error_set(err, DWS_E_OUT_OF_MEMORY, "classifier gradient workspace");
         rc = -1;
@@ -346,7 +344,7 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
         int correct = 0;
         rc = dws_mlp_clone(&grad[j], in[j], err);
         if (rc == 0) rc = dws_mlp_xent_grad(&adapted[j], T->x, T->y, n_img, &grad[j], NULL, work, &l, &correct, err);
-        if (rc == 0 && frame != DWS_FRAME_PIXEL) rc = dws_mlp_fold_input_backward(&grad[j], &to_pixel, err);
+        if (rc == 0 && frame != DWS_FRAME_PIXEL) rc = dws_mlp_to_pixel_frame_backward(&grad[j], frame, err);
         *loss += l / b;
         *acc += (double)correct / n_img / b;
     }
@@ -373,7 +371,6 @@ static int train_step(trainer *T, int64_t s, double *loss, double *acc, dws_trai
     dws_ws_free(&ws_in);
     dws_ws_free(&ws_out);
     dws_ws_free(&d_out);
-    if (to_pixel.scale) dws_input_affine_free(&to_pixel);
     free(work);
     return rc;
 }

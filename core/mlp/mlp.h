@@ -186,5 +186,8 @@ int dws_input_affine_of_frame(dws_input_affine *t, int64_t d0, dws_frame f, dws_
 int dws_mlp_to_frame(const dws_mlp *w, dws_frame f, dws_mlp *out, dws_error *err);
 /* out (initialised by the call) = w, which reads frame `from`, as its pixel-frame twin. */
 int dws_mlp_to_pixel_frame(const dws_mlp *w, dws_frame from, dws_mlp *out, dws_error *err);
+/* Its backward: g, the gradient w.r.t. the twin, becomes in place the gradient w.r.t.
+ * the frame-`from` weights (dws_mlp_fold_input_backward with the same map). */
+int dws_mlp_to_pixel_frame_backward(dws_mlp *g, dws_frame from, dws_error *err);
 
 #endif

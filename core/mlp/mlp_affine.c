@@ -193,6 +193,15 @@ int dws_mlp_to_pixel_frame(const dws_mlp *w, dws_frame from, dws_mlp *out, dws_e
     return rc;
 }
 
+int dws_mlp_to_pixel_frame_backward(dws_mlp *g, dws_frame from, dws_error *err)
+{
+    dws_input_affine t;
+    if (dws_input_affine_of_frame(&t, g->widths[0], from, err) != 0) return -1;
+    int rc = dws_mlp_fold_input_backward(g, &t, err);
+    dws_input_affine_free(&t);
+    return rc;
+}
+
 int dws_input_affine_compose_norm(dws_input_affine *t, const dws_input_norm *norm, dws_error *err)
 {
     if (!norm || norm->n == 0) return 0;
