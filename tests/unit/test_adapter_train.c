@@ -325,6 +325,42 @@ START_TEST(standardized_classifiers_train_the_frame_row)
 }
 END_TEST
 
+/* How often a run validates changes which step it keeps, never the steps it takes:
+ * a conditioned adapter validated after every step and one validated only at the end
+ * finish with the same parameters (make pretrained validates rarely for that reason). */
+START_TEST(validation_cadence_leaves_the_trajectory_alone)
+{
+    dws_zoo_set train, val;
+    dws_image_set img;
+    dws_adapter_train_config c;
+    fixture(&train, &val, &img, &c);
+    dws_error err;
+    dws_arch a;
+    dws_arch_default(&a, DWS_MODEL_ADAPTER);
+    a.channels = 2;
+    a.n_dws_layers = 2;
+    dws_arch_condition_on_domains(&a, 4);
+    dws_net net[2];
+    const int64_t every[2] = {1, 6};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(dws_net_init(&net[k], &a, 7, &err), 0);
+        ck_assert_int_eq(dws_adapter_set_norm(&net[k], &train, &err), 0);
+        c.val_every = every[k];
+        ck_assert_msg(dws_adapter_train(&net[k], &train, &val, &img, &c, &(dws_adapter_train_hooks){0}, NULL, &err) == 0,
+                      "%s", err.message);
+    }
+    double moved = 0;
+    for (int j = 0; j < 6; j++) moved += fabs(net[0].params[net[0].alpha + (size_t)j]);
+    ck_assert(moved > 0);
+    ck_assert_int_eq(memcmp(net[0].params, net[1].params, sizeof(float) * net[0].n_params), 0);
+    dws_net_free(&net[0]);
+    dws_net_free(&net[1]);
+    dws_zoo_set_free(&train);
+    dws_zoo_set_free(&val);
+    dws_image_set_free(&img);
+}
+END_TEST
+
 START_TEST(bad_configs_are_refused)
 {
     dws_zoo_set train, val;
@@ -359,6 +395,7 @@ int main(void)
     tcase_add_test(tc, bad_configs_are_refused);
     tcase_add_test(tc, any_mlp_training_reaches_every_tied_tensor);
     tcase_add_test(tc, standardized_classifiers_train_the_frame_row);
+    tcase_add_test(tc, validation_cadence_leaves_the_trajectory_alone);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
