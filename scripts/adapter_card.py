@@ -73,16 +73,11 @@ def main():
               f"accuracy {100 * t['val_acc_after']:.2f}% vs {100 * t['val_acc_before']:.2f}% unadapted), "
               f"{t['seconds'] / 60:.0f} min of training.")
     if t.get("init_from"):
-        rounds = ("then a second with the costly types drawn 4x as often, then a third on the default zoo "
-                  "joined by the any-mlp zoo" if lo != hi else "then this round with the costly types drawn 4x as often")
-        if lo != hi and len(frames) > 1:
-            rounds += (", a fourth also on the standardized zoo (every type alike), then this round with the types "
-                       "where a classifier loses little drawn 4x as often")
-        elif lo != hi:
-            rounds = rounds.replace("then a third", "then this round")
         print(f"- Warm start: from `{t['init_from']}`, every tensor of the same name (`make pretrained`: the "
-              "single-domain specialist, then a first conditioned round of 8000 steps on the uniform domain mix, "
-              f"{rounds}; scripts/pretrained.sh).")
+              "single-domain specialist of the default zoo, then this one conditioned round; the condition's "
+              "maps start at zero, so every domain starts where the specialist is, and the tied maps of other "
+              "depths start from its hidden axes' maps; "
+              "scripts/pretrained.sh).")
         if t.get("domain_mix"):
             mx = t["domain_mix"]
             heavy = [k for k, v in mx.get("type_weight", {}).items() if v != 1]

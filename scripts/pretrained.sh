@@ -3,16 +3,14 @@
 #   1. the zoo (ZOO, default zoo/; resumable: finished entries are kept),
 #   2. the specialist: train-adapter for the default domain on its train/val splits
 #      (runs/pretrained/specialist.dws, resumable; kept when present),
-#   3. the shipped adapter: train-adapter --domain all, conditioned on every domain,
-#      starting from the specialist (runs/pretrained/, resumable), then a second round
-#      from that with the costly domains drawn more often (runs/pretrained/round2/),
-#      then a third that reads any MLP (1 to 4 hidden layers; ReLU, LeakyReLU, GELU,
-#      tanh) on the default zoo joined by the any-mlp zoo ZOO_ANY (default zoo-any/,
-#      built first like the zoo; runs/pretrained/round3/), then a fourth that also reads
-#      classifiers trained on standardized inputs in that frame, joined by ZOO_STD
-#      (default zoo-std/: any-mlp architectures, --frame standardized;
-#      runs/pretrained/round4/), and a fifth that draws the types where a classifier
-#      loses little 4x as often (runs/pretrained/round5/),
+#   3. the shipped adapter: one train-adapter --domain all round from the specialist,
+#      conditioned on every domain, the hidden activation and the input frame, on the
+#      default zoo joined by the any-mlp zoo ZOO_ANY (default zoo-any/: 1 to 4 hidden
+#      layers; ReLU, LeakyReLU, GELU, tanh) and the standardized zoo ZOO_STD (default
+#      zoo-std/: any-mlp architectures trained on standardized inputs, --frame
+#      standardized), both built first like the zoo (runs/pretrained/conditioned/,
+#      resumable); both trainings validate a few times only: validation picks the kept
+#      step and never changes the steps taken (test_adapter_train),
 #   4. eval on the default domain: the zoo's test and test_unseen_widths splits and the
 #      PyTorch-trained classifiers of tests/fixtures/torch_mlps (with their fine-tuning
 #      oracle), and the baseline results of models/cifar10c-adapter-eval/baselines (or
@@ -23,7 +21,7 @@
 #   5. eval-domains: the domain grid, with the oracle's results cached in
 #      models/cifar10c-adapter-eval/oracle (computed where missing, within
 #      ORACLE_SECONDS, default 60: the whole run stays within 180 minutes on 2 cores;
-#      ORACLE_SECONDS=0 fills every missing domain, 1.5-2 minutes each),
+#      ORACLE_SECONDS=0 fills every missing domain, 16-30 s each; all 58 are cached),
 # then installs models/cifar10c-adapter.dws (its card gets the metrics), the
 # evaluation reports in models/cifar10c-adapter-eval/ and the prose card
 # models/cifar10c-adapter.md. Stage durations (seconds) go to runs/pretrained/timings.txt.
@@ -44,18 +42,9 @@ JOBS=${JOBS:-2}
 # The estimator's setting chosen on validation (docs/estimator.md section 3): train-estimator's defaults
 # (its classes: the 96 single domains and the default chain).
 ESTIMATOR_ARGS=${ESTIMATOR_ARGS:---seed 0 --threads $JOBS}
-TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 250 --val-images 2000 --seed 0 --threads 2}
-COND_ARGS=${COND_ARGS:---domain all --cond-dim 16 --channels 8 --layers 3 --steps 8000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 0 --threads 2}
-# Round 2: the domains that cost an MLP most drawn 4x as often, the default domain 15%.
-# Round 3: any MLP, from round 2.
-ROUND3_ARGS=${ROUND3_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 9000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 2 --threads 2}
-# Round 4: any MLP and classifiers trained on standardized inputs (the frame row),
-# from round 3, every corruption type drawn alike.
-ROUND4_ARGS=${ROUND4_ARGS:---domain all --any-mlp --cond-dim 16 --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 5e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 3 --threads 2}
-# Round 5: from round 4, the types where a classifier loses little (noise, blur, pixelate,
-# elastic, JPEG) drawn 4x as often.
-ROUND5_ARGS=${ROUND5_ARGS:---domain all --any-mlp --cond-dim 16 --emphasise gaussian_noise,shot_noise,impulse_noise,speckle_noise,gaussian_blur,defocus_blur,glass_blur,motion_blur,zoom_blur,pixelate,elastic_transform,jpeg_compression --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 5e-4 --wd 1e-4 --clip 1 --val-every 750 --val-images 1000 --seed 4 --threads 2}
-ROUND2_ARGS=${ROUND2_ARGS:---domain all --cond-dim 16 --emphasise contrast,brightness,saturate,snow,frost,fog,spatter --p-default 0.15 --channels 8 --layers 3 --steps 6000 --batch-nets 4 --batch-images 128 --lr 7e-4 --wd 1e-4 --clip 1 --val-every 500 --val-images 1000 --seed 1 --threads 2}
+TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 2000 --seed 0 --threads 2}
+# The conditioned round: every corruption type drawn alike, the default domain 15% of steps.
+COND_ARGS=${COND_ARGS:---domain all --any-mlp --cond-dim 16 --p-default 0.15 --channels 8 --layers 3 --steps 30000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 7500 --val-images 1000 --seed 5 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-60}
 EVAL=models/cifar10c-adapter-eval
 mkdir -p "$RUN" models
@@ -80,31 +69,12 @@ if [ ! -f "$RUN/specialist.dws" ] || [ -f "$RUN/specialist.dws.ckpt" ]; then
   rm -f "$RUN/specialist.dws.ckpt"   # finished: a rerun keeps it
 fi
 stamp train-specialist
+mkdir -p "$RUN/conditioned"
 # shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/cifar10c-adapter.dws" --init-from "$RUN/specialist.dws" \
-    --resume $COND_ARGS
+"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
+    --out "$RUN/conditioned/cifar10c-adapter.dws" --init-from "$RUN/specialist.dws" --resume $COND_ARGS
 stamp train-adapter
-mkdir -p "$RUN/round2"
-# shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --data "$DATA" --out "$RUN/round2/cifar10c-adapter.dws" \
-    --init-from "$RUN/cifar10c-adapter.dws" --resume $ROUND2_ARGS
-stamp train-adapter-round2
-mkdir -p "$RUN/round3"
-# shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY" --data "$DATA" --out "$RUN/round3/cifar10c-adapter.dws" \
-    --init-from "$RUN/round2/cifar10c-adapter.dws" --resume $ROUND3_ARGS
-stamp train-adapter-round3
-mkdir -p "$RUN/round4"
-# shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
-    --out "$RUN/round4/cifar10c-adapter.dws" --init-from "$RUN/round3/cifar10c-adapter.dws" --resume $ROUND4_ARGS
-stamp train-adapter-round4
-mkdir -p "$RUN/round5"
-# shellcheck disable=SC2086
-"$D" train-adapter --zoo "$ZOO" --extra-zoo "$ZOO_ANY,$ZOO_STD" --data "$DATA" \
-    --out "$RUN/round5/cifar10c-adapter.dws" --init-from "$RUN/round4/cifar10c-adapter.dws" --resume $ROUND5_ARGS
-stamp train-adapter-round5
-cp "$RUN/round5/cifar10c-adapter.dws" models/cifar10c-adapter.dws
+cp "$RUN/conditioned/cifar10c-adapter.dws" models/cifar10c-adapter.dws
 
 # Baseline results (`dwsnet baseline`, bench/baselines.sh), by default the committed ones.
 base=()
@@ -113,7 +83,7 @@ for f in ${BASELINES:-$B/baseline-rescale.json $B/baseline-flat-mlp.json $B/base
   [ -f "$f" ] && base+=(--baselines "$f")
 done
 "$D" eval --model models/cifar10c-adapter.dws --zoo "$ZOO" --data "$DATA" --extra tests/fixtures/torch_mlps \
-    --extra-oracle --common --curves "$RUN/round5/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
+    --extra-oracle --common --curves "$RUN/conditioned/cifar10c-adapter.csv" --out models/cifar10c-adapter-eval \
     --card-entry metrics "${base[@]}" > /dev/null
 # The figures tests/integration/adapter_shipped.sh checks: the committed small
 # PyTorch classifiers on the first 300 corrupted test images.

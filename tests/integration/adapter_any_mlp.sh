@@ -18,7 +18,7 @@ max_depth=$($PY -c '
 import sys; sys.path.insert(0, "scripts")
 from dws_card import read_card
 print(read_card(sys.argv[1])["signature"].get("max_depth", 0))' "$model")
-[ "$max_depth" -ge 5 ] || skip "the shipped adapter reads one depth (make pretrained round 3 builds the any-MLP one)"
+[ "$max_depth" -ge 5 ] || skip "the shipped adapter reads one depth (make pretrained builds the any-MLP one)"
 
 mkdir -p "$T/models"
 cp "$model" "$T/models/"
