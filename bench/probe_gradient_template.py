@@ -12,13 +12,12 @@ the edit W_1 += B_1 M / |B_1|. docs/adapter.md section 2.2 quotes the result.
   /usr/bin/python3 bench/probe_gradient_template.py [ZOO] [DATA]   (about 2 minutes)
 """
 import gzip
-import json
 import sys
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
+
+from probe_zoo import accuracy, classifiers, forward, images
 
 ZOO = sys.argv[1] if len(sys.argv) > 1 else "zoo"
 DATA = sys.argv[2] if len(sys.argv) > 2 else "../shared/data/cifar10"
@@ -26,23 +25,7 @@ torch.set_num_threads(2)
 
 
 def batch(name):
-    raw = np.frombuffer(gzip.open(f"{DATA}/{name}.bin.gz").read(), dtype=np.uint8).reshape(-1, 3073)
-    return torch.tensor(raw[:, 1:].astype(np.float32) / 255), torch.tensor(raw[:, 0].astype(np.int64))
-
-
-def classifier(entry):
-    graph = onnx.load(f"{ZOO}/{entry['file']}").graph
-    w = {t.name: torch.tensor(numpy_helper.to_array(t)) for t in graph.initializer}
-    names = sorted(w, key=lambda k: (int(k.split(".")[0]), k))
-    return [w[k] for k in names if k.endswith("weight")], [w[k] for k in names if k.endswith("bias")]
-
-
-def forward(Ws, bs, x):
-    for i, (W, b) in enumerate(zip(Ws, bs)):
-        x = x @ W.T + b
-        if i < len(Ws) - 1:
-            x = torch.relu(x)
-    return x
+    return images(gzip.open(f"{DATA}/{name}.bin.gz").read())
 
 
 def edited(Ws, bs, M):
@@ -52,18 +35,12 @@ def edited(Ws, bs, M):
     return [Ws[0] + B @ M / (B.norm() + 1e-8)] + Ws[1:], bs
 
 
-def accuracy(net, x, y):
-    with torch.no_grad():
-        return (forward(*net, x).argmax(1) == y).float().mean().item()
-
-
 parts = [batch(f"data_batch_{i}") for i in range(1, 6)]
 x_train, y_train = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 x_test, y_test = batch("test_batch")
 x_test, y_test = x_test[:5000], y_test[:5000]
-entries = [json.loads(line) for line in open(f"{ZOO}/index.jsonl")]
-train = [classifier(e) for e in entries if e["split"] == "train"]
-test = [classifier(e) for e in entries if e["split"] == "test"][:20]
+train = classifiers(ZOO, "train")
+test = classifiers(ZOO, "test", 20)
 M = torch.zeros(10, 3072, requires_grad=True)
 opt = torch.optim.Adam([M], lr=3e-4)
 g = torch.Generator().manual_seed(0)

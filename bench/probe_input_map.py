@@ -16,13 +16,12 @@ docs/adapter.md section 2.2).
   bin/dwsnet corrupt --split train --domain fog:5 -o DIR/fog-5-train   (and --split test)
   /usr/bin/python3 bench/probe_input_map.py DIR fog-5 [ZOO]            (a few minutes)
 """
-import json
 import sys
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
+
+from probe_zoo import accuracy, classifiers, forward, images
 
 DIR, DOMAIN = sys.argv[1], sys.argv[2]
 ZOO = sys.argv[3] if len(sys.argv) > 3 else "zoo"
@@ -30,23 +29,7 @@ torch.set_num_threads(2)
 
 
 def records(path, n=None):
-    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 3073)[:n]
-    return torch.tensor(raw[:, 1:].astype(np.float32) / 255), torch.tensor(raw[:, 0].astype(np.int64))
-
-
-def classifier(entry):
-    graph = onnx.load(f"{ZOO}/{entry['file']}").graph
-    w = {t.name: torch.tensor(numpy_helper.to_array(t)) for t in graph.initializer}
-    names = sorted(w, key=lambda k: (int(k.split(".")[0]), k))
-    return [w[k] for k in names if k.endswith("weight")], [w[k] for k in names if k.endswith("bias")]
-
-
-def forward(Ws, bs, x):
-    for i, (W, b) in enumerate(zip(Ws, bs)):
-        x = x @ W.T + b
-        if i < len(Ws) - 1:
-            x = torch.relu(x)
-    return x
+    return images(open(path, "rb").read(), n)
 
 
 class InputMap(torch.nn.Module):
@@ -66,16 +49,10 @@ class InputMap(torch.nn.Module):
         return [W1] + Ws[1:], [bs[0] + W1 @ self.shift] + bs[1:]
 
 
-def accuracy(net, x, y):
-    with torch.no_grad():
-        return (forward(*net, x).argmax(1) == y).float().mean().item()
-
-
 x_train, y_train = records(f"{DIR}/{DOMAIN}-train")
 x_test, y_test = records(f"{DIR}/{DOMAIN}-test", 5000)
-entries = [json.loads(line) for line in open(f"{ZOO}/index.jsonl")]
-train = [classifier(e) for e in entries if e["split"] == "train"]
-test = [classifier(e) for e in entries if e["split"] == "test"][:18]
+train = classifiers(ZOO, "train")
+test = classifiers(ZOO, "test", 18)
 before = 100 * np.mean([accuracy(n, x_test, y_test) for n in test])
 print(f"{DOMAIN}: {len(test)} test classifiers unadapted {before:.2f}%", flush=True)
 for k in (0, 1, 5, 9):
