@@ -94,12 +94,21 @@ static void fixture(dws_zoo_set *train, dws_zoo_set *val, dws_image_set *img, dw
     c->seed = 3;
 }
 
-static void fresh_net(dws_net *net, const dws_zoo_set *train)
+/* The small adapter these tests train: 2 DWS layers of 2 channels, conditioned on the
+ * domain (a 4-float embedding) when cond_dim is 4. */
+static dws_arch small_arch(int cond_dim)
 {
     dws_arch a;
     dws_arch_default(&a, DWS_MODEL_ADAPTER);
     a.channels = 2;
     a.n_dws_layers = 2;
+    if (cond_dim) dws_arch_condition_on_domains(&a, cond_dim);
+    return a;
+}
+
+static void fresh_net(dws_net *net, const dws_zoo_set *train)
+{
+    dws_arch a = small_arch(0);
     dws_error err;
     ck_assert_int_eq(dws_net_init(net, &a, 7, &err), 0);
     ck_assert_int_eq(dws_adapter_set_norm(net, train, &err), 0);
@@ -225,11 +234,7 @@ START_TEST(any_mlp_training_reaches_every_tied_tensor)
         dws_mlp_init_default(&train.m[i].mlp, &rng);
         for (int l = 0; l + 1 < depth[i]; l++) train.m[i].mlp.act[l] = act[i];
     }
-    dws_arch a;
-    dws_arch_default(&a, DWS_MODEL_ADAPTER);
-    a.channels = 2;
-    a.n_dws_layers = 2;
-    dws_arch_condition_on_domains(&a, 4);
+    dws_arch a = small_arch(4);
     a.depth_min = 2;
     a.depth_max = 5;
     a.cond_acts = 4;
@@ -297,11 +302,7 @@ START_TEST(standardized_classifiers_train_the_frame_row)
         dws_mlp_free(&own);
         train.m[i].frame = DWS_FRAME_STANDARDIZED;
     }
-    dws_arch a;
-    dws_arch_default(&a, DWS_MODEL_ADAPTER);
-    a.channels = 2;
-    a.n_dws_layers = 2;
-    dws_arch_condition_on_domains(&a, 4);
+    dws_arch a = small_arch(4);
     dws_net net;
     for (int frames = 0; frames <= 1; frames++) {
         a.cond_frames = frames;
@@ -335,11 +336,7 @@ START_TEST(validation_cadence_leaves_the_trajectory_alone)
     dws_adapter_train_config c;
     fixture(&train, &val, &img, &c);
     dws_error err;
-    dws_arch a;
-    dws_arch_default(&a, DWS_MODEL_ADAPTER);
-    a.channels = 2;
-    a.n_dws_layers = 2;
-    dws_arch_condition_on_domains(&a, 4);
+    dws_arch a = small_arch(4);
     dws_net net[2];
     const int64_t every[2] = {1, 6};
     for (int k = 0; k < 2; k++) {
