@@ -60,7 +60,10 @@ def main():
     print()
     print("## How it was trained\n")
     print(f"- Architecture: {a['dws_layers']} DWS layers, {a['channels']} channels, {a['parameters']} "
-          f"parameters; input axis: {a['input_axis']}; class axis: {a['class_axis']}.")
+          f"parameters; input axis: {a['input_axis']}; class axis: {a['class_axis']}"
+          + (f"; after the residual, a {a['input_map']}x{a['input_map']} input map that mixes the colour planes "
+             "of every first-layer filter, and an input shift, both per domain (docs/design.md section 18)"
+             if a.get("input_map") else "") + ".")
     if t:
         extra = (f" joined by `{t['extra_zoo']}` (CRC32 {t['extra_zoo_index_crc32']})" if t.get("extra_zoo") else "")
         print(f"- Data: zoo `{t['zoo']}` (index.jsonl CRC32 {t['zoo_index_crc32']}){extra}, "

@@ -4,7 +4,8 @@
 #   2. the specialist: train-adapter for the default domain on its train/val splits
 #      (runs/pretrained/specialist.dws, resumable; kept when present),
 #   3. the shipped adapter: one train-adapter --domain all round from the specialist,
-#      conditioned on every domain, the hidden activation and the input frame, on the
+#      conditioned on every domain, the hidden activation and the input frame, with a
+#      3x3 plane-mixing input map (docs/design.md section 18), on the
 #      default zoo joined by the any-mlp zoo ZOO_ANY (default zoo-any/: 1 to 4 hidden
 #      layers; ReLU, LeakyReLU, GELU, tanh) and the standardized zoo ZOO_STD (default
 #      zoo-std/: any-mlp architectures trained on standardized inputs, --frame
@@ -44,7 +45,7 @@ JOBS=${JOBS:-2}
 ESTIMATOR_ARGS=${ESTIMATOR_ARGS:---seed 0 --threads $JOBS}
 TRAIN_ARGS=${TRAIN_ARGS:---channels 8 --layers 3 --steps 4000 --batch-nets 4 --batch-images 128 --lr 2e-3 --wd 1e-4 --clip 1 --val-every 500 --val-images 2000 --seed 0 --threads 2}
 # The conditioned round: every corruption type drawn alike, the default domain 15% of steps.
-COND_ARGS=${COND_ARGS:---domain all --any-mlp --cond-dim 16 --p-default 0.15 --channels 8 --layers 3 --steps 30000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 7500 --val-images 1000 --seed 5 --threads 2}
+COND_ARGS=${COND_ARGS:---domain all --any-mlp --cond-dim 16 --input-map 3 --p-default 0.15 --channels 8 --layers 3 --steps 30000 --batch-nets 4 --batch-images 128 --lr 1e-3 --wd 1e-4 --clip 1 --val-every 7500 --val-images 1000 --seed 5 --threads 2}
 ORACLE_SECONDS=${ORACLE_SECONDS:-60}
 EVAL=models/cifar10c-adapter-eval
 mkdir -p "$RUN" models

@@ -35,6 +35,7 @@ int cmd_init_model(int argc, char **argv)
     if (o.cond_dim) dws_arch_condition_on_domains(&a, (int)o.cond_dim);
     if (o.image_seen) a.image = o.image;
     else if (a.d0 != 3072) a.image = (dws_image_shape){0, 0, 0};
+    a.input_map = (int)o.input_map;
     const char *kind = a.kind == DWS_MODEL_ADAPTER ? "adapter" : "encoder";
     char default_id[32];
     snprintf(default_id, sizeof default_id, "untrained-%s", kind);
@@ -48,6 +49,17 @@ int cmd_init_model(int argc, char **argv)
         dws_rng_seed(&rng, (uint64_t)o.seed + 1);
         size_t from = net.cond_scale[0], to = net.cond_alpha;   /* the maps, laid out after the embeddings */
         for (size_t i = from; i < to; i++) net.params[i] = 0.3f * (float)dws_rng_normal(&rng) / sqrtf((float)a.cond_dim);
+    }
+    if (o.alpha_seen && a.input_map) {   /* a map that mixes the planes, and a shift, for every condition */
+        dws_rng rng;
+        dws_rng_seed(&rng, (uint64_t)o.seed + 2);
+        const dws_param_tensor *t[] = {dws_param_table_find(&net.table, "adapter.inmap.mix"),
+                                       dws_param_table_find(&net.table, "adapter.inmap.shift"),
+                                       dws_param_table_find(&net.table, "cond.inmap.mix"),
+                                       dws_param_table_find(&net.table, "cond.inmap.shift")};
+        for (int j = 0; j < 4; j++)
+            for (size_t i = 0; t[j] && i < t[j]->count; i++)
+                net.params[t[j]->offset + i] = 0.05f * (float)dws_rng_normal(&rng);
     }
     dws_model_info info = {.id = o.id ? o.id : default_id};
     dws_model *m = dws_model_from_net(&net, &info, &err);

@@ -52,7 +52,7 @@ int cmd_train_adapter(int argc, char **argv)
     dws_adapter_run_config c = {.zoo_dir = o.zoo, .extra_zoo_dir = o.extra_zoo, .any_mlp = o.any_mlp,
                                 .hidden_layer_weights = o.hidden_layer_weights, .data_dir = o.data ? o.data : dws_data_dir_from_env(), .out = o.out,
                                 .id = o.id, .domain = o.domain, .channels = (int)o.channels,
-                                .cond_dim = (int)o.cond_dim, .init_from = o.init_from, .emphasise = o.emphasise,
+                                .cond_dim = (int)o.cond_dim, .input_map = (int)o.input_map, .init_from = o.init_from, .emphasise = o.emphasise,
                                 .n_dws_layers = (int)o.layers, .steps = o.steps, .epochs = o.epochs,
                                 .warmup_frac = o.warmup_frac, .val_every = o.val_every,
                                 .limit_train = (int)o.limit_train, .limit_val = (int)o.limit_val, .resume = o.resume};

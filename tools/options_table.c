@@ -433,6 +433,9 @@ static const cli_option init_model_table[] = {
     INT("--cond-dim", cond_dim, "K", 0, DWS_COND_MAX_DIM, .def = "0",
         .help = "adapter conditioned on every corruption domain, K-float embedding (0: one fixed domain); with "
                 "--alpha its FiLM maps are random too"),
+    INT("--input-map", input_map, "K", 0, DWS_INMAP_MAX_KERNEL, .def = "0",
+        .help = "adapter of image inputs: a KxK plane-mixing input map after the residual (odd; 0: none); with "
+                "--alpha it is random too"),
     TEXT("--id", id, "NAME", .shown = "untrained-KIND", .help = "model id, [A-Za-z0-9._-]"),
 };
 COMMAND(cli_init_model, "init-model", init_model_table,
@@ -508,6 +511,9 @@ static const cli_option train_adapter_table[] = {
          .help = "classifiers with 1, 2, ... hidden layers drawn with these relative weights (default: all alike)"),
     INT("--cond-dim", cond_dim, "K", 1, DWS_COND_MAX_DIM, .def = "16", .help = "with --domain all: condition embedding size"),
     TEXT("--init-from", init_from, "FILE.dws", .help = "start from this adapter's same-named tensors (warm start)"),
+    INT("--input-map", input_map, "K", 0, DWS_INMAP_MAX_KERNEL, .def = "0",
+        .help = "a KxK convolution mixing the colour planes of W_1's rows, and an input shift, after the residual "
+                "(odd; 0: none; docs/design.md section 18); from --init-from it starts as the identity"),
     TEXT("--emphasise", emphasise, "TYPES", .help = "with --domain all: these corruption types (comma-separated) are "
                                                     "drawn 4x as often"),
     DOUBLE("--p-default", p_default, "P", 0, 0.75, .def = "0.10",

@@ -99,7 +99,7 @@ typedef struct {
 typedef struct {
     int kind;        /* dws_model_kind */
     const char *out, *id;
-    long channels, layers, d0, dL, depth, embed_dim, mlp_hidden, seed, cond_dim;
+    long channels, layers, d0, dL, depth, embed_dim, mlp_hidden, seed, cond_dim, input_map;
     dws_image_shape image;
     float alpha;
     int image_seen, alpha_seen;
@@ -117,7 +117,7 @@ typedef struct {
 
 typedef struct {
     const char *zoo, *extra_zoo, *data, *out, *id, *domain, *init_from, *emphasise;
-    long cond_dim;
+    long cond_dim, input_map;
     int any_mlp;
     const char *hidden_layer_weights;
     double p_default;

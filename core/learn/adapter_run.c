@@ -141,6 +141,7 @@ static char *training_json(const run_ctx *r, const dws_net *net, const dws_train
     cJSON_AddNumberToObject(t, "parameters", (double)net->n_params);
     cJSON_AddBoolToObject(t, "template_conv", !g->no_template_conv);
     cJSON_AddBoolToObject(t, "position_embedding", !g->no_position_embedding);
+    cJSON_AddNumberToObject(t, "input_map", net->arch.input_map);
     cJSON_AddNumberToObject(t, "steps", (double)g->steps);
     cJSON_AddNumberToObject(t, "step", (double)p->step);
     cJSON_AddNumberToObject(t, "warmup_steps", (double)g->warmup);
@@ -247,6 +248,7 @@ int dws_adapter_run(const dws_adapter_run_config *c, const dws_adapter_run_hooks
     dws_arch_default(&arch, DWS_MODEL_ADAPTER);
     arch.channels = c->channels;
     arch.n_dws_layers = c->n_dws_layers;
+    arch.input_map = c->input_map;
     if (all) dws_arch_condition_on_domains(&arch, c->cond_dim > 0 ? c->cond_dim : 16);
     if (c->any_mlp && !all) {
         dws_error_set(err, DWS_E_INVALID_ARGUMENT, "any_mlp needs the domain mix (the activation is a condition)");

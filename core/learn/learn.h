@@ -126,6 +126,7 @@ typedef struct {
                                        conditioned adapter trained on the domain mix */
     int channels, n_dws_layers;     /* the adapter's architecture (others: dws_arch_default) */
     int cond_dim;                   /* "all": the condition embedding's size */
+    int input_map;                  /* the input map's kernel (ws.h, dws_arch.input_map); 0: none */
     const char *init_from;          /* NULL, or an adapter file whose same-named tensors and
                                        input normalisation start the training (warm start) */
     const char *emphasise;          /* "all": corruption types drawn 4x as often (NULL: none) */

@@ -55,6 +55,7 @@ cJSON *dws_card_build(const dws_net *net, const dws_signature *sig, const dws_mo
     cJSON_AddStringToObject(arch, "input_axis", a->image.planes ? "shared maps per colour plane, learned position "
                                                                   "embedding, depthwise 3x3 template convolution"
                                                                 : "shared maps, learned position embedding");
+    if (a->input_map) cJSON_AddNumberToObject(arch, "input_map", a->input_map);
     cJSON_AddStringToObject(arch, "class_axis", "exact (per-class parameters)");
     if (a->kind == DWS_MODEL_ENCODER) {
         cJSON_AddNumberToObject(arch, "embed_dim", a->embed_dim);
@@ -176,6 +177,9 @@ static int parse_architecture(const cJSON *card, dws_arch *a, dws_error *err)
         dws_error_set(err, DWS_E_BAD_MODEL_FILE, "model card: architecture.image must be an object or null");
         return -1;
     }
+    /* Absent in files written before the input map: none. */
+    if (get_optional_int(arch, "architecture", "input_map", 0, DWS_INMAP_MAX_KERNEL, &v, err) != 0) return -1;
+    a->input_map = (int)v;
     if (a->kind == DWS_MODEL_ENCODER) {
         if (dws_card_get_int(arch, "architecture", "embed_dim", 1, 4096, &v, err) != 0) return -1;
         a->embed_dim = (int)v;

@@ -53,12 +53,29 @@ static size_t step_row(const dws_arch *a, const dws_cond *c, int k)
            (size_t)(c->severity[k] - 1);
 }
 
+/* y[j] += sum_i e[i] M[i][j] for M (k x n). */
+static void embed_add(const float *e, const float *M, int k, size_t n, float *y)
+{
+    for (int i = 0; i < k; i++)
+        for (size_t j = 0; j < n; j++) y[j] += e[i] * M[(size_t)i * n + j];
+}
+
 /* y[j] = sum_i e[i] M[i][j] for M (k x n). */
 static void embed_times(const float *e, const float *M, int k, int n, float *y)
 {
     for (int j = 0; j < n; j++) y[j] = 0.f;
-    for (int i = 0; i < k; i++)
-        for (int j = 0; j < n; j++) y[j] += e[i] * M[(size_t)i * (size_t)n + (size_t)j];
+    embed_add(e, M, k, (size_t)n, y);
+}
+
+/* The input map's tensors and their condition offsets (base, cond, count) of net. */
+static int inmap_tensors(const dws_net *net, size_t base[2], size_t cond[2], size_t count[2])
+{
+    const dws_arch *a = &net->arch;
+    if (!a->input_map) return 0;
+    base[0] = net->inmap_mix, cond[0] = net->cond_inmap_mix;
+    count[0] = (size_t)(a->image.planes * a->image.planes) * (size_t)(a->input_map * a->input_map);
+    base[1] = net->inmap_shift, cond[1] = net->cond_inmap_shift, count[1] = (size_t)a->d0;
+    return 2;
 }
 
 /* The tensors of layer l that each output term is linear in: all but the template
@@ -123,17 +140,20 @@ int dws_cond_net_make(dws_cond_net *cn, const dws_net *net, const dws_cond *c, d
     float da[2 * DWS_MAX_LAYERS];
     embed_times(cn->e, P + net->cond_alpha, k, 2 * a->depth, da);
     for (int j = 0; j < 2 * a->depth; j++) Q[net->alpha + (size_t)j] += da[j];
+    size_t base[2], cond[2], count[2];
+    for (int t = inmap_tensors(net, base, cond, count) - 1; t >= 0; t--)
+        embed_add(cn->e, P + cond[t], k, count[t], Q + base[t]);
     return 0;
 }
 
 /* grads_M (k x n) += e (outer) g; g_e[i] += sum_j M[i][j] g[j]. */
-static void embed_times_backward(const float *e, const float *M, int k, int n, const float *g, float *grads_M,
+static void embed_times_backward(const float *e, const float *M, int k, size_t n, const float *g, float *grads_M,
                                  float *g_e)
 {
     for (int i = 0; i < k; i++)
-        for (int j = 0; j < n; j++) {
-            grads_M[(size_t)i * (size_t)n + (size_t)j] += e[i] * g[j];
-            g_e[i] += M[(size_t)i * (size_t)n + (size_t)j] * g[j];
+        for (size_t j = 0; j < n; j++) {
+            grads_M[(size_t)i * n + j] += e[i] * g[j];
+            g_e[i] += M[(size_t)i * n + j] * g[j];
         }
 }
 
@@ -171,6 +191,11 @@ void dws_cond_net_backward(const dws_cond_net *cn, const dws_net *net, const flo
     embed_times_backward(cn->e, P + net->cond_alpha, k, 2 * a->depth, g_eff + net->alpha, grads + net->cond_alpha,
                          g_e);
     for (int j = 0; j < 2 * a->depth; j++) grads[net->alpha + (size_t)j] += g_eff[net->alpha + (size_t)j];
+    size_t base[2], cond[2], count[2];
+    for (int t = inmap_tensors(net, base, cond, count) - 1; t >= 0; t--) {
+        embed_times_backward(cn->e, P + cond[t], k, count[t], g_eff + base[t], grads + cond[t], g_e);
+        for (size_t j = 0; j < count[t]; j++) grads[base[t] + j] += g_eff[base[t] + j];
+    }
     if (a->cond_acts)
         for (int i = 0; i < k; i++) grads[net->cond_act + (size_t)c->act * (size_t)k + (size_t)i] += g_e[i];
     if (c->frame)

@@ -7,6 +7,7 @@
 
 #include "blas_local.h"
 #include "hot_loop.h"
+#include "input_map.h"
 #include "base/base.h"
 
 #define MAX_NET_PARAMS ((size_t)1 << 28)
@@ -57,6 +58,9 @@ int dws_arch_check(const dws_arch *a, dws_error *err)
              (a->image.planes > 0 && (a->image.h < 1 || a->image.w < 1 ||
                                       (int64_t)a->image.planes * a->image.h * a->image.w != a->d0)))
         bad = "image (planes 1..8, planes x h x w = d0)";
+    else if (a->input_map < 0 || a->input_map > DWS_INMAP_MAX_KERNEL ||
+             (a->input_map && (a->input_map % 2 == 0 || a->kind != DWS_MODEL_ADAPTER || !a->image.planes)))
+        bad = "input map (an odd kernel of 1..5, adapters of image inputs)";
     else if (a->channels < 1 || a->channels > 256) bad = "channels (1..256)";
     else if (a->n_dws_layers < 1 || a->n_dws_layers > DWS_MAX_DWS_LAYERS) bad = "layers (1..8)";
     else if (a->kind == DWS_MODEL_ENCODER && (a->embed_dim < 1 || a->embed_dim > 4096)) bad = "embed_dim (1..4096)";
@@ -100,6 +104,23 @@ static int add_cond_tensors(dws_net *net)
     if (a->cond_frames) {
         net->cond_frame = dws_param_table_add(&net->table, "cond.frame", 2, (int64_t[]){a->cond_frames, k});
         failed |= net->cond_frame == bad;
+    }
+    return failed ? -1 : 0;
+}
+
+/* The input map's tensors (ws.h), and their condition offsets. */
+static int add_inmap_tensors(dws_net *net)
+{
+    const dws_arch *a = &net->arch;
+    const int64_t P = a->image.planes, k = a->input_map, mix = P * P * k * k, c = a->cond_dim;
+    size_t bad = (size_t)-1;
+    net->inmap_mix = dws_param_table_add(&net->table, "adapter.inmap.mix", 4, (int64_t[]){P, P, k, k});
+    net->inmap_shift = dws_param_table_add(&net->table, "adapter.inmap.shift", 1, &a->d0);
+    int failed = net->inmap_mix == bad || net->inmap_shift == bad;
+    if (c) {
+        net->cond_inmap_mix = dws_param_table_add(&net->table, "cond.inmap.mix", 2, (int64_t[]){c, mix});
+        net->cond_inmap_shift = dws_param_table_add(&net->table, "cond.inmap.shift", 2, (int64_t[]){c, a->d0});
+        failed |= net->cond_inmap_mix == bad || net->cond_inmap_shift == bad;
     }
     return failed ? -1 : 0;
 }
@@ -159,6 +180,7 @@ static int build_table(dws_net *net, dws_error *err)
         net->alpha = dws_param_table_add(&net->table, "adapter.alpha", 1, &n);
         bad = net->alpha == bad ? bad : 0;
         if (a->cond_dim && add_cond_tensors(net) != 0) bad = (size_t)-1;
+        if (a->input_map && add_inmap_tensors(net) != 0) bad = (size_t)-1;
     } else {
         int64_t pooled = (int64_t)net->slots.n_global * a->channels, h = a->mlp_hidden, d = a->embed_dim;
         net->fc1_W = dws_param_table_add(&net->table, "encoder.fc1.W", 2, (int64_t[]){h, pooled});
@@ -351,6 +373,9 @@ struct dws_net_state {
     size_t hidden_cap;
     float *probe_feats, *probe_ws;        /* encoder with probes: B x K dL features, workspace */
     size_t probe_feats_cap, probe_ws_cap;
+    float *inmap_scratch, *inmap_y, *inmap_g;   /* adapter with an input map: scratch, W_1 before the
+                                                   map (kept), the gradient before it */
+    size_t inmap_scratch_cap, inmap_y_cap, inmap_g_cap;
     const dws_ws *input;                  /* the last forward's input (probe backward reads it) */
     int ready;                            /* a kept forward ran; backward may follow */
     dws_axes ax;
@@ -377,7 +402,8 @@ void dws_net_state_set_threads(dws_net_state *st, int threads)
 
 size_t dws_net_state_bytes(const dws_net_state *st)
 {
-    size_t f = st->ex.mem_cap + st->ex.work.arena_cap + st->hidden_cap + st->probe_feats_cap + st->probe_ws_cap;
+    size_t f = st->ex.mem_cap + st->ex.work.arena_cap + st->hidden_cap + st->probe_feats_cap + st->probe_ws_cap +
+               st->inmap_scratch_cap + st->inmap_y_cap + st->inmap_g_cap;
     for (int i = 0; i <= DWS_MAX_DWS_LAYERS; i++) f += st->xcap[i] + st->pcap[i];
     for (int i = 0; i < 2; i++) f += st->gcap[i] + st->pgcap[i];
     return f * sizeof(float) + st->ex.work.blocks_cap * sizeof(dws_block) + sizeof *st;
@@ -397,6 +423,9 @@ void dws_net_state_free(dws_net_state *st)
     free(st->hidden);
     free(st->probe_feats);
     free(st->probe_ws);
+    free(st->inmap_scratch);
+    free(st->inmap_y);
+    free(st->inmap_g);
     dws_exec_free(&st->ex);
     free(st);
 }
@@ -632,6 +661,42 @@ static int residual_sink(void *vctx, const dws_block *blk, int part, float *f, f
     return 1;
 }
 
+/* The input map (input_map.h) on out's W_1 and b_1, in place; keep: W_1 before it
+ * is kept for backward. */
+static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out, int keep, dws_error *err)
+{
+    const dws_arch *a = &net->arch;
+    if (!a->input_map) return 0;
+    const size_t rows = (size_t)out->widths[1] * (size_t)out->widths[0];
+    if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, dws_inmap_scratch_floats(&a->image, a->input_map),
+               err) != 0 ||
+        (keep && ensure(&st->inmap_y, &st->inmap_y_cap, rows * (size_t)out->batch, err) != 0))
+        return -1;
+    for (int b = 0; b < out->batch; b++) {
+        if (keep) memcpy(st->inmap_y + rows * (size_t)b, dws_ws_W(out, 0, b), sizeof(float) * rows);
+        dws_inmap_forward(&a->image, a->input_map, net->params + net->inmap_mix, net->params + net->inmap_shift,
+                          dws_ws_W(out, 0, b), dws_ws_b(out, 0, b), out->widths[1], st->inmap_scratch);
+    }
+    return 0;
+}
+
+/* The gradient w.r.t. the output before the input map: d_out with W_1's blocks
+ * taken back through the map, in st's memory; the map's gradients go to grads. */
+static const dws_ws *input_map_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_out, float *grads,
+                                        dws_ws *space, dws_error *err)
+{
+    const dws_arch *a = &net->arch;
+    if (!a->input_map) return d_out;
+    if (place_ws(&st->inmap_g, &st->inmap_g_cap, d_out, 1, space, err) != 0) return NULL;
+    memcpy(space->data, d_out->data, sizeof(float) * d_out->n_floats);
+    const size_t rows = (size_t)d_out->widths[1] * (size_t)d_out->widths[0];
+    for (int b = 0; b < d_out->batch; b++)
+        dws_inmap_backward(&a->image, a->input_map, net->params + net->inmap_mix, net->params + net->inmap_shift,
+                           st->inmap_y + rows * (size_t)b, dws_ws_W(space, 0, b), dws_ws_b(space, 0, b),
+                           d_out->widths[1], grads + net->inmap_mix, grads + net->inmap_shift, st->inmap_scratch);
+    return space;
+}
+
 int dws_adapter_forward(const dws_net *net, const dws_ws *in, dws_ws *out, dws_net_state *st, dws_error *err)
 {
     if (net->arch.kind != DWS_MODEL_ADAPTER) {
@@ -648,7 +713,7 @@ int dws_adapter_forward(const dws_net *net, const dws_ws *in, dws_ws *out, dws_n
         dws_layer_sink sink = {residual_sink, &r, 1, 1, "forward, through the residual"};
         if (forward_layers(net, in, st, 0, &sink, err) != 0) return -1;
         st->ready = 0;
-        return 0;
+        return input_map_forward(net, st, out, 0, err);
     }
     if (forward_layers(net, in, st, 0, NULL, err) != 0) return -1;
     const dws_ws *F = &st->x[net->arch.n_dws_layers];
@@ -658,6 +723,7 @@ int dws_adapter_forward(const dws_net *net, const dws_ws *in, dws_ws *out, dws_n
             residual(dws_ws_W(in, t, b), dws_ws_W(F, t, b), r.scale[2 * t], dws_ws_W(out, t, b), n);
             residual(dws_ws_b(in, t, b), dws_ws_b(F, t, b), r.scale[2 * t + 1], dws_ws_b(out, t, b), nb);
         }
+    if (input_map_forward(net, st, out, 1, err) != 0) return -1;
     st->ready = 1;
     return 0;
 }
@@ -670,6 +736,9 @@ int dws_adapter_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_
                       "adapter backward needs an adapter, a forward with keep = 1 and a gradient of its output shape");
         return -1;
     }
+    dws_ws before_map;
+    d_out = input_map_backward(net, st, d_out, grads, &before_map, err);
+    if (!d_out) return -1;
     const dws_ws *F = &st->x[net->arch.n_dws_layers];
     affine_ctx dF = {.src = d_out};
     for (int t = 0; t < d_out->n_layers; t++)

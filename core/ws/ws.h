@@ -80,6 +80,7 @@ int dws_view_make(const dws_view_config *cfg, const dws_mlp *in, dws_mlp *out, d
  * gradient of the loss w.r.t. the output; parameter gradients are ADDED to a
  * buffer laid out like params (zero it first). */
 #define DWS_MAX_DWS_LAYERS 8
+#define DWS_INMAP_MAX_KERNEL 5   /* the largest input map (dws_arch.input_map) */
 
 /* What a network is for; a trained model (model/model.h) is one or the other. */
 typedef enum { DWS_MODEL_ADAPTER = 0, DWS_MODEL_ENCODER = 1 } dws_model_kind;
@@ -131,6 +132,10 @@ typedef struct {
      * set (docs/design.md section 16; dws depth below); then depth is 3, the layout
      * of the parameters. 0, 0: MLPs of `depth` layers only. */
     int depth_min, depth_max;
+    /* adapter with d_0 an image: the input map after the residual (ws/input_map.h,
+     * docs/design.md section 18), R = identity + an input_map x input_map convolution
+     * mixing the planes, and an input shift; 0: none. Odd, 1..DWS_INMAP_MAX_KERNEL. */
+    int input_map;
 } dws_arch;
 
 /* The defaults of `dwsnet init-model` and of the shipped models (CIFAR-10). */
@@ -157,6 +162,9 @@ typedef struct dws_net {
     /* depth range: per DWS layer, the feature map of interior hidden axes (depth_max
      * >= 4) and of the one hidden axis of a depth-2 MLP (depth_min == 2) */
     size_t M_int[DWS_MAX_DWS_LAYERS], M_one[DWS_MAX_DWS_LAYERS];
+    /* adapter with input_map k: the map [P][P][k][k] and shift [d0]; conditioned,
+     * also [cond_dim][P P k k] and [cond_dim][d0] added to them per condition */
+    size_t inmap_mix, inmap_shift, cond_inmap_mix, cond_inmap_shift;
     dws_param_table table;
     size_t n_params;
     float *params;

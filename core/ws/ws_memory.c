@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "dws_layer.h"
+#include "input_map.h"
 #include "ws.h"
 #include "ws_pass.h"
 
@@ -53,6 +54,7 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
             floats += (double)B * a->probes * (double)a->dL +
                       (double)dws_probe_ws_floats_for(n_layers, widths, a->probes);
     }
+    if (a->input_map) floats += (double)dws_inmap_scratch_floats(&a->image, a->input_map);
     double bytes = floats * sizeof(float) + (double)dws_pass_blocks_bytes(&ax, B, 1) +
                    (double)dws_pass_blocks_bytes(&ax, B, a->channels) + 65536.0;   /* the state, small arrays */
     return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)ceil(bytes);

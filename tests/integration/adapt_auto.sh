@@ -14,7 +14,7 @@ est=models/cifar10c-domain-estimator.dws
 [ -f "$est" ] || skip "$est is absent (make pretrained builds it)"
 
 mkdir -p "$T/models"
-"$BIN/dwsnet" init-model --kind adapter --id cond-adapter --channels 2 --layers 2 --cond-dim 8 --alpha 0.5 \
+"$BIN/dwsnet" init-model --kind adapter --id cond-adapter --channels 2 --layers 2 --cond-dim 8 --input-map 3 --alpha 0.5 \
   -o "$T/models/cond.dws" > /dev/null || die "init-model failed"
 cp "$est" "$T/models/"
 mlp=tests/fixtures/cifar_mlp.onnx

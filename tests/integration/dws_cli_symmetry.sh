@@ -3,7 +3,8 @@
 # leaves its function unchanged, so
 #  - `dwsnet embed` gives the same embedding (invariance), and
 #  - `dwsnet adapt` gives classifiers that compute the same outputs (equivariance:
-#    adapt(g.v) = g.adapt(v), and g does not change the function).
+#    adapt(g.v) = g.adapt(v), and g does not change the function), for an adapter
+#    with an input map (docs/design.md section 18).
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -42,7 +43,7 @@ cmp -s "$fx" "$tmp/perm.onnx" && { echo "the permutation changed nothing"; exit 
 "$D" embed "$tmp/perm.onnx" --model "$tmp/enc.dws" > "$tmp/e_perm.json"
 close "$tmp/e_orig.json" "$tmp/e_perm.json" 1e-5 "embedding not invariant"
 
-"$D" init-model --kind adapter --channels 8 --layers 3 --seed 4 --alpha 0.01 -o "$tmp/ad.dws" >/dev/null
+"$D" init-model --kind adapter --channels 8 --layers 3 --seed 4 --alpha 0.01 --input-map 3 -o "$tmp/ad.dws" >/dev/null
 "$D" adapt "$fx" -o "$tmp/a_orig.onnx" --model "$tmp/ad.dws" >/dev/null
 "$D" adapt "$tmp/perm.onnx" -o "$tmp/a_perm.onnx" --model "$tmp/ad.dws" >/dev/null
 "$D" forward "$tmp/a_orig.onnx" --input "$x" > "$tmp/fa_orig.txt"

@@ -1,7 +1,8 @@
 /* The domain-conditioned adapter (ws.h, dws cond): the effective parameters are an
  * exact per-channel FiLM of every layer, a fresh conditioned adapter is the plain
  * one for every condition, conditions are checked, gradients of every
- * conditioning tensor match finite differences, and equivariance holds. */
+ * conditioning tensor match finite differences, and equivariance holds. The
+ * adapter has an input map (ws/input_map.h), conditioned too. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static void cond_arch(dws_arch *a)
     a->cond_types = 5;
     a->cond_severities = 3;
     a->cond_steps = 2;
+    a->input_map = 3;   /* its maps join the condition (ws/input_map.h) */
 }
 
 static const int64_t WIDTHS[] = {48, 5, 4, 3};
@@ -196,8 +198,10 @@ static void check_gradients(const dws_cond *c, uint64_t seed)
     dws_cond_net_free(cn);
     free(cn);
 
-    const char *names[] = {"cond.steps", "cond.any", "cond.scale0", "cond.shift1", "cond.scale2", "cond.alpha",
-                           "layer1.M1", "adapter.alpha"};
+    const char *names[] = {"cond.steps",   "cond.any",          "cond.scale0",       "cond.shift1",
+                           "cond.scale2",  "cond.alpha",        "layer1.M1",         "adapter.alpha",
+                           "layer0.K",     "adapter.inmap.mix", "adapter.inmap.shift", "cond.inmap.mix",
+                           "cond.inmap.shift"};
     float *u = calloc(net.n_params, sizeof(float)), *base = malloc(sizeof(float) * net.n_params);
     memcpy(base, net.params, sizeof(float) * net.n_params);
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
