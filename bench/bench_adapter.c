@@ -1,6 +1,6 @@
 /* Adapter forward time and achieved GFLOP/s for CIFAR-10 classifiers
  * 3072-128-128-10 and 3072-64-64-10 (docs/benchmarks.md section 2 lists the peers).
- *   bench_adapter [--threads N] [--reps R] [--channels C] [--layers N]
+ *   bench_adapter [--threads N] [--reps R] [--channels C] [--layers N] [--input-map K]
  * Defaults: the shipped adapter's size (3 DWS layers x 8 channels,
  * models/cifar10c-adapter.md; dws_arch_default is the larger 4 x 16), 1 and then 2
  * threads, 20 repetitions after one warm-up. Prints min and median (the machine
@@ -121,8 +121,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--channels")) a.channels = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--layers")) a.n_dws_layers = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--input-map")) a.input_map = atoi(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: bench_adapter [--threads N] [--reps R] [--channels C] [--layers N]\n");
+            fprintf(stderr, "usage: bench_adapter [--threads N] [--reps R] [--channels C] [--layers N] [--input-map K]\n");
             return 2;
         }
     }
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
     }
     /* A trained adapter has alpha != 0; the forward does the same work either way. */
     for (int k = 0; k < 2 * a.depth; k++) net.params[net.alpha + (size_t)k] = 0.1f;
+    /* So has its input map (a zero tap is skipped). */
+    for (int64_t j = 0; a.input_map && j < a.image.planes * a.image.planes * a.input_map * a.input_map; j++)
+        net.params[net.inmap_mix + (size_t)j] = 0.01f;
     printf("adapter: %zu parameters\n", net.n_params);
     const int64_t big[] = {3072, 128, 128, 10}, small[] = {3072, 64, 64, 10};
     int rc = 0;

@@ -661,6 +661,33 @@ static int residual_sink(void *vctx, const dws_block *blk, int part, float *f, f
     return 1;
 }
 
+/* The input map's forward, in parts of up to INMAP_PART_ROWS rows of one MLP of the
+ * batch: rows are independent, so the result does not depend on the threads. */
+#define INMAP_PART_ROWS 16
+
+typedef struct {
+    const dws_net *net;
+    dws_ws *out;
+    float *kept;            /* W_1 before the map, batch after batch (NULL: not kept) */
+    float *scratch;         /* per thread */
+    size_t scratch_floats;
+    int parts_per_mlp;
+} inmap_job;
+
+static void inmap_part(void *ctx, int part, int thread)
+{
+    const inmap_job *j = ctx;
+    const dws_arch *a = &j->net->arch;
+    const int b = part / j->parts_per_mlp;
+    const int64_t first = (int64_t)(part % j->parts_per_mlp) * INMAP_PART_ROWS, d0 = j->out->widths[0];
+    const int64_t n = j->out->widths[1] - first < INMAP_PART_ROWS ? j->out->widths[1] - first : INMAP_PART_ROWS;
+    float *W = dws_ws_W(j->out, 0, b) + first * d0;
+    if (j->kept) memcpy(j->kept + ((size_t)b * (size_t)j->out->widths[1] + (size_t)first) * (size_t)d0, W,
+                        sizeof(float) * (size_t)(n * d0));
+    dws_inmap_forward(&a->image, a->input_map, j->net->params + j->net->inmap_mix, j->net->params + j->net->inmap_shift,
+                      W, dws_ws_b(j->out, 0, b) + first, n, j->scratch + (size_t)thread * j->scratch_floats);
+}
+
 /* The input map (input_map.h) on out's W_1 and b_1, in place; keep: W_1 before it
  * is kept for backward. */
 static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out, int keep, dws_error *err)
@@ -668,15 +695,14 @@ static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out,
     const dws_arch *a = &net->arch;
     if (!a->input_map) return 0;
     const size_t rows = (size_t)out->widths[1] * (size_t)out->widths[0];
-    if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, dws_inmap_scratch_floats(&a->image, a->input_map),
-               err) != 0 ||
+    inmap_job j = {.net = net, .out = out, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
+                   .parts_per_mlp = (int)((out->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
+    if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, j.scratch_floats * (size_t)st->ex.threads, err) != 0 ||
         (keep && ensure(&st->inmap_y, &st->inmap_y_cap, rows * (size_t)out->batch, err) != 0))
         return -1;
-    for (int b = 0; b < out->batch; b++) {
-        if (keep) memcpy(st->inmap_y + rows * (size_t)b, dws_ws_W(out, 0, b), sizeof(float) * rows);
-        dws_inmap_forward(&a->image, a->input_map, net->params + net->inmap_mix, net->params + net->inmap_shift,
-                          dws_ws_W(out, 0, b), dws_ws_b(out, 0, b), out->widths[1], st->inmap_scratch);
-    }
+    j.scratch = st->inmap_scratch;
+    j.kept = keep ? st->inmap_y : NULL;
+    dws_parallel_parts(j.parts_per_mlp * out->batch, st->ex.threads, inmap_part, &j);
     return 0;
 }
 

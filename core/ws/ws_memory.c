@@ -31,7 +31,7 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
     if (dws_axes_init(&ax, n_layers, widths, net->slots.s[0], err) != 0 ||
         dws_ws_layout(&shape, n_layers, widths, batch, 1, err) != 0)
         return 0;
-    const int B = batch;
+    const int B = batch, inmap_threads = dws_threads_for_call(threads, DWS_MAX_THREADS);
     threads = dws_threads_for_call(threads, DWS_PASS_PARTS);
     double n = (double)shape.n_floats, c = a->channels;
     double floats = 0;
@@ -54,7 +54,8 @@ size_t dws_net_inference_bytes(const dws_net *net, int n_layers, const int64_t *
             floats += (double)B * a->probes * (double)a->dL +
                       (double)dws_probe_ws_floats_for(n_layers, widths, a->probes);
     }
-    if (a->input_map) floats += (double)dws_inmap_scratch_floats(&a->image, a->input_map);
+    if (a->input_map)   /* scratch per thread */
+        floats += (double)inmap_threads * (double)dws_inmap_scratch_floats(&a->image, a->input_map);
     double bytes = floats * sizeof(float) + (double)dws_pass_blocks_bytes(&ax, B, 1) +
                    (double)dws_pass_blocks_bytes(&ax, B, a->channels) + 65536.0;   /* the state, small arrays */
     return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)ceil(bytes);
