@@ -1,8 +1,8 @@
 /* Adapter forward time and achieved GFLOP/s for CIFAR-10 classifiers
  * 3072-128-128-10 and 3072-64-64-10 (docs/benchmarks.md section 2 lists the peers).
  *   bench_adapter [--threads N] [--reps R] [--channels C] [--layers N] [--input-map K]
- * Defaults: the shipped adapter's size (3 DWS layers x 8 channels,
- * models/cifar10c-adapter.md; dws_arch_default is the larger 4 x 16), 1 and then 2
+ * Defaults: the shipped adapter's size (3 DWS layers x 8 channels and a 3x3 input
+ * map, models/cifar10c-adapter.md; dws_arch_default is the larger 4 x 16, no map), 1 and then 2
  * threads, 20 repetitions after one warm-up. Prints min and median (the machine
  * is shared) and the CPU time; then, for trainers, forward+backward per MLP in a
  * batch of 4. */
@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     dws_arch_default(&a, DWS_MODEL_ADAPTER);
     a.channels = 8;
     a.n_dws_layers = 3;
+    a.input_map = 3;
     int threads = 0, reps = 20;   /* threads 0: 1 and 2 */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);

@@ -87,12 +87,12 @@ def main():
             print(f"- Domain mix of this round: `any` {mx['p_any']:.0%} of steps, the default domain "
                   f"{mx['p_default']:.0%}, chains of two {mx['p_chain']:.0%}, else one type at severity 1-5"
                   + (f", with {', '.join(heavy)} drawn 4x as often" if heavy else "") + ".")
-    built = times.pop("zoo_entries_built", None)
-    times.pop("zoo_any_entries_built", None)
-    times.pop("zoo_std_entries_built", None)
+    built = {zoo: times.pop(key) for zoo, key in (("zoo", "zoo_entries_built"), ("zoo-any", "zoo_any_entries_built"),
+                                                  ("zoo-std", "zoo_std_entries_built")) if key in times}
     if times:
         print("- Stage times (seconds): " + ", ".join(f"{k} {v}" for k, v in times.items()) +
-              (f" (the zoo stage built {built} entries; the rest existed)" if built is not None else "") + ".")
+              (" (entries each zoo stage built: " + ", ".join(f"{z} {n}" for z, n in built.items()) + ")"
+               if built else "") + ".")
     print("\n## Metrics\n")
     if ours and none:
         frac = ours.get("fraction_of_oracle_gain")
