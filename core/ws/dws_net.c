@@ -355,6 +355,8 @@ double dws_net_forward_flops(const dws_net *net, const int64_t *widths)
         flops += 2.0 * a->mlp_hidden * ((double)ax.n_global * a->channels + a->embed_dim);
     for (int t = 0; a->probes && t < a->depth; t++)   /* the network itself on every probe */
         flops += 2.0 * a->probes * (double)(widths[t + 1] * widths[t]);
+    if (a->input_map)   /* every tap of the plane-mixing convolution, and the shift's dot product, per row */
+        flops += 2.0 * (double)widths[1] * (double)widths[0] * (a->image.planes * a->input_map * a->input_map + 1);
     return flops;
 }
 
@@ -694,11 +696,11 @@ static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out,
 {
     const dws_arch *a = &net->arch;
     if (!a->input_map) return 0;
-    const size_t rows = (size_t)out->widths[1] * (size_t)out->widths[0];
+    const size_t w1_floats = (size_t)out->widths[1] * (size_t)out->widths[0];
     inmap_job j = {.net = net, .out = out, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
                    .parts_per_mlp = (int)((out->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
     if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, j.scratch_floats * (size_t)st->ex.threads, err) != 0 ||
-        (keep && ensure(&st->inmap_y, &st->inmap_y_cap, rows * (size_t)out->batch, err) != 0))
+        (keep && ensure(&st->inmap_y, &st->inmap_y_cap, w1_floats * (size_t)out->batch, err) != 0))
         return -1;
     j.scratch = st->inmap_scratch;
     j.kept = keep ? st->inmap_y : NULL;
@@ -715,10 +717,10 @@ static const dws_ws *input_map_backward(const dws_net *net, dws_net_state *st, c
     if (!a->input_map) return d_out;
     if (place_ws(&st->inmap_g, &st->inmap_g_cap, d_out, 1, space, err) != 0) return NULL;
     memcpy(space->data, d_out->data, sizeof(float) * d_out->n_floats);
-    const size_t rows = (size_t)d_out->widths[1] * (size_t)d_out->widths[0];
+    const size_t w1_floats = (size_t)d_out->widths[1] * (size_t)d_out->widths[0];
     for (int b = 0; b < d_out->batch; b++)
         dws_inmap_backward(&a->image, a->input_map, net->params + net->inmap_mix, net->params + net->inmap_shift,
-                           st->inmap_y + rows * (size_t)b, dws_ws_W(space, 0, b), dws_ws_b(space, 0, b),
+                           st->inmap_y + w1_floats * (size_t)b, dws_ws_W(space, 0, b), dws_ws_b(space, 0, b),
                            d_out->widths[1], grads + net->inmap_mix, grads + net->inmap_shift, st->inmap_scratch);
     return space;
 }
