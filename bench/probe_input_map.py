@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What could a domain's shared linear map of the input axis give, where the adapter
-gains least (fog, saturate)? The adapter's input-axis maps keep a first-layer filter's
-colour planes apart and see 3x3 neighbourhoods only (docs/design.md sections 4 and 7).
+gained least (fog, saturate)? The DWS layers' input-axis maps keep a first-layer filter's
+colour planes apart and see 3x3 neighbourhoods only (docs/design.md sections 4 and 7); this
+probe is why the adapter now ends with a per-domain input map (section 18, k = 3).
 This fits, for one domain, one map R shared by all classifiers, applied to every row of
 W_1 seen as a 3 x 32 x 32 image, and one input shift t:
 
@@ -55,7 +56,7 @@ train = classifiers(ZOO, "train")
 test = classifiers(ZOO, "test", 18)
 before = 100 * np.mean([accuracy(n, x_test, y_test) for n in test])
 print(f"{DOMAIN}: {len(test)} test classifiers unadapted {before:.2f}%", flush=True)
-for k in (0, 1, 5, 9):
+for k in (0, 1, 3, 5, 9):
     m = InputMap(k)
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(0)
