@@ -37,6 +37,13 @@ void th_randomise_net(dws_net *net, dws_rng *rng)
     }
 }
 
+double th_dot(const float *x, const float *y, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
+    return s;
+}
+
 double th_rel_err(const float *a, const float *b, size_t n)
 {
     double diff = 0, scale = 1e-30;

@@ -15,6 +15,8 @@ void th_fill_normal(float *v, size_t n, float std, dws_rng *rng);
 /* Every parameter of the net random and nonzero (so every block is on, the
  * convolution and alpha included), and random normalisation statistics. */
 void th_randomise_net(dws_net *net, dws_rng *rng);
+/* sum of x[i] y[i], accumulated in double (gradient checks' inner products) */
+double th_dot(const float *x, const float *y, size_t n);
 /* max |a - b| / max(max |b|, tiny) */
 double th_rel_err(const float *a, const float *b, size_t n);
 /* Random widths: d_0 and d_L given, hidden in [lo, hi]. */

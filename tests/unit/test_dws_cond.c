@@ -153,18 +153,11 @@ START_TEST(conditions_outside_the_table_are_refused)
 }
 END_TEST
 
-static double dot(const float *x, const float *y, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
-    return s;
-}
-
 /* <R, adapter(in | c)> */
 static double cond_loss(const dws_net *net, const dws_cond *c, const dws_ws *in, const dws_ws *R, dws_ws *out)
 {
     run_cond(net, c, in, out);
-    return dot(R->data, out->data, out->n_floats);
+    return th_dot(R->data, out->data, out->n_floats);
 }
 
 /* The gradient of every conditioning tensor (and of a layer tensor and alpha,
@@ -207,7 +200,7 @@ static void check_gradients(const dws_cond *c, uint64_t seed)
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         const dws_param_tensor *t = dws_param_table_find(&net.table, names[k]);
         ck_assert_ptr_nonnull(t);
-        double gn = sqrt(dot(grads + t->offset, grads + t->offset, t->count));
+        double gn = sqrt(th_dot(grads + t->offset, grads + t->offset, t->count));
         int unused = (c->any && !strcmp(names[k], "cond.steps")) || (!c->any && !strcmp(names[k], "cond.any"));
         if (unused) {
             ck_assert(gn == 0);
@@ -223,7 +216,7 @@ static void check_gradients(const dws_cond *c, uint64_t seed)
         for (size_t j = 0; j < net.n_params; j++) net.params[j] = base[j] - (float)h * u[j];
         double down = cond_loss(&net, c, &in, &R, &out);
         memcpy(net.params, base, sizeof(float) * net.n_params);
-        double numeric = (up - down) / (2 * h), analytic = dot(grads + t->offset, u + t->offset, t->count);
+        double numeric = (up - down) / (2 * h), analytic = th_dot(grads + t->offset, u + t->offset, t->count);
         ck_assert_msg(fabs(numeric - analytic) <= 2e-2 * fabs(analytic) + 1e-4, "%s: analytic %g, numeric %g",
                       names[k], analytic, numeric);
     }

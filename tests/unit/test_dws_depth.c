@@ -100,13 +100,6 @@ START_TEST(one_parameter_set_for_every_depth)
 }
 END_TEST
 
-static double dot(const float *x, const float *y, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
-    return s;
-}
-
 /* Gradients w.r.t. the stored parameters, through the tie and the condition,
  * against central differences of <R, adapter(in)>. */
 static void check_gradients(int L, uint64_t seed)
@@ -151,7 +144,7 @@ static void check_gradients(int L, uint64_t seed)
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         const dws_param_tensor *t = dws_param_table_find(&net.table, names[k]);
         ck_assert_ptr_nonnull(t);
-        double gn = sqrt(dot(grads + t->offset, grads + t->offset, t->count));
+        double gn = sqrt(th_dot(grads + t->offset, grads + t->offset, t->count));
         int unused = (L == 2 && (!strcmp(names[k], "layer1.E1") || !strcmp(names[k], "layer1.M2"))) ||
                      (L < 4 && strstr(names[k], "Mint")) || (L != 2 && strstr(names[k], "Mone"));
         if (unused) {
@@ -166,10 +159,10 @@ static void check_gradients(int L, uint64_t seed)
         for (int side = 0; side < 2; side++) {
             for (size_t j = 0; j < net.n_params; j++) net.params[j] = base[j] + (float)(side ? -h : h) * u[j];
             run_depth(&net, &FOG, &in, &out);
-            f[side] = dot(R.data, out.data, out.n_floats);
+            f[side] = th_dot(R.data, out.data, out.n_floats);
         }
         memcpy(net.params, base, sizeof(float) * net.n_params);
-        double numeric = (f[0] - f[1]) / (2 * h), analytic = dot(grads + t->offset, u + t->offset, t->count);
+        double numeric = (f[0] - f[1]) / (2 * h), analytic = th_dot(grads + t->offset, u + t->offset, t->count);
         ck_assert_msg(fabs(numeric - analytic) <= 2e-2 * fabs(analytic) + 1e-4, "depth %d, %s: analytic %g, numeric %g",
                       L, names[k], analytic, numeric);
     }

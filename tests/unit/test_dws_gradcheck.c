@@ -26,13 +26,6 @@
 #include "helper_dws.h"
 #include "ws/ws_pass.h"
 
-static double dot(const float *a, const float *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-    return s;
-}
-
 /* Channels 3 take the generic loops, 8 the eight-channel register-blocked ones. */
 static void small_arch(dws_arch *a, dws_model_kind kind, int channels)
 {
@@ -65,7 +58,7 @@ static double layer_loss(layer_case *c, const float *params)
     dws_error err;
     ck_assert_int_eq(dws_pass_pool(&c->ax, &c->X, &c->PX, 1, 1, &c->ex.work, &err), 0);
     ck_assert_int_eq(dws_layer_forward(c->ly, params, &c->X, &c->PX, 0, &c->Y, NULL, &c->ex, &err), 0);
-    return dot(c->R.data, c->Y.data, c->Y.n_floats);
+    return th_dot(c->R.data, c->Y.data, c->Y.n_floats);
 }
 
 /* |analytic - numeric| <= tol * max(|analytic|, |numeric|) + floor */
@@ -120,7 +113,7 @@ START_TEST(linear_layer_gradients_are_exact)
         double up = layer_loss(&c, p);
         for (size_t j = 0; j < net.n_params; j++) p[j] = net.params[j] - u[j];
         double down = layer_loss(&c, p);
-        check_close(dot(grads + t->offset, u + t->offset, t->count), (up - down) / 2, 1e-4, 1e-7, t->name);
+        check_close(th_dot(grads + t->offset, u + t->offset, t->count), (up - down) / 2, 1e-4, 1e-7, t->name);
         for (int probe = 0; probe < 3; probe++) {   /* single entries */
             size_t j = t->offset + (size_t)dws_rng_below(&rng, t->count);
             memcpy(p, net.params, sizeof(float) * net.n_params);
@@ -140,7 +133,7 @@ START_TEST(linear_layer_gradients_are_exact)
     double up = layer_loss(&c, net.params);
     for (size_t j = 0; j < c.X.n_floats; j++) c.X.data[j] = x0[j] - ux[j];
     double down = layer_loss(&c, net.params);
-    check_close(dot(c.dX.data, ux, c.X.n_floats), (up - down) / 2, 1e-4, 1e-7, "input");
+    check_close(th_dot(c.dX.data, ux, c.X.n_floats), (up - down) / 2, 1e-4, 1e-7, "input");
 
     free(x0), free(ux), free(p), free(u), free(grads);
     dws_ws_free(&c.X), dws_ws_free(&c.dX), dws_ws_free(&c.Y), dws_ws_free(&c.R);
@@ -233,7 +226,7 @@ static double net_loss(net_case *c)
         double net_part = out == c->emb ? out[j] : (double)out[j] - c->in->data[j];
         c->noise_abs += fabs((double)c->R[j]) * (fabs((double)out[j]) + NOISE_ULPS * fabs(net_part));
     }
-    return dot(c->R, out, c->n_out);
+    return th_dot(c->R, out, c->n_out);
 }
 
 /* On/off pattern of every ReLU of the last forward (hidden DWS activations and
@@ -291,10 +284,10 @@ static double directional(net_case *c, float *v, const float *u, size_t n, float
 /* u = g / |g| + r / |r| for a random r; 0 when g is zero. */
 static int gradient_direction(const float *g, size_t n, float *u, dws_rng *rng)
 {
-    double gn = sqrt(dot(g, g, n));
+    double gn = sqrt(th_dot(g, g, n));
     if (gn == 0) return 0;
     th_fill_normal(u, n, 1.f, rng);
-    double rn = sqrt(dot(u, u, n));
+    double rn = sqrt(th_dot(u, u, n));
     for (size_t j = 0; j < n; j++) u[j] = (float)(g[j] / gn + u[j] / rn);
     return 1;
 }
@@ -342,15 +335,15 @@ static void check_net(dws_model_kind kind, int channels, int probes, uint64_t se
     for (int i = 0; i < net.table.n; i++) {
         const dws_param_tensor *t = &net.table.t[i];
         ck_assert_msg(gradient_direction(grads + t->offset, t->count, u, &rng), "%s has a zero gradient", t->name);
-        double step = 1e-2 * sqrt(dot(net.params + t->offset, net.params + t->offset, t->count));
+        double step = 1e-2 * sqrt(th_dot(net.params + t->offset, net.params + t->offset, t->count));
         double noise, numeric = directional(&c, net.params + t->offset, u, t->count, (float)step, &noise);
-        check_close(dot(grads + t->offset, u, t->count), numeric, 1e-2, noise, t->name);
+        check_close(th_dot(grads + t->offset, u, t->count), numeric, 1e-2, noise, t->name);
     }
     float *ux = malloc(sizeof(float) * in.n_floats);
     ck_assert(gradient_direction(d_in.data, in.n_floats, ux, &rng));
-    double noise, step = 1e-2 * sqrt(dot(in.data, in.data, in.n_floats));
+    double noise, step = 1e-2 * sqrt(th_dot(in.data, in.data, in.n_floats));
     double numeric = directional(&c, in.data, ux, in.n_floats, (float)step, &noise);
-    check_close(dot(d_in.data, ux, in.n_floats), numeric, 1e-2, noise, "input");
+    check_close(th_dot(d_in.data, ux, in.n_floats), numeric, 1e-2, noise, "input");
 
     free(u), free(ux), free(grads), free(c.emb), free(c.R);
     dws_net_state_free(c.st);
@@ -376,7 +369,7 @@ END_TEST
 static double proj_loss(const dws_net *net, const float *emb, int B, const float *R, float *hid, float *z)
 {
     dws_projection_forward(net, emb, B, hid, z);
-    return dot(R, z, (size_t)B * net->arch.embed_dim);
+    return th_dot(R, z, (size_t)B * net->arch.embed_dim);
 }
 
 /* The training-only projection head: every tensor and the embedding against

@@ -409,13 +409,6 @@ static void fast_forward(const layer_setup *c, const dws_layer *ly, const float 
     dws_exec_free(&ex);
 }
 
-static double dot(const float *a, const float *b, size_t n)
-{
-    double s = 0;
-    for (size_t j = 0; j < n; j++) s += (double)a[j] * b[j];
-    return s;
-}
-
 START_TEST(wrong_but_equivariant_layers_fail)
 {
     dws_rng rng;
@@ -459,10 +452,10 @@ START_TEST(wrong_but_equivariant_layers_fail)
     th_fill_normal(u, X.n_floats, 1.f, &rng);
     for (size_t j = 0; j < X.n_floats; j++) Xu.data[j] = X.data[j] + u[j];
     fast_forward(&c, &bad, bp, &Xu, &Yg);
-    double up = dot(R.data, Yg.data, R.n_floats);
+    double up = th_dot(R.data, Yg.data, R.n_floats);
     for (size_t j = 0; j < X.n_floats; j++) Xu.data[j] = X.data[j] - u[j];
     fast_forward(&c, &bad, bp, &Xu, &Yg);
-    double numeric = (up - dot(R.data, Yg.data, R.n_floats)) / 2, analytic = dot(dX.data, u, X.n_floats);
+    double numeric = (up - th_dot(R.data, Yg.data, R.n_floats)) / 2, analytic = th_dot(dX.data, u, X.n_floats);
     ck_assert_msg(fabs(numeric - analytic) <= 1e-4 * fmax(fabs(numeric), fabs(analytic)) + 1e-4,
                   "%s: finite difference %g, backward %g", MUTATIONS[_i], numeric, analytic);
 

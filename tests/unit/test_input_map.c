@@ -61,13 +61,6 @@ START_TEST(forward_is_the_plane_mixing_convolution_and_shift)
 }
 END_TEST
 
-static double dot(const float *x, const float *y, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * y[i];
-    return s;
-}
-
 /* <G, rows after> + <gb, b after> for rows y, the map and shift given. */
 static double map_loss(int k, const float *mix, const float *shift, const float *y, const float *G, const float *gb,
                        int n, float *scratch)
@@ -75,7 +68,7 @@ static double map_loss(int k, const float *mix, const float *shift, const float 
     float rows[3 * D], b[3] = {0};
     memcpy(rows, y, sizeof(float) * (size_t)(n * D));
     dws_inmap_forward(&IM, k, mix, shift, rows, b, n, scratch);
-    return dot(G, rows, (size_t)(n * D)) + dot(gb, b, (size_t)n);
+    return th_dot(G, rows, (size_t)(n * D)) + th_dot(gb, b, (size_t)n);
 }
 
 START_TEST(backward_matches_finite_differences)
@@ -109,7 +102,7 @@ START_TEST(backward_matches_finite_differences)
         for (int j = 0; j < wrt[w].count; j++) wrt[w].x[j] = keep[j] - (float)h * u[j];
         double down = map_loss(k, mix, shift, y, G, gb, n, scratch);
         memcpy(wrt[w].x, keep, sizeof(float) * (size_t)wrt[w].count);
-        double numeric = (up - down) / (2 * h), analytic = dot(wrt[w].grad, u, (size_t)wrt[w].count);
+        double numeric = (up - down) / (2 * h), analytic = th_dot(wrt[w].grad, u, (size_t)wrt[w].count);
         ck_assert_msg(fabs(numeric - analytic) <= 1e-3 * (fabs(analytic) + 1), "%s: analytic %g, numeric %g",
                       wrt[w].name, analytic, numeric);
     }
@@ -203,13 +196,13 @@ START_TEST(input_gradient_goes_through_the_map)
     ck_assert_int_eq(dws_adapter_forward(&net, &in, &out, st, &err), 0);
     float *grads = calloc(net.n_params, sizeof(float));
     ck_assert_int_eq(dws_adapter_backward(&net, st, &R, grads, &d_in, &err), 0);
-    double analytic = dot(d_in.data, dir.data, d_in.n_floats), loss[2];
+    double analytic = th_dot(d_in.data, dir.data, d_in.n_floats), loss[2];
     for (int s = 0; s < 2; s++) {
         dws_ws moved;
         dws_ws_init(&moved, 3, WIDTHS, 1, 1, &err);
         for (size_t j = 0; j < in.n_floats; j++) moved.data[j] = in.data[j] + (s ? -1.f : 1.f) * dir.data[j];
         run(&net, &moved, &out, 0);
-        loss[s] = dot(R.data, out.data, out.n_floats);
+        loss[s] = th_dot(R.data, out.data, out.n_floats);
         dws_ws_free(&moved);
     }
     double numeric = (loss[0] - loss[1]) / 2;
