@@ -22,15 +22,11 @@ import sys
 import numpy as np
 import torch
 
-from probe_zoo import accuracy, classifiers, forward, images
+from probe_zoo import accuracy, domain_probe, forward
 
 DIR, DOMAIN = sys.argv[1], sys.argv[2]
 ZOO = sys.argv[3] if len(sys.argv) > 3 else "zoo"
 torch.set_num_threads(2)
-
-
-def records(path, n=None):
-    return images(open(path, "rb").read(), n)
 
 
 class InputMap(torch.nn.Module):
@@ -50,12 +46,7 @@ class InputMap(torch.nn.Module):
         return [W1] + Ws[1:], [bs[0] + W1 @ self.shift] + bs[1:]
 
 
-x_train, y_train = records(f"{DIR}/{DOMAIN}-train")
-x_test, y_test = records(f"{DIR}/{DOMAIN}-test", 5000)
-train = classifiers(ZOO, "train")
-test = classifiers(ZOO, "test", 18)
-before = 100 * np.mean([accuracy(n, x_test, y_test) for n in test])
-print(f"{DOMAIN}: {len(test)} test classifiers unadapted {before:.2f}%", flush=True)
+x_train, y_train, x_test, y_test, train, test, before = domain_probe(DIR, DOMAIN, ZOO)
 for k in (0, 1, 3, 5, 9):
     m = InputMap(k)
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)

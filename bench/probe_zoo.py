@@ -37,3 +37,15 @@ def forward(Ws, bs, x):
 def accuracy(net, x, y):
     with torch.no_grad():
         return (forward(*net, x).argmax(1) == y).float().mean().item()
+
+
+def domain_probe(data_dir, domain, zoo):
+    """A probe's data for one domain: the corrupted training records (DIR/DOMAIN-train),
+    the first 5,000 corrupted test records, the zoo's training classifiers and its first 18
+    test classifiers (the grid's setting) and their mean test accuracy (%), printed."""
+    x_train, y_train = images(open(f"{data_dir}/{domain}-train", "rb").read())
+    x_test, y_test = images(open(f"{data_dir}/{domain}-test", "rb").read(), 5000)
+    train, test = classifiers(zoo, "train"), classifiers(zoo, "test", 18)
+    before = 100 * sum(accuracy(n, x_test, y_test) for n in test) / len(test)
+    print(f"{domain} ({zoo}): {len(test)} test classifiers {before:.2f}%", flush=True)
+    return x_train, y_train, x_test, y_test, train, test, before

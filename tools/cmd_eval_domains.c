@@ -1,5 +1,6 @@
 /* dwsnet eval-domains: the domain grid of an adapter (dws_domain_grid_run,
  * eval/eval.h): a line per domain on stderr, the markdown report on stdout. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,7 +24,8 @@ static void on_domain(void *ctx, int i, int n, const char *spec, double seconds)
 static void on_oracle(void *ctx, const char *spec, double gain, double seconds)
 {
     (void)ctx;
-    fprintf(stderr, "dwsnet " CMD ": oracle %s %+.2f points (%.1f s)\n", spec, gain, seconds);
+    if (isnan(gain)) fprintf(stderr, "dwsnet " CMD ": %s (%.1f s)\n", spec, seconds);
+    else fprintf(stderr, "dwsnet " CMD ": oracle %s %+.2f points (%.1f s)\n", spec, gain, seconds);
 }
 
 static void on_auto(void *ctx, const char *spec, int images, const char *most_often, int count, int draws,

@@ -247,7 +247,9 @@ int dws_eval_adapter_run(const dws_eval_adapter_config *c, const dws_eval_adapte
  * `auto`, and fine-tuned by the oracle (results cached in oracle_dir, one file per
  * domain and set of classifiers; computed when missing and compute_oracle, severity 5
  * first, within oracle_seconds; the report counts the domains without one; never on
- * clean images, which the classifiers were trained on).
+ * clean images, which the classifiers were trained on), and the clean fine-tune: the
+ * oracle's fine-tune on clean images scored on every domain (one cache file, computed
+ * with the oracle when a domain is missing; grid_oracle.h).
  *
  * `auto` (issue 17, docs/estimator.md section 6): for each of auto_sizes, auto_draws
  * disjoint sets of that many training images held apart from the scored ones (the
@@ -277,6 +279,7 @@ typedef struct {
 
 typedef struct {
     void (*on_domain)(void *ctx, int i, int n, const char *spec, double seconds);
+    /* a domain's oracle fine-tuned; gain NAN: the clean fine-tune, spec says so */
     void (*on_oracle)(void *ctx, const char *spec, double gain, double seconds);
     /* per domain and auto size: the estimate made most often (in `count` of `draws`) and
      * the mean gain over the draws (NAN: the adapter read none of the estimates) */

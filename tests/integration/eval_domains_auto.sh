@@ -11,7 +11,10 @@
 #    frost and spatter among the types it never saw and checks them;
 #  - --no-auto drops the columns and the lines, and so does a missing shipped estimator
 #    (with a note; an error when --auto-images asks for auto); bad --auto-images /
-#    --auto-draws exit 2; draws that need more than the 5,000 held-apart images are refused.
+#    --auto-draws exit 2; draws that need more than the 5,000 held-apart images are refused;
+#  - with the oracle (a 1 s budget: the default chain's only) the clean fine-tune is
+#    fitted once and scored on all 59 domains, cached beside the oracle's files; a second
+#    run reads both caches and fine-tunes nothing; a cache made for other images is not read.
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -115,4 +118,40 @@ rc=0; "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/bad" --no-or
   2> "$tmp/err" || rc=$?
 [ $rc = 1 ] && grep -q "8192 distinct held-apart training images" "$tmp/err" || fail "too many draws: $rc $(cat "$tmp/err")"
 ok "bad --auto-images, --auto-draws and --estimator, and more draws than held-apart images, are refused"
+oracle_grid() {  # oracle_grid OUT [ARGS...]: a grid with the oracle, cached in $tmp/oracle
+  local out=$1; shift
+  "$D" eval-domains --zoo "$tmp/zoo" --data "$data" --out "$tmp/$out" --oracle-dir "$tmp/oracle" --no-auto "$@" \
+    > "$tmp/$out.md" 2> "$tmp/$out.log" || fail "eval-domains $*: $(tail -3 "$tmp/$out.log")"
+}
+oracle_grid fit --images 100 --oracle-seconds 1
+grep -q "clean fine-tune (" "$tmp/fit.log" || fail "the clean fine-tune was not fitted: $(head -3 "$tmp/fit.log")"
+grep -q '^| domain | no adaptation | named | any | oracle | clean fine-tune |$' "$tmp/fit.md" \
+  || fail "no clean fine-tune column: $(grep '^| domain' "$tmp/fit.md")"
+[ -f "$tmp/oracle/clean-finetune.json" ] && [ -f "$tmp/oracle/oracle-contrast-4+gaussian_noise-2.json" ] \
+  || fail "caches: $(ls "$tmp/oracle")"
+oracle_grid cached --images 100 --oracle-cached
+! grep -q "clean fine-tune (\|oracle " "$tmp/cached.log" || fail "a cached run fine-tuned: $(grep oracle "$tmp/cached.log")"
+oracle_grid other --images 50 --oracle-cached
+$py - "$tmp/fit/grid.json" "$tmp/cached/grid.json" "$tmp/other/grid.json" "$tmp/oracle/clean-finetune.json" <<'PY' \
+  || fail "clean fine-tune results"
+import json, sys
+fit, cached, other, cache = (json.load(open(p)) for p in sys.argv[1:])
+rows = {r["domain"]: r for r in fit["domains"]}
+assert len(rows) == 59 and all(0 <= r["clean_finetune"] <= 100 for r in rows.values()), rows["none"]
+assert len(cache["means"]) == 59 and cache["images"] == 100, (len(cache["means"]), cache["images"])
+assert all(cache["means"][d] == r["clean_finetune"] for d, r in rows.items())
+assert [r["clean_finetune"] for r in cached["domains"]] == [r["clean_finetune"] for r in fit["domains"]]
+chain = rows["contrast:4,gaussian_noise:2"]
+assert chain["oracle"] is not None and rows["fog:5"]["oracle"] is None, (chain, rows["fog:5"])
+assert all(r["clean_finetune"] is None for r in other["domains"]), other["domains"][0]
+hurt = [r for r in fit["domains"][1:] if r["oracle"] is not None and r["oracle"] - r["before"] >= 2]
+reading = fit.get("oracle_reading")
+assert (reading is not None) == bool(hurt), (reading, hurt)
+if hurt:
+    s = sum(r["clean_finetune"] - r["before"] for r in hurt)
+    assert abs(reading["clean_finetune_gain_sum"] - s) < 1e-6, (reading, s)
+print("clean fine-tune: none", rows["none"]["clean_finetune"], "chain", chain["before"], chain["oracle"],
+      chain["clean_finetune"])
+PY
+ok "the clean fine-tune: fitted once, scored on 59 domains, cached and read back; other images' cache ignored"
 echo "all checks passed"
