@@ -179,6 +179,7 @@ int grid_clean_tune_score(grid_clean_tune *t, const char *spec, const dws_sample
     *mean = cJSON_IsNumber(v) ? v->valuedouble : NAN;
     if (!isnan(*mean) || !t->tuned) return 0;
     if (mean_accuracy(t->tuned, t->set->n, test, mean, err)) return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->means, spec);   /* a damaged entry, not a number */
     cJSON_AddNumberToObject(t->means, spec, *mean);
     t->changed = 1;
     return 0;

@@ -14,7 +14,8 @@
 #    --auto-draws exit 2; draws that need more than the 5,000 held-apart images are refused;
 #  - with the oracle (a 1 s budget: the default chain's only) the clean fine-tune is
 #    fitted once and scored on all 59 domains, cached beside the oracle's files; a second
-#    run reads both caches and fine-tunes nothing; a cache made for other images is not read.
+#    run reads both caches and fine-tunes nothing; a cache made for other images is not read;
+#    a damaged entry is fitted again and replaced.
 set -euo pipefail
 BIN=${BIN:-bin}
 D=$BIN/dwsnet
@@ -154,4 +155,19 @@ print("clean fine-tune: none", rows["none"]["clean_finetune"], "chain", chain["b
       chain["clean_finetune"])
 PY
 ok "the clean fine-tune: fitted once, scored on 59 domains, cached and read back; other images' cache ignored"
+$py - "$tmp/oracle/clean-finetune.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["means"]["fog:5"] = "damaged"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+oracle_grid repair --images 100 --oracle-seconds 1
+grep -q "clean fine-tune (" "$tmp/repair.log" || fail "a damaged entry did not refit the clean fine-tune"
+$py - "$tmp/oracle/clean-finetune.json" "$tmp/fit/grid.json" <<'PY' || fail "the damaged entry"
+import json, sys
+text = open(sys.argv[1]).read()
+fog = [r for r in json.load(open(sys.argv[2]))["domains"] if r["domain"] == "fog:5"][0]
+assert text.count('"fog:5"') == 1 and json.loads(text)["means"]["fog:5"] == fog["clean_finetune"], text[:300]
+PY
+ok "a damaged clean fine-tune entry is fitted again and replaced"
 echo "all checks passed"
