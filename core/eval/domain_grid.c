@@ -2,8 +2,8 @@
  * corruption type at severities 1, 3 and 5 and the default chain; per domain the
  * held-out classifiers unadapted, adapted with the domain named, adapted with `any`,
  * adapted with `auto` (the domain estimated from unlabeled images held apart from the
- * scored ones), and fine-tuned by the oracle (cached, one file per domain, since it
- * does not depend on the adapter). */
+ * scored ones), fine-tuned by the oracle, and fine-tuned on clean images (both cached,
+ * grid_oracle.h, since they do not depend on the adapter). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -301,8 +301,8 @@ static int oracle_order(int k)
     return FIRST_TYPE_ROW + t * N_SEV + (N_SEV - 1 - band);
 }
 
-/* Row i's columns but the oracle's to compute: unadapted, named, any, auto, and the
- * oracle's when cached. */
+/* Row i's columns but the oracle's to compute: unadapted, named, any, auto, the
+ * oracle's when cached, and the clean fine-tune's (cached, or scored when fitted). */
 static int measure_row(const dws_domain_grid_config *c, auto_source *a, grid_clean_tune *ct, const dws_zoo_set *set,
                        const dws_image_set *test_set, int i, grid_row *r, dws_error *err)
 {
@@ -316,7 +316,8 @@ static int measure_row(const dws_domain_grid_config *c, auto_source *a, grid_cle
     if (rc == 0 && c->n_auto_sizes) rc = estimate_row(a, i, r, err);
     if (rc == 0 && c->n_auto_sizes) rc = auto_accuracies(c, set, &test, r, err);
     r->oracle = r->clean_tuned = NAN;
-    if (rc == 0 && c->oracle_dir && i != CLEAN_ROW) r->oracle = grid_oracle_cached(c->oracle_dir, r->spec, set, (int)test_set->n);
+    if (rc == 0 && c->oracle_dir && i != CLEAN_ROW)
+        r->oracle = grid_oracle_cached(c->oracle_dir, r->spec, set, (int)test_set->n);
     if (rc == 0 && c->oracle_dir) rc = grid_clean_tune_score(ct, r->spec, &test, &r->clean_tuned, err);
     free(x);
     return rc;
@@ -369,7 +370,8 @@ static int measure(const dws_domain_grid_config *c, const dws_domain_grid_hooks 
     grid_clean_tune ct = {0};
     double t0 = dws_train_seconds();
     int rc = c->oracle_dir ? open_clean_tune(c, set, (int)test_set->n, train, rows, &ct, err) : 0;
-    if (rc == 0 && ct.tuned && h && h->on_oracle) h->on_oracle(h->ctx, "clean fine-tune", NAN, dws_train_seconds() - t0);
+    if (rc == 0 && ct.tuned && h && h->on_oracle)
+        h->on_oracle(h->ctx, "clean fine-tune", NAN, dws_train_seconds() - t0);
     for (int i = 0; i < N_DOMAINS && rc == 0; i++) {
         t0 = dws_train_seconds();
         rc = measure_row(c, a, &ct, set, test_set, i, &rows[i], err);
@@ -486,8 +488,8 @@ static void oracle_reading(FILE *f, const grid_row *rows, cJSON *json)
     static const char *const names[] = {"domains", "oracle_gain_sum", "clean_finetune_gain_sum",
                                         "domain_explained_domains", "domain_explained_oracle_gain_sum",
                                         "domain_explained_named_gain_sum"};
-    add_numbers(cJSON_AddObjectToObject(json, "oracle_reading"), names, (double[]){n, o_sum, c_sum, n_own, od_sum, nd_sum},
-                6);
+    double values[] = {n, o_sum, c_sum, n_own, od_sum, nd_sum};
+    add_numbers(cJSON_AddObjectToObject(json, "oracle_reading"), names, values, 6);
 }
 
 /* ---- auto's targets ---- */
