@@ -199,7 +199,7 @@ run: deps all ## dwsnetd on 127.0.0.1:8080 with models/ (extra flags: ARGS="..."
 bench: all $(BENCH_BIN) ## benchmarks (long; not part of make test)
 	@BUILD=$(BUILD) BIN=$(BIN) bench/run-all
 
-# Zoo -> adapter training -> evaluation -> models/cifar10c-adapter.{dws,md} (measured: about 57 min on 2 cores).
+# Zoos -> specialist -> conditioned adapter -> evaluations -> models/cifar10c-adapter.{dws,md} (about 170 min on 2 cores).
 pretrained: all ## zoo -> train-adapter -> eval -> models/cifar10c-adapter.{dws,md}; the domain estimator when missing
 	@BIN=$(BIN) scripts/pretrained.sh
 

@@ -377,7 +377,8 @@ struct dws_net_state {
     size_t probe_feats_cap, probe_ws_cap;
     float *inmap_scratch, *inmap_y, *inmap_g;   /* adapter with an input map: scratch, W_1 before the
                                                    map (kept), the gradient before it */
-    size_t inmap_scratch_cap, inmap_y_cap, inmap_g_cap;
+    float *inmap_g_mix;                   /* and each row's gradient w.r.t. the map's kernel */
+    size_t inmap_scratch_cap, inmap_y_cap, inmap_g_cap, inmap_g_mix_cap;
     const dws_ws *input;                  /* the last forward's input (probe backward reads it) */
     int ready;                            /* a kept forward ran; backward may follow */
     dws_axes ax;
@@ -405,7 +406,7 @@ void dws_net_state_set_threads(dws_net_state *st, int threads)
 size_t dws_net_state_bytes(const dws_net_state *st)
 {
     size_t f = st->ex.mem_cap + st->ex.work.arena_cap + st->hidden_cap + st->probe_feats_cap + st->probe_ws_cap +
-               st->inmap_scratch_cap + st->inmap_y_cap + st->inmap_g_cap;
+               st->inmap_scratch_cap + st->inmap_y_cap + st->inmap_g_cap + st->inmap_g_mix_cap;
     for (int i = 0; i <= DWS_MAX_DWS_LAYERS; i++) f += st->xcap[i] + st->pcap[i];
     for (int i = 0; i < 2; i++) f += st->gcap[i] + st->pgcap[i];
     return f * sizeof(float) + st->ex.work.blocks_cap * sizeof(dws_block) + sizeof *st;
@@ -428,6 +429,7 @@ void dws_net_state_free(dws_net_state *st)
     free(st->inmap_scratch);
     free(st->inmap_y);
     free(st->inmap_g);
+    free(st->inmap_g_mix);
     dws_exec_free(&st->ex);
     free(st);
 }
@@ -676,13 +678,22 @@ typedef struct {
     int parts_per_mlp;
 } inmap_job;
 
+/* The rows of part: those of MLP *b from *first, *n of them (W_1 has `rows`). */
+static void inmap_part_rows(int part, int parts_per_mlp, int64_t rows, int *b, int64_t *first, int64_t *n)
+{
+    *b = part / parts_per_mlp;
+    *first = (int64_t)(part % parts_per_mlp) * INMAP_PART_ROWS;
+    *n = rows - *first < INMAP_PART_ROWS ? rows - *first : INMAP_PART_ROWS;
+}
+
 static void inmap_part(void *ctx, int part, int thread)
 {
     const inmap_job *j = ctx;
     const dws_arch *a = &j->net->arch;
-    const int b = part / j->parts_per_mlp;
-    const int64_t first = (int64_t)(part % j->parts_per_mlp) * INMAP_PART_ROWS, d0 = j->out->widths[0];
-    const int64_t n = j->out->widths[1] - first < INMAP_PART_ROWS ? j->out->widths[1] - first : INMAP_PART_ROWS;
+    const int64_t d0 = j->out->widths[0];
+    int b;
+    int64_t first, n;
+    inmap_part_rows(part, j->parts_per_mlp, j->out->widths[1], &b, &first, &n);
     float *W = dws_ws_W(j->out, 0, b) + first * d0;
     if (j->kept) memcpy(j->kept + ((size_t)b * (size_t)j->out->widths[1] + (size_t)first) * (size_t)d0, W,
                         sizeof(float) * (size_t)(n * d0));
@@ -708,20 +719,59 @@ static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out,
     return 0;
 }
 
+typedef struct {
+    const dws_net *net;
+    dws_ws *g;              /* the gradient w.r.t. the map's output, taken back in place */
+    const float *y;         /* W_1 before the map, batch after batch */
+    float *g_mix_rows;      /* per row of W_1, batch after batch */
+    float *scratch;         /* per thread */
+    size_t scratch_floats;
+    int parts_per_mlp;
+} inmap_back_job;
+
+static void inmap_back_part(void *ctx, int part, int thread)
+{
+    const inmap_back_job *j = ctx;
+    const dws_arch *a = &j->net->arch;
+    const int64_t d0 = j->g->widths[0];
+    int b;
+    int64_t first, n;
+    inmap_part_rows(part, j->parts_per_mlp, j->g->widths[1], &b, &first, &n);
+    const size_t row = (size_t)b * (size_t)j->g->widths[1] + (size_t)first;
+    dws_inmap_backward_rows(&a->image, a->input_map, j->net->params + j->net->inmap_mix,
+                            j->net->params + j->net->inmap_shift, j->y + row * (size_t)d0,
+                            dws_ws_W(j->g, 0, b) + first * d0, dws_ws_b(j->g, 0, b) + first, n,
+                            j->g_mix_rows + row * dws_inmap_mix_floats(&a->image, a->input_map),
+                            j->scratch + (size_t)thread * j->scratch_floats);
+}
+
 /* The gradient w.r.t. the output before the input map: d_out with W_1's blocks
- * taken back through the map, in st's memory; the map's gradients go to grads. */
+ * taken back through the map, in st's memory; the map's gradients go to grads. The
+ * rows run in parallel parts as the forward's do; their gradients w.r.t. the kernel
+ * are summed afterwards row by row, in the order one thread would add them. */
 static const dws_ws *input_map_backward(const dws_net *net, dws_net_state *st, const dws_ws *d_out, float *grads,
                                         dws_ws *space, dws_error *err)
 {
     const dws_arch *a = &net->arch;
     if (!a->input_map) return d_out;
-    if (place_ws(&st->inmap_g, &st->inmap_g_cap, d_out, 1, space, err) != 0) return NULL;
+    const size_t taps = dws_inmap_mix_floats(&a->image, a->input_map);
+    const size_t rows = (size_t)d_out->batch * (size_t)d_out->widths[1];
+    if (place_ws(&st->inmap_g, &st->inmap_g_cap, d_out, 1, space, err) != 0 ||
+        ensure(&st->inmap_g_mix, &st->inmap_g_mix_cap, rows * taps, err) != 0)
+        return NULL;
     memcpy(space->data, d_out->data, sizeof(float) * d_out->n_floats);
     const size_t w1_floats = (size_t)d_out->widths[1] * (size_t)d_out->widths[0];
     for (int b = 0; b < d_out->batch; b++)
-        dws_inmap_backward(&a->image, a->input_map, net->params + net->inmap_mix, net->params + net->inmap_shift,
-                           st->inmap_y + w1_floats * (size_t)b, dws_ws_W(space, 0, b), dws_ws_b(space, 0, b),
-                           d_out->widths[1], grads + net->inmap_mix, grads + net->inmap_shift, st->inmap_scratch);
+        dws_inmap_backward_shift(&a->image, a->input_map, net->params + net->inmap_mix,
+                                 st->inmap_y + w1_floats * (size_t)b, dws_ws_b(space, 0, b), d_out->widths[1],
+                                 grads + net->inmap_shift, st->inmap_scratch);
+    inmap_back_job j = {.net = net, .g = space, .y = st->inmap_y, .g_mix_rows = st->inmap_g_mix,
+                        .scratch = st->inmap_scratch, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
+                        .parts_per_mlp = (int)((d_out->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
+    dws_parallel_parts(j.parts_per_mlp * d_out->batch, st->ex.threads, inmap_back_part, &j);
+    float *g_mix = grads + net->inmap_mix;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < taps; t++) g_mix[t] += st->inmap_g_mix[r * taps + t];
     return space;
 }
 

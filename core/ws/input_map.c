@@ -22,7 +22,7 @@ static size_t padded_floats(const dws_image_shape *im, int k)
 size_t dws_inmap_scratch_floats(const dws_image_shape *im, int k)
 {
     const size_t d = (size_t)im->planes * plane_floats(im);
-    return 2 * padded_floats(im, k) + 2 * d + (size_t)im->planes * (size_t)im->planes * (size_t)(k * k);
+    return 2 * padded_floats(im, k) + 2 * d + dws_inmap_mix_floats(im, k);
 }
 
 /* src (P x h x w) into the interior of pad, whose border stays as it is (zero). */
@@ -106,14 +106,17 @@ DWS_HOT_LOOP static void grad_tap(const dws_image_shape *im, int pw, const void 
     ((float *)g_mix)[t] += s;
 }
 
-void dws_inmap_backward(const dws_image_shape *im, int k, const float *mix, const float *shift, const float *y,
-                        float *g, const float *gb, int64_t n, float *g_mix, float *g_shift, float *scratch)
+size_t dws_inmap_mix_floats(const dws_image_shape *im, int k)
 {
-    const int P = im->planes;
-    const size_t d = (size_t)P * plane_floats(im), padn = padded_floats(im, k);
-    float *ypad = scratch, *gpad = ypad + padn, *u = gpad + padn, *ru = u + d, *Kt = ru + d;
-    memset(ypad, 0, sizeof(float) * 2 * padn);
-    adjoint_kernel(P, k, mix, Kt);
+    return (size_t)im->planes * (size_t)im->planes * (size_t)(k * k);
+}
+
+void dws_inmap_backward_shift(const dws_image_shape *im, int k, const float *mix, const float *y, const float *gb,
+                              int64_t n, float *g_shift, float *scratch)
+{
+    const size_t d = (size_t)im->planes * plane_floats(im), padn = padded_floats(im, k);
+    float *ypad = scratch, *u = ypad + 2 * padn, *ru = u + d;
+    memset(ypad, 0, sizeof(float) * padn);
     /* d/dshift = sum_i gb_i R y_i = R (sum_i gb_i y_i): one convolution, not n. */
     memset(u, 0, sizeof(float) * d);
     for (int64_t i = 0; i < n; i++)
@@ -122,11 +125,22 @@ void dws_inmap_backward(const dws_image_shape *im, int k, const float *mix, cons
     pad_planes(im, k, u, ypad);
     conv_add(im, k, mix, ypad, ru);
     for (size_t j = 0; j < d; j++) g_shift[j] += ru[j];
+}
+
+void dws_inmap_backward_rows(const dws_image_shape *im, int k, const float *mix, const float *shift, const float *y,
+                             float *g, const float *gb, int64_t n, float *g_mix_rows, float *scratch)
+{
+    const int P = im->planes;
+    const size_t d = (size_t)P * plane_floats(im), padn = padded_floats(im, k), taps = dws_inmap_mix_floats(im, k);
+    float *ypad = scratch, *gpad = ypad + padn, *Kt = gpad + padn + 2 * d;
+    memset(ypad, 0, sizeof(float) * 2 * padn);
+    adjoint_kernel(P, k, mix, Kt);
     for (int64_t i = 0; i < n; i++) {
-        float *G = g + (size_t)i * d;
+        float *G = g + (size_t)i * d, *g_mix = g_mix_rows + (size_t)i * taps;
         for (size_t j = 0; j < d; j++) G[j] += gb[i] * shift[j];   /* the shift's path into the row */
         pad_planes(im, k, y + (size_t)i * d, ypad);
-        each_tap(im, k, ypad, G, grad_tap, g_mix);   /* g_mix[o][p][dy][dx] += <G[o], y[p] shifted> */
+        memset(g_mix, 0, sizeof(float) * taps);
+        each_tap(im, k, ypad, G, grad_tap, g_mix);   /* g_mix[o][p][dy][dx] = <G[o], y[p] shifted> */
         pad_planes(im, k, G, gpad);
         conv_add(im, k, Kt, gpad, G);
     }

@@ -26,11 +26,21 @@ size_t dws_inmap_scratch_floats(const dws_image_shape *im, int k);
 void dws_inmap_forward(const dws_image_shape *im, int k, const float *mix, const float *shift, float *rows, float *b,
                        int64_t n, float *scratch);
 
-/* The gradient back through dws_inmap_forward: y holds the rows before the map, g
- * (n x P h w) the gradient w.r.t. the rows after it, overwritten by the gradient
- * w.r.t. y; gb the gradient w.r.t. b after the map (the same as before it). The
- * gradients w.r.t. mix and shift are ADDED to g_mix and g_shift. */
-void dws_inmap_backward(const dws_image_shape *im, int k, const float *mix, const float *shift, const float *y,
-                        float *g, const float *gb, int64_t n, float *g_mix, float *g_shift, float *scratch);
+/* Floats of mix: P P k k, the gradient of one row w.r.t. it too. */
+size_t dws_inmap_mix_floats(const dws_image_shape *im, int k);
+
+/* The gradient back through dws_inmap_forward of n rows, in two halves, so that rows
+ * can be taken back in parallel and their gradients w.r.t. mix still be summed in one
+ * order (the same bits for any number of threads). y holds the rows before the map,
+ * gb the gradient w.r.t. b after the map (the same as before it).
+ * _shift: the gradient w.r.t. shift, ADDED to g_shift.
+ * _rows: g (n x P h w), the gradient w.r.t. the rows after the map, is overwritten by
+ * the gradient w.r.t. y; row i's gradient w.r.t. mix is WRITTEN to g_mix_rows +
+ * i * dws_inmap_mix_floats (the caller adds them up). Either takes any part of the
+ * rows; scratch: dws_inmap_scratch_floats each. */
+void dws_inmap_backward_shift(const dws_image_shape *im, int k, const float *mix, const float *y, const float *gb,
+                              int64_t n, float *g_shift, float *scratch);
+void dws_inmap_backward_rows(const dws_image_shape *im, int k, const float *mix, const float *shift, const float *y,
+                             float *g, const float *gb, int64_t n, float *g_mix_rows, float *scratch);
 
 #endif

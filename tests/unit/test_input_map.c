@@ -84,7 +84,13 @@ START_TEST(backward_matches_finite_differences)
     th_fill_normal(gb, 3, 1.f, &rng);
     float *scratch = malloc(sizeof(float) * dws_inmap_scratch_floats(&IM, k));
     memcpy(g, G, sizeof g);
-    dws_inmap_backward(&IM, k, mix, shift, y, g, gb, n, g_mix, g_shift, scratch);
+    /* The two halves over all rows at once, the rows' kernel gradients summed in order
+     * (as the adapter's backward does in parts). */
+    float g_mix_rows[3 * 81];
+    dws_inmap_backward_shift(&IM, k, mix, y, gb, n, g_shift, scratch);
+    dws_inmap_backward_rows(&IM, k, mix, shift, y, g, gb, n, g_mix_rows, scratch);
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < nm; t++) g_mix[t] += g_mix_rows[i * nm + t];
     /* The loss is linear in each of y, mix and shift alone: a central difference
      * along a random direction is exact up to rounding. */
     struct {
@@ -122,6 +128,16 @@ static void map_arch(dws_arch *a, int input_map)
 }
 
 static const int64_t WIDTHS[] = {D, 6, 5, 3};
+
+/* An adapter with a 3x3 input map, every parameter random. */
+static void random_map_net(dws_net *net, uint64_t seed, dws_rng *rng)
+{
+    dws_arch a;
+    dws_error err;
+    map_arch(&a, 3);
+    ck_assert_int_eq(dws_net_init(net, &a, seed, &err), 0);
+    th_randomise_net(net, rng);
+}
 
 static void run(const dws_net *net, const dws_ws *in, dws_ws *out, int keep)
 {
@@ -179,11 +195,8 @@ START_TEST(input_gradient_goes_through_the_map)
     dws_rng rng;
     dws_rng_seed(&rng, 4);
     dws_error err;
-    dws_arch a;
     dws_net net;
-    map_arch(&a, 3);
-    ck_assert_int_eq(dws_net_init(&net, &a, 6, &err), 0);
-    th_randomise_net(&net, &rng);
+    random_map_net(&net, 6, &rng);
     dws_ws in, out, R, d_in, dir;
     th_random_ws(&in, 3, WIDTHS, 1, &rng);
     dws_ws_init(&out, 3, WIDTHS, 1, 1, &err);
@@ -215,6 +228,44 @@ START_TEST(input_gradient_goes_through_the_map)
 }
 END_TEST
 
+/* The map's backward runs rows in parallel parts of 16: W_1 of 40 rows is three parts
+ * per classifier. Every gradient has the same bits on 1, 2 and 3 threads. */
+START_TEST(backward_bits_do_not_depend_on_threads)
+{
+    static const int64_t wide[] = {D, 40, 5, 3};
+    dws_rng rng;
+    dws_rng_seed(&rng, 5);
+    dws_error err;
+    dws_net net;
+    random_map_net(&net, 7, &rng);
+    dws_ws in, out, R, d_in[3];
+    th_random_ws(&in, 3, wide, 2, &rng);
+    dws_ws_init(&out, 3, wide, 2, 1, &err);
+    dws_ws_init(&R, 3, wide, 2, 1, &err);
+    th_fill_normal(R.data, R.n_floats, 1.f, &rng);
+    float *grads[3];
+    for (int t = 0; t < 3; t++) {
+        dws_ws_init(&d_in[t], 3, wide, 2, 1, &err);
+        grads[t] = calloc(net.n_params, sizeof(float));
+        dws_net_state *st = dws_net_state_new(t + 1, 1);
+        ck_assert_int_eq(dws_adapter_forward(&net, &in, &out, st, &err), 0);
+        ck_assert_int_eq(dws_adapter_backward(&net, st, &R, grads[t], &d_in[t], &err), 0);
+        dws_net_state_free(st);
+    }
+    float mix_sum = 0;
+    for (size_t j = 0; j < 81; j++) mix_sum += fabsf(grads[0][net.inmap_mix + j]);
+    ck_assert_msg(mix_sum > 0, "the map's kernel got no gradient");
+    for (int t = 1; t < 3; t++) {
+        ck_assert_msg(!memcmp(grads[t], grads[0], sizeof(float) * net.n_params), "%d threads: other gradients", t + 1);
+        ck_assert_msg(!memcmp(d_in[t].data, d_in[0].data, sizeof(float) * d_in[0].n_floats),
+                      "%d threads: another input gradient", t + 1);
+    }
+    for (int t = 0; t < 3; t++) free(grads[t]), dws_ws_free(&d_in[t]);
+    dws_ws_free(&in), dws_ws_free(&out), dws_ws_free(&R);
+    dws_net_free(&net);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -222,6 +273,7 @@ int main(void)
         backward_matches_finite_differences,
         a_zero_map_changes_nothing,
         input_gradient_goes_through_the_map,
+        backward_bits_do_not_depend_on_threads,
     };
     return th_run_tests("input_map", tests, (int)(sizeof tests / sizeof *tests));
 }
