@@ -774,8 +774,10 @@ static double column(const grid_row *r, int which)
     return which == 0 ? r->named : which == 1 ? r->any : which == 2 ? r->oracle : r->autos[which - 3].mean;
 }
 
+/* Column `which` of every type and severity, less the unadapted accuracy, or less the
+ * clean fine-tune's when beyond_clean (what the column gains beyond one more epoch). */
 static int heatmap(const char *dir, const char *name, const char *title, const grid_row *rows, int which,
-                   dws_error *err)
+                   int beyond_clean, dws_error *err)
 {
     static const char *const cols[N_SEV] = {"severity 1", "severity 3", "severity 5"};
     const char *labels[DWS_CORRUPT_COUNT];
@@ -784,7 +786,7 @@ static int heatmap(const char *dir, const char *name, const char *title, const g
         labels[t] = dws_corruption_name(t);
         for (int s = 0; s < N_SEV; s++) {
             const grid_row *r = type_row(rows, t, s);
-            v[t * N_SEV + s] = column(r, which) - r->before;
+            v[t * N_SEV + s] = column(r, which) - (beyond_clean ? r->clean_tuned : r->before);
         }
     }
     svg_heatmap hm = {title, labels, cols, DWS_CORRUPT_COUNT, N_SEV, v};
@@ -797,18 +799,22 @@ static int heatmap(const char *dir, const char *name, const char *title, const g
 static int heatmaps(FILE *f, const dws_domain_grid_config *c, const grid_row *rows, dws_error *err)
 {
     fprintf(f, "\nHeatmaps (type x severity, gain in points): grid-named.svg, grid-any.svg");
-    int rc = heatmap(c->out_dir, "grid-named.svg", "gain with the domain named (points)", rows, 0, err);
-    if (rc == 0) rc = heatmap(c->out_dir, "grid-any.svg", "gain with `any` (points)", rows, 1, err);
+    int rc = heatmap(c->out_dir, "grid-named.svg", "gain with the domain named (points)", rows, 0, 0, err);
+    if (rc == 0) rc = heatmap(c->out_dir, "grid-any.svg", "gain with `any` (points)", rows, 1, 0, err);
     for (int k = 0; k < c->n_auto_sizes && rc == 0; k++) {
         char name[64], title[128];
         snprintf(name, sizeof name, "grid-auto-%d.svg", c->auto_sizes[k]);
         snprintf(title, sizeof title, "gain with `auto` from %d images (points)", c->auto_sizes[k]);
         fprintf(f, ", %s", name);
-        rc = heatmap(c->out_dir, name, title, rows, 3 + k, err);
+        rc = heatmap(c->out_dir, name, title, rows, 3 + k, 0, err);
     }
     if (rc == 0 && c->oracle_dir) {
         fprintf(f, ", grid-oracle.svg");
-        rc = heatmap(c->out_dir, "grid-oracle.svg", "gain of the fine-tuning oracle (points)", rows, 2, err);
+        rc = heatmap(c->out_dir, "grid-oracle.svg", "gain of the fine-tuning oracle (points)", rows, 2, 0, err);
+        fprintf(f, ", grid-oracle-beyond-clean.svg");
+        if (rc == 0)
+            rc = heatmap(c->out_dir, "grid-oracle-beyond-clean.svg",
+                         "the oracle's accuracy less the clean fine-tune's (points)", rows, 2, 1, err);
     }
     fprintf(f, ".\n");
     return rc;

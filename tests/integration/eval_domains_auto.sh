@@ -130,6 +130,8 @@ grep -q '^| domain | no adaptation | named | any | oracle | clean fine-tune |$' 
   || fail "no clean fine-tune column: $(grep '^| domain' "$tmp/fit.md")"
 [ -f "$tmp/oracle/clean-finetune.json" ] && [ -f "$tmp/oracle/oracle-contrast-4+gaussian_noise-2.json" ] \
   || fail "caches: $(ls "$tmp/oracle")"
+[ -s "$tmp/fit/grid-oracle-beyond-clean.svg" ] && grep -q "grid-oracle-beyond-clean.svg" "$tmp/fit.md" \
+  || fail "no heatmap of the oracle beyond the clean fine-tune: $(ls "$tmp/fit")"
 oracle_grid cached --images 100 --oracle-cached
 ! grep -q "clean fine-tune (\|oracle " "$tmp/cached.log" || fail "a cached run fine-tuned: $(grep oracle "$tmp/cached.log")"
 oracle_grid other --images 50 --oracle-cached
