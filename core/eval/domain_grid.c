@@ -323,6 +323,13 @@ static int measure_row(const dws_domain_grid_config *c, auto_source *a, grid_cle
     return rc;
 }
 
+/* The training split into train unless it is there (auto may have loaded it): both
+ * fine-tunes read it, and only when something is to be fitted. */
+static int load_train(const dws_domain_grid_config *c, dws_image_set *train, dws_error *err)
+{
+    return train->n ? 0 : dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, train, err);
+}
+
 /* The oracle where it is missing, most telling domains first, within the budget. */
 static int compute_oracles(const dws_domain_grid_config *c, const dws_domain_grid_hooks *h, const dws_zoo_set *set,
                            const dws_image_set *test_set, dws_image_set *train, grid_row *rows, dws_error *err)
@@ -337,7 +344,7 @@ static int compute_oracles(const dws_domain_grid_config *c, const dws_domain_gri
         dws_samples test;
         float *x = corrupted_test(test_set, r, &test, err);
         if (!x) return -1;
-        if (!train->n) rc = dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, train, err);
+        rc = load_train(c, train, err);
         if (rc == 0)
             rc = grid_oracle_compute(c->oracle_dir, r->spec, &r->domain.chain, train, set, &test, (int)test_set->n,
                                      &r->oracle, err);
@@ -357,8 +364,7 @@ static int open_clean_tune(const dws_domain_grid_config *c, const dws_zoo_set *s
     int missing = 0;
     for (int i = 0; i < N_DOMAINS; i++) missing |= !grid_clean_tune_has(ct, rows[i].spec);
     if (!missing || !c->compute_oracle) return 0;
-    if (!train->n && dws_cifar10_load_split(c->data_dir, DWS_SPLIT_TRAIN, train, err)) return -1;
-    return grid_clean_tune_fit(ct, train, err);
+    return load_train(c, train, err) ? -1 : grid_clean_tune_fit(ct, train, err);
 }
 
 /* a: auto's images (unused without auto sizes); train: the training split, loaded here

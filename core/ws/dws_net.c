@@ -665,83 +665,87 @@ static int residual_sink(void *vctx, const dws_block *blk, int part, float *f, f
     return 1;
 }
 
-/* The input map's forward, in parts of up to INMAP_PART_ROWS rows of one MLP of the
- * batch: rows are independent, so the result does not depend on the threads. */
+/* The input map runs in parts of up to INMAP_PART_ROWS rows of one MLP of the batch,
+ * forward and backward: rows are independent, so the result does not depend on the
+ * threads. */
 #define INMAP_PART_ROWS 16
 
 typedef struct {
     const dws_net *net;
-    dws_ws *out;
-    float *kept;            /* W_1 before the map, batch after batch (NULL: not kept) */
+    dws_ws *ws;             /* forward: the output, mapped in place; backward: the gradient, taken back in place */
+    float *y;               /* W_1 before the map, batch after batch (forward: NULL when not kept) */
+    float *g_mix_rows;      /* backward: each row's gradient w.r.t. the kernel, batch after batch */
     float *scratch;         /* per thread */
     size_t scratch_floats;
     int parts_per_mlp;
 } inmap_job;
 
-/* The rows of part: those of MLP *b from *first, *n of them (W_1 has `rows`). */
-static void inmap_part_rows(int part, int parts_per_mlp, int64_t rows, int *b, int64_t *first, int64_t *n)
+/* A job over ws's W_1 with scratch for every thread of st. */
+static int inmap_job_init(inmap_job *j, const dws_net *net, dws_net_state *st, dws_ws *ws, dws_error *err)
 {
-    *b = part / parts_per_mlp;
-    *first = (int64_t)(part % parts_per_mlp) * INMAP_PART_ROWS;
-    *n = rows - *first < INMAP_PART_ROWS ? rows - *first : INMAP_PART_ROWS;
+    const dws_arch *a = &net->arch;
+    *j = (inmap_job){.net = net, .ws = ws, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
+                     .parts_per_mlp = (int)((ws->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
+    if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, j->scratch_floats * (size_t)st->ex.threads, err) != 0)
+        return -1;
+    j->scratch = st->inmap_scratch;
+    return 0;
+}
+
+/* The rows of a part: n rows of MLP b from its row `first`, which is row `row` of the
+ * batch's W_1 blocks laid end to end (as y and g_mix_rows are). */
+typedef struct {
+    int b;
+    int64_t first, n;
+    size_t row;
+} inmap_rows;
+
+static inmap_rows inmap_part_rows(const inmap_job *j, int part)
+{
+    const int64_t rows = j->ws->widths[1];
+    inmap_rows r = {.b = part / j->parts_per_mlp, .first = (int64_t)(part % j->parts_per_mlp) * INMAP_PART_ROWS};
+    r.n = rows - r.first < INMAP_PART_ROWS ? rows - r.first : INMAP_PART_ROWS;
+    r.row = (size_t)r.b * (size_t)rows + (size_t)r.first;
+    return r;
 }
 
 static void inmap_part(void *ctx, int part, int thread)
 {
     const inmap_job *j = ctx;
     const dws_arch *a = &j->net->arch;
-    const int64_t d0 = j->out->widths[0];
-    int b;
-    int64_t first, n;
-    inmap_part_rows(part, j->parts_per_mlp, j->out->widths[1], &b, &first, &n);
-    float *W = dws_ws_W(j->out, 0, b) + first * d0;
-    if (j->kept) memcpy(j->kept + ((size_t)b * (size_t)j->out->widths[1] + (size_t)first) * (size_t)d0, W,
-                        sizeof(float) * (size_t)(n * d0));
+    const int64_t d0 = j->ws->widths[0];
+    const inmap_rows r = inmap_part_rows(j, part);
+    float *W = dws_ws_W(j->ws, 0, r.b) + r.first * d0;
+    if (j->y) memcpy(j->y + r.row * (size_t)d0, W, sizeof(float) * (size_t)(r.n * d0));
     dws_inmap_forward(&a->image, a->input_map, j->net->params + j->net->inmap_mix, j->net->params + j->net->inmap_shift,
-                      W, dws_ws_b(j->out, 0, b) + first, n, j->scratch + (size_t)thread * j->scratch_floats);
+                      W, dws_ws_b(j->ws, 0, r.b) + r.first, r.n, j->scratch + (size_t)thread * j->scratch_floats);
 }
 
 /* The input map (input_map.h) on out's W_1 and b_1, in place; keep: W_1 before it
  * is kept for backward. */
 static int input_map_forward(const dws_net *net, dws_net_state *st, dws_ws *out, int keep, dws_error *err)
 {
-    const dws_arch *a = &net->arch;
-    if (!a->input_map) return 0;
+    if (!net->arch.input_map) return 0;
     const size_t w1_floats = (size_t)out->widths[1] * (size_t)out->widths[0];
-    inmap_job j = {.net = net, .out = out, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
-                   .parts_per_mlp = (int)((out->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
-    if (ensure(&st->inmap_scratch, &st->inmap_scratch_cap, j.scratch_floats * (size_t)st->ex.threads, err) != 0 ||
+    inmap_job j;
+    if (inmap_job_init(&j, net, st, out, err) != 0 ||
         (keep && ensure(&st->inmap_y, &st->inmap_y_cap, w1_floats * (size_t)out->batch, err) != 0))
         return -1;
-    j.scratch = st->inmap_scratch;
-    j.kept = keep ? st->inmap_y : NULL;
+    j.y = keep ? st->inmap_y : NULL;
     dws_parallel_parts(j.parts_per_mlp * out->batch, st->ex.threads, inmap_part, &j);
     return 0;
 }
 
-typedef struct {
-    const dws_net *net;
-    dws_ws *g;              /* the gradient w.r.t. the map's output, taken back in place */
-    const float *y;         /* W_1 before the map, batch after batch */
-    float *g_mix_rows;      /* per row of W_1, batch after batch */
-    float *scratch;         /* per thread */
-    size_t scratch_floats;
-    int parts_per_mlp;
-} inmap_back_job;
-
 static void inmap_back_part(void *ctx, int part, int thread)
 {
-    const inmap_back_job *j = ctx;
+    const inmap_job *j = ctx;
     const dws_arch *a = &j->net->arch;
-    const int64_t d0 = j->g->widths[0];
-    int b;
-    int64_t first, n;
-    inmap_part_rows(part, j->parts_per_mlp, j->g->widths[1], &b, &first, &n);
-    const size_t row = (size_t)b * (size_t)j->g->widths[1] + (size_t)first;
+    const int64_t d0 = j->ws->widths[0];
+    const inmap_rows r = inmap_part_rows(j, part);
     dws_inmap_backward_rows(&a->image, a->input_map, j->net->params + j->net->inmap_mix,
-                            j->net->params + j->net->inmap_shift, j->y + row * (size_t)d0,
-                            dws_ws_W(j->g, 0, b) + first * d0, dws_ws_b(j->g, 0, b) + first, n,
-                            j->g_mix_rows + row * dws_inmap_mix_floats(&a->image, a->input_map),
+                            j->net->params + j->net->inmap_shift, j->y + r.row * (size_t)d0,
+                            dws_ws_W(j->ws, 0, r.b) + r.first * d0, dws_ws_b(j->ws, 0, r.b) + r.first, r.n,
+                            j->g_mix_rows + r.row * dws_inmap_mix_floats(&a->image, a->input_map),
                             j->scratch + (size_t)thread * j->scratch_floats);
 }
 
@@ -756,8 +760,10 @@ static const dws_ws *input_map_backward(const dws_net *net, dws_net_state *st, c
     if (!a->input_map) return d_out;
     const size_t taps = dws_inmap_mix_floats(&a->image, a->input_map);
     const size_t rows = (size_t)d_out->batch * (size_t)d_out->widths[1];
+    inmap_job j;
     if (place_ws(&st->inmap_g, &st->inmap_g_cap, d_out, 1, space, err) != 0 ||
-        ensure(&st->inmap_g_mix, &st->inmap_g_mix_cap, rows * taps, err) != 0)
+        ensure(&st->inmap_g_mix, &st->inmap_g_mix_cap, rows * taps, err) != 0 ||
+        inmap_job_init(&j, net, st, space, err) != 0)
         return NULL;
     memcpy(space->data, d_out->data, sizeof(float) * d_out->n_floats);
     const size_t w1_floats = (size_t)d_out->widths[1] * (size_t)d_out->widths[0];
@@ -765,9 +771,8 @@ static const dws_ws *input_map_backward(const dws_net *net, dws_net_state *st, c
         dws_inmap_backward_shift(&a->image, a->input_map, net->params + net->inmap_mix,
                                  st->inmap_y + w1_floats * (size_t)b, dws_ws_b(space, 0, b), d_out->widths[1],
                                  grads + net->inmap_shift, st->inmap_scratch);
-    inmap_back_job j = {.net = net, .g = space, .y = st->inmap_y, .g_mix_rows = st->inmap_g_mix,
-                        .scratch = st->inmap_scratch, .scratch_floats = dws_inmap_scratch_floats(&a->image, a->input_map),
-                        .parts_per_mlp = (int)((d_out->widths[1] + INMAP_PART_ROWS - 1) / INMAP_PART_ROWS)};
+    j.y = st->inmap_y;
+    j.g_mix_rows = st->inmap_g_mix;
     dws_parallel_parts(j.parts_per_mlp * d_out->batch, st->ex.threads, inmap_back_part, &j);
     float *g_mix = grads + net->inmap_mix;
     for (size_t r = 0; r < rows; r++)
