@@ -59,20 +59,19 @@ static int cache_write(const char *path, const cJSON *j, dws_error *err)
 
 /* ---- fine-tuning ---- */
 
-/* out[i]: classifier i fine-tuned on the training images through d (clean: no steps). */
-static int finetune_copies(const dws_domain *d, const dws_image_set *train, const dws_zoo_set *set, dws_mlp *out,
-                           dws_error *err)
+/* The labelled training images through d (clean: no steps) into *labeled; the
+ * floats behind it are returned, for the caller to free. */
+static float *labeled_images(const dws_domain *d, const dws_image_set *train, dws_samples *labeled, dws_error *err)
 {
     float *x = dws_eval_corrupted_copy(train, d, DWS_EVAL_TRAIN_SEED, err);
-    if (!x) return -1;
-    dws_samples labeled = dws_samples_of_floats(x, train->labels, train->n, train->dim);
-    int rc = 0;
-    for (int i = 0; i < set->n && rc == 0; i++) {
-        rc = dws_mlp_clone(&out[i], &set->m[i].mlp, err);
-        if (rc == 0) rc = dws_oracle_finetune(&out[i], &labeled, 0, err);
-    }
-    free(x);
-    return rc;
+    if (x) *labeled = dws_samples_of_floats(x, train->labels, train->n, train->dim);
+    return x;
+}
+
+/* *out: a copy of m fine-tuned as the oracle does. */
+static int finetune(const dws_mlp *m, const dws_samples *labeled, dws_mlp *out, dws_error *err)
+{
+    return dws_mlp_clone(out, m, err) ? -1 : dws_oracle_finetune(out, labeled, 0, err);
 }
 
 static int mean_accuracy(const dws_mlp *m, int n, const dws_samples *test, double *mean, dws_error *err)
@@ -126,11 +125,22 @@ double grid_oracle_cached(const char *dir, const char *spec, const dws_zoo_set *
 int grid_oracle_compute(const char *dir, const char *spec, const dws_domain *d, const dws_image_set *train,
                         const dws_zoo_set *set, const dws_samples *test, int images, double *mean, dws_error *err)
 {
-    dws_mlp *tuned = new_copies(set->n, err);
-    int rc = tuned ? finetune_copies(d, train, set, tuned, err) : -1;
-    if (rc == 0) rc = mean_accuracy(tuned, set->n, test, mean, err);
-    free_copies(tuned, set->n);
+    dws_samples labeled;
+    float *x = labeled_images(d, train, &labeled, err);
+    if (!x) return -1;
+    double sum = 0;
+    int rc = 0;
+    for (int i = 0; i < set->n && rc == 0; i++) {   /* one copy at a time: the oracle keeps none */
+        dws_mlp tuned = {0};
+        double acc = 0;
+        rc = finetune(&set->m[i].mlp, &labeled, &tuned, err);
+        if (rc == 0) rc = dws_mlp_accuracy(&tuned, test, &acc, err);
+        dws_mlp_free(&tuned);
+        sum += acc;
+    }
+    free(x);
     if (rc != 0) return -1;
+    *mean = 100.0 * sum / set->n;
     cJSON *j = cache_new("oracle: 1 epoch of Adam 5e-4, batch 128, on the labelled corrupted training images "
                          "(docs/task.md section 5)", set, images);
     cJSON_AddStringToObject(j, "domain", spec);
@@ -168,8 +178,16 @@ int grid_clean_tune_has(const grid_clean_tune *t, const char *spec)
 int grid_clean_tune_fit(grid_clean_tune *t, const dws_image_set *train, dws_error *err)
 {
     static const dws_domain clean = {0};
-    if (!(t->tuned = new_copies(t->set->n, err))) return -1;
-    return finetune_copies(&clean, train, t->set, t->tuned, err);
+    dws_samples labeled;
+    float *x = labeled_images(&clean, train, &labeled, err);
+    if (!x || !(t->tuned = new_copies(t->set->n, err))) {
+        free(x);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < t->set->n && rc == 0; i++) rc = finetune(&t->set->m[i].mlp, &labeled, &t->tuned[i], err);
+    free(x);
+    return rc;
 }
 
 int grid_clean_tune_score(grid_clean_tune *t, const char *spec, const dws_samples *test, double *mean,
